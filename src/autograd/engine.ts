@@ -1,0 +1,225 @@
+import { castArray, type DataArray } from '../core/dtype.js';
+import { GradkitError, fmtShape } from '../core/errors.js';
+import { shapesEqual } from '../core/shape.js';
+import { getBackend } from '../backend/registry.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/**
+ * One recorded op: the inputs it read and how to turn the gradient of its output into
+ * gradients of those inputs. Rules return null for inputs that get no gradient.
+ */
+export interface GradNode {
+  op: string;
+  inputs: Tensor[];
+  backward: (grad: Tensor) => (Tensor | null)[];
+  /** Set once a backward pass freed the saved tensors. */
+  released?: boolean;
+}
+
+export interface BackwardOptions {
+  /** Keep the graph so backward can run through it again (default false: free saved tensors). */
+  retainGraph?: boolean;
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn without recording anything for autograd (evaluation, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Re-enables recording inside a noGrad block. */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/**
+ * Attaches the gradient rule of `op` to `out` when recording is on and some input needs a
+ * gradient; otherwise records nothing, so inference keeps no graph in memory.
+ */
+export function record(op: string, out: Tensor, inputs: Tensor[], backward: GradNode['backward']): Tensor {
+  if (!gradEnabled) return out;
+  let needs = false;
+  for (const t of inputs) if (t.requiresGrad) needs = true;
+  if (!needs) return out;
+  out.node = { op, inputs, backward };
+  out.markRequiresGrad();
+  return out;
+}
+
+/** Reverse topological order of the graph feeding `root` (iterative: deep graphs such as RNNs must not overflow the stack). */
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.node?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1]++;
+      const child = inputs[i];
+      if (child.requiresGrad && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order.reverse();
+}
+
+function accumulate(into: Map<Tensor, DataArray>, t: Tensor, g: DataArray): void {
+  const prev = into.get(t);
+  if (prev === undefined) {
+    into.set(t, g);
+  } else {
+    const sum = getBackend().kernels.binary('add', prev, t.shape, g, t.shape, t.shape, t.dtype);
+    into.set(t, sum);
+  }
+}
+
+/**
+ * The backward pass. `sink` receives the gradient of each leaf that requires grad; by default
+ * it accumulates into `.grad` (what Tensor.backward does). grad()/valueAndGrad() pass their own.
+ */
+export function runBackward(
+  root: Tensor,
+  seed: Tensor | undefined,
+  opts: BackwardOptions = {},
+  sink: (leaf: Tensor, grad: DataArray) => void = accumulateIntoGrad,
+): void {
+  if (!root.requiresGrad) {
+    throw new GradkitError('backward', 'this tensor does not require grad: no input of the computation had requiresGrad=true (or it ran inside noGrad)');
+  }
+  let seedBuf: DataArray;
+  if (seed === undefined) {
+    if (root.size !== 1) {
+      throw new GradkitError('backward', `a gradient can only be implied for a one-element output; this output has shape ${fmtShape(root.shape)}, so pass a seed gradient of that shape`);
+    }
+    seedBuf = castArray(new Float64Array([1]), root.dtype);
+  } else {
+    if (!shapesEqual(seed.shape, root.shape)) {
+      throw new GradkitError('backward', `seed gradient has shape ${fmtShape(seed.shape)} but the output has shape ${fmtShape(root.shape)}`);
+    }
+    seedBuf = castArray(seed.buffer, root.dtype);
+  }
+  const order = topoOrder(root);
+  const grads = new Map<Tensor, DataArray>();
+  grads.set(root, seedBuf);
+  for (const t of order) {
+    const g = grads.get(t);
+    if (g === undefined) continue;
+    grads.delete(t); // free as we go: a gradient is only kept while something still needs it
+    const node = t.node;
+    if (node === null) {
+      sink(t, g);
+      continue;
+    }
+    if (node.released) {
+      throw new GradkitError('backward', `tried to run backward through the graph of '${node.op}' a second time; its saved tensors were freed (pass { retainGraph: true } to the first backward)`);
+    }
+    if (t.retainsGrad) sink(t, g);
+    const inputGrads = noGradRule(node, new Tensor(g, t.shape));
+    for (let i = 0; i < node.inputs.length; i++) {
+      const input = node.inputs[i];
+      const gi = inputGrads[i];
+      if (!input.requiresGrad || gi === null || gi === undefined) continue;
+      if (!shapesEqual(gi.shape, input.shape)) {
+        throw new GradkitError('backward', `internal: gradient rule of '${node.op}' returned shape ${fmtShape(gi.shape)} for input ${i} of shape ${fmtShape(input.shape)}`);
+      }
+      accumulate(grads, input, castArray(gi.buffer, input.dtype));
+    }
+    if (!opts.retainGraph) {
+      node.released = true;
+      node.inputs = [];
+      node.backward = () => [];
+    }
+  }
+}
+
+function noGradRule(node: GradNode, g: Tensor): (Tensor | null)[] {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return node.backward(g);
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+function accumulateIntoGrad(leaf: Tensor, g: DataArray): void {
+  if (leaf.grad === null) {
+    // Own the buffer: rules pass gradients through unchanged (add, reshape), so the same array
+    // may also be another leaf's gradient, and optimizers write .grad in place (clipping).
+    leaf.grad = new Tensor(g.slice(), leaf.shape);
+  } else {
+    leaf.grad = new Tensor(getBackend().kernels.binary('add', leaf.grad.buffer, leaf.shape, g, leaf.shape, leaf.shape, leaf.dtype), leaf.shape);
+  }
+}
+
+export interface ValueAndGrads {
+  value: Tensor;
+  grads: Tensor[];
+}
+
+/**
+ * Transforms f into a function returning its value and the gradient with respect to each
+ * argument (all of them, or those listed in `argnums`). Does not touch any tensor's `.grad`.
+ */
+export function valueAndGrad(
+  f: (...args: Tensor[]) => Tensor,
+  argnums?: readonly number[],
+): (...args: Tensor[]) => ValueAndGrads {
+  return (...args: Tensor[]) => {
+    const which = argnums ?? args.map((_, i) => i);
+    const leaves = args.map((a, i) => {
+      if (!which.includes(i)) return a.detach();
+      const leaf = a.detach();
+      leaf.requiresGrad = true;
+      return leaf;
+    });
+    const value = enableGrad(() => f(...leaves));
+    if (!(value instanceof Tensor)) throw new GradkitError('valueAndGrad', 'the function must return a Tensor');
+    const found = new Map<Tensor, DataArray>();
+    if (value.requiresGrad) {
+      runBackward(value, undefined, {}, (leaf, g) => {
+        const prev = found.get(leaf);
+        found.set(leaf, prev === undefined ? g : getBackend().kernels.binary('add', prev, leaf.shape, g, leaf.shape, leaf.shape, leaf.dtype));
+      });
+    } else if (value.size !== 1) {
+      throw new GradkitError('valueAndGrad', `the function must return a one-element tensor; got shape ${fmtShape(value.shape)}`);
+    }
+    const grads = which.map((i) => {
+      const leaf = leaves[i];
+      const g = found.get(leaf);
+      return new Tensor(g !== undefined ? g.slice() : getBackend().alloc(leaf.dtype, leaf.size), leaf.shape);
+    });
+    return { value: value.detach(), grads };
+  };
+}
+
+/** Transforms f into a function returning the gradients of f's (scalar) output w.r.t. its arguments. */
+export function grad(f: (...args: Tensor[]) => Tensor, argnums?: readonly number[]): (...args: Tensor[]) => Tensor[] {
+  const vg = valueAndGrad(f, argnums);
+  return (...args: Tensor[]) => vg(...args).grads;
+}

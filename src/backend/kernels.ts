@@ -1,0 +1,131 @@
+import type { DataArray, DType } from '../core/dtype.js';
+import type { Shape } from '../core/shape.js';
+
+/**
+ * The kernel table every backend implements. Kernels take and return contiguous row-major
+ * buffers plus the shapes they need; they never validate user input (the ops layer does) and
+ * never record gradients (the gradient rule sits beside each op). Outputs are new buffers of
+ * the input's float dtype unless stated.
+ */
+
+export type UnaryOp =
+  | 'neg' | 'abs' | 'sqrt' | 'exp' | 'log' | 'log1p' | 'expm1' | 'sin' | 'cos' | 'tanh'
+  | 'sigmoid' | 'relu' | 'sign' | 'square' | 'reciprocal' | 'floor' | 'ceil' | 'round'
+  | 'softplus' | 'erf' | 'logicalNot';
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr';
+
+export const COMPARISON_OPS: ReadonlySet<BinaryOp> = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr']);
+
+export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+export interface MatmulParams {
+  /** Number of matrix products. */
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  /** A is stored [k, m] per batch and used transposed. */
+  transA: boolean;
+  /** B is stored [n, k] per batch and used transposed. */
+  transB: boolean;
+  /** Elements between consecutive batch matrices of A (0 broadcasts one matrix to all). */
+  strideA: number;
+  strideB: number;
+}
+
+export interface Conv2dParams {
+  /** Input [N, C, H, W]. */
+  n: number;
+  cIn: number;
+  h: number;
+  w: number;
+  /** Weight [cOut, cIn / groups, kh, kw]. */
+  cOut: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padBottom: number;
+  padLeft: number;
+  padRight: number;
+  dilationH: number;
+  dilationW: number;
+  groups: number;
+  /** Output spatial size (derived; given so kernels need not recompute it). */
+  outH: number;
+  outW: number;
+}
+
+export interface Pool2dParams {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+  outH: number;
+  outW: number;
+  /** avg pooling: divide by the whole window (true) or only the in-bounds part (false). */
+  countIncludePad: boolean;
+}
+
+export interface Kernels {
+  /** Elementwise unary op; result has the input's dtype except logicalNot (bool). */
+  unary(op: UnaryOp, x: DataArray): DataArray;
+  /** Broadcasting binary op. Inputs already have the output dtype (comparisons: a common dtype). */
+  binary(op: BinaryOp, a: DataArray, aShape: Shape, b: DataArray, bShape: Shape, outShape: Shape, outDtype: DType): DataArray;
+  /** Broadcasting select: cond (bool) ? a : b. */
+  where(cond: Uint8Array, cShape: Shape, a: DataArray, aShape: Shape, b: DataArray, bShape: Shape, outShape: Shape): DataArray;
+  /** Reduces over `axes` (sorted, unique); output holds the kept axes in order. */
+  reduce(op: ReduceOp, x: DataArray, shape: Shape, axes: readonly number[]): DataArray;
+  /** Index of the max/min along one axis (first occurrence); int32 result without that axis. */
+  argReduce(op: ArgReduceOp, x: DataArray, shape: Shape, axis: number): Int32Array;
+  /** Batched GEMM: C[b] = op(A[b]) · op(B[b]), C is [batch, m, n]. */
+  matmul(a: DataArray, b: DataArray, p: MatmulParams): DataArray;
+  /** Materializes a permutation of axes. */
+  transpose(x: DataArray, shape: Shape, perm: readonly number[]): DataArray;
+  /** Materializes `x` broadcast to `outShape`. */
+  broadcastTo(x: DataArray, shape: Shape, outShape: Shape): DataArray;
+  /** Strided slice: out[i] = x[begin + i * step] per axis, output `outShape`. */
+  slice(x: DataArray, shape: Shape, begin: readonly number[], step: readonly number[], outShape: Shape): DataArray;
+  /** Inverse of slice: zeros of `shape` with `src` (of `srcShape`) written at the strided positions. */
+  sliceGrad(src: DataArray, srcShape: Shape, shape: Shape, begin: readonly number[], step: readonly number[]): DataArray;
+  /** Constant padding; pads[i] = [before, after] for axis i. */
+  pad(x: DataArray, shape: Shape, pads: readonly (readonly [number, number])[], value: number): DataArray;
+  /** Joins along `axis`; all inputs share dtype and all other dims. */
+  concat(xs: readonly DataArray[], shapes: readonly Shape[], axis: number): DataArray;
+  /** out = x taken at `indices` along `axis` (indices already validated and non-negative). */
+  indexSelect(x: DataArray, shape: Shape, indices: Int32Array, axis: number): DataArray;
+  /** Zeros of `shape` with src rows added at `indices` along `axis` (gradient of indexSelect). */
+  indexAdd(src: DataArray, srcShape: Shape, indices: Int32Array, axis: number, shape: Shape): DataArray;
+  /** PyTorch gather: out[..i..] = x[..index[..i..]..] along axis; index has the output shape. */
+  gather(x: DataArray, shape: Shape, index: Int32Array, indexShape: Shape, axis: number): DataArray;
+  /** Zeros of `shape` with src added at index positions along axis (gradient of gather). */
+  scatterAdd(src: DataArray, index: Int32Array, indexShape: Shape, axis: number, shape: Shape): DataArray;
+  /** Softmax along the middle axis of a [outer, size, inner] view. */
+  softmax(x: DataArray, outer: number, size: number, inner: number): DataArray;
+  /** Log-softmax along the middle axis of a [outer, size, inner] view. */
+  logSoftmax(x: DataArray, outer: number, size: number, inner: number): DataArray;
+  /** NCHW convolution, output [n, cOut, outH, outW]. */
+  conv2d(x: DataArray, w: DataArray, p: Conv2dParams): DataArray;
+  /** Gradient w.r.t. the input: dy [n, cOut, outH, outW] → dx [n, cIn, h, w]. */
+  conv2dBackwardInput(dy: DataArray, w: DataArray, p: Conv2dParams): DataArray;
+  /** Gradient w.r.t. the weight: x, dy → dw [cOut, cIn/groups, kh, kw]. */
+  conv2dBackwardFilter(x: DataArray, dy: DataArray, p: Conv2dParams): DataArray;
+  /** Max pooling; also returns, per output, the flat index (within its n·c plane) of the max. */
+  maxPool2d(x: DataArray, p: Pool2dParams): { out: DataArray; argmax: Int32Array };
+  maxPool2dBackward(dy: DataArray, argmax: Int32Array, p: Pool2dParams): DataArray;
+  avgPool2d(x: DataArray, p: Pool2dParams): DataArray;
+  avgPool2dBackward(dy: DataArray, p: Pool2dParams): DataArray;
+}
+
+export type KernelName = keyof Kernels;

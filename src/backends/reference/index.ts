@@ -1,0 +1,31 @@
+import { allocArray } from '../../core/dtype.js';
+import type { Backend } from '../../backend/backend.js';
+import type { Kernels } from '../../backend/kernels.js';
+import { registerBackend } from '../../backend/registry.js';
+import { binary, unary, where } from './elementwise.js';
+import { argReduce, reduce } from './reduce.js';
+import { matmul } from './matmul.js';
+import { broadcastTo, concat, gather, indexAdd, indexSelect, pad, scatterAdd, slice, sliceGrad, transpose } from './shape.js';
+import { logSoftmax, softmax } from './softmax.js';
+import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from './conv.js';
+import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool.js';
+
+/** Every kernel in its plain, obviously-right form: the oracle the fast backends are tested against. */
+export const referenceKernels: Kernels = {
+  unary, binary, where, reduce, argReduce, matmul, transpose, broadcastTo, slice, sliceGrad, pad, concat,
+  indexSelect, indexAdd, gather, scatterAdd, softmax, logSoftmax, conv2d, conv2dBackwardInput,
+  conv2dBackwardFilter, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
+};
+
+export function createReferenceBackend(): Backend {
+  return {
+    name: 'reference',
+    kernels: referenceKernels,
+    alloc: allocArray,
+    read: async (b) => b,
+    readSync: (b) => b,
+    describe: () => 'reference (plain TypeScript)',
+  };
+}
+
+registerBackend('reference', createReferenceBackend, 0);

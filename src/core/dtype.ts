@@ -1,0 +1,76 @@
+import { GradkitError } from './errors.js';
+
+/**
+ * Element types. float32 is the working type; float64 exists so gradient checks can take
+ * finite differences without float32 round-off drowning the signal; int32 holds indices and
+ * labels; bool holds comparison results (stored as bytes).
+ */
+export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+export type FloatDType = 'float32' | 'float64';
+
+export type DataArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+export type ArrayFor<D extends DType> = D extends 'float32'
+  ? Float32Array
+  : D extends 'float64'
+    ? Float64Array
+    : D extends 'int32'
+      ? Int32Array
+      : Uint8Array;
+
+export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
+
+export function isFloat(dtype: DType): dtype is FloatDType {
+  return dtype === 'float32' || dtype === 'float64';
+}
+
+export function allocArray(dtype: DType, size: number): DataArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(size);
+    case 'float64':
+      return new Float64Array(size);
+    case 'int32':
+      return new Int32Array(size);
+    case 'bool':
+      return new Uint8Array(size);
+  }
+}
+
+export function dtypeOfArray(a: DataArray): DType {
+  if (a instanceof Float32Array) return 'float32';
+  if (a instanceof Float64Array) return 'float64';
+  if (a instanceof Int32Array) return 'int32';
+  return 'bool';
+}
+
+/** Converts a buffer to another dtype (a copy; same object back when nothing changes). */
+export function castArray(a: DataArray, dtype: DType): DataArray {
+  if (dtypeOfArray(a) === dtype) return a;
+  const out = allocArray(dtype, a.length);
+  if (dtype === 'bool') {
+    for (let i = 0; i < a.length; i++) out[i] = a[i] !== 0 ? 1 : 0;
+  } else if (dtype === 'int32') {
+    for (let i = 0; i < a.length; i++) out[i] = Math.trunc(a[i]);
+  } else {
+    out.set(a);
+  }
+  return out;
+}
+
+/**
+ * Result type of a binary arithmetic op (PyTorch-like promotion): any float64 → float64,
+ * else any float32 → float32, else int32 (bool counts as int32 in arithmetic).
+ */
+export function promoteTypes(a: DType, b: DType): DType {
+  if (a === 'float64' || b === 'float64') return 'float64';
+  if (a === 'float32' || b === 'float32') return 'float32';
+  return 'int32';
+}
+
+export function checkDType(op: string, dtype: string): DType {
+  if (!(DTYPES as readonly string[]).includes(dtype)) {
+    throw new GradkitError(op, `unknown dtype '${dtype}'; expected one of ${DTYPES.join(', ')}`);
+  }
+  return dtype as DType;
+}

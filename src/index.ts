@@ -1,0 +1,22 @@
+/**
+ * gradkit: deep learning in TypeScript. This file is the public surface; everything a user
+ * needs is re-exported here, and internals are free to move.
+ */
+import './tensor/methods.js';
+import './backends/reference/index.js';
+
+export { GradkitError } from './core/errors.js';
+export type { DType, FloatDType, DataArray } from './core/dtype.js';
+export { Random, manualSeed, getGlobalRng } from './core/rng.js';
+export { Tensor, type NestedArray } from './tensor/tensor.js';
+export {
+  tensor, scalar, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye,
+  rand, randn, randint, randLike, randnLike, type CreateOptions, type RandomOptions, type TensorData,
+} from './tensor/creation.js';
+export { noGrad, enableGrad, isGradEnabled, grad, valueAndGrad, type BackwardOptions, type ValueAndGrads } from './autograd/engine.js';
+export * from './ops/index.js';
+export type { Backend } from './backend/backend.js';
+export type { Kernels, MatmulParams, Conv2dParams, Pool2dParams } from './backend/kernels.js';
+export { registerBackend, getBackend, setBackend, backendName, listBackends, withBackend } from './backend/registry.js';
+export { referenceKernels } from './backends/reference/index.js';
+export { gradCheck, type GradCheckOptions, type GradCheckResult } from './testing/gradcheck.js';

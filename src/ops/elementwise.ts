@@ -1,0 +1,166 @@
+import { isFloat, type DType } from '../core/dtype.js';
+import { GradkitError } from '../core/errors.js';
+import { broadcastShapes } from '../core/shape.js';
+import { COMPARISON_OPS, type BinaryOp, type UnaryOp } from '../backend/kernels.js';
+import { record } from '../autograd/engine.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { binaryTypes, castTo, checkTensor, kernels, requireFloat, sumToShape, toTensor, wrap, type TensorLike } from './util.js';
+
+// ---------------------------------------------------------------------------------------------
+// Unary ops: forward kernel and gradient rule side by side. `y` is the output, `g` the incoming
+// gradient; each rule returns dL/dx using ops (run with recording off).
+// ---------------------------------------------------------------------------------------------
+
+type UnaryRule = (x: Tensor, y: Tensor, g: Tensor) => Tensor;
+
+const FLOAT_ONLY: ReadonlySet<UnaryOp> = new Set([
+  'sqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tanh', 'sigmoid', 'reciprocal', 'softplus', 'erf',
+]);
+
+function unaryOp(op: UnaryOp, x: Tensor, rule: UnaryRule | null): Tensor {
+  checkTensor(op, 'input', x);
+  if (FLOAT_ONLY.has(op)) requireFloat(op, x);
+  if (op === 'logicalNot') {
+    return wrap(kernels().unary('logicalNot', x.buffer), x.shape);
+  }
+  const y = wrap(kernels().unary(op, x.buffer), x.shape);
+  if (rule === null) return y;
+  return record(op, y, [x], (g) => [rule(x, y, g)]);
+}
+
+export const neg = (x: Tensor): Tensor => unaryOp('neg', x, (_x, _y, g) => neg(g));
+export const abs = (x: Tensor): Tensor => unaryOp('abs', x, (x, _y, g) => mul(g, sign(x)));
+export const sqrt = (x: Tensor): Tensor => unaryOp('sqrt', x, (_x, y, g) => div(g, mul(y, 2)));
+export const exp = (x: Tensor): Tensor => unaryOp('exp', x, (_x, y, g) => mul(g, y));
+export const log = (x: Tensor): Tensor => unaryOp('log', x, (x, _y, g) => div(g, x));
+export const log1p = (x: Tensor): Tensor => unaryOp('log1p', x, (x, _y, g) => div(g, add(x, 1)));
+export const expm1 = (x: Tensor): Tensor => unaryOp('expm1', x, (_x, y, g) => mul(g, add(y, 1)));
+export const sin = (x: Tensor): Tensor => unaryOp('sin', x, (x, _y, g) => mul(g, cos(x)));
+export const cos = (x: Tensor): Tensor => unaryOp('cos', x, (x, _y, g) => neg(mul(g, sin(x))));
+export const tanh = (x: Tensor): Tensor => unaryOp('tanh', x, (_x, y, g) => mul(g, sub(1, square(y))));
+export const sigmoid = (x: Tensor): Tensor => unaryOp('sigmoid', x, (_x, y, g) => mul(g, mul(y, sub(1, y))));
+export const relu = (x: Tensor): Tensor => unaryOp('relu', x, (x, _y, g) => mul(g, castTo(gt(x, 0), g.dtype)));
+export const square = (x: Tensor): Tensor => unaryOp('square', x, (x, _y, g) => mul(g, mul(x, 2)));
+export const reciprocal = (x: Tensor): Tensor => unaryOp('reciprocal', x, (_x, y, g) => neg(mul(g, square(y))));
+/** log(1 + e^x), computed stably. */
+export const softplus = (x: Tensor): Tensor => unaryOp('softplus', x, (x, _y, g) => mul(g, sigmoid(x)));
+/** The error function (used by exact GELU). */
+export const erf = (x: Tensor): Tensor =>
+  unaryOp('erf', x, (x, _y, g) => mul(g, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI))));
+// Piecewise-constant: zero gradient almost everywhere, so no rule (the result does not require grad).
+export const sign = (x: Tensor): Tensor => unaryOp('sign', x, null);
+export const floor = (x: Tensor): Tensor => unaryOp('floor', x, null);
+export const ceil = (x: Tensor): Tensor => unaryOp('ceil', x, null);
+export const round = (x: Tensor): Tensor => unaryOp('round', x, null);
+export const logicalNot = (x: Tensor): Tensor => unaryOp('logicalNot', x, null);
+
+// ---------------------------------------------------------------------------------------------
+// Binary ops with NumPy broadcasting; gradients are summed back to each input's shape.
+// ---------------------------------------------------------------------------------------------
+
+type BinaryRule = (a: Tensor, b: Tensor, y: Tensor, g: Tensor) => [Tensor | null, Tensor | null];
+
+function binaryOp(op: BinaryOp, aIn: TensorLike, bIn: TensorLike, rule: BinaryRule | null): Tensor {
+  const [a0, b0, promoted] = binaryTypes(op, aIn, bIn);
+  const isCmp = COMPARISON_OPS.has(op);
+  const dtype: DType = op === 'div' && !isFloat(promoted) ? 'float32' : promoted; // true division, like PyTorch
+  const a = castTo(a0, dtype);
+  const b = castTo(b0, dtype);
+  const outShape = broadcastShapes(op, a.shape, b.shape);
+  const y = wrap(kernels().binary(op, a.buffer, a.shape, b.buffer, b.shape, outShape, isCmp ? 'bool' : dtype), outShape);
+  if (rule === null || isCmp) return y;
+  return record(op, y, [a0, b0], (g) => {
+    const [ga, gb] = rule(a, b, y, g);
+    return [
+      ga === null || !a0.requiresGrad ? null : sumToShape(ga, a0.shape),
+      gb === null || !b0.requiresGrad ? null : sumToShape(gb, b0.shape),
+    ];
+  });
+}
+
+export const add = (a: TensorLike, b: TensorLike): Tensor => binaryOp('add', a, b, (_a, _b, _y, g) => [g, g]);
+export const sub = (a: TensorLike, b: TensorLike): Tensor => binaryOp('sub', a, b, (_a, _b, _y, g) => [g, neg(g)]);
+export const mul = (a: TensorLike, b: TensorLike): Tensor => binaryOp('mul', a, b, (a, b, _y, g) => [mul(g, b), mul(g, a)]);
+export const div = (a: TensorLike, b: TensorLike): Tensor =>
+  binaryOp('div', a, b, (_a, b, y, g) => [div(g, b), neg(div(mul(g, y), b))]);
+
+/** a^b. The exponent's gradient a^b·ln a is taken as 0 where a <= 0 (ln undefined). */
+export const pow = (a: TensorLike, b: TensorLike): Tensor =>
+  binaryOp('pow', a, b, (a, b, y, g) => {
+    const ga = mul(g, mul(b, pow(a, sub(b, 1))));
+    const positive = gt(a, 0);
+    const safeLog = log(where(positive, a, 1));
+    const gb = mul(g, mul(y, where(positive, safeLog, 0)));
+    return [ga, gb];
+  });
+
+/** Elementwise max; on ties the gradient is split evenly, as in PyTorch. */
+export const maximum = (a: TensorLike, b: TensorLike): Tensor =>
+  binaryOp('maximum', a, b, (a, b, _y, g) => {
+    const ga = add(castTo(gt(a, b), g.dtype), mul(castTo(eq(a, b), g.dtype), 0.5));
+    return [mul(g, ga), mul(g, sub(1, ga))];
+  });
+
+export const minimum = (a: TensorLike, b: TensorLike): Tensor =>
+  binaryOp('minimum', a, b, (a, b, _y, g) => {
+    const ga = add(castTo(lt(a, b), g.dtype), mul(castTo(eq(a, b), g.dtype), 0.5));
+    return [mul(g, ga), mul(g, sub(1, ga))];
+  });
+
+export const eq = (a: TensorLike, b: TensorLike): Tensor => binaryOp('eq', a, b, null);
+export const ne = (a: TensorLike, b: TensorLike): Tensor => binaryOp('ne', a, b, null);
+export const lt = (a: TensorLike, b: TensorLike): Tensor => binaryOp('lt', a, b, null);
+export const le = (a: TensorLike, b: TensorLike): Tensor => binaryOp('le', a, b, null);
+export const gt = (a: TensorLike, b: TensorLike): Tensor => binaryOp('gt', a, b, null);
+export const ge = (a: TensorLike, b: TensorLike): Tensor => binaryOp('ge', a, b, null);
+export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => binaryOp('logicalAnd', a, b, null);
+export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => binaryOp('logicalOr', a, b, null);
+
+/** cond ? a : b with broadcasting over all three; cond must be bool. */
+export function where(cond: Tensor, aIn: TensorLike, bIn: TensorLike): Tensor {
+  checkTensor('where', 'cond', cond);
+  if (cond.dtype !== 'bool') throw new GradkitError('where', `cond must be a bool tensor (e.g. from gt/lt), got ${cond.dtype}`);
+  const [a0, b0, dtype] = binaryTypes('where', aIn, bIn);
+  const a = castTo(a0, dtype);
+  const b = castTo(b0, dtype);
+  const outShape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);
+  const y = wrap(kernels().where(cond.buffer as Uint8Array, cond.shape, a.buffer, a.shape, b.buffer, b.shape, outShape), outShape);
+  return record('where', y, [a0, b0], (g) => [
+    a0.requiresGrad ? sumToShape(where(cond, g, 0), a0.shape) : null,
+    b0.requiresGrad ? sumToShape(where(cond, 0, g), b0.shape) : null,
+  ]);
+}
+
+/** Limits values to [min, max] (either bound may be omitted); gradient passes inside the range. */
+export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+  checkTensor('clamp', 'input', x);
+  if (min === undefined && max === undefined) throw new GradkitError('clamp', 'give at least one of min and max');
+  if (min !== undefined && Number.isNaN(min)) throw new GradkitError('clamp', 'min is NaN');
+  if (max !== undefined && Number.isNaN(max)) throw new GradkitError('clamp', 'max is NaN');
+  if (min !== undefined && max !== undefined && min > max) throw new GradkitError('clamp', `min (${min}) is greater than max (${max})`);
+  let inside: Tensor | null = null;
+  let y = x;
+  const k = kernels();
+  if (min !== undefined) {
+    const m = toTensor('clamp', min, x.dtype);
+    y = wrap(k.binary('maximum', y.buffer, y.shape, m.buffer, m.shape, y.shape, y.dtype), y.shape);
+    inside = ge(x, min);
+  }
+  if (max !== undefined) {
+    const m = toTensor('clamp', max, x.dtype);
+    y = wrap(k.binary('minimum', y.buffer, y.shape, m.buffer, m.shape, y.shape, y.dtype), y.shape);
+    const below = le(x, max);
+    inside = inside === null ? below : logicalAnd(inside, below);
+  }
+  const mask = inside!;
+  return record('clamp', y, [x], (g) => [where(mask, g, 0)]);
+}
+
+/** Casts to another dtype. Float→float casts pass gradients through; casts to int/bool cut the graph. */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  checkTensor('cast', 'input', x);
+  const y = castTo(x, dtype);
+  if (y === x) return x;
+  if (!isFloat(dtype) || !isFloat(x.dtype)) return y;
+  return record('cast', y, [x], (g) => [castTo(g, x.dtype)]);
+}

@@ -1,0 +1,71 @@
+import { isFloat } from '../core/dtype.js';
+import { GradkitError, fmtShape } from '../core/errors.js';
+import { broadcastShapes, sizeOf } from '../core/shape.js';
+import { record } from '../autograd/engine.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { broadcastTo, reshape } from './shape.js';
+import { castTo, checkTensor, kernels, sumToShape, wrap } from './util.js';
+
+/**
+ * Core batched product on 3-D operands [batch, m, k] × [batch, k, n] (batch may be 1 on either
+ * side and is then broadcast without copying). Transposed operands are read in place.
+ */
+function bmm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  const batch = Math.max(a.shape[0], b.shape[0]);
+  const m = transA ? a.shape[2] : a.shape[1];
+  const k = transA ? a.shape[1] : a.shape[2];
+  const n = transB ? b.shape[1] : b.shape[2];
+  const out = kernels().matmul(a.buffer, b.buffer, {
+    batch, m, k, n, transA, transB,
+    strideA: a.shape[0] === 1 ? 0 : m * k,
+    strideB: b.shape[0] === 1 ? 0 : k * n,
+  });
+  return wrap(out, [batch, m, n]);
+}
+
+/**
+ * Matrix product with NumPy semantics: 1-D operands are promoted to a row/column vector and the
+ * added axis removed after; leading (batch) axes broadcast.
+ */
+export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
+  checkTensor('matmul', 'a', aIn);
+  checkTensor('matmul', 'b', bIn);
+  if (aIn.rank === 0 || bIn.rank === 0) throw new GradkitError('matmul', `operands must be at least 1-D, got ${fmtShape(aIn.shape)} and ${fmtShape(bIn.shape)}`);
+  if (!isFloat(aIn.dtype) || !isFloat(bIn.dtype)) throw new GradkitError('matmul', `operands must be float tensors, got ${aIn.dtype} and ${bIn.dtype}`);
+  const dtype = aIn.dtype === 'float64' || bIn.dtype === 'float64' ? 'float64' : 'float32';
+  const a = castTo(aIn.rank === 1 ? reshape(aIn, [1, aIn.shape[0]]) : aIn, dtype);
+  const b = castTo(bIn.rank === 1 ? reshape(bIn, [bIn.shape[0], 1]) : bIn, dtype);
+  const [m, k] = a.shape.slice(-2);
+  const [k2, n] = b.shape.slice(-2);
+  if (k !== k2) {
+    throw new GradkitError('matmul', `inner dimensions do not match: ${fmtShape(aIn.shape)} @ ${fmtShape(bIn.shape)} (${k} vs ${k2})`);
+  }
+  const batchShape = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batch = sizeOf(batchShape);
+  // Only materialize a broadcast when one side has a batch that is neither full nor 1.
+  const as3 = (t: Tensor, r: number, c: number): Tensor => {
+    const own = sizeOf(t.shape.slice(0, -2));
+    const full = own === batch || own === 1 ? t : broadcastTo(t, [...batchShape, r, c]);
+    return reshape(full, [own === 1 ? 1 : batch, r, c]);
+  };
+  const a3 = as3(a, m, k);
+  const b3 = as3(b, k, n);
+  const y3 = bmm(a3.detach(), b3.detach(), false, false);
+  let outShape = [...batchShape, m, n];
+  if (aIn.rank === 1) outShape = outShape.filter((_, i) => i !== outShape.length - 2);
+  if (bIn.rank === 1) outShape = outShape.slice(0, -1);
+  const y = wrap(y3.buffer, outShape);
+  return record('matmul', y, [a3, b3], (g) => {
+    const g3 = reshape(g, [batch, m, n]);
+    // dA = dC · Bᵀ, dB = Aᵀ · dC; a batch of 1 that was broadcast sums its batch gradient.
+    const ga = a3.requiresGrad ? sumToShape(bmm(g3, b3, false, true), a3.shape) : null;
+    const gb = b3.requiresGrad ? sumToShape(bmm(a3, g3, true, false), b3.shape) : null;
+    return [ga, gb];
+  });
+}
+
+/** Alias: batched matmul of 3-D tensors. */
+export function bmmOp(a: Tensor, b: Tensor): Tensor {
+  if (a.rank !== 3 || b.rank !== 3) throw new GradkitError('bmm', `expects 3-D tensors, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  return matmul(a, b);
+}

@@ -1,0 +1,122 @@
+import { isFloat } from '../core/dtype.js';
+import { GradkitError, fmtShape } from '../core/errors.js';
+import { normalizeAxes, normalizeAxis, sizeOf } from '../core/shape.js';
+import type { ReduceOp } from '../backend/kernels.js';
+import { record } from '../autograd/engine.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { add, div, eq, exp, log, mul, sqrt, square, sub } from './elementwise.js';
+import { broadcastTo, reshape } from './shape.js';
+import { castTo, checkTensor, kernels, wrap } from './util.js';
+
+export interface ReduceOptions {
+  /** Keep reduced axes as size 1 (default false). */
+  keepDims?: boolean;
+}
+
+function keptShape(shape: readonly number[], axes: number[], keepDims: boolean): number[] {
+  return keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+}
+
+function reduceOp(op: ReduceOp, x: Tensor, axis: number | readonly number[] | undefined, opts: ReduceOptions): { y: Tensor; axes: number[] } {
+  checkTensor(op, 'input', x);
+  const axes = normalizeAxes(op, axis, x.rank);
+  if ((op === 'max' || op === 'min') && axes.some((a) => x.shape[a] === 0)) {
+    throw new GradkitError(op, `cannot take the ${op} over an empty axis (shape ${fmtShape(x.shape)})`);
+  }
+  const src = x.dtype === 'bool' ? castTo(x, 'int32') : x;
+  const y = wrap(kernels().reduce(op, src.buffer, src.shape, axes), keptShape(x.shape, axes, opts.keepDims ?? false));
+  return { y, axes };
+}
+
+/** Expands a reduced gradient back over the reduced axes. */
+function expandBack(g: Tensor, x: Tensor, axes: number[]): Tensor {
+  return broadcastTo(reshape(g, keptShape(x.shape, axes, true)), x.shape);
+}
+
+/** Sum over `axis` (all axes when omitted). */
+export function sum(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
+  const { y, axes } = reduceOp('sum', x, axis, opts);
+  return record('sum', y, [x], (g) => [expandBack(g, x, axes)]);
+}
+
+export function mean(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
+  checkTensor('mean', 'input', x);
+  const xf = isFloat(x.dtype) ? x : castTo(x, 'float32');
+  const axes = normalizeAxes('mean', axis, x.rank);
+  const count = sizeOf(axes.map((a) => x.shape[a]));
+  if (count === 0) throw new GradkitError('mean', `cannot average over an empty axis (shape ${fmtShape(x.shape)})`);
+  return div(sum(xf, axes, opts), count);
+}
+
+function extremum(op: 'max' | 'min', x: Tensor, axis: number | readonly number[] | undefined, opts: ReduceOptions): Tensor {
+  const { y, axes } = reduceOp(op, x, axis, opts);
+  // Gradient goes to the extremal elements, split evenly among ties.
+  return record(op, y, [x], (g) => {
+    const yb = expandBack(y, x, axes);
+    const mask = castTo(eq(x, yb), g.dtype);
+    const count = expandBack(wrap(kernels().reduce('sum', mask.buffer, mask.shape, axes), keptShape(x.shape, axes, false)), x, axes);
+    return [div(mul(expandBack(g, x, axes), mask), count)];
+  });
+}
+
+export function max(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
+  return extremum('max', x, axis, opts);
+}
+
+export function min(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
+  return extremum('min', x, axis, opts);
+}
+
+export interface VarianceOptions extends ReduceOptions {
+  /** Divisor is N - correction: 1 (default, unbiased, as PyTorch) or 0 (population). */
+  correction?: number;
+}
+
+export function variance(x: Tensor, axis?: number | readonly number[], opts: VarianceOptions = {}): Tensor {
+  checkTensor('var', 'input', x);
+  const axes = normalizeAxes('var', axis, x.rank);
+  const n = sizeOf(axes.map((a) => x.shape[a]));
+  const correction = opts.correction ?? 1;
+  if (n - correction <= 0) {
+    throw new GradkitError('var', `need more than ${correction} element(s) per reduction for correction=${correction}; got ${n} (shape ${fmtShape(x.shape)})`);
+  }
+  const centered = sub(x, mean(x, axes, { keepDims: true }));
+  return div(sum(square(centered), axes, opts), n - correction);
+}
+
+export function std(x: Tensor, axis?: number | readonly number[], opts: VarianceOptions = {}): Tensor {
+  return sqrt(variance(x, axis, opts));
+}
+
+/** log Σ exp(x), shifted by the max so large inputs do not overflow. */
+export function logSumExp(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
+  checkTensor('logSumExp', 'input', x);
+  const axes = normalizeAxes('logSumExp', axis, x.rank);
+  const m = wrap(kernels().reduce('max', x.buffer, x.shape, axes), keptShape(x.shape, axes, true));
+  // A row of -inf would give -inf - -inf = NaN; shift such rows by 0 instead.
+  const mb = m.buffer;
+  for (let i = 0; i < mb.length; i++) if (!Number.isFinite(mb[i])) mb[i] = 0;
+  const s = log(sum(exp(sub(x, m)), axes, { keepDims: true }));
+  const out = add(s, m);
+  return opts.keepDims ? out : reshape(out, keptShape(x.shape, axes, false));
+}
+
+function argOp(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined, opts: ReduceOptions): Tensor {
+  checkTensor(op, 'input', x);
+  if (x.size === 0) throw new GradkitError(op, `cannot take ${op} of an empty tensor (shape ${fmtShape(x.shape)})`);
+  if (axis === undefined) {
+    const flat = wrap(kernels().argReduce(op, x.buffer, [x.size], 0), []);
+    return opts.keepDims ? reshape(flat, x.shape.map(() => 1)) : flat;
+  }
+  const ax = normalizeAxis(op, axis, x.rank);
+  return wrap(kernels().argReduce(op, x.buffer, x.shape, ax), keptShape(x.shape, [ax], opts.keepDims ?? false));
+}
+
+/** Index of the largest value along `axis` (over the flattened tensor when omitted); int32. */
+export function argmax(x: Tensor, axis?: number, opts: ReduceOptions = {}): Tensor {
+  return argOp('argmax', x, axis, opts);
+}
+
+export function argmin(x: Tensor, axis?: number, opts: ReduceOptions = {}): Tensor {
+  return argOp('argmin', x, axis, opts);
+}

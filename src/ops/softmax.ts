@@ -1,0 +1,29 @@
+import { normalizeAxis, sizeOf } from '../core/shape.js';
+import { record } from '../autograd/engine.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { exp, mul, sub } from './elementwise.js';
+import { sum } from './reduce.js';
+import { checkTensor, kernels, requireFloat, wrap } from './util.js';
+
+function view(op: string, x: Tensor, axis: number): [number, number, number] {
+  checkTensor(op, 'input', x);
+  requireFloat(op, x);
+  const ax = normalizeAxis(op, axis, x.rank);
+  return [sizeOf(x.shape.slice(0, ax)), x.shape[ax], sizeOf(x.shape.slice(ax + 1))];
+}
+
+/** Softmax along `axis` (default last), computed with the max subtracted. */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  const [outer, size, inner] = view('softmax', x, axis);
+  const y = wrap(kernels().softmax(x.buffer, outer, size, inner), x.shape);
+  // dx = y ⊙ (g − Σ g⊙y)
+  return record('softmax', y, [x], (g) => [mul(y, sub(g, sum(mul(g, y), axis, { keepDims: true })))]);
+}
+
+/** log(softmax(x)) without the round-off of taking the log of small probabilities. */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  const [outer, size, inner] = view('logSoftmax', x, axis);
+  const y = wrap(kernels().logSoftmax(x.buffer, outer, size, inner), x.shape);
+  // dx = g − softmax ⊙ Σ g
+  return record('logSoftmax', y, [x], (g) => [sub(g, mul(exp(y), sum(g, axis, { keepDims: true })))]);
+}

@@ -1,0 +1,75 @@
+import { castArray, isFloat, promoteTypes, type DataArray, type DType } from '../core/dtype.js';
+import { GradkitError, fmtShape } from '../core/errors.js';
+import { shapesEqual, type Shape } from '../core/shape.js';
+import type { Kernels } from '../backend/kernels.js';
+import { getBackend } from '../backend/registry.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** What ops accept where a tensor is expected: a Tensor or a plain number. */
+export type TensorLike = Tensor | number;
+
+export function kernels(): Kernels {
+  return getBackend().kernels;
+}
+
+export function wrap(buffer: DataArray, shape: Shape): Tensor {
+  return new Tensor(buffer, shape);
+}
+
+/** Checks a tensor argument, naming the op and the argument in the error. */
+export function checkTensor(op: string, name: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) {
+    throw new GradkitError(op, `${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  }
+  return x;
+}
+
+/**
+ * Turns a number into a 0-d tensor of `like`'s dtype (numbers are "weak": 2 * float32 stays
+ * float32; an integer number with an int tensor stays int32, a fractional one gives float32).
+ */
+export function toTensor(op: string, x: TensorLike, like: DType): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x !== 'number') throw new GradkitError(op, `expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
+  let dtype: DType = like === 'bool' ? 'int32' : like;
+  if (!isFloat(dtype) && !Number.isInteger(x)) dtype = 'float32';
+  return new Tensor(castArray(new Float64Array([x]), dtype), []);
+}
+
+/** Casts (copying only when needed); not differentiable across int/float boundaries. */
+export function castTo(t: Tensor, dtype: DType): Tensor {
+  return t.dtype === dtype ? t : new Tensor(castArray(t.buffer, dtype), t.shape);
+}
+
+export function requireFloat(op: string, t: Tensor): void {
+  if (!isFloat(t.dtype)) {
+    throw new GradkitError(op, `expected a float tensor, got ${t.dtype} (cast it with .cast('float32'))`);
+  }
+}
+
+/** Resolves the dtype of a binary op on tensors/numbers. */
+export function binaryTypes(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
+  const da = a instanceof Tensor ? a.dtype : undefined;
+  const db = b instanceof Tensor ? b.dtype : undefined;
+  if (da === undefined && db === undefined) throw new GradkitError(op, 'at least one argument must be a Tensor');
+  const ta = toTensor(op, a, da ?? db!);
+  const tb = toTensor(op, b, db ?? da!);
+  const dtype = promoteTypes(ta.dtype, tb.dtype);
+  return [ta, tb, dtype];
+}
+
+/**
+ * Sums a gradient back to the shape of a broadcast input: leading axes that broadcasting added
+ * are summed away, and axes where the input had size 1 are summed with keepDims.
+ */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  if (lead < 0) throw new GradkitError('sumToShape', `cannot reduce ${fmtShape(g.shape)} to ${fmtShape(shape)}`);
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  const summed = kernels().reduce('sum', g.buffer, g.shape, axes);
+  return wrap(summed, shape);
+}

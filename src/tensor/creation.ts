@@ -1,0 +1,208 @@
+import { allocArray, castArray, checkDType, dtypeOfArray, type DataArray, type DType } from '../core/dtype.js';
+import { GradkitError, fmtShape } from '../core/errors.js';
+import { checkShape, sizeOf, type Shape } from '../core/shape.js';
+import { getGlobalRng, Random } from '../core/rng.js';
+import { getBackend } from '../backend/registry.js';
+import { Tensor, type NestedArray } from './tensor.js';
+
+export interface CreateOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+export interface RandomOptions extends CreateOptions {
+  /** Generator to draw from (default: the global one, see manualSeed). */
+  rng?: Random;
+  /** Shortcut: a fresh generator seeded with this value. */
+  seed?: number;
+}
+
+export type TensorData = NestedArray | DataArray | readonly number[];
+
+function inferShape(op: string, data: NestedArray): number[] {
+  const shape: number[] = [];
+  let cur: NestedArray = data;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    if (cur.length === 0) break;
+    cur = cur[0];
+  }
+  return shape;
+}
+
+function flatten(op: string, data: NestedArray, shape: number[], out: number[], dim = 0, path: number[] = []): void {
+  if (dim === shape.length) {
+    if (Array.isArray(data)) throw new GradkitError(op, `ragged nested array: element at [${path.join(', ')}] is an array, expected a number`);
+    if (typeof data === 'boolean') {
+      out.push(data ? 1 : 0);
+      return;
+    }
+    if (typeof data !== 'number') throw new GradkitError(op, `element at [${path.join(', ')}] is ${typeof data}, expected a number`);
+    out.push(data);
+    return;
+  }
+  if (!Array.isArray(data) || data.length !== shape[dim]) {
+    const got = Array.isArray(data) ? `length ${data.length}` : 'a scalar';
+    throw new GradkitError(op, `ragged nested array: element at [${path.join(', ')}] has ${got}, expected length ${shape[dim]} (shape ${fmtShape(shape)})`);
+  }
+  for (let i = 0; i < data.length; i++) flatten(op, data[i], shape, out, dim + 1, [...path, i]);
+}
+
+function firstLeaf(data: NestedArray): NestedArray {
+  let cur = data;
+  while (Array.isArray(cur) && cur.length > 0) cur = cur[0];
+  return cur;
+}
+
+/**
+ * Creates a tensor from nested arrays, a flat typed array (with `shape`), or a number.
+ * dtype defaults to float32 for numbers, bool for booleans, and the array's own type for typed arrays.
+ */
+export function tensor(data: TensorData, opts: CreateOptions & { shape?: Shape } = {}): Tensor {
+  const op = 'tensor';
+  const dtype = opts.dtype !== undefined ? checkDType(op, opts.dtype) : undefined;
+  let buffer: DataArray;
+  let shape: number[];
+  if (ArrayBuffer.isView(data)) {
+    const typed = data as DataArray;
+    shape = opts.shape ? checkShape(op, opts.shape) : [typed.length];
+    if (sizeOf(shape) !== typed.length) {
+      throw new GradkitError(op, `shape ${fmtShape(shape)} needs ${sizeOf(shape)} values but the array has ${typed.length}`);
+    }
+    buffer = castArray(typed.slice() as DataArray, dtype ?? dtypeOfArray(typed));
+  } else {
+    const nested = data as NestedArray;
+    const inferred = inferShape(op, nested);
+    const flat: number[] = [];
+    flatten(op, nested, inferred, flat);
+    shape = inferred;
+    if (opts.shape) {
+      const want = checkShape(op, opts.shape);
+      if (sizeOf(want) !== flat.length) {
+        throw new GradkitError(op, `shape ${fmtShape(want)} needs ${sizeOf(want)} values but the data has ${flat.length}`);
+      }
+      shape = want;
+    }
+    const leafType = typeof firstLeaf(nested) === 'boolean' ? 'bool' : 'float32';
+    const dt = dtype ?? leafType;
+    buffer = allocArray(dt, flat.length);
+    if (dt === 'int32') {
+      for (let i = 0; i < flat.length; i++) {
+        if (!Number.isInteger(flat[i])) throw new GradkitError(op, `value ${flat[i]} at flat index ${i} is not an integer, but dtype is int32`);
+      }
+    }
+    buffer.set(flat);
+  }
+  return new Tensor(buffer, shape, { requiresGrad: opts.requiresGrad });
+}
+
+/** A 0-d tensor. */
+export function scalar(value: number, opts: CreateOptions = {}): Tensor {
+  return tensor(value, opts);
+}
+
+export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
+  const s = checkShape('full', shape);
+  if (typeof value !== 'number') throw new GradkitError('full', `fill value must be a number, got ${typeof value}`);
+  const buf = getBackend().alloc(opts.dtype ?? 'float32', sizeOf(s));
+  if (value !== 0) buf.fill(value);
+  return new Tensor(buf, s, { requiresGrad: opts.requiresGrad });
+}
+
+export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
+  return full(shape, 0, opts);
+}
+
+export function ones(shape: Shape, opts: CreateOptions = {}): Tensor {
+  return full(shape, 1, opts);
+}
+
+export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
+  return full(t.shape, 0, { dtype: t.dtype, ...opts });
+}
+
+export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
+  return full(t.shape, 1, { dtype: t.dtype, ...opts });
+}
+
+export function fullLike(t: Tensor, value: number, opts: CreateOptions = {}): Tensor {
+  return full(t.shape, value, { dtype: t.dtype, ...opts });
+}
+
+/** Values start, start+step, … below end (like Python's range); float32 unless dtype is given. */
+export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
+  if (end === undefined) {
+    end = start;
+    start = 0;
+  }
+  if (step === 0 || !Number.isFinite(step)) throw new GradkitError('arange', `step must be a non-zero finite number, got ${step}`);
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new GradkitError('arange', `start and end must be finite, got ${start} and ${end}`);
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const buf = getBackend().alloc(opts.dtype ?? 'float32', n);
+  for (let i = 0; i < n; i++) buf[i] = start + i * step;
+  return new Tensor(buf, [n], { requiresGrad: opts.requiresGrad });
+}
+
+/** `num` evenly spaced values from start to end inclusive. */
+export function linspace(start: number, end: number, num: number, opts: CreateOptions = {}): Tensor {
+  if (!Number.isInteger(num) || num < 0) throw new GradkitError('linspace', `num must be a non-negative integer, got ${num}`);
+  const buf = getBackend().alloc(opts.dtype ?? 'float32', num);
+  for (let i = 0; i < num; i++) buf[i] = num === 1 ? start : start + ((end - start) * i) / (num - 1);
+  return new Tensor(buf, [num], { requiresGrad: opts.requiresGrad });
+}
+
+/** Identity matrix n×m (m defaults to n). */
+export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
+  checkShape('eye', [n, m]);
+  const buf = getBackend().alloc(opts.dtype ?? 'float32', n * m);
+  for (let i = 0; i < Math.min(n, m); i++) buf[i * m + i] = 1;
+  return new Tensor(buf, [n, m], { requiresGrad: opts.requiresGrad });
+}
+
+function pickRng(opts: RandomOptions): Random {
+  if (opts.rng && opts.seed !== undefined) throw new GradkitError('random', 'pass either rng or seed, not both');
+  if (opts.rng) return opts.rng;
+  if (opts.seed !== undefined) return new Random(opts.seed);
+  return getGlobalRng();
+}
+
+function randomFill(op: string, shape: Shape, opts: RandomOptions, draw: (rng: Random) => number): Tensor {
+  const s = checkShape(op, shape);
+  const dtype = opts.dtype ?? 'float32';
+  const rng = pickRng(opts);
+  const buf = getBackend().alloc(dtype, sizeOf(s));
+  for (let i = 0; i < buf.length; i++) buf[i] = draw(rng);
+  return new Tensor(buf, s, { requiresGrad: opts.requiresGrad });
+}
+
+/** Uniform on [low, high). */
+export function rand(shape: Shape, opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  const low = opts.low ?? 0;
+  const high = opts.high ?? 1;
+  if (!(high >= low)) throw new GradkitError('rand', `high (${high}) must be >= low (${low})`);
+  return randomFill('rand', shape, opts, (r) => r.uniform(low, high));
+}
+
+/** Normal with the given mean and std (default standard normal). */
+export function randn(shape: Shape, opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  const mean = opts.mean ?? 0;
+  const std = opts.std ?? 1;
+  if (!(std >= 0) || !Number.isFinite(std)) throw new GradkitError('randn', `std must be a finite non-negative number, got ${std}`);
+  return randomFill('randn', shape, opts, (r) => r.normal(mean, std));
+}
+
+/** Integers uniform in [low, high), int32. */
+export function randint(low: number, high: number, shape: Shape, opts: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new GradkitError('randint', `need integers low < high, got low=${low}, high=${high}`);
+  }
+  return randomFill('randint', shape, { dtype: 'int32', ...opts }, (r) => r.int(low, high));
+}
+
+export function randLike(t: Tensor, opts: RandomOptions = {}): Tensor {
+  return rand(t.shape, { dtype: t.dtype, ...opts });
+}
+
+export function randnLike(t: Tensor, opts: RandomOptions = {}): Tensor {
+  return randn(t.shape, { dtype: t.dtype, ...opts });
+}

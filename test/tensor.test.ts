@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as g from '../src/index.js';
+import { assertClose, assertThrowsMsg } from './helpers.js';
+
+test('tensor from nested arrays infers shape and dtype', () => {
+  const t = g.tensor([[1, 2, 3], [4, 5, 6]]);
+  assert.deepEqual(t.shape, [2, 3]);
+  assert.equal(t.dtype, 'float32');
+  assert.deepEqual(t.toArray(), [[1, 2, 3], [4, 5, 6]]);
+  assert.equal(g.tensor([true, false]).dtype, 'bool');
+  assert.deepEqual(g.tensor([true, false]).toArray(), [true, false]);
+  assert.equal(g.tensor(new Int32Array([1, 2])).dtype, 'int32');
+  assert.equal(g.scalar(3).item(), 3);
+  assert.deepEqual(g.scalar(3).shape, []);
+});
+
+test('ragged arrays, bad shapes and non-integer int32 data are rejected with the position', () => {
+  assertThrowsMsg(() => g.tensor([[1, 2], [3]]), /ragged/, /\[1\]/);
+  assertThrowsMsg(() => g.tensor([1, 2, 3], { shape: [2, 2] }), /shape \[2, 2\] needs 4/);
+  assertThrowsMsg(() => g.zeros([2, -1]), /non-negative/);
+  assertThrowsMsg(() => g.tensor([1.5], { dtype: 'int32' }), /not an integer/);
+  assertThrowsMsg(() => g.tensor([1], { dtype: 'float16' as g.DType }), /unknown dtype 'float16'/);
+});
+
+test('creation functions', () => {
+  assert.deepEqual(g.zeros([2]).toArray(), [0, 0]);
+  assert.deepEqual(g.ones([2], { dtype: 'int32' }).toArray(), [1, 1]);
+  assert.deepEqual(g.full([2], 7).toArray(), [7, 7]);
+  assert.deepEqual(g.arange(5).toArray(), [0, 1, 2, 3, 4]);
+  assert.deepEqual(g.arange(1, 2, 0.25).toArray(), [1, 1.25, 1.5, 1.75]);
+  assert.deepEqual(g.linspace(0, 1, 5).toArray(), [0, 0.25, 0.5, 0.75, 1]);
+  assert.deepEqual(g.eye(2, 3).toArray(), [[1, 0, 0], [0, 1, 0]]);
+  const z = g.zerosLike(g.ones([3, 2], { dtype: 'float64' }));
+  assert.equal(z.dtype, 'float64');
+  assert.deepEqual(z.shape, [3, 2]);
+  assertThrowsMsg(() => g.arange(0, 1, 0), /step/);
+});
+
+test('random tensors are reproducible from a seed and statistically right', () => {
+  const a = g.randn([1000], { seed: 7 }).dataSync();
+  const b = g.randn([1000], { seed: 7 }).dataSync();
+  assert.deepEqual(a, b);
+  const c = g.randn([1000], { seed: 8 }).dataSync();
+  assert.notDeepEqual(a, c);
+  const big = g.randn([200000], { seed: 1, mean: 2, std: 3 });
+  assertClose([big.mean().item()], [2], { atol: 0.03 });
+  assertClose([big.std().item()], [3], { atol: 0.03 });
+  const u = g.rand([200000], { seed: 2, low: -1, high: 1 });
+  assertClose([u.mean().item(), u.var().item()], [0, 1 / 3], { atol: 0.01 });
+  const ints = g.randint(0, 10, [10000], { seed: 3 });
+  assert.equal(ints.dtype, 'int32');
+  const vals = ints.dataSync();
+  assert.ok(vals.every((v) => v >= 0 && v < 10));
+  assert.equal(new Set(vals).size, 10);
+});
+
+test('Random.split gives independent, reproducible streams; state round-trips', () => {
+  const r = new g.Random(42);
+  const child = r.split();
+  const r2 = new g.Random(42);
+  const child2 = r2.split();
+  assert.equal(child.next(), child2.next());
+  assert.notEqual(child.next(), r.next());
+  const s = r.getState();
+  const x = [r.next(), r.normal()];
+  r.setState(s);
+  assert.deepEqual([r.next(), r.normal()], x);
+  g.manualSeed(5);
+  const p = g.rand([3]).dataSync();
+  g.manualSeed(5);
+  assert.deepEqual(g.rand([3]).dataSync(), p);
+});
+
+test('data() is async, dataSync() copies, toString is readable', async () => {
+  const t = g.tensor([[1.5, -2], [3, 4]]);
+  assert.deepEqual([...(await t.data())], [1.5, -2, 3, 4]);
+  const d = t.dataSync();
+  d[0] = 100;
+  assert.equal(t.dataSync()[0], 1.5);
+  const s = t.toString();
+  assert.match(s, /tensor\(\[\[ 1\.5000, -2\.0000\],/);
+  assert.match(s, /shape=\[2, 2\], dtype=float32/);
+  const big = g.zeros([100, 100]).toString();
+  assert.match(big, /\.\.\./);
+  assertThrowsMsg(() => t.item(), /one-element/);
+});
