@@ -4,6 +4,7 @@
  */
 import './tensor/methods.js';
 import './backends/reference/index.js';
+import './backends/wasm/index.js';
 
 export { GradkitError } from './core/errors.js';
 export type { DType, FloatDType, DataArray } from './core/dtype.js';
@@ -20,3 +21,7 @@ export type { Kernels, MatmulParams, Conv2dParams, Pool2dParams } from './backen
 export { registerBackend, getBackend, setBackend, backendName, listBackends, withBackend } from './backend/registry.js';
 export { referenceKernels } from './backends/reference/index.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './testing/gradcheck.js';
+export * as nn from './nn/index.js';
+export { Parameter } from './nn/parameter.js';
+export * as optim from './optim/index.js';
+export * as losses from './losses/index.js';

@@ -1,0 +1,2 @@
+// The WebAssembly SIMD backend registers itself here.
+export {};

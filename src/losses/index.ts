@@ -1,0 +1,2 @@
+// Loss functions fill this in.
+export {};

@@ -1,0 +1,1 @@
+export { Parameter, isParameter, type ParameterTag } from './parameter.js';

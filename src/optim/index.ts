@@ -1,0 +1,2 @@
+// The optimizers package (SGD, Adam, ...) fills this in.
+export {};
