@@ -3,7 +3,7 @@ import { GradkitError } from '../core/errors.js';
 import { broadcastShapes } from '../core/shape.js';
 import { COMPARISON_OPS, type BinaryOp, type UnaryOp } from '../backend/kernels.js';
 import { record } from '../autograd/engine.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { binaryTypes, castTo, checkTensor, kernels, requireFloat, sumToShape, toTensor, wrap, type TensorLike } from './util.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +87,8 @@ export const div = (a: TensorLike, b: TensorLike): Tensor =>
 /** a^b. The exponent's gradient a^b·ln a is taken as 0 where a <= 0 (ln undefined). */
 export const pow = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('pow', a, b, (a, b, y, g) => {
-    const ga = mul(g, mul(b, pow(a, sub(b, 1))));
+    // b·a^(b−1) is 0·∞ = NaN at a = 0, b = 0; the true derivative of a^0 is 0 (as in PyTorch).
+    const ga = mul(g, where(eq(b, 0), 0, mul(b, pow(a, sub(b, 1)))));
     const positive = gt(a, 0);
     const safeLog = log(where(positive, a, 1));
     const gb = mul(g, mul(y, where(positive, safeLog, 0)));
@@ -120,7 +121,10 @@ export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => binaryOp('log
 export function where(cond: Tensor, aIn: TensorLike, bIn: TensorLike): Tensor {
   checkTensor('where', 'cond', cond);
   if (cond.dtype !== 'bool') throw new GradkitError('where', `cond must be a bool tensor (e.g. from gt/lt), got ${cond.dtype}`);
-  const [a0, b0, dtype] = binaryTypes('where', aIn, bIn);
+  // Two numbers (where(mask, 1, 0)) give int32 when both are integers, else float32, as in PyTorch.
+  const numbersOnly = !(aIn instanceof Tensor) && !(bIn instanceof Tensor);
+  const both = numbersOnly && Number.isInteger(aIn) && Number.isInteger(bIn) ? 'int32' : 'float32';
+  const [a0, b0, dtype] = binaryTypes('where', numbersOnly ? toTensor('where', aIn, both) : aIn, bIn);
   const a = castTo(a0, dtype);
   const b = castTo(b0, dtype);
   const outShape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);

@@ -40,7 +40,8 @@ const UNARY: Record<UnaryOp, (x: number) => number> = {
   cos: Math.cos,
   tanh: Math.tanh,
   sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
-  relu: (x) => (x > 0 ? x : 0),
+  // NaN must come out as NaN (as in PyTorch): a hidden NaN is a bug nobody can find.
+  relu: (x) => (x > 0 || Number.isNaN(x) ? x : 0),
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
   square: (x) => x * x,
   reciprocal: (x) => 1 / x,
