@@ -55,11 +55,18 @@ export function argReduce(op: ArgReduceOp, x: DataArray, shape: Shape, axis: num
   const out = new Int32Array(outer);
   for (let o = 0; o < outer; o++) {
     const base = o * inner;
+    // A NaN wins (first one), matching max()/min() which return NaN: the index points at it.
     let best = 0;
-    for (let i = 1; i < inner; i++) {
-      const v = rows[base + i];
-      const b = rows[base + best];
-      if (op === 'argmax' ? v > b : v < b) best = i;
+    if (!Number.isNaN(rows[base])) {
+      for (let i = 1; i < inner; i++) {
+        const v = rows[base + i];
+        if (Number.isNaN(v)) {
+          best = i;
+          break;
+        }
+        const b = rows[base + best];
+        if (op === 'argmax' ? v > b : v < b) best = i;
+      }
     }
     out[o] = best;
   }
