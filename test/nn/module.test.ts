@@ -1,0 +1,179 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as g from '../../src/index.js';
+import { assertClose, assertGrad, assertThrowsMsg } from '../helpers.js';
+
+const { nn } = g;
+
+class MLP extends nn.Module {
+  layers = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 2));
+  scale = new nn.Parameter(g.ones([2]));
+  override forward(x: g.Tensor): g.Tensor {
+    return this.layers.call(x).mul(this.scale);
+  }
+}
+
+test('parameters are found by registration and by field assignment, with dotted names', () => {
+  g.manualSeed(1);
+  const m = new MLP();
+  const names = [...m.namedParameters()].map(([n]) => n);
+  assert.deepEqual(names, ['scale', 'layers.0.weight', 'layers.0.bias', 'layers.2.weight', 'layers.2.bias']);
+  assert.equal(m.parameters().length, 5);
+  assert.equal(m.numParameters(), 2 + 12 + 4 + 8 + 2);
+  m.scale.requiresGrad = false;
+  assert.equal(m.numParameters({ trainableOnly: true }), 12 + 4 + 8 + 2);
+  assert.deepEqual([...m.namedModules()].map(([n]) => n), ['', 'layers', 'layers.0', 'layers.1', 'layers.2']);
+  assert.equal([...m.children()].length, 1);
+  // Biases are tagged for optimizers that skip weight decay.
+  assert.ok((m.layers.at(0) as g.nn.Linear).bias!.tags.has('noDecay'));
+  assert.ok(!((m.layers.at(0) as g.nn.Linear).weight as g.Parameter).tags.has('noDecay'));
+});
+
+test('a shared (tied) parameter is listed once; re-assigning a field updates the registration', () => {
+  const a = new nn.Linear(2, 2);
+  const b = new nn.Linear(2, 2);
+  b.weight = a.weight;
+  const s = new nn.Sequential(a, b);
+  assert.equal(s.parameters().length, 3);
+  const fresh = new nn.Parameter(g.zeros([2]));
+  a.bias = fresh;
+  assert.ok(s.parameters().includes(fresh));
+});
+
+test('names are validated', () => {
+  const m = new nn.Module();
+  assertThrowsMsg(() => m.registerParameter('a.b', new nn.Parameter(g.zeros([1]))), /must not contain '\.'/);
+  assertThrowsMsg(() => m.registerParameter('', new nn.Parameter(g.zeros([1]))), /non-empty/);
+  m.registerBuffer('stat', g.zeros([1]));
+  assertThrowsMsg(() => m.registerParameter('stat', new nn.Parameter(g.zeros([1]))), /already registered as a buffer/);
+  assertThrowsMsg(() => m.registerParameter('w', g.zeros([1]) as g.Parameter), /must be a Parameter/);
+  assertThrowsMsg(() => m.call(g.zeros([1])), /no forward/);
+});
+
+test('buffers: persistent ones are saved, non-persistent ones are not', () => {
+  const m = new nn.Module();
+  m.registerBuffer('running', g.tensor([1, 2]));
+  m.registerBuffer('scratch', g.tensor([3]), { persistent: false });
+  assert.deepEqual([...m.namedBuffers()].map(([n]) => n), ['running', 'scratch']);
+  assert.equal(m.buffers().length, 2);
+  assert.deepEqual([...m.stateDict().keys()], ['running']);
+});
+
+test('train/eval flips the flag everywhere; apply visits children first', () => {
+  const m = new MLP();
+  m.eval();
+  for (const mod of m.modules()) assert.equal(mod.training, false);
+  m.train();
+  for (const mod of m.modules()) assert.equal(mod.training, true);
+  const order: string[] = [];
+  m.apply((x) => order.push(x.constructor.name));
+  assert.deepEqual(order, ['Linear', 'ReLU', 'Linear', 'Sequential', 'MLP']);
+});
+
+test('forward hooks see module, inputs and output; the remover removes; a return replaces the output', () => {
+  const lin = new nn.Linear(2, 3);
+  const seen: number[][] = [];
+  const remove = lin.registerForwardHook((mod, inputs, out) => {
+    assert.equal(mod, lin);
+    seen.push([...inputs[0].shape, ...out.shape]);
+  });
+  const x = g.ones([5, 2]);
+  lin.call(x);
+  assert.deepEqual(seen, [[5, 2, 5, 3]]);
+  remove();
+  lin.call(x);
+  assert.equal(seen.length, 1);
+  const r2 = lin.registerForwardHook((_m, _i, out) => out.mul(0));
+  assertClose(lin.call(x), new Array(15).fill(0));
+  r2();
+  const r3 = lin.registerForwardPreHook((_m, inputs) => [inputs[0].mul(0)]);
+  assertClose(lin.call(x), [...lin.bias!.dataSync(), ...lin.bias!.dataSync(), ...lin.bias!.dataSync(), ...lin.bias!.dataSync(), ...lin.bias!.dataSync()]);
+  r3();
+});
+
+test('stateDict round-trips into a fresh model with identical outputs; it is a copy', () => {
+  g.manualSeed(2);
+  const a = new MLP();
+  const x = g.randn([4, 3]);
+  const ya = a.call(x).dataSync();
+  const sd = a.stateDict();
+  assert.deepEqual([...sd.keys()], ['scale', 'layers.0.weight', 'layers.0.bias', 'layers.2.weight', 'layers.2.bias']);
+  g.manualSeed(99);
+  const b = new MLP();
+  assert.notDeepEqual(b.call(x).dataSync(), ya);
+  const weightBefore = (b.layers.at(0) as g.nn.Linear).weight;
+  b.loadStateDict(sd);
+  assert.equal((b.layers.at(0) as g.nn.Linear).weight, weightBefore, 'loaded in place');
+  assert.deepEqual(b.call(x).dataSync(), ya);
+  // Changing the model afterwards does not change the saved dict.
+  (a.layers.at(0) as g.nn.Linear).weight.assign(new Float32Array(12));
+  assert.notDeepEqual(sd.get('layers.0.weight')!.dataSync(), new Float32Array(12));
+  // Plain objects load too.
+  b.loadStateDict(Object.fromEntries(sd));
+  assert.deepEqual(b.call(x).dataSync(), ya);
+});
+
+test('loadStateDict lists missing, unexpected and wrong-shaped keys; non-strict reports them', () => {
+  const m = new MLP();
+  const sd = m.stateDict();
+  sd.delete('scale');
+  sd.set('extra.weight', g.zeros([1]));
+  sd.set('layers.0.bias', g.zeros([5]));
+  assertThrowsMsg(() => m.loadStateDict(sd), /missing keys: scale/, /unexpected keys: extra\.weight/, /wrong shapes: layers\.0\.bias \(checkpoint \[5\], model \[4\]\)/);
+  sd.set('layers.0.bias', g.zeros([4]));
+  const r = m.loadStateDict(sd, { strict: false });
+  assert.deepEqual(r.missingKeys, ['scale']);
+  assert.deepEqual(r.unexpectedKeys, ['extra.weight']);
+  assertClose((m.layers.at(0) as g.nn.Linear).bias!, [0, 0, 0, 0]);
+});
+
+test('toString is a PyTorch-like tree', () => {
+  const s = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 2, { bias: false }));
+  assert.equal(
+    s.toString(),
+    'Sequential(\n  (0): Linear(inFeatures=3, outFeatures=4, bias=true)\n  (1): ReLU()\n  (2): Linear(inFeatures=4, outFeatures=2, bias=false)\n)',
+  );
+  const m = new MLP();
+  assert.match(m.toString(), /^MLP\(\n  \(layers\): Sequential\(\n    \(0\): Linear/);
+});
+
+test('zeroGrad clears gradients; to(float64) converts in place', () => {
+  g.manualSeed(3);
+  const m = new MLP();
+  m.call(g.randn([2, 3])).sum().backward();
+  assert.ok(m.parameters().every((p) => p.grad !== null));
+  m.zeroGrad();
+  assert.ok(m.parameters().every((p) => p.grad === null));
+  const w = (m.layers.at(0) as g.nn.Linear).weight;
+  const before = Array.from(w.dataSync());
+  m.to('float64');
+  assert.equal((m.layers.at(0) as g.nn.Linear).weight, w);
+  assert.equal(w.dtype, 'float64');
+  assert.ok(w.dataSync() instanceof Float64Array);
+  assertClose(w, before, { atol: 0, rtol: 0 });
+  assert.equal(m.call(g.randn([2, 3], { dtype: 'float64' })).dtype, 'float64');
+});
+
+test('ModuleList and ModuleDict register their children', () => {
+  const list = new nn.ModuleList([new nn.Linear(2, 2), new nn.Linear(2, 2)]);
+  assert.equal(list.length, 2);
+  assert.deepEqual([...list.namedParameters()].map(([n]) => n), ['0.weight', '0.bias', '1.weight', '1.bias']);
+  const dict = new nn.ModuleDict({ enc: new nn.Linear(2, 3), dec: new nn.Linear(3, 2) });
+  assert.deepEqual([...dict.namedParameters()].map(([n]) => n), ['enc.weight', 'enc.bias', 'dec.weight', 'dec.bias']);
+  assert.equal(dict.get('enc').outFeatures, 3);
+  assertThrowsMsg(() => dict.get('nope'), /no module named 'nope'; have enc, dec/);
+  assertThrowsMsg(() => list.at(5), /out of range/);
+});
+
+test('Linear: hand-checked forward and gradCheck on input, weight and bias', () => {
+  const lin = new nn.Linear(2, 3, { dtype: 'float64' });
+  lin.weight.assign([1, 2, 3, 4, 5, 6]);
+  lin.bias!.assign([0.5, -1, 0]);
+  const y = lin.call(g.tensor([[1, -1], [2, 0.5]], { dtype: 'float64' }));
+  // rows of W: [1,2], [3,4], [5,6]
+  assertClose(y, [1 - 2 + 0.5, 3 - 4 - 1, 5 - 6, 2 + 1 + 0.5, 6 + 2 - 1, 10 + 3]);
+  const x = g.randn([4, 2], { dtype: 'float64', seed: 5 });
+  assertGrad((xx, w, b) => nn.functional.linear(xx, w, b).tanh().sum(), [x, lin.weight, lin.bias!]);
+  assertThrowsMsg(() => lin.call(g.ones([2, 5])), /Linear/, /\[\.\.\., 2\]/, /\[2, 5\]/);
+  assertThrowsMsg(() => new nn.Linear(0, 2), /inFeatures must be a positive integer/);
+});
