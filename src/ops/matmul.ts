@@ -4,7 +4,8 @@ import { broadcastShapes, sizeOf } from '../core/shape.js';
 import { record } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { broadcastTo, reshape } from './shape.js';
-import { castTo, checkTensor, kernels, sumToShape, wrap } from './util.js';
+import { cast } from './elementwise.js';
+import { checkTensor, kernels, sumToShape, wrap } from './util.js';
 
 /**
  * Core batched product on 3-D operands [batch, m, k] × [batch, k, n] (batch may be 1 on either
@@ -33,8 +34,9 @@ export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
   if (aIn.rank === 0 || bIn.rank === 0) throw new GradkitError('matmul', `operands must be at least 1-D, got ${fmtShape(aIn.shape)} and ${fmtShape(bIn.shape)}`);
   if (!isFloat(aIn.dtype) || !isFloat(bIn.dtype)) throw new GradkitError('matmul', `operands must be float tensors, got ${aIn.dtype} and ${bIn.dtype}`);
   const dtype = aIn.dtype === 'float64' || bIn.dtype === 'float64' ? 'float64' : 'float32';
-  const a = castTo(aIn.rank === 1 ? reshape(aIn, [1, aIn.shape[0]]) : aIn, dtype);
-  const b = castTo(bIn.rank === 1 ? reshape(bIn, [bIn.shape[0], 1]) : bIn, dtype);
+  // cast (not castTo): a float32 operand promoted to float64 must stay in the graph.
+  const a = cast(aIn.rank === 1 ? reshape(aIn, [1, aIn.shape[0]]) : aIn, dtype);
+  const b = cast(bIn.rank === 1 ? reshape(bIn, [bIn.shape[0], 1]) : bIn, dtype);
   const [m, k] = a.shape.slice(-2);
   const [k2, n] = b.shape.slice(-2);
   if (k !== k2) {
