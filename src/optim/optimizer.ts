@@ -1,0 +1,203 @@
+import { GradkitError, fmtShape } from '../core/errors.js';
+import { isFloat } from '../core/dtype.js';
+import { shapesEqual } from '../core/shape.js';
+import { noGrad } from '../autograd/engine.js';
+import { Tensor } from '../tensor/tensor.js';
+import { applyUpdates, gradsToUpdates, type GradientTransform, type StateTree } from './transform.js';
+import { checkStateStructure, cloneState } from './state.js';
+
+/** Options every optimizer has; a parameter group may override any of them. */
+export interface BaseOptions {
+  /** Learning rate. 0 leaves the group's parameters untouched (state still advances). */
+  lr: number;
+  /** Weight decay λ (coupled L2 or decoupled, depending on the optimizer). */
+  weightDecay: number;
+  /** Also decay parameters tagged 'noDecay' (biases, norm scales); default false. */
+  includeNoDecay: boolean;
+}
+
+/** A parameter group as passed in: its tensors plus any options that differ from the defaults. */
+export type ParamGroupInput<O> = { params: Iterable<Tensor> } & Partial<O>;
+/** What optimizers accept: tensors/Parameters (e.g. `model.parameters()`) or parameter groups. */
+export type ParamsInput<O> = Iterable<Tensor> | Iterable<ParamGroupInput<O>>;
+/** A live group: its options are plain mutable fields (`group.lr = 0.01` is how schedules act). */
+export type ParamGroup<O> = O & { params: Tensor[]; initialLr: number };
+
+/** What stateDict() returns: JSON-serializable values plus typed arrays. */
+export interface OptimizerStateDict {
+  optimizer: string;
+  stepCount: number;
+  groups: { options: Record<string, unknown>; initialLr: number; shapes: number[][] }[];
+  state: StateTree[];
+}
+
+/**
+ * An optimizer is one gradient transform (a chain) per parameter group. step() turns the
+ * gradients into updates through the chain and adds them to the weights in place; parameters
+ * without a gradient or with requiresGrad=false sit the step out.
+ *
+ * Use the named subclasses (SGD, Adam, ...) or build your own recipe:
+ *   new Optimizer(params, { lr: 0.1, weightDecay: 0, includeNoDecay: false },
+ *     (g) => chain(clipByGlobalNorm(1), scaleByAdam(), scaleByLearningRate(() => g.lr)))
+ */
+export class Optimizer<O extends BaseOptions = BaseOptions> {
+  readonly paramGroups: ParamGroup<O>[] = [];
+  /** Number of step() calls so far. */
+  stepCount = 0;
+  private transforms: GradientTransform<any>[] = [];
+  private states: StateTree[] = [];
+
+  constructor(
+    params: ParamsInput<O>,
+    readonly defaults: O,
+    private readonly build: (group: ParamGroup<O>) => GradientTransform<any>,
+    readonly name = 'Optimizer',
+  ) {
+    const items = [...(params as Iterable<unknown>)];
+    if (items.length === 0) throw new GradkitError(name, 'got an empty parameter list');
+    if (items.every((x) => x instanceof Tensor)) {
+      this.addParamGroup({ params: items as Tensor[] } as unknown as ParamGroupInput<O>);
+    } else {
+      items.forEach((g, i) => {
+        if (g instanceof Tensor || g === null || typeof g !== 'object' || !('params' in g)) {
+          throw new GradkitError(name, `item ${i} of the parameter list is neither a tensor nor a group { params, ... }; do not mix the two forms`);
+        }
+        this.addParamGroup(g as ParamGroupInput<O>);
+      });
+    }
+  }
+
+  /** Adds a group (e.g. newly unfrozen layers); options it omits come from the defaults. */
+  addParamGroup(input: ParamGroupInput<O>): void {
+    const gi = this.paramGroups.length;
+    const params = [...input.params];
+    if (params.length === 0) throw new GradkitError(this.name, `parameter group ${gi} has no parameters`);
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) throw new GradkitError(this.name, `group ${gi}, parameter ${i} is not a Tensor (got ${typeof p})`);
+      if (!isFloat(p.dtype)) throw new GradkitError(this.name, `group ${gi}, parameter ${i}${p.name ? ` (${p.name})` : ''} is ${p.dtype}; only float tensors can be optimized`);
+      if (!p.isLeaf) throw new GradkitError(this.name, `group ${gi}, parameter ${i}${p.name ? ` (${p.name})` : ''} is not a leaf tensor; optimize the leaves (detach it or create it with requiresGrad)`);
+      if (seen.has(p)) throw new GradkitError(this.name, `group ${gi}, parameter ${i}${p.name ? ` (${p.name})` : ''} appears more than once; each parameter may belong to one group only`);
+      seen.add(p);
+    });
+    for (const key of Object.keys(input)) {
+      if (key !== 'params' && !(key in this.defaults)) {
+        throw new GradkitError(this.name, `unknown option '${key}' in parameter group ${gi}; known options: ${Object.keys(this.defaults).join(', ')}`);
+      }
+    }
+    const group = { ...this.defaults, ...input, params } as ParamGroup<O>;
+    group.initialLr = group.lr;
+    const transform = this.buildFor(group, gi);
+    this.paramGroups.push(group);
+    this.transforms.push(transform);
+    this.states.push(transform.init(params));
+  }
+
+  private buildFor(group: ParamGroup<O>, gi: number): GradientTransform<any> {
+    if (typeof group.lr !== 'number' || !Number.isFinite(group.lr) || group.lr < 0) {
+      throw new GradkitError(this.name, `lr must be a finite number >= 0, got ${String(group.lr)} (group ${gi})`);
+    }
+    try {
+      return this.build(group);
+    } catch (e) {
+      if (e instanceof GradkitError) throw new GradkitError(this.name, `${e.message} (group ${gi})`);
+      throw e;
+    }
+  }
+
+  /** One optimization step from the current `.grad`s. Runs without recording autograd. */
+  step(): void {
+    noGrad(() => {
+      this.paramGroups.forEach((group, gi) => {
+        const lr = group.lr;
+        if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
+          throw new GradkitError(this.name, `lr of group ${gi} must be a finite number >= 0, got ${String(lr)}`);
+        }
+        group.params.forEach((p, i) => {
+          if (p.grad !== null && !shapesEqual(p.grad.shape, p.shape)) {
+            throw new GradkitError(this.name, `gradient of group ${gi}, parameter ${i}${p.name ? ` (${p.name})` : ''} has shape ${fmtShape(p.grad.shape)} but the parameter has ${fmtShape(p.shape)}`);
+          }
+        });
+        const updates = gradsToUpdates(group.params);
+        this.transforms[gi].update(updates, this.states[gi], group.params);
+        // lr 0 must leave weights bit-for-bit unchanged (adding −0·u could flip −0 to +0 or add NaN).
+        if (lr !== 0) applyUpdates(group.params, updates);
+      });
+    });
+    this.stepCount++;
+  }
+
+  /** Clears every parameter's gradient (sets `.grad = null`, as PyTorch's set_to_none). */
+  zeroGrad(): void {
+    for (const g of this.paramGroups) for (const p of g.params) p.grad = null;
+  }
+
+  /** The current learning rate of each group. */
+  getLr(): number[] {
+    return this.paramGroups.map((g) => g.lr);
+  }
+
+  /** Sets the learning rate of one group, or of all groups when `groupIndex` is omitted. */
+  setLr(lr: number, groupIndex?: number): void {
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new GradkitError(this.name, `setLr: lr must be a finite number >= 0, got ${String(lr)}`);
+    if (groupIndex !== undefined && (groupIndex < 0 || groupIndex >= this.paramGroups.length || !Number.isInteger(groupIndex))) {
+      throw new GradkitError(this.name, `setLr: group index ${groupIndex} out of range; there are ${this.paramGroups.length} groups`);
+    }
+    this.paramGroups.forEach((g, i) => {
+      if (groupIndex === undefined || i === groupIndex) g.lr = lr;
+    });
+  }
+
+  /** Everything needed to resume exactly: options per group and a deep copy of the state. */
+  stateDict(): OptimizerStateDict {
+    return {
+      optimizer: this.name,
+      stepCount: this.stepCount,
+      groups: this.paramGroups.map((g) => {
+        const { params, initialLr, ...options } = g;
+        return { options: JSON.parse(JSON.stringify(options)) as Record<string, unknown>, initialLr, shapes: params.map((p) => [...p.shape]) };
+      }),
+      state: this.states.map((s) => cloneState(s)),
+    };
+  }
+
+  /**
+   * Restores a stateDict() into an optimizer built over the same parameters (same group sizes
+   * and shapes). Everything is checked before anything changes, so a mismatch leaves this
+   * optimizer as it was.
+   */
+  loadStateDict(sd: OptimizerStateDict): void {
+    const op = `${this.name}.loadStateDict`;
+    if (sd === null || typeof sd !== 'object' || !Array.isArray(sd.groups) || !Array.isArray(sd.state)) {
+      throw new GradkitError(op, 'expected an object from stateDict() with groups and state');
+    }
+    if (sd.optimizer !== this.name) throw new GradkitError(op, `the state dict was saved by ${String(sd.optimizer)}, not ${this.name}`);
+    if (sd.groups.length !== this.paramGroups.length || sd.state.length !== this.paramGroups.length) {
+      throw new GradkitError(op, `the state dict has ${sd.groups.length} parameter groups but this optimizer has ${this.paramGroups.length}`);
+    }
+    const staged = this.paramGroups.map((group, gi) => {
+      const saved = sd.groups[gi];
+      const shapes = group.params.map((p) => [...p.shape]);
+      if (!Array.isArray(saved.shapes) || saved.shapes.length !== shapes.length) {
+        throw new GradkitError(op, `group ${gi} was saved with ${saved.shapes?.length} parameters but has ${shapes.length}`);
+      }
+      shapes.forEach((s, i) => {
+        if (!shapesEqual(s, saved.shapes[i])) {
+          throw new GradkitError(op, `group ${gi}, parameter ${i}${group.params[i].name ? ` (${group.params[i].name})` : ''} was saved with shape ${fmtShape(saved.shapes[i])} but has shape ${fmtShape(s)}`);
+        }
+      });
+      const next = { ...group, ...saved.options, params: group.params, initialLr: saved.initialLr } as ParamGroup<O>;
+      const transform = this.buildFor(next, gi);
+      checkStateStructure(op, transform.init(group.params), sd.state[gi], `state of group ${gi}`);
+      return { next, state: cloneState(sd.state[gi]) };
+    });
+    staged.forEach(({ next, state }, gi) => {
+      // Mutate the existing group objects so references held by schedulers stay valid, and
+      // rebuild the chain from them (it reads group.lr live).
+      Object.assign(this.paramGroups[gi], next);
+      this.transforms[gi] = this.build(this.paramGroups[gi]);
+      this.states[gi] = state;
+    });
+    this.stepCount = sd.stepCount;
+  }
+}

@@ -1,0 +1,63 @@
+import { allocArray, type DataArray, type FloatDType } from '../core/dtype.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * One update buffer per parameter, in parameter order. `null` means "this parameter takes no
+ * part in this step" (no gradient, or frozen); every transform leaves null entries alone and
+ * does not advance their state, as PyTorch skips parameters whose grad is None.
+ */
+export type Updates = (Float32Array | Float64Array | null)[];
+
+/**
+ * Optimizer state: plain objects, arrays, numbers, booleans and typed arrays only, so a state
+ * dict is JSON-serializable apart from the typed arrays (which checkpoint writers store raw).
+ */
+export type StateTree = number | boolean | string | null | Float32Array | Float64Array | StateTree[] | { [key: string]: StateTree };
+
+/**
+ * A gradient transformation in the optax sense: `init` builds its state for a list of
+ * parameters; `update` rewrites the update buffers in place (gradients in, steps out) and
+ * advances its own state in place. Transforms compose with `chain`; an optimizer is a chain
+ * whose last link (scaleByLearningRate) turns the result into the step added to the weights.
+ */
+export interface GradientTransform<S extends StateTree = StateTree> {
+  readonly name: string;
+  init(params: readonly Tensor[]): S;
+  update(updates: Updates, state: S, params: readonly Tensor[]): void;
+}
+
+/** Runs transforms one after another; the state is the list of their states. */
+export function chain(...transforms: GradientTransform<any>[]): GradientTransform<StateTree[]> {
+  return {
+    name: `chain(${transforms.map((t) => t.name).join(', ')})`,
+    init: (params) => transforms.map((t) => t.init(params)),
+    update: (updates, state, params) => {
+      transforms.forEach((t, i) => t.update(updates, state[i], params));
+    },
+  };
+}
+
+/** A zeroed buffer per parameter, in the parameter's float dtype (the optimizer's slots). */
+export function zerosLikeParams(params: readonly Tensor[]): (Float32Array | Float64Array)[] {
+  return params.map((p) => allocArray(p.dtype as FloatDType, p.size) as Float32Array | Float64Array);
+}
+
+/** The update buffers for a step: a copy of each gradient, or null where the parameter sits out. */
+export function gradsToUpdates(params: readonly Tensor[]): Updates {
+  return params.map((p) => {
+    if (!p.requiresGrad || p.grad === null) return null;
+    const u = allocArray(p.dtype as FloatDType, p.size) as Float32Array | Float64Array;
+    u.set(p.grad.buffer as ArrayLike<number>);
+    return u;
+  });
+}
+
+/** p += u for every parameter that has an update (the optax `apply_updates`). */
+export function applyUpdates(params: readonly Tensor[], updates: Updates): void {
+  params.forEach((p, i) => {
+    const u = updates[i];
+    if (u === null) return;
+    const w = p.buffer as DataArray;
+    for (let j = 0; j < u.length; j++) w[j] += u[j];
+  });
+}
