@@ -17,7 +17,8 @@ export interface Conv2dOptions {
 }
 
 function pair(op: string, name: string, v: Pair, min: number): [number, number] {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  const ok = typeof v === 'number' || (Array.isArray(v) && v.length === 2);
+  const p: [number, number] = typeof v === 'number' ? [v, v] : ok ? [v[0], v[1]] : [NaN, NaN];
   if (!p.every((x) => Number.isInteger(x) && x >= min)) {
     throw new GradkitError(op, `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
   }
@@ -50,6 +51,8 @@ export function conv2dParams(op: string, xShape: readonly number[], wShape: read
     [pt, pb, pl, pr] = [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
   } else if (padding === 'valid') {
     [pt, pb, pl, pr] = [0, 0, 0, 0];
+  } else if (typeof padding === 'string') {
+    throw new GradkitError(op, `padding must be a number, a pair, 'same' or 'valid', got '${padding}'`);
   } else {
     const [ph, pw] = pair(op, 'padding', padding, 0);
     [pt, pb, pl, pr] = [ph, ph, pw, pw];

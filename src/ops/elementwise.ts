@@ -1,4 +1,4 @@
-import { isFloat, type DType } from '../core/dtype.js';
+import { checkDType, isFloat, type DType } from '../core/dtype.js';
 import { GradkitError } from '../core/errors.js';
 import { broadcastShapes } from '../core/shape.js';
 import { COMPARISON_OPS, type BinaryOp, type UnaryOp } from '../backend/kernels.js';
@@ -20,6 +20,8 @@ const FLOAT_ONLY: ReadonlySet<UnaryOp> = new Set([
 function unaryOp(op: UnaryOp, x: Tensor, rule: UnaryRule | null): Tensor {
   checkTensor(op, 'input', x);
   if (FLOAT_ONLY.has(op)) requireFloat(op, x);
+  // The kernel would write -1 into a byte (255): refuse, as PyTorch does.
+  if (op === 'neg' && x.dtype === 'bool') throw new GradkitError('neg', 'cannot negate a bool tensor; use logicalNot() to invert it');
   if (op === 'logicalNot') {
     return wrap(kernels().unary('logicalNot', x.buffer), x.shape);
   }
@@ -85,8 +87,9 @@ export const div = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('div', a, b, (_a, b, y, g) => [div(g, b), neg(div(mul(g, y), b))]);
 
 /** a^b. The exponent's gradient a^b·ln a is taken as 0 where a <= 0 (ln undefined). */
-export const pow = (a: TensorLike, b: TensorLike): Tensor =>
-  binaryOp('pow', a, b, (a, b, y, g) => {
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  checkIntPower(a, b);
+  return binaryOp('pow', a, b, (a, b, y, g) => {
     // b·a^(b−1) is 0·∞ = NaN at a = 0, b = 0; the true derivative of a^0 is 0 (as in PyTorch).
     const ga = mul(g, where(eq(b, 0), 0, mul(b, pow(a, sub(b, 1)))));
     const positive = gt(a, 0);
@@ -94,6 +97,19 @@ export const pow = (a: TensorLike, b: TensorLike): Tensor =>
     const gb = mul(g, mul(y, where(positive, safeLog, 0)));
     return [ga, gb];
   });
+}
+
+/** An int result cannot hold 2^-1; PyTorch refuses the same call rather than return 0. */
+function checkIntPower(a: TensorLike, b: TensorLike): void {
+  const isInt = (v: TensorLike) => (v instanceof Tensor ? !isFloat(v.dtype) : Number.isInteger(v));
+  if (!isInt(a) || !isInt(b)) return;
+  const exps = b instanceof Tensor ? b.buffer : [b];
+  for (let i = 0; i < exps.length; i++) {
+    if (exps[i] < 0) {
+      throw new GradkitError('pow', `integer tensors cannot be raised to a negative integer power (exponent ${exps[i]} at position ${i}); cast the base to float first`);
+    }
+  }
+}
 
 /** Elementwise max; on ties the gradient is split evenly, as in PyTorch. */
 export const maximum = (a: TensorLike, b: TensorLike): Tensor =>
@@ -163,6 +179,14 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
 /** Casts to another dtype. Float→float casts pass gradients through; casts to int/bool cut the graph. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor('cast', 'input', x);
+  checkDType('cast', dtype);
+  if (dtype === 'int32' && isFloat(x.dtype)) {
+    // Int32Array would store NaN and ±Infinity as 0 without a word.
+    const src = x.buffer;
+    for (let i = 0; i < src.length; i++) {
+      if (!Number.isFinite(src[i])) throw new GradkitError('cast', `cannot convert ${src[i]} at position ${i} to int32 (only finite values can be cast)`);
+    }
+  }
   const y = castTo(x, dtype);
   if (y === x) return x;
   if (!isFloat(dtype) || !isFloat(x.dtype)) return y;

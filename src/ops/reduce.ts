@@ -6,7 +6,7 @@ import { record } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, div, eq, exp, log, mul, sqrt, square, sub } from './elementwise.js';
 import { broadcastTo, reshape } from './shape.js';
-import { castTo, checkTensor, kernels, wrap } from './util.js';
+import { castTo, checkTensor, kernels, requireFloat, wrap } from './util.js';
 
 export interface ReduceOptions {
   /** Keep reduced axes as size 1 (default false). */
@@ -77,6 +77,9 @@ export function variance(x: Tensor, axis?: number | readonly number[], opts: Var
   const axes = normalizeAxes('var', axis, x.rank);
   const n = sizeOf(axes.map((a) => x.shape[a]));
   const correction = opts.correction ?? 1;
+  if (!Number.isFinite(correction) || correction < 0) {
+    throw new GradkitError('var', `correction must be a finite number >= 0 (1: unbiased, 0: population), got ${correction}`);
+  }
   if (n - correction <= 0) {
     throw new GradkitError('var', `need more than ${correction} element(s) per reduction for correction=${correction}; got ${n} (shape ${fmtShape(x.shape)})`);
   }
@@ -91,6 +94,7 @@ export function std(x: Tensor, axis?: number | readonly number[], opts: Variance
 /** log Σ exp(x), shifted by the max so large inputs do not overflow. */
 export function logSumExp(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
   checkTensor('logSumExp', 'input', x);
+  requireFloat('logSumExp', x);
   const axes = normalizeAxes('logSumExp', axis, x.rank);
   const m = wrap(kernels().reduce('max', x.buffer, x.shape, axes), keptShape(x.shape, axes, true));
   // A row of -inf would give -inf - -inf = NaN; shift such rows by 0 instead.

@@ -5,7 +5,7 @@ import { testAllBackends } from './backends.js';
 
 const f64 = { dtype: 'float64' } as const;
 const any = (seed: number, shape: number[]) => g.randn(shape, { seed, ...f64 });
-const idx = (v: number[] | number[][]) => g.tensor(v, { dtype: 'int32' });
+const idx = (v: g.NestedArray) => g.tensor(v, { dtype: 'int32' });
 
 testAllBackends('indexSelect: rows, columns, negative and repeated indices, empty index', () => {
   const x = g.tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
