@@ -1,2 +1,90 @@
-// The WebAssembly SIMD backend registers itself here.
-export {};
+import { allocArray } from '../../core/dtype.js';
+import { GradkitError } from '../../core/errors.js';
+import type { Backend } from '../../backend/backend.js';
+import type { Kernels } from '../../backend/kernels.js';
+import { getBackend, registerBackend } from '../../backend/registry.js';
+import { referenceKernels } from '../reference/index.js';
+import { makeConv } from './conv.js';
+import type { Flavour } from './detect.js';
+import { makeMatmul } from './matmul.js';
+import { WasmRuntime } from './runtime.js';
+
+export interface WasmBackend extends Backend {
+  readonly flavour: Flavour;
+  /** Threads kernels may use (the calling thread included). */
+  readonly threads: number;
+  setNumThreads(n: number): void;
+  /** Counters: kernel jobs run in wasm, and those split across threads. */
+  stats(): { jobs: number; parallelJobs: number };
+}
+
+export interface WasmBackendOptions {
+  /** Restrict to one binary ('simd' or 'relaxed-simd'); default: the best the runtime validates. */
+  flavour?: Flavour;
+  /** Thread count, caller included; default GRADKIT_NUM_THREADS or the number of cores. */
+  threads?: number;
+}
+
+/**
+ * The WebAssembly SIMD backend: the reference kernel table with the training hot spots replaced.
+ * Returns null when the runtime lacks WebAssembly SIMD or shared memory.
+ */
+export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend | null {
+  const rt = WasmRuntime.create(options.flavour, options.threads);
+  if (!rt) return null;
+  const kernels: Kernels = {
+    ...referenceKernels,
+    matmul: makeMatmul(rt),
+    ...makeConv(rt),
+  };
+  return {
+    name: 'wasm',
+    kernels,
+    flavour: rt.flavour,
+    get threads() {
+      return rt.threads;
+    },
+    setNumThreads(n: number) {
+      if (!Number.isInteger(n) || n < 1) {
+        throw new GradkitError('setNumThreads', `thread count must be an integer ≥ 1, got ${n}`);
+      }
+      rt.setThreads(n);
+    },
+    stats: () => ({ jobs: rt.jobs, parallelJobs: rt.parallelJobs }),
+    alloc: allocArray,
+    read: async (b) => b,
+    readSync: (b) => b,
+    dispose: () => rt.dispose(),
+    describe: () =>
+      `wasm (${rt.flavour === 'relaxed-simd' ? 'simd, relaxed-simd fma' : 'simd'}, ` +
+      `${rt.exports.microRows()}x8 micro-kernel, ${rt.threads} thread${rt.threads === 1 ? '' : 's'})`,
+  };
+}
+
+/**
+ * Sets the wasm backend's thread count (caller included). Applies to the registered 'wasm'
+ * backend whether or not it is the current one; throws if it cannot run here.
+ */
+export function setNumThreads(n: number): void {
+  const b = wasmInstance();
+  if (!b) throw new GradkitError('setNumThreads', 'the wasm backend is not available in this runtime');
+  b.setNumThreads(n);
+}
+
+/** The wasm backend's thread count, or 1 when it is not available. */
+export function getNumThreads(): number {
+  return wasmInstance()?.threads ?? 1;
+}
+
+let instance: WasmBackend | null | undefined;
+function wasmInstance(): WasmBackend | null {
+  if (instance === undefined) instance = createWasmBackend();
+  return instance;
+}
+
+/** True when `b` is a wasm backend (so callers can reach setNumThreads / flavour). */
+export function isWasmBackend(b: Backend = getBackend()): b is WasmBackend {
+  return b.name === 'wasm' && 'setNumThreads' in b;
+}
+
+registerBackend('wasm', wasmInstance, 10);

@@ -1,0 +1,142 @@
+// NCHW convolution lowered to GEMM through im2col / col2im. For one image and one group the
+// column matrix is col[(ci·kh + ky)·kw + kx][oy·outW + ox] = x[ci, iy, ix] (zero outside the image),
+// with iy = oy·sh − padTop + ky·dh and ix = ox·sw − padLeft + kx·dw, exactly the reference's taps.
+// Then forward is W_g · col, the input gradient is col2im(W_gᵀ · dy), the weight gradient is
+// Σ_images dy · colᵀ.
+
+import { gemm, GEMM_WS_BYTES } from './gemm';
+
+/** The conv geometry as the JS side wrote it into the job block (i32 words 1..16). */
+@unmanaged export class Geo {
+  n: i32; cIn: i32; h: i32; w: i32; cOut: i32; kh: i32; kw: i32;
+  sh: i32; sw: i32; pt: i32; pl: i32; dh: i32; dw: i32; groups: i32; outH: i32; outW: i32;
+}
+
+/** First and one-past-last output column whose input column ox·sw + off lies in [0, w). */
+// @ts-ignore: decorator
+@inline function validRange(off: i32, sw: i32, w: i32, outW: i32): i64 {
+  const lo = off >= 0 ? 0 : min((-off + sw - 1) / sw, outW);
+  const last = w - 1 - off;
+  let hi = last < 0 ? 0 : last / sw + 1;
+  if (hi > outW) hi = outW;
+  return (<i64>lo << 32) | <i64>(<u32>max(hi, lo));
+}
+
+/** im2col for channels [c0, c0 + cInG) of one image plane block starting at x. */
+function im2col(g: Geo, x: usize, cInG: i32, col: usize): void {
+  const P = g.outH * g.outW;
+  let row = col;
+  for (let ci = 0; ci < cInG; ci++) {
+    const xc = x + (<usize>(ci * g.h * g.w) << 2);
+    for (let ky = 0; ky < g.kh; ky++) {
+      for (let kx = 0; kx < g.kw; kx++) {
+        const off = kx * g.dw - g.pl;
+        const r = validRange(off, g.sw, g.w, g.outW);
+        const lo = <i32>(r >> 32), hi = <i32>(r & 0xffffffff);
+        for (let oy = 0; oy < g.outH; oy++) {
+          const dst = row + (<usize>(oy * g.outW) << 2);
+          const iy = oy * g.sh - g.pt + ky * g.dh;
+          if (iy < 0 || iy >= g.h) {
+            memory.fill(dst, 0, <usize>g.outW << 2);
+            continue;
+          }
+          if (lo > 0) memory.fill(dst, 0, <usize>lo << 2);
+          const src = xc + (<usize>(iy * g.w + off) << 2);
+          if (g.sw == 1) {
+            memory.copy(dst + (<usize>lo << 2), src + (<usize>lo << 2), <usize>(hi - lo) << 2);
+          } else {
+            for (let ox = lo; ox < hi; ox++) store<f32>(dst + (<usize>ox << 2), load<f32>(src + (<usize>(ox * g.sw) << 2)));
+          }
+          if (hi < g.outW) memory.fill(dst + (<usize>hi << 2), 0, <usize>(g.outW - hi) << 2);
+        }
+        row += <usize>P << 2;
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: adds every column entry back onto its input pixel (dx must start zeroed). */
+function col2im(g: Geo, col: usize, cInG: i32, dx: usize): void {
+  const P = g.outH * g.outW;
+  let row = col;
+  for (let ci = 0; ci < cInG; ci++) {
+    const xc = dx + (<usize>(ci * g.h * g.w) << 2);
+    for (let ky = 0; ky < g.kh; ky++) {
+      for (let kx = 0; kx < g.kw; kx++) {
+        const off = kx * g.dw - g.pl;
+        const r = validRange(off, g.sw, g.w, g.outW);
+        const lo = <i32>(r >> 32), hi = <i32>(r & 0xffffffff);
+        for (let oy = 0; oy < g.outH; oy++) {
+          const iy = oy * g.sh - g.pt + ky * g.dh;
+          if (iy < 0 || iy >= g.h) continue;
+          const src = row + (<usize>(oy * g.outW) << 2);
+          const dst = xc + (<usize>(iy * g.w + off) << 2);
+          for (let ox = lo; ox < hi; ox++) {
+            const d = dst + (<usize>(ox * g.sw) << 2);
+            store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ox << 2)));
+          }
+        }
+        row += <usize>P << 2;
+      }
+    }
+  }
+}
+
+/** Images [n0, n1) of this thread: an even split, so thread 0 (the caller) is never idle longer. */
+// @ts-ignore: decorator
+@inline function share(total: i32, tid: i32, nt: i32): i64 {
+  const n0 = <i32>((<i64>total * tid) / nt);
+  const n1 = <i32>((<i64>total * (tid + 1)) / nt);
+  return (<i64>n0 << 32) | <i64>(<u32>n1);
+}
+
+export function convForward(g: Geo, x: usize, w: usize, y: usize, ws: usize, tid: i32, nt: i32): void {
+  const s = share(g.n, tid, nt);
+  const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
+  const K = cInG * g.kh * g.kw, P = g.outH * g.outW;
+  const col = ws + <usize>GEMM_WS_BYTES;
+  for (let b = <i32>(s >> 32); b < <i32>(s & 0xffffffff); b++) {
+    for (let gi = 0; gi < g.groups; gi++) {
+      const xg = x + (<usize>((b * g.cIn + gi * cInG) * g.h * g.w) << 2);
+      const yg = y + (<usize>((b * g.cOut + gi * cOutG) * P) << 2);
+      const wg = w + (<usize>(gi * cOutG * K) << 2);
+      im2col(g, xg, cInG, col);
+      gemm(cOutG, P, K, wg, K, 1, col, P, 1, yg, P, 0, ws);
+    }
+  }
+}
+
+export function convBackwardInput(g: Geo, dy: usize, w: usize, dx: usize, ws: usize, tid: i32, nt: i32): void {
+  const s = share(g.n, tid, nt);
+  const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
+  const K = cInG * g.kh * g.kw, P = g.outH * g.outW;
+  const col = ws + <usize>GEMM_WS_BYTES;
+  for (let b = <i32>(s >> 32); b < <i32>(s & 0xffffffff); b++) {
+    memory.fill(dx + (<usize>(b * g.cIn * g.h * g.w) << 2), 0, <usize>(g.cIn * g.h * g.w) << 2);
+    for (let gi = 0; gi < g.groups; gi++) {
+      const dyg = dy + (<usize>((b * g.cOut + gi * cOutG) * P) << 2);
+      const wg = w + (<usize>(gi * cOutG * K) << 2);
+      // dcol(K×P) = W_gᵀ(K×cOutG) · dy_g(cOutG×P); W_g is stored [cOutG, K].
+      gemm(K, P, cOutG, wg, 1, K, dyg, P, 1, col, P, 0, ws);
+      col2im(g, col, cInG, dx + (<usize>((b * g.cIn + gi * cInG) * g.h * g.w) << 2));
+    }
+  }
+}
+
+/** Each thread sums its images into its own partial dW (at part); the caller adds the partials. */
+export function convBackwardFilter(g: Geo, x: usize, dy: usize, part: usize, ws: usize, tid: i32, nt: i32): void {
+  const s = share(g.n, tid, nt);
+  const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
+  const K = cInG * g.kh * g.kw, P = g.outH * g.outW;
+  const col = ws + <usize>GEMM_WS_BYTES;
+  memory.fill(part, 0, <usize>(g.cOut * K) << 2);
+  for (let b = <i32>(s >> 32); b < <i32>(s & 0xffffffff); b++) {
+    for (let gi = 0; gi < g.groups; gi++) {
+      const xg = x + (<usize>((b * g.cIn + gi * cInG) * g.h * g.w) << 2);
+      const dyg = dy + (<usize>((b * g.cOut + gi * cOutG) * P) << 2);
+      im2col(g, xg, cInG, col);
+      // dW_g(cOutG×K) += dy_g(cOutG×P) · colᵀ(P×K).
+      gemm(cOutG, K, P, dyg, P, 1, col, 1, P, part + (<usize>(gi * cOutG * K) << 2), K, 1, ws);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import type { DataArray } from '../../core/dtype.js';
+import type { Conv2dParams } from '../../backend/kernels.js';
+import { conv2d as refConv2d, conv2dBackwardFilter as refBackwardFilter, conv2dBackwardInput as refBackwardInput } from '../reference/conv.js';
+import { JOB_CONV_BWD_FILTER, JOB_CONV_BWD_INPUT, JOB_CONV_FWD, threadsFor } from './jobs.js';
+import type { WasmRuntime } from './runtime.js';
+
+/** Job words 1..16: the geometry in the order assembly/conv.ts's Geo class declares it. */
+function geometry(p: Conv2dParams): number[] {
+  return [p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.strideH, p.strideW, p.padTop, p.padLeft,
+    p.dilationH, p.dilationW, p.groups, p.outH, p.outW];
+}
+
+/** Per-thread scratch: gemm packing buffers plus one image-group column matrix (K × P floats). */
+function workspace(rt: WasmRuntime, p: Conv2dParams): number {
+  const k = (p.cIn / p.groups) * p.kh * p.kw;
+  return (rt.gemmWsBytes + k * p.outH * p.outW * 4 + 63) & ~63;
+}
+
+function flops(p: Conv2dParams): number {
+  return 2 * p.n * p.cOut * (p.cIn / p.groups) * p.kh * p.kw * p.outH * p.outW;
+}
+
+/**
+ * Conv forward / input-gradient / weight-gradient via im2col + the wasm GEMM, images split across
+ * threads (bottom padding/right padding need no code: they only bound outH/outW, which are given).
+ */
+export function makeConv(rt: WasmRuntime) {
+  function conv2d(x: DataArray, w: DataArray, p: Conv2dParams): DataArray {
+    if (!(x instanceof Float32Array) || !(w instanceof Float32Array)) return refConv2d(x, w, p);
+    const outLen = p.n * p.cOut * p.outH * p.outW;
+    if (outLen === 0) return new Float32Array(0);
+    const nt = threadsFor(flops(p), rt.threads, p.n);
+    rt.reset();
+    const px = rt.put(x);
+    const pw = rt.put(w);
+    const py = rt.alloc(outLen * 4);
+    const wsStride = workspace(rt, p);
+    const ws = rt.alloc(wsStride * nt);
+    rt.runJob([JOB_CONV_FWD, ...geometry(p), px, pw, py, 0, ws, wsStride], nt);
+    return rt.take(py, outLen);
+  }
+
+  function conv2dBackwardInput(dy: DataArray, w: DataArray, p: Conv2dParams): DataArray {
+    if (!(dy instanceof Float32Array) || !(w instanceof Float32Array)) return refBackwardInput(dy, w, p);
+    const outLen = p.n * p.cIn * p.h * p.w;
+    if (outLen === 0) return new Float32Array(0);
+    const nt = threadsFor(flops(p), rt.threads, p.n);
+    rt.reset();
+    const pdy = rt.put(dy);
+    const pw = rt.put(w);
+    const pdx = rt.alloc(outLen * 4);
+    const wsStride = workspace(rt, p);
+    const ws = rt.alloc(wsStride * nt);
+    rt.runJob([JOB_CONV_BWD_INPUT, ...geometry(p), pdy, pw, pdx, 0, ws, wsStride], nt);
+    return rt.take(pdx, outLen);
+  }
+
+  function conv2dBackwardFilter(x: DataArray, dy: DataArray, p: Conv2dParams): DataArray {
+    if (!(x instanceof Float32Array) || !(dy instanceof Float32Array)) return refBackwardFilter(x, dy, p);
+    const dwLen = p.cOut * (p.cIn / p.groups) * p.kh * p.kw;
+    if (dwLen === 0) return new Float32Array(0);
+    const nt = threadsFor(flops(p), rt.threads, p.n);
+    rt.reset();
+    const px = rt.put(x);
+    const pdy = rt.put(dy);
+    const partStride = (dwLen * 4 + 63) & ~63;
+    const parts = rt.alloc(partStride * nt);
+    const wsStride = workspace(rt, p);
+    const ws = rt.alloc(wsStride * nt);
+    rt.runJob([JOB_CONV_BWD_FILTER, ...geometry(p), px, pdy, parts, partStride, ws, wsStride], nt);
+    // Each thread summed its own images; adding the few partials here is O(threads · |dW|).
+    const out = rt.take(parts, dwLen);
+    for (let t = 1; t < nt; t++) {
+      const part = rt.view(parts + t * partStride, dwLen);
+      for (let i = 0; i < dwLen; i++) out[i] += part[i];
+    }
+    return out;
+  }
+
+  return { conv2d, conv2dBackwardInput, conv2dBackwardFilter };
+}

@@ -1,0 +1,16 @@
+/** Job kinds; must match the JOB_* constants in assembly/index.ts. */
+export const JOB_GEMM = 1;
+export const JOB_CONV_FWD = 2;
+export const JOB_CONV_BWD_INPUT = 3;
+export const JOB_CONV_BWD_FILTER = 4;
+
+/**
+ * Below this many flops a kernel stays on the calling thread: waking a worker and joining costs
+ * a few microseconds, which a ~2 MFLOP kernel (~40 µs on one thread) cannot repay reliably.
+ */
+export const MIN_PARALLEL_FLOPS = 2e6;
+
+export function threadsFor(flops: number, available: number, units = Infinity): number {
+  if (available <= 1 || flops < MIN_PARALLEL_FLOPS) return 1;
+  return Math.max(1, Math.min(available, units));
+}

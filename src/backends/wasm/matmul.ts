@@ -1,0 +1,33 @@
+import type { DataArray } from '../../core/dtype.js';
+import type { MatmulParams } from '../../backend/kernels.js';
+import { matmul as referenceMatmul } from '../reference/matmul.js';
+import { JOB_GEMM, threadsFor } from './jobs.js';
+import type { WasmRuntime } from './runtime.js';
+
+/**
+ * Batched float32 GEMM in wasm. The transpose flags become element strides (A(i,p) at
+ * i·rsA + p·csA), so one kernel serves all four cases; a zero batch stride shares one operand
+ * across the batch exactly as the reference does. Other dtypes take the reference path.
+ */
+export function makeMatmul(rt: WasmRuntime) {
+  return function matmul(a: DataArray, b: DataArray, p: MatmulParams): DataArray {
+    if (!(a instanceof Float32Array) || !(b instanceof Float32Array)) return referenceMatmul(a, b, p);
+    const { batch, m, k, n, transA, transB, strideA, strideB } = p;
+    const outLen = batch * m * n;
+    if (outLen === 0) return new Float32Array(0);
+    const flops = 2 * batch * m * n * k;
+    const nt = threadsFor(flops, rt.threads);
+    rt.reset();
+    const pa = rt.put(a);
+    const pb = rt.put(b);
+    const pc = rt.alloc(outLen * 4);
+    const ws = rt.alloc(rt.gemmWsBytes * nt);
+    const [rsA, csA] = transA ? [1, m] : [k, 1];
+    const [rsB, csB] = transB ? [1, k] : [n, 1];
+    rt.runJob(
+      [JOB_GEMM, batch, m, n, k, pa, rsA, csA, strideA, pb, rsB, csB, strideB, pc, n, m * n, 0, ws, rt.gemmWsBytes],
+      nt,
+    );
+    return rt.take(pc, outLen);
+  };
+}

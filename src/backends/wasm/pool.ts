@@ -1,0 +1,103 @@
+import type { PlatformWorker, ThreadPlatform } from '../../platform/index.js';
+import { CTRL, CTRL_WORDS, WORKER_SOURCE } from './worker-source.js';
+
+/** Spin iterations before blocking (workers after a job; the caller while waiting for them). */
+const SPIN = 20000;
+/** How long the first job waits for workers to start before giving up on threads. */
+const START_TIMEOUT_MS = 10000;
+
+export type RunFn = (job: number, tid: number, nt: number) => void;
+
+/**
+ * A pool of `size - 1` workers plus the calling thread, all sharing one WebAssembly.Memory.
+ * dispatch() is synchronous: the caller publishes the job, does share 0 itself, then waits.
+ */
+export class ThreadPool {
+  private readonly workers: PlatformWorker[] = [];
+  private readonly ctrl: Int32Array;
+  private ready = false;
+  /** Threads actually usable (1 when workers could not start). */
+  size: number;
+  /** Jobs that ran on more than one thread (tests use it to prove the threaded path ran). */
+  parallelJobs = 0;
+
+  constructor(
+    private readonly platform: ThreadPlatform,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    ctrlOffset: number,
+    requested: number,
+    private readonly run: RunFn,
+  ) {
+    this.ctrl = new Int32Array(memory.buffer, ctrlOffset, CTRL_WORDS);
+    this.ctrl.fill(0);
+    this.size = platform.canBlock() ? Math.max(1, requested) : 1;
+    for (let tid = 1; tid < this.size; tid++) {
+      const w = platform.startWorker(WORKER_SOURCE, { module, memory, ctrl: ctrlOffset, tid, spin: SPIN });
+      if (!w) {
+        this.stop();
+        this.size = 1;
+        return;
+      }
+      this.workers.push(w);
+    }
+    this.ready = this.size === 1;
+  }
+
+  /** Blocks until every worker has checked in; false (and single-threaded from then on) on timeout. */
+  private waitReady(): boolean {
+    const want = this.workers.length;
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    let n: number;
+    while ((n = Atomics.load(this.ctrl, CTRL.READY)) < want) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        console.warn(`gradkit: only ${n} of ${want} wasm workers started; running single-threaded`);
+        this.stop();
+        this.size = 1;
+        return false;
+      }
+      Atomics.wait(this.ctrl, CTRL.READY, n, left);
+    }
+    this.ready = true;
+    return true;
+  }
+
+  /** Runs job on `nt` threads (nt ≤ size), returning when all are done. */
+  dispatch(job: number, nt: number): void {
+    if (nt <= 1 || this.size <= 1 || (!this.ready && !this.waitReady())) {
+      this.run(job, 0, 1);
+      return;
+    }
+    nt = Math.min(nt, this.size);
+    this.parallelJobs++;
+    const c = this.ctrl;
+    Atomics.store(c, CTRL.PENDING, this.workers.length);
+    Atomics.store(c, CTRL.NT, nt);
+    Atomics.store(c, CTRL.JOB, job);
+    Atomics.add(c, CTRL.GEN, 1);
+    Atomics.notify(c, CTRL.GEN);
+    try {
+      this.run(job, 0, nt);
+    } finally {
+      let p = Atomics.load(c, CTRL.PENDING);
+      for (let s = 0; p !== 0 && s < SPIN; s++) p = Atomics.load(c, CTRL.PENDING);
+      while (p !== 0) {
+        Atomics.wait(c, CTRL.PENDING, p);
+        p = Atomics.load(c, CTRL.PENDING);
+      }
+    }
+  }
+
+  /** Tells workers to exit and terminates them; the pool then runs everything on the caller. */
+  stop(): void {
+    if (this.workers.length > 0) {
+      Atomics.store(this.ctrl, CTRL.STOP, 1);
+      Atomics.add(this.ctrl, CTRL.GEN, 1);
+      Atomics.notify(this.ctrl, CTRL.GEN);
+      for (const w of this.workers) w.terminate();
+      this.workers.length = 0;
+    }
+    this.size = 1;
+  }
+}

@@ -1,0 +1,152 @@
+import { getPlatform, platformReady } from '../../platform/index.js';
+import { pickBinary, type Flavour } from './detect.js';
+import { ThreadPool } from './pool.js';
+
+/** Bytes below 64 KiB belong to the JS side: pool control blocks and job descriptors live there. */
+const CTRL_BASE = 1024;
+const JOB_BASE = 8192;
+/** Scratch arena for operands starts above the module's (tiny) static data at 64 KiB. */
+const ARENA_BASE = 128 * 1024;
+const PAGE = 65536;
+const MAX_PAGES = 32768;
+
+interface KernelExports {
+  run(job: number, tid: number, nt: number): void;
+  gemmWorkspaceBytes(): number;
+  microRows(): number;
+}
+
+/**
+ * One instantiated kernel module: shared memory, a bump-allocated scratch arena reused by every
+ * kernel call (reset at the start of each call, grown when a call needs more), and the thread pool.
+ * Tensor buffers stay ordinary GC-owned typed arrays; only operands in flight visit wasm memory.
+ */
+export class WasmRuntime {
+  readonly memory: WebAssembly.Memory;
+  readonly exports: KernelExports;
+  readonly flavour: Flavour;
+  readonly gemmWsBytes: number;
+  private readonly module: WebAssembly.Module;
+  private pool: ThreadPool;
+  private poolCount = 0;
+  private top = ARENA_BASE;
+  private f32 = new Float32Array(0);
+  private i32 = new Int32Array(0);
+
+  static create(force?: Flavour, threads?: number): WasmRuntime | null {
+    const bin = pickBinary(force);
+    if (!bin) return null;
+    return new WasmRuntime(bin.flavour, new WebAssembly.Module(bin.bytes), threads);
+  }
+
+  private constructor(flavour: Flavour, module: WebAssembly.Module, threads?: number) {
+    this.flavour = flavour;
+    this.module = module;
+    this.memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+    const instance = new WebAssembly.Instance(module, {
+      env: { memory: this.memory, abort: () => { throw new Error('gradkit wasm abort'); } },
+    });
+    this.exports = instance.exports as unknown as KernelExports;
+    this.gemmWsBytes = this.exports.gemmWorkspaceBytes();
+    this.refreshViews();
+    const requested = threads;
+    this.pool = this.newPool(requested ?? defaultThreads());
+    // On hosts whose thread adapter loads asynchronously, start the real pool once it is there.
+    const first = getPlatform();
+    void platformReady.then((p) => {
+      if (p !== first && this.pool.size === 1 && !this.disposed) this.setThreads(requested ?? defaultThreads());
+    });
+  }
+
+  private disposed = false;
+  /** Kernel jobs run in wasm so far, and how many of them used several threads. */
+  jobs = 0;
+  private retiredParallel = 0;
+  get parallelJobs(): number {
+    return this.retiredParallel + this.pool.parallelJobs;
+  }
+
+  private newPool(n: number): ThreadPool {
+    // Each pool gets a fresh control block, so workers of a stopped pool can never see its jobs.
+    const ctrl = CTRL_BASE + 64 * (this.poolCount++ % 64);
+    return new ThreadPool(getPlatform(), this.module, this.memory, ctrl, n, (j, t, nt) => this.exports.run(j, t, nt));
+  }
+
+  get threads(): number {
+    return this.pool.size;
+  }
+
+  setThreads(n: number): void {
+    this.retiredParallel += this.pool.parallelJobs;
+    this.pool.stop();
+    this.pool = this.newPool(n);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.pool.stop();
+  }
+
+  private refreshViews(): void {
+    if (this.f32.buffer !== this.memory.buffer || this.f32.byteLength !== this.memory.buffer.byteLength) {
+      const buf = this.memory.buffer;
+      this.f32 = new Float32Array(buf);
+      this.i32 = new Int32Array(buf);
+    }
+  }
+
+  /** Starts a kernel call: forget every previous scratch allocation. */
+  reset(): void {
+    this.top = ARENA_BASE;
+  }
+
+  /** Reserves `bytes` of scratch (64-byte aligned), growing memory if needed; returns its address. */
+  alloc(bytes: number): number {
+    const at = this.top;
+    this.top = (at + bytes + 63) & ~63;
+    const have = this.memory.buffer.byteLength;
+    if (this.top > have) {
+      const pages = Math.ceil((this.top - have) / PAGE);
+      if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`gradkit wasm: scratch of ${this.top} bytes exceeds the 2 GiB memory limit`);
+      this.memory.grow(pages);
+    }
+    return at;
+  }
+
+  /** Copies a float32 array into fresh scratch and returns its address. */
+  put(data: Float32Array): number {
+    const at = this.alloc(data.length * 4);
+    this.refreshViews();
+    this.f32.set(data, at >> 2);
+    return at;
+  }
+
+  /** A new GC-owned copy of `len` floats at `at`. */
+  take(at: number, len: number): Float32Array {
+    this.refreshViews();
+    const out = new Float32Array(len);
+    out.set(this.f32.subarray(at >> 2, (at >> 2) + len));
+    return out;
+  }
+
+  /** A temporary view (valid until the next alloc) for summing partial results in JS. */
+  view(at: number, len: number): Float32Array {
+    this.refreshViews();
+    return this.f32.subarray(at >> 2, (at >> 2) + len);
+  }
+
+  /** Writes a job block and runs it on up to `nt` threads. */
+  runJob(words: readonly number[], nt: number): void {
+    this.jobs++;
+    this.refreshViews();
+    this.i32.set(words, JOB_BASE >> 2);
+    this.pool.dispatch(JOB_BASE, nt);
+  }
+}
+
+/** Default thread count: GRADKIT_NUM_THREADS when set (benchmarks, CI), else the core count. */
+function defaultThreads(): number {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.GRADKIT_NUM_THREADS;
+  const n = env ? Number.parseInt(env, 10) : NaN;
+  return Number.isFinite(n) && n >= 1 ? n : getPlatform().cores();
+}
