@@ -26,6 +26,15 @@ export class Sequential extends Module<[Tensor], Tensor> {
     return this;
   }
 
+  /** Replaces the i-th module (used by fuseBatchNorm). */
+  set(i: number, module: AnyModule): this {
+    this.at(i);
+    const j = i < 0 ? this._list.length + i : i;
+    this.registerModule(String(j), module);
+    this._list[j] = module;
+    return this;
+  }
+
   get length(): number {
     return this._list.length;
   }

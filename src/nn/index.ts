@@ -11,3 +11,16 @@ export {
   ReLU, Sigmoid, Tanh, LeakyReLU, PReLU, ELU, SELU, Swish, SiLU, GELU, Softplus, Softmax, LogSoftmax, Maxout,
   type PReLUOptions, type SwishOptions, type MaxoutOptions,
 } from './activation.js';
+export {
+  Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, GlobalAvgPool2d, adaptiveAvgPool2d, globalAvgPool2d,
+  type Conv2dOptions, type PoolOptions,
+} from './conv.js';
+export { Identity, Flatten, Embedding, type EmbeddingOptions } from './basic.js';
+export { Dropout, AlphaDropout, GaussianNoise, DropConnect, type RandomLayerOptions } from './regularization.js';
+export {
+  BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, InstanceNorm2d, batchNorm, layerNorm, groupNorm,
+  type NormOptions, type BatchNormOptions, type BatchNormFunctionalOptions,
+} from './normalization.js';
+export { weightNorm } from './weight-norm.js';
+export { fuseBatchNorm, fuseLinearBn, fuseConvBn } from './fuse.js';
+export { lsuv, type LsuvOptions, type LsuvLayerReport } from './lsuv.js';

@@ -1,0 +1,299 @@
+/** Normalization layers: BatchNorm1d/2d, LayerNorm, GroupNorm, InstanceNorm2d. */
+import type { FloatDType } from '../core/dtype.js';
+import { GradkitError, fmtShape } from '../core/errors.js';
+import { noGrad } from '../autograd/engine.js';
+import { zeros, ones, scalar } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+import * as ops from '../ops/index.js';
+import { checkSize } from './layer-options.js';
+import { Module } from './module.js';
+import { Parameter } from './parameter.js';
+
+export interface NormOptions {
+  /** Added to the variance before the square root (default 1e-5). */
+  eps?: number;
+  /** Learnable per-channel scale γ (init 1) and shift β (init 0), tagged 'noDecay' (default true). */
+  affine?: boolean;
+  dtype?: FloatDType;
+}
+
+function checkEps(op: string, eps: number): number {
+  if (!(Number.isFinite(eps) && eps >= 0)) throw new GradkitError(op, `eps must be a non-negative number, got ${eps}`);
+  return eps;
+}
+
+function affineParams(m: Module<[Tensor], Tensor>, shape: readonly number[], affine: boolean, dtype: FloatDType | undefined): [Parameter | null, Parameter | null] {
+  if (!affine) {
+    m.registerParameter('weight', null);
+    m.registerParameter('bias', null);
+    return [null, null];
+  }
+  return [
+    m.registerParameter('weight', new Parameter(ones(shape, { dtype }), { tags: ['noDecay'] })),
+    m.registerParameter('bias', new Parameter(zeros(shape, { dtype }), { tags: ['noDecay'] })),
+  ];
+}
+
+/** [C] → [1, C, 1, …] to broadcast over an input of the given rank. */
+function channelView(p: Tensor, rank: number): Tensor {
+  return ops.reshape(p, [1, p.shape[0], ...new Array<number>(rank - 2).fill(1)]);
+}
+
+export interface BatchNormOptions extends NormOptions {
+  /**
+   * Weight of the new batch statistic in the running estimate:
+   * running = (1 − momentum)·running + momentum·batch (default 0.1, PyTorch's convention).
+   * null: cumulative average over all batches seen.
+   */
+  momentum?: number | null;
+  /** Keep running mean/variance for eval (default true); false uses batch statistics in eval too. */
+  trackRunningStats?: boolean;
+}
+
+export interface BatchNormFunctionalOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  runningMean?: Tensor | null;
+  runningVar?: Tensor | null;
+  /** Use batch statistics and update the running ones (default true). */
+  training?: boolean;
+  momentum?: number | null;
+  /** Number of batches already averaged, for momentum null. */
+  batchesTracked?: number;
+  eps?: number;
+}
+
+/**
+ * Batch normalization (Ioffe & Szegedy) over axis 1 of [N, C], [N, C, L] or [N, C, H, W].
+ * Training: normalize with the batch mean and biased variance and update running buffers in
+ * place (the running variance uses the unbiased batch variance, as PyTorch does). Eval:
+ * normalize with the running buffers.
+ */
+export function batchNorm(x: Tensor, opts: BatchNormFunctionalOptions = {}): Tensor {
+  const op = 'batchNorm';
+  if (x.rank < 2) throw new GradkitError(op, `input must be at least 2-D [N, C, ...], got ${fmtShape(x.shape)}`);
+  const c = x.shape[1];
+  const eps = checkEps(op, opts.eps ?? 1e-5);
+  const axes = [0, ...Array.from({ length: x.rank - 2 }, (_, i) => i + 2)];
+  const training = opts.training ?? true;
+  const rm = opts.runningMean ?? null;
+  const rv = opts.runningVar ?? null;
+  for (const [name, t] of [['runningMean', rm], ['runningVar', rv], ['weight', opts.weight ?? null], ['bias', opts.bias ?? null]] as const) {
+    if (t !== null && (t.rank !== 1 || t.shape[0] !== c)) throw new GradkitError(op, `${name} must have shape [${c}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
+  }
+  let mean: Tensor;
+  let variance: Tensor;
+  if (training || rm === null || rv === null) {
+    const n = x.size / c;
+    if (n <= 1) {
+      throw new GradkitError(op, `in training, batch statistics need more than 1 value per channel; input ${fmtShape(x.shape)} has ${n} (batch size 1 without spatial axes). Use eval() or a larger batch`);
+    }
+    mean = ops.mean(x, axes, { keepDims: true });
+    const centered = ops.sub(x, mean);
+    variance = ops.mean(ops.square(centered), axes, { keepDims: true });
+    if (training && rm !== null && rv !== null) {
+      const momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+      const f = momentum === null ? 1 / ((opts.batchesTracked ?? 0) + 1) : momentum;
+      noGrad(() => {
+        const bm = ops.reshape(mean, [c]);
+        const bv = ops.mul(ops.reshape(variance, [c]), n / (n - 1));
+        rm.assign(ops.add(ops.mul(rm, 1 - f), ops.mul(bm, f)));
+        rv.assign(ops.add(ops.mul(rv, 1 - f), ops.mul(bv, f)));
+      });
+    }
+  } else {
+    mean = channelView(rm, x.rank);
+    variance = channelView(rv, x.rank);
+  }
+  let y = ops.div(ops.sub(x, mean), ops.sqrt(ops.add(variance, eps)));
+  if (opts.weight) y = ops.mul(y, channelView(opts.weight, x.rank));
+  if (opts.bias) y = ops.add(y, channelView(opts.bias, x.rank));
+  return y;
+}
+
+/** Shared implementation of BatchNorm1d and BatchNorm2d (they differ only in accepted ranks). */
+abstract class BatchNormBase extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  weight: Parameter | null;
+  bias: Parameter | null;
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+  /** Batches seen in training (drives the cumulative average when momentum is null). */
+  numBatchesTracked: Tensor | null;
+  protected abstract readonly ranks: readonly number[];
+  protected abstract readonly layout: string;
+
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super();
+    const name = this.constructor.name;
+    this.numFeatures = checkSize(name, 'numFeatures', numFeatures);
+    this.eps = checkEps(name, opts.eps ?? 1e-5);
+    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+    if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new GradkitError(name, `momentum must be in [0, 1] or null, got ${this.momentum}`);
+    }
+    this.affine = opts.affine ?? true;
+    this.trackRunningStats = opts.trackRunningStats ?? true;
+    [this.weight, this.bias] = affineParams(this, [numFeatures], this.affine, opts.dtype);
+    if (this.trackRunningStats) {
+      this.runningMean = this.registerBuffer('runningMean', zeros([numFeatures], { dtype: opts.dtype }));
+      this.runningVar = this.registerBuffer('runningVar', ones([numFeatures], { dtype: opts.dtype }));
+      this.numBatchesTracked = this.registerBuffer('numBatchesTracked', scalar(0, { dtype: 'int32' }));
+    } else {
+      this.runningMean = this.registerBuffer('runningMean', null);
+      this.runningVar = this.registerBuffer('runningVar', null);
+      this.numBatchesTracked = this.registerBuffer('numBatchesTracked', null);
+    }
+  }
+
+  override forward(x: Tensor): Tensor {
+    const name = this.constructor.name;
+    if (!this.ranks.includes(x.rank) || x.shape[1] !== this.numFeatures) {
+      throw new GradkitError(name, `expected input ${this.layout.replace('C', String(this.numFeatures))}, got ${fmtShape(x.shape)}`);
+    }
+    const useBatch = this.training || !this.trackRunningStats;
+    const tracked = this.numBatchesTracked === null ? 0 : this.numBatchesTracked.item();
+    const y = batchNorm(x, {
+      weight: this.weight, bias: this.bias, eps: this.eps, momentum: this.momentum, batchesTracked: tracked,
+      training: useBatch,
+      runningMean: this.training ? this.runningMean : useBatch ? null : this.runningMean,
+      runningVar: this.training ? this.runningVar : useBatch ? null : this.runningVar,
+    });
+    if (this.training && this.numBatchesTracked !== null) this.numBatchesTracked.assign([tracked + 1]);
+    return y;
+  }
+
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}`;
+  }
+}
+
+/** BatchNorm over [N, C] or [N, C, L] (statistics per channel C over N and L). */
+export class BatchNorm1d extends BatchNormBase {
+  protected readonly ranks = [2, 3];
+  protected readonly layout = '[N, C] or [N, C, L]';
+}
+
+/** BatchNorm over [N, C, H, W] (statistics per channel over N, H, W). */
+export class BatchNorm2d extends BatchNormBase {
+  protected readonly ranks = [4];
+  protected readonly layout = '[N, C, H, W]';
+}
+
+/** Normalizes over the last `normalizedShape.length` axes of x (Ba et al.), with optional elementwise affine. */
+export function layerNorm(x: Tensor, normalizedShape: readonly number[], opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {}): Tensor {
+  const k = normalizedShape.length;
+  const tail = x.shape.slice(x.rank - k);
+  if (k === 0 || x.rank < k || tail.some((d, i) => d !== normalizedShape[i])) {
+    throw new GradkitError('layerNorm', `input ${fmtShape(x.shape)} must end with the normalized shape ${fmtShape(normalizedShape)}`);
+  }
+  const axes = Array.from({ length: k }, (_, i) => x.rank - k + i);
+  const mean = ops.mean(x, axes, { keepDims: true });
+  const centered = ops.sub(x, mean);
+  const variance = ops.mean(ops.square(centered), axes, { keepDims: true });
+  let y = ops.div(centered, ops.sqrt(ops.add(variance, checkEps('layerNorm', opts.eps ?? 1e-5))));
+  if (opts.weight) y = ops.mul(y, opts.weight);
+  if (opts.bias) y = ops.add(y, opts.bias);
+  return y;
+}
+
+/** LayerNorm: statistics per sample over the trailing `normalizedShape` axes; same in train and eval. */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly eps: number;
+  weight: Parameter | null;
+  bias: Parameter | null;
+  constructor(normalizedShape: number | readonly number[], opts: NormOptions & { elementwiseAffine?: boolean } = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    for (const d of this.normalizedShape) checkSize('LayerNorm', 'normalizedShape', d);
+    this.eps = checkEps('LayerNorm', opts.eps ?? 1e-5);
+    [this.weight, this.bias] = affineParams(this, this.normalizedShape, opts.elementwiseAffine ?? opts.affine ?? true, opts.dtype);
+  }
+  override forward(x: Tensor): Tensor {
+    return layerNorm(x, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+  override extraRepr(): string {
+    return `${fmtShape(this.normalizedShape)}, eps=${this.eps}, elementwiseAffine=${this.weight !== null}`;
+  }
+}
+
+/**
+ * Group normalization (Wu & He): the C channels of [N, C, ...] are split into `numGroups`
+ * groups and each sample's group is normalized over its channels and spatial positions.
+ */
+export function groupNorm(x: Tensor, numGroups: number, opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {}): Tensor {
+  if (x.rank < 2) throw new GradkitError('groupNorm', `input must be at least 2-D [N, C, ...], got ${fmtShape(x.shape)}`);
+  const [n, c] = x.shape;
+  if (!Number.isInteger(numGroups) || numGroups < 1 || c % numGroups !== 0) {
+    throw new GradkitError('groupNorm', `channels (${c}) must be divisible by numGroups (${numGroups}); input ${fmtShape(x.shape)}`);
+  }
+  const grouped = ops.reshape(x, [n, numGroups, x.size / (n * numGroups)]);
+  const mean = ops.mean(grouped, 2, { keepDims: true });
+  const centered = ops.sub(grouped, mean);
+  const variance = ops.mean(ops.square(centered), 2, { keepDims: true });
+  let y = ops.reshape(ops.div(centered, ops.sqrt(ops.add(variance, checkEps('groupNorm', opts.eps ?? 1e-5)))), x.shape);
+  if (opts.weight) y = ops.mul(y, channelView(opts.weight, x.rank));
+  if (opts.bias) y = ops.add(y, channelView(opts.bias, x.rank));
+  return y;
+}
+
+/** GroupNorm(numGroups, numChannels): batch-independent, same in train and eval; per-channel affine. */
+export class GroupNorm extends Module {
+  readonly eps: number;
+  weight: Parameter | null;
+  bias: Parameter | null;
+  constructor(readonly numGroups: number, readonly numChannels: number, opts: NormOptions = {}) {
+    super();
+    checkSize('GroupNorm', 'numGroups', numGroups);
+    checkSize('GroupNorm', 'numChannels', numChannels);
+    if (numChannels % numGroups !== 0) {
+      throw new GradkitError('GroupNorm', `numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
+    }
+    this.eps = checkEps('GroupNorm', opts.eps ?? 1e-5);
+    [this.weight, this.bias] = affineParams(this, [numChannels], opts.affine ?? true, opts.dtype);
+  }
+  override forward(x: Tensor): Tensor {
+    if (x.rank < 2 || x.shape[1] !== this.numChannels) {
+      throw new GradkitError('GroupNorm', `expected input [N, ${this.numChannels}, ...], got ${fmtShape(x.shape)}`);
+    }
+    return groupNorm(x, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.weight !== null}`;
+  }
+}
+
+/**
+ * Instance normalization (Ulyanov et al.): each sample's channel is normalized over H×W, in
+ * train and eval alike (no running statistics). Affine is off by default, as in PyTorch.
+ */
+export class InstanceNorm2d extends Module {
+  readonly eps: number;
+  weight: Parameter | null;
+  bias: Parameter | null;
+  constructor(readonly numFeatures: number, opts: NormOptions = {}) {
+    super();
+    checkSize('InstanceNorm2d', 'numFeatures', numFeatures);
+    this.eps = checkEps('InstanceNorm2d', opts.eps ?? 1e-5);
+    [this.weight, this.bias] = affineParams(this, [numFeatures], opts.affine ?? false, opts.dtype);
+  }
+  override forward(x: Tensor): Tensor {
+    if (x.rank !== 4 || x.shape[1] !== this.numFeatures) {
+      throw new GradkitError('InstanceNorm2d', `expected input [N, ${this.numFeatures}, H, W], got ${fmtShape(x.shape)}`);
+    }
+    if (x.shape[2] * x.shape[3] <= 1) {
+      throw new GradkitError('InstanceNorm2d', `needs more than one spatial value per channel, got ${fmtShape(x.shape)}`);
+    }
+    // One group per channel is exactly instance normalization.
+    return groupNorm(x, this.numFeatures, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, affine=${this.weight !== null}`;
+  }
+}
+

@@ -1,0 +1,41 @@
+import { GradkitError, fmtShape } from '../core/errors.js';
+import { noGrad } from '../autograd/engine.js';
+import { Tensor } from '../tensor/tensor.js';
+import * as ops from '../ops/index.js';
+import type { AnyModule } from './module.js';
+import { Parameter } from './parameter.js';
+
+/** Per-output-unit L2 norm of v over every axis but the first, shaped to broadcast against v. */
+function unitNorm(v: Tensor): Tensor {
+  const axes = Array.from({ length: v.rank - 1 }, (_, i) => i + 1);
+  return ops.sqrt(ops.sum(ops.square(v), axes, { keepDims: true }));
+}
+
+function compute(g: Tensor, v: Tensor): Tensor {
+  return ops.mul(ops.reshape(g, [g.shape[0], ...new Array<number>(v.rank - 1).fill(1)]), ops.div(v, unitNorm(v)));
+}
+
+/**
+ * Weight normalization (Salimans & Kingma 2016): re-parametrizes `layer.weight` (any layer
+ * whose weight has the output units on axis 0: Linear, Conv2d) as w = g·v/‖v‖, with the norm
+ * taken per output unit. The layer's 'weight' parameter is replaced by 'weightG' ([out],
+ * initialized to ‖w‖ so the function is unchanged) and 'weightV' (initialized to w); the
+ * weight is recomputed before every forward. Returns the layer.
+ */
+export function weightNorm<M extends AnyModule & { weight: Tensor }>(layer: M): M {
+  const params = new Map(layer.namedParameters({ recurse: false }));
+  const w = params.get('weight');
+  if (w === undefined) throw new GradkitError('weightNorm', `${layer.constructor.name} has no 'weight' parameter (already weight-normalized?)`);
+  if (w.rank < 2) throw new GradkitError('weightNorm', `weight must have at least 2 dimensions (output units on axis 0), got ${fmtShape(w.shape)}`);
+  const g = noGrad(() => ops.reshape(unitNorm(w), [w.shape[0]]));
+  const gp = new Parameter(g.detach(), { tags: w.tags });
+  const vp = new Parameter(new Tensor(w.buffer.slice(), w.shape), { tags: w.tags });
+  layer.unregister('weight');
+  layer.registerParameter('weightG', gp);
+  layer.registerParameter('weightV', vp);
+  layer.weight = noGrad(() => compute(gp, vp));
+  layer.registerForwardPreHook(() => {
+    layer.weight = compute(gp, vp);
+  });
+  return layer;
+}
