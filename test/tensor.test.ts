@@ -85,3 +85,45 @@ test('data() is async, dataSync() copies, toString is readable', async () => {
   assert.match(big, /\.\.\./);
   assertThrowsMsg(() => t.item(), /one-element/);
 });
+
+test('creation rejects non-finite bounds, unknown dtypes and values an int32 cannot hold', () => {
+  assertThrowsMsg(() => g.linspace(0, NaN, 3), /^linspace:/, /finite/, /NaN/);
+  assertThrowsMsg(() => g.rand([2], { low: 0, high: Infinity }), /^rand:/, /finite/, /Infinity/);
+  assertThrowsMsg(() => g.randn([2], { mean: NaN }), /^randn:/, /mean must be finite, got NaN/);
+  assertThrowsMsg(() => g.randn([2], { dtype: 'int32' }), /^randn:/, /float32 or float64, got int32/, /randint/);
+  assertThrowsMsg(() => g.zeros([2], { dtype: 'float16' as g.DType }), /^full:/, /unknown dtype 'float16'/);
+  assertThrowsMsg(() => g.eye(2, 2, { dtype: 'int64' as g.DType }), /^eye:/, /unknown dtype 'int64'/);
+  assertThrowsMsg(() => g.full([2], 1.5, { dtype: 'int32' }), /^full:/, /1\.5 is not an integer/);
+  assertThrowsMsg(() => g.arange(0, 2, 0.5, { dtype: 'int32' }), /^arange:/, /step \(0\.5\) must be integers/);
+  assertThrowsMsg(() => g.tensor(new Float32Array([1, 2.5]), { dtype: 'int32' }), /^tensor:/, /2\.5 at flat index 1/);
+  // What stays allowed: integral floats to int32, NaN fills in float tensors.
+  assert.deepEqual(g.tensor(new Float64Array([1, -2]), { dtype: 'int32' }).toArray(), [1, -2]);
+  assert.ok(Number.isNaN(g.full([1], NaN).item()));
+  assert.deepEqual(g.arange(0, 6, 2, { dtype: 'int32' }).toArray(), [0, 2, 4]);
+});
+
+test('method sugar calls the same ops as the functions', () => {
+  const x = g.tensor([-1.5, 0.25, 2]);
+  const pairs: [g.Tensor, g.Tensor][] = [
+    [x.expm1(), g.expm1(x)], [x.reciprocal(), g.reciprocal(x)], [x.softplus(), g.softplus(x)], [x.erf(), g.erf(x)],
+    [x.floor(), g.floor(x)], [x.ceil(), g.ceil(x)], [x.round(), g.round(x)], [x.abs().sqrt(), g.sqrt(g.abs(x))],
+    [x.gt(0).logicalNot(), g.logicalNot(g.gt(x, 0))], [x.gt(0).logicalAnd(x.lt(1)), g.logicalAnd(g.gt(x, 0), g.lt(x, 1))],
+    [x.gt(0).logicalOr(x.lt(-1)), g.logicalOr(g.gt(x, 0), g.lt(x, -1))], [x.clamp(0, 1), g.clamp(x, 0, 1)],
+    [x.logSumExp(), g.logSumExp(x)], [x.reshape([3, 1]).T, g.transpose(g.reshape(x, [3, 1]))],
+  ];
+  for (const [a, b] of pairs) {
+    assert.deepEqual(a.shape, b.shape);
+    assert.deepEqual(a.toArray(), b.toArray());
+  }
+});
+
+test('toString shows 0-d, bool, int and non-finite values', () => {
+  assert.match(g.scalar(2.5).toString(), /^tensor\(2\.5000, shape=\[\], dtype=float32\)$/);
+  assert.match(g.tensor([true, false]).toString(), /\[ true, false\]/);
+  assert.match(g.tensor([1, -20], { dtype: 'int32' }).toString(), /\[  1, -20\]/);
+  assert.match(g.tensor([NaN, Infinity, -Infinity]).toString(), /nan/);
+  assert.match(g.tensor([NaN, Infinity, -Infinity]).toString(), /-inf/);
+  assert.match(g.tensor([1e-7, 1e7]).toString(), /1\.0000e-7/);
+  assert.match(g.zeros([2, 0]).toString(), /shape=\[2, 0\]/);
+  assert.match(g.tensor([1], { requiresGrad: true }).toString(), /requiresGrad=true/);
+});

@@ -1,4 +1,4 @@
-import { allocArray, castArray, checkDType, dtypeOfArray, type DataArray, type DType } from '../core/dtype.js';
+import { allocArray, castArray, checkDType, dtypeOfArray, isFloat, type DataArray, type DType } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { checkShape, sizeOf, type Shape } from '../core/shape.js';
 import { getGlobalRng, Random } from '../core/rng.js';
@@ -69,6 +69,11 @@ export function tensor(data: TensorData, opts: CreateOptions & { shape?: Shape }
     if (sizeOf(shape) !== typed.length) {
       throw new GradkitError(op, `shape ${fmtShape(shape)} needs ${sizeOf(shape)} values but the array has ${typed.length}`);
     }
+    if (dtype === 'int32' && (typed instanceof Float32Array || typed instanceof Float64Array)) {
+      // Same rule as for nested arrays: never truncate 1.5 (or NaN) to an int silently.
+      const bad = typed.findIndex((v: number) => !Number.isInteger(v));
+      if (bad >= 0) throw new GradkitError(op, `value ${typed[bad]} at flat index ${bad} is not an integer, but dtype is int32`);
+    }
     buffer = castArray(typed.slice() as DataArray, dtype ?? dtypeOfArray(typed));
   } else {
     const nested = data as NestedArray;
@@ -104,7 +109,9 @@ export function scalar(value: number, opts: CreateOptions = {}): Tensor {
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
   const s = checkShape('full', shape);
   if (typeof value !== 'number') throw new GradkitError('full', `fill value must be a number, got ${typeof value}`);
-  const buf = getBackend().alloc(opts.dtype ?? 'float32', sizeOf(s));
+  const dtype = dtypeOption('full', opts);
+  if (dtype === 'int32' && !Number.isInteger(value)) throw new GradkitError('full', `fill value ${value} is not an integer, but dtype is int32`);
+  const buf = getBackend().alloc(dtype, sizeOf(s));
   if (value !== 0) buf.fill(value);
   return new Tensor(buf, s, { requiresGrad: opts.requiresGrad });
 }
@@ -137,16 +144,21 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
   }
   if (step === 0 || !Number.isFinite(step)) throw new GradkitError('arange', `step must be a non-zero finite number, got ${step}`);
   if (!Number.isFinite(start) || !Number.isFinite(end)) throw new GradkitError('arange', `start and end must be finite, got ${start} and ${end}`);
+  const dtype = dtypeOption('arange', opts);
+  if (dtype === 'int32' && !(Number.isInteger(start) && Number.isInteger(step))) {
+    throw new GradkitError('arange', `start (${start}) and step (${step}) must be integers for dtype int32`);
+  }
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const buf = getBackend().alloc(opts.dtype ?? 'float32', n);
+  const buf = getBackend().alloc(dtype, n);
   for (let i = 0; i < n; i++) buf[i] = start + i * step;
   return new Tensor(buf, [n], { requiresGrad: opts.requiresGrad });
 }
 
 /** `num` evenly spaced values from start to end inclusive. */
 export function linspace(start: number, end: number, num: number, opts: CreateOptions = {}): Tensor {
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new GradkitError('linspace', `start and end must be finite, got ${start} and ${end}`);
   if (!Number.isInteger(num) || num < 0) throw new GradkitError('linspace', `num must be a non-negative integer, got ${num}`);
-  const buf = getBackend().alloc(opts.dtype ?? 'float32', num);
+  const buf = getBackend().alloc(dtypeOption('linspace', opts), num);
   for (let i = 0; i < num; i++) buf[i] = num === 1 ? start : start + ((end - start) * i) / (num - 1);
   return new Tensor(buf, [num], { requiresGrad: opts.requiresGrad });
 }
@@ -154,9 +166,14 @@ export function linspace(start: number, end: number, num: number, opts: CreateOp
 /** Identity matrix n×m (m defaults to n). */
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
   checkShape('eye', [n, m]);
-  const buf = getBackend().alloc(opts.dtype ?? 'float32', n * m);
+  const buf = getBackend().alloc(dtypeOption('eye', opts), n * m);
   for (let i = 0; i < Math.min(n, m); i++) buf[i * m + i] = 1;
   return new Tensor(buf, [n, m], { requiresGrad: opts.requiresGrad });
+}
+
+/** The dtype option, validated (a typo must not reach the allocator), float32 by default. */
+function dtypeOption(op: string, opts: CreateOptions): DType {
+  return opts.dtype === undefined ? 'float32' : checkDType(op, opts.dtype);
 }
 
 function pickRng(opts: RandomOptions): Random {
@@ -168,7 +185,8 @@ function pickRng(opts: RandomOptions): Random {
 
 function randomFill(op: string, shape: Shape, opts: RandomOptions, draw: (rng: Random) => number): Tensor {
   const s = checkShape(op, shape);
-  const dtype = opts.dtype ?? 'float32';
+  const dtype = dtypeOption(op, opts);
+  if (op !== 'randint' && !isFloat(dtype)) throw new GradkitError(op, `dtype must be float32 or float64, got ${dtype} (use randint for integers)`);
   const rng = pickRng(opts);
   const buf = getBackend().alloc(dtype, sizeOf(s));
   for (let i = 0; i < buf.length; i++) buf[i] = draw(rng);
@@ -179,6 +197,7 @@ function randomFill(op: string, shape: Shape, opts: RandomOptions, draw: (rng: R
 export function rand(shape: Shape, opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
   const low = opts.low ?? 0;
   const high = opts.high ?? 1;
+  if (!Number.isFinite(low) || !Number.isFinite(high)) throw new GradkitError('rand', `low and high must be finite, got ${low} and ${high}`);
   if (!(high >= low)) throw new GradkitError('rand', `high (${high}) must be >= low (${low})`);
   return randomFill('rand', shape, opts, (r) => r.uniform(low, high));
 }
@@ -188,6 +207,7 @@ export function randn(shape: Shape, opts: RandomOptions & { mean?: number; std?:
   const mean = opts.mean ?? 0;
   const std = opts.std ?? 1;
   if (!(std >= 0) || !Number.isFinite(std)) throw new GradkitError('randn', `std must be a finite non-negative number, got ${std}`);
+  if (!Number.isFinite(mean)) throw new GradkitError('randn', `mean must be finite, got ${mean}`);
   return randomFill('randn', shape, opts, (r) => r.normal(mean, std));
 }
 
