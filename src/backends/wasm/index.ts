@@ -6,7 +6,10 @@ import { getBackend, registerBackend } from '../../backend/registry.js';
 import { referenceKernels } from '../reference/index.js';
 import { makeConv } from './conv.js';
 import type { Flavour } from './detect.js';
+import { binary, unary } from './elementwise.js';
 import { makeMatmul } from './matmul.js';
+import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool2d.js';
+import { reduce } from './reduce.js';
 import { WasmRuntime } from './runtime.js';
 
 export interface WasmBackend extends Backend {
@@ -36,6 +39,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     ...referenceKernels,
     matmul: makeMatmul(rt),
     ...makeConv(rt),
+    unary,
+    binary,
+    reduce,
+    maxPool2d,
+    maxPool2dBackward,
+    avgPool2d,
+    avgPool2dBackward,
   };
   return {
     name: 'wasm',

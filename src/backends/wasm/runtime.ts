@@ -1,6 +1,6 @@
 import { getPlatform, platformReady } from '../../platform/index.js';
 import { pickBinary, type Flavour } from './detect.js';
-import { ThreadPool } from './pool.js';
+import { ThreadPool } from './threadpool.js';
 
 /** Bytes below 64 KiB belong to the JS side: pool control blocks and job descriptors live there. */
 const CTRL_BASE = 1024;

@@ -1,0 +1,137 @@
+import type { DataArray, DType } from '../../core/dtype.js';
+import { sizeOf, type Shape } from '../../core/shape.js';
+import type { BinaryOp, UnaryOp } from '../../backend/kernels.js';
+import { binary as refBinary, unary as refUnary } from '../reference/elementwise.js';
+
+/**
+ * Float32 elementwise fast paths as monomorphic JS loops. These ops are memory-bound and cheap
+ * next to GEMM, so a round trip through wasm memory (copy in, copy out) would cost as much as it
+ * saves; what the reference loses is the per-element call through an op table and the strided
+ * odometer for broadcasts. Every loop computes the same double-precision expression as the
+ * reference and rounds once on store, so results are bit-identical to it.
+ */
+
+type Loop = (x: Float32Array, out: Float32Array) => void;
+
+const UNARY: Partial<Record<UnaryOp, Loop>> = {
+  relu: (x, o) => { for (let i = 0; i < x.length; i++) { const v = x[i]; o[i] = v > 0 || v !== v ? v : 0; } },
+  neg: (x, o) => { for (let i = 0; i < x.length; i++) o[i] = -x[i]; },
+  abs: (x, o) => { for (let i = 0; i < x.length; i++) o[i] = Math.abs(x[i]); },
+  square: (x, o) => { for (let i = 0; i < x.length; i++) { const v = x[i]; o[i] = v * v; } },
+  sqrt: (x, o) => { for (let i = 0; i < x.length; i++) o[i] = Math.sqrt(x[i]); },
+  exp: (x, o) => { for (let i = 0; i < x.length; i++) o[i] = Math.exp(x[i]); },
+  log: (x, o) => { for (let i = 0; i < x.length; i++) o[i] = Math.log(x[i]); },
+  tanh: (x, o) => { for (let i = 0; i < x.length; i++) o[i] = Math.tanh(x[i]); },
+  reciprocal: (x, o) => { for (let i = 0; i < x.length; i++) o[i] = 1 / x[i]; },
+  sigmoid: (x, o) => {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      o[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
+    }
+  },
+};
+
+export function unary(op: UnaryOp, x: DataArray): DataArray {
+  const loop = UNARY[op];
+  if (!loop || !(x instanceof Float32Array)) return refUnary(op, x);
+  const out = new Float32Array(x.length);
+  loop(x, out);
+  return out;
+}
+
+type ArithOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
+const ARITH = new Set<BinaryOp>(['add', 'sub', 'mul', 'div', 'maximum', 'minimum']);
+
+/**
+ * How a broadcast operand walks the output: out is viewed as [outer, mid, inner] and the operand
+ * holds one value per mid index (a bias [N] in [B, N], a channel bias [C, 1, 1] in [N, C, H, W],
+ * a scalar). Null when its non-1 axes are not one contiguous run matching the output.
+ */
+function blockView(shape: Shape, outShape: Shape): { outer: number; mid: number; inner: number } | null {
+  const r = outShape.length;
+  const s = [...new Array<number>(r - shape.length).fill(1), ...shape];
+  let first = -1;
+  let last = -1;
+  for (let d = 0; d < r; d++) {
+    if (s[d] === 1 && outShape[d] !== 1) continue;
+    if (s[d] !== outShape[d]) return null;
+    if (s[d] === 1) continue;
+    if (first < 0) first = d;
+    else if (last !== d - 1) return null;
+    last = d;
+  }
+  if (first < 0) return { outer: 1, mid: 1, inner: sizeOf(outShape) };
+  return { outer: sizeOf(outShape.slice(0, first)), mid: sizeOf(outShape.slice(first, last + 1)), inner: sizeOf(outShape.slice(last + 1)) };
+}
+
+function same(op: ArithOp, a: Float32Array, b: Float32Array, o: Float32Array): void {
+  const n = o.length;
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) o[i] = a[i] + b[i]; break;
+    case 'sub': for (let i = 0; i < n; i++) o[i] = a[i] - b[i]; break;
+    case 'mul': for (let i = 0; i < n; i++) o[i] = a[i] * b[i]; break;
+    case 'div': for (let i = 0; i < n; i++) o[i] = a[i] / b[i]; break;
+    case 'maximum': for (let i = 0; i < n; i++) { const x = a[i], y = b[i]; o[i] = x >= y || x !== x ? x : y; } break;
+    case 'minimum': for (let i = 0; i < n; i++) { const x = a[i], y = b[i]; o[i] = x <= y || x !== x ? x : y; } break;
+  }
+}
+
+/** out = full ⊙ part (or part ⊙ full when `swap`), `part` broadcast along [outer, ·, inner]. */
+function blocked(op: ArithOp, full: Float32Array, part: Float32Array, o: Float32Array, v: { outer: number; mid: number; inner: number }, swap: boolean): void {
+  const { outer, mid, inner } = v;
+  let k = 0;
+  for (let t = 0; t < outer; t++) {
+    for (let m = 0; m < mid; m++) {
+      const c = part[m];
+      const end = k + inner;
+      switch (op) {
+        case 'add': for (; k < end; k++) o[k] = full[k] + c; break;
+        case 'mul': for (; k < end; k++) o[k] = full[k] * c; break;
+        case 'sub':
+          if (swap) for (; k < end; k++) o[k] = c - full[k];
+          else for (; k < end; k++) o[k] = full[k] - c;
+          break;
+        case 'div':
+          if (swap) for (; k < end; k++) o[k] = c / full[k];
+          else for (; k < end; k++) o[k] = full[k] / c;
+          break;
+        case 'maximum':
+          for (; k < end; k++) {
+            const x = swap ? c : full[k], y = swap ? full[k] : c;
+            o[k] = x >= y || x !== x ? x : y;
+          }
+          break;
+        case 'minimum':
+          for (; k < end; k++) {
+            const x = swap ? c : full[k], y = swap ? full[k] : c;
+            o[k] = x <= y || x !== x ? x : y;
+          }
+          break;
+      }
+    }
+  }
+}
+
+export function binary(op: BinaryOp, a: DataArray, aShape: Shape, b: DataArray, bShape: Shape, outShape: Shape, outDtype: DType): DataArray {
+  if (!ARITH.has(op) || outDtype !== 'float32' || !(a instanceof Float32Array) || !(b instanceof Float32Array)) {
+    return refBinary(op, a, aShape, b, bShape, outShape, outDtype);
+  }
+  const n = sizeOf(outShape);
+  const aFull = a.length === n;
+  const bFull = b.length === n;
+  if (aFull && bFull) {
+    const out = new Float32Array(n);
+    same(op as ArithOp, a, b, out);
+    return out;
+  }
+  if (aFull || bFull) {
+    const v = blockView(aFull ? bShape : aShape, outShape);
+    if (v) {
+      const out = new Float32Array(n);
+      if (aFull) blocked(op as ArithOp, a, b, out, v, false);
+      else blocked(op as ArithOp, b, a, out, v, true);
+      return out;
+    }
+  }
+  return refBinary(op, a, aShape, b, bShape, outShape, outDtype);
+}

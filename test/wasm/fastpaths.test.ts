@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { Random, referenceKernels, type Pool2dParams } from '../../src/index.js';
+import type { BinaryOp, UnaryOp } from '../../src/backend/kernels.js';
+import { disposeAll, randArray, wasmWithThreads } from './util.js';
+
+after(disposeAll);
+
+// The elementwise, reduction and pooling fast paths compute the reference's own expressions in
+// the same order, so they must agree bit for bit (NaN where the reference gives NaN).
+function assertSame(got: ArrayLike<number>, want: ArrayLike<number>, msg: string): void {
+  assert.equal(got.length, want.length, `${msg}: length`);
+  for (let i = 0; i < want.length; i++) {
+    if (!Object.is(got[i], want[i]) && !(got[i] === 0 && want[i] === 0)) assert.fail(`${msg}: element ${i} got ${got[i]}, expected ${want[i]}`);
+  }
+}
+
+const k = () => wasmWithThreads(1).kernels;
+
+/** Random data with a few specials sprinkled in. */
+function data(rng: Random, n: number): Float32Array {
+  const x = randArray(rng, n).map((v) => v * 4);
+  const specials = [NaN, Infinity, -Infinity, 0, -0];
+  for (let i = 0; i < n; i += 13) x[i] = specials[rng.int(0, specials.length)];
+  return x;
+}
+
+test('unary fast paths equal the reference on float32 (including NaN/±Inf/±0)', () => {
+  const rng = new Random(11);
+  const ops: UnaryOp[] = ['relu', 'neg', 'abs', 'square', 'sqrt', 'exp', 'log', 'tanh', 'reciprocal', 'sigmoid', 'softplus', 'erf'];
+  for (const op of ops) {
+    const x = data(rng, 101);
+    const got = k().unary(op, x);
+    assert.ok(got instanceof Float32Array);
+    assertSame(got, referenceKernels.unary(op, x), op);
+  }
+});
+
+test('binary fast paths: same shape, bias, channel bias, scalar, both orders', () => {
+  const rng = new Random(12);
+  const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'lt'];
+  const cases: [number[], number[], number[]][] = [
+    [[5, 7], [5, 7], [5, 7]],
+    [[5, 7], [7], [5, 7]],
+    [[7], [5, 7], [5, 7]],
+    [[2, 3, 4, 5], [3, 1, 1], [2, 3, 4, 5]],
+    [[1, 3, 1, 1], [2, 3, 4, 5], [2, 3, 4, 5]],
+    [[4, 6], [], [4, 6]],
+    [[], [4, 6], [4, 6]],
+    [[4, 1], [1, 6], [4, 6]],
+    [[3, 4, 5], [4, 1], [3, 4, 5]],
+    [[3, 4, 5], [3, 1, 5], [3, 4, 5]],
+    [[0, 3], [3], [0, 3]],
+  ];
+  for (const op of ops) {
+    for (const [as, bs, os] of cases) {
+      const a = data(rng, as.reduce((x, y) => x * y, 1));
+      const b = data(rng, bs.reduce((x, y) => x * y, 1));
+      const outDtype = op === 'lt' ? 'bool' : 'float32';
+      const got = k().binary(op, a, as, b, bs, os, outDtype);
+      assertSame(got, referenceKernels.binary(op, a, as, b, bs, os, outDtype), `${op} ${JSON.stringify([as, bs])}`);
+    }
+  }
+});
+
+test('reduce sum over contiguous axes equals the reference; other reductions delegate', () => {
+  const rng = new Random(13);
+  const shape = [3, 4, 5, 2];
+  const x = randArray(rng, 120);
+  for (const axes of [[0], [1], [3], [0, 1], [1, 2], [0, 1, 2, 3], [0, 2]]) {
+    for (const op of ['sum', 'max'] as const) {
+      assertSame(k().reduce(op, x, shape, axes), referenceKernels.reduce(op, x, shape, axes), `${op} ${axes}`);
+    }
+  }
+  const withNaN = Float32Array.from([1, NaN, 2, 3]);
+  assertSame(k().reduce('sum', withNaN, [2, 2], [0]), referenceKernels.reduce('sum', withNaN, [2, 2], [0]), 'NaN');
+});
+
+function poolGeo(rng: Random): Pool2dParams {
+  for (;;) {
+    const kh = rng.int(1, 4), kw = rng.int(1, 4);
+    const strideH = rng.int(1, 3), strideW = rng.int(1, 3);
+    const padTop = rng.int(0, Math.floor(kh / 2) + 1), padLeft = rng.int(0, Math.floor(kw / 2) + 1);
+    const h = rng.int(1, 9), w = rng.int(1, 9);
+    const ceil = rng.int(0, 2) === 1;
+    const span = (size: number, kk: number, pad: number, s: number) =>
+      (ceil ? Math.ceil : Math.floor)((size + 2 * pad - kk) / s) + 1;
+    const outH = span(h, kh, padTop, strideH), outW = span(w, kw, padLeft, strideW);
+    if (outH <= 0 || outW <= 0) continue;
+    return { n: rng.int(1, 3), c: rng.int(1, 4), h, w, kh, kw, strideH, strideW, padTop, padLeft, outH, outW, countIncludePad: rng.int(0, 2) === 1 };
+  }
+}
+
+test('pooling fast paths (max/avg, forward/backward) equal the reference on random geometries', () => {
+  const rng = new Random(14);
+  for (let trial = 0; trial < 60; trial++) {
+    const p = poolGeo(rng);
+    const label = JSON.stringify(p);
+    const x = data(rng, p.n * p.c * p.h * p.w);
+    const dy = randArray(rng, p.n * p.c * p.outH * p.outW);
+    const mx = k().maxPool2d(x, p);
+    const rmx = referenceKernels.maxPool2d(x, p);
+    assertSame(mx.out, rmx.out, `max ${label}`);
+    assert.deepEqual(Array.from(mx.argmax), Array.from(rmx.argmax), `argmax ${label}`);
+    assertSame(k().maxPool2dBackward(dy, rmx.argmax, p), referenceKernels.maxPool2dBackward(dy, rmx.argmax, p), `max back ${label}`);
+    assertSame(k().avgPool2d(x, p), referenceKernels.avgPool2d(x, p), `avg ${label}`);
+    assertSame(k().avgPool2dBackward(dy, p), referenceKernels.avgPool2dBackward(dy, p), `avg back ${label}`);
+  }
+});
