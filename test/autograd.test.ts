@@ -86,3 +86,39 @@ test('deep graphs do not overflow the stack', () => {
   y.sum().backward();
   assertClose(x.grad!, [1]);
 });
+
+test('a tensor used in float32 and float64 branches accumulates one float32 gradient', () => {
+  const x = g.tensor([1, 2], { requiresGrad: true });
+  const y = x.cast('float64').mul(3).sum().add(x.square().sum());
+  assert.equal(y.dtype, 'float64');
+  y.backward();
+  assert.equal(x.grad!.dtype, 'float32');
+  assertClose(x.grad!, [3 + 2, 3 + 4]);
+});
+
+test('retainGraph lets backward run twice and gradients add up', () => {
+  const x = g.tensor([1, 2, 3], { dtype: 'float64', requiresGrad: true });
+  const y = x.exp().sum();
+  y.backward(undefined, { retainGraph: true });
+  y.backward();
+  assertClose(x.grad!, [2 * Math.E, 2 * Math.E ** 2, 2 * Math.E ** 3], { atol: 1e-12 });
+});
+
+test('empty tensors and 0-d tensors flow through backward', () => {
+  const e = g.zeros([0, 3], { requiresGrad: true });
+  e.sum().backward();
+  assert.deepEqual(e.grad!.shape, [0, 3]);
+  const s = g.scalar(2, { dtype: 'float64', requiresGrad: true });
+  s.mul(s).mul(g.tensor([1, 2], { dtype: 'float64' })).sum().backward();
+  assertClose(s.grad!, [12]);
+});
+
+test('gradCheck catches a wrong gradient rule and names where it is', () => {
+  // Value x², but the graph only carries (x − x₀)·x₀, whose gradient is x (the true one is 2x).
+  const wrong = (x: g.Tensor) => g.square(x).detach().add(g.sub(x, x.detach()).mul(x.detach()));
+  const r = g.gradCheck(wrong, [g.tensor([1, 2, 3], { dtype: 'float64' })]);
+  assert.equal(r.ok, false);
+  assert.match(r.summary, /FAILED/);
+  assert.ok(r.worst !== null && r.worst.input === 0);
+  assert.ok(g.gradCheck((x) => x.square(), [g.tensor([1, 2, 3])]).ok);
+});

@@ -136,3 +136,13 @@ testAllBackends('conv2d gradients by hand: the weight gradient of a sum is the s
   assertClose(xi.grad!, [1, 3, 2, 4, 10, 6, 3, 7, 4]);
   void x;
 });
+
+testAllBackends('conv2d with an empty batch or empty channels gives empty/zero results and gradients', () => {
+  const y = g.conv2d(g.zeros([0, 2, 4, 4], f64), any(1, [3, 2, 3, 3]), null, { padding: 1 });
+  assert.deepEqual(y.shape, [0, 3, 4, 4]);
+  const w = g.randn([3, 2, 3, 3], { seed: 2, ...f64, requiresGrad: true });
+  g.conv2d(g.zeros([0, 2, 4, 4], f64), w).sum().backward();
+  assertClose(w.grad!, new Array(54).fill(0));
+  // Zero input channels: every output is the (empty) sum, i.e. 0, plus the bias.
+  assert.deepEqual(g.conv2d(g.zeros([1, 0, 2, 2]), g.zeros([1, 0, 1, 1]), g.tensor([5])).toArray(), [[[[5, 5], [5, 5]]]]);
+});

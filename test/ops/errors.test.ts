@@ -104,6 +104,7 @@ const MATMUL: Case[] = [
   ['0-d operand', () => g.matmul(g.scalar(1), t([2])), /^matmul:/, /at least 1-D/, /\[\] and \[2\]/],
   ['int operand', () => g.matmul(g.tensor([[1]], { dtype: 'int32' }), t([1, 1])), /^matmul:/, /float/, /int32/],
   ['non-tensor', () => g.matmul(t([2, 2]), bad([[1, 2], [3, 4]])), /^matmul:/, /b must be a Tensor/],
+  ['bmm of 2-D', () => g.bmmOp(t([2, 2]), t([2, 2, 2])), /^bmm:/, /3-D/, /\[2, 2\] and \[2, 2, 2\]/],
 ];
 
 const SOFTMAX: Case[] = [

@@ -103,3 +103,8 @@ testAllBackends('maxPool2d gradient by hand: overlapping windows add up at a sha
   g.avgPool2d(z, { kernelSize: 2 }).sum().backward();
   assertClose(z.grad!, [0.25, 0.25, 0.25, 0.25]);
 });
+
+testAllBackends('pools on an empty batch', () => {
+  assert.deepEqual(g.maxPool2d(g.zeros([0, 2, 4, 4]), { kernelSize: 2 }).shape, [0, 2, 2, 2]);
+  assert.deepEqual(g.avgPool2d(g.zeros([2, 0, 4, 4]), { kernelSize: 2 }).shape, [2, 0, 2, 2]);
+});

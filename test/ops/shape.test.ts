@@ -61,6 +61,7 @@ testAllBackends('expand: broadcasting to a larger shape, -1 keeps a dimension, g
   assert.deepEqual(g.expand(x, [2, -1, 2]).toArray(), [[[1, 1], [2, 2]], [[1, 1], [2, 2]]]);
   assert.deepEqual(g.expand(g.scalar(5), [2]).toArray(), [5, 5]);
   assert.deepEqual(g.expand(x, [0, 2, 1]).shape, [0, 2, 1]);
+  assert.deepEqual(g.broadcastTo(x, [2, 2]).toArray(), [[1, 1], [2, 2]]);
   const v = g.tensor([[1], [2]], { ...f64, requiresGrad: true });
   g.expand(v, [3, 2, 4]).sum().backward();
   assertClose(v.grad!, [12, 12]);
