@@ -13,3 +13,7 @@ export { SGD, Adam, AdamW, RMSprop, Adagrad, type SGDOptions, type AdamOptions, 
 export { clipGradNorm, clipGradValue, type ClipNormOptions } from './clip.js';
 export { applyMaxNorm, type MaxNormOptions } from './constraints.js';
 export { EMA, type EMAOptions, type EMAStateDict } from './ema.js';
+export { stepDecay, multiStep, exponentialDecay, cosineAnnealing, cosineWarmRestarts, linearWarmup, oneCycle, type OneCycleOptions } from './schedules.js';
+export { LrScheduler, type ScheduleFactory, type HasLrGroups } from './scheduler.js';
+export { ReduceLrOnPlateau, type ReduceLrOnPlateauOptions, type ReduceLrOnPlateauState } from './plateau.js';
+export { l1Penalty, l2Penalty, type PenaltyOptions } from '../losses/penalties.js';
