@@ -24,3 +24,4 @@ export {
 export { weightNorm } from './weight-norm.js';
 export { fuseBatchNorm, fuseLinearBn, fuseConvBn } from './fuse.js';
 export { lsuv, type LsuvOptions, type LsuvLayerReport } from './lsuv.js';
+export { functionalCall } from './functional-call.js';

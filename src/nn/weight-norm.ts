@@ -33,9 +33,13 @@ export function weightNorm<M extends AnyModule & { weight: Tensor }>(layer: M): 
   layer.unregister('weight');
   layer.registerParameter('weightG', gp);
   layer.registerParameter('weightV', vp);
+  // Held in fields too, so assignment and functionalCall can swap them like any parameter.
+  const fields = layer as unknown as { weightG: Tensor; weightV: Tensor };
+  fields.weightG = gp;
+  fields.weightV = vp;
   layer.weight = noGrad(() => compute(gp, vp));
   layer.registerForwardPreHook(() => {
-    layer.weight = compute(gp, vp);
+    layer.weight = compute(fields.weightG, fields.weightV);
   });
   return layer;
 }

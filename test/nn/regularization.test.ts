@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as g from '../../src/index.js';
+import { assertClose, assertGrad, assertThrowsMsg } from '../helpers.js';
+
+const { nn } = g;
+const F = nn.functional;
+
+test('Dropout (inverted): zeros about p of the elements, scales the rest by 1/(1−p); identity in eval', () => {
+  const d = new nn.Dropout({ p: 0.3, rng: new g.Random(1) });
+  const x = g.full([100, 100], 2);
+  const y = d.call(x).dataSync();
+  let zeros = 0;
+  for (const v of y) {
+    if (v === 0) zeros++;
+    else assert.ok(Math.abs(v - 2 / 0.7) < 1e-6, `kept value ${v}`);
+  }
+  assert.ok(Math.abs(zeros / 1e4 - 0.3) < 0.02, `dropped fraction ${zeros / 1e4}`);
+  let s = 0;
+  for (const v of y) s += v;
+  assert.ok(Math.abs(s / 1e4 - 2) < 0.06, 'expected activation is preserved');
+  d.eval();
+  assert.equal(d.call(x), x);
+  assert.equal(new nn.Dropout().p, 0.5);
+  assertThrowsMsg(() => new nn.Dropout({ p: 1 }), /p must be in \[0, 1\), got 1/);
+});
+
+test('Dropout is reproducible from the seed (global RNG by default) and its gradient is the mask', () => {
+  g.manualSeed(5);
+  const a = new nn.Dropout().call(g.ones([50])).dataSync();
+  g.manualSeed(5);
+  const b = new nn.Dropout().call(g.ones([50])).dataSync();
+  assert.deepEqual(a, b);
+  const x = g.randn([4, 5], { dtype: 'float64', seed: 2 });
+  assertGrad((t) => F.dropout(t, { p: 0.4, rng: new g.Random(3) }).square().sum(), [x]);
+  const leaf = g.ones([20], { requiresGrad: true });
+  const out = F.dropout(leaf, { p: 0.5, rng: new g.Random(4) });
+  out.sum().backward();
+  assertClose(leaf.grad!, out.dataSync()); // d(sum(x·m))/dx = m = out for x = 1
+});
+
+test('AlphaDropout keeps mean 0 and variance 1 of a standardized input; dropped units take one value; eval identity', () => {
+  const p = 0.2;
+  const rng = new g.Random(6);
+  const x = g.randn([200, 200], { rng });
+  const ad = new nn.AlphaDropout({ p, rng });
+  const y = ad.call(x);
+  const m = y.mean().item();
+  const v = y.var(undefined, { correction: 0 }).item();
+  assert.ok(Math.abs(m) < 0.02 && Math.abs(v - 1) < 0.03, `mean ${m}, variance ${v}`);
+  // Dropped units all equal a·α' + b; kept units are a·x + b.
+  const alphaP = -1.0507009873554805 * 1.6732632423543772;
+  const a = 1 / Math.sqrt((1 - p) * (1 + p * alphaP * alphaP));
+  const b = -a * alphaP * p;
+  const xd = x.dataSync();
+  const yd = y.dataSync();
+  let dropped = 0;
+  for (let i = 0; i < yd.length; i++) {
+    if (Math.abs(yd[i] - (a * alphaP + b)) < 1e-5) dropped++;
+    else assert.ok(Math.abs(yd[i] - (a * xd[i] + b)) < 1e-4, `element ${i}`);
+  }
+  assert.ok(Math.abs(dropped / yd.length - p) < 0.01, `dropped fraction ${dropped / yd.length}`);
+  ad.eval();
+  assert.equal(ad.call(x), x);
+  assertGrad((t) => F.alphaDropout(t, { p: 0.3, rng: new g.Random(7) }).square().sum(), [g.randn([3, 4], { dtype: 'float64', seed: 8 })]);
+});
+
+test('GaussianNoise adds N(0, std²) in training only', () => {
+  const gn = new nn.GaussianNoise({ std: 0.5, rng: new g.Random(9) });
+  const x = g.full([100, 100], 3);
+  const noise = gn.call(x).sub(x);
+  const m = noise.mean().item();
+  const s = noise.std().item();
+  assert.ok(Math.abs(m) < 0.02 && Math.abs(s - 0.5) < 0.02, `noise mean ${m}, std ${s}`);
+  gn.eval();
+  assert.equal(gn.call(x), x);
+  assertThrowsMsg(() => new nn.GaussianNoise({ std: -1 }), /std must be a non-negative number/);
+  assertGrad((t) => F.gaussianNoise(t, { std: 0.1, rng: new g.Random(1) }).square().sum(), [g.randn([5], { dtype: 'float64', seed: 2 })]);
+});
+
+test('DropConnect drops weights (one mask per call, shared by the batch), not activations; eval uses the full weight', () => {
+  const lin = new nn.Linear(30, 20, { rng: new g.Random(10), dtype: 'float64' });
+  const dc = new nn.DropConnect(lin, { p: 0.5, rng: new g.Random(11) });
+  // Identical rows in, identical rows out: activations are not dropped independently.
+  const row = g.randn([1, 30], { dtype: 'float64', seed: 12 });
+  const x = g.concat([row, row, row], 0);
+  const y = dc.call(x);
+  const yd = y.dataSync();
+  for (let j = 0; j < 20; j++) assert.equal(yd[j], yd[40 + j]);
+  // It equals the layer with the same mask applied to W (mask drawn from the same seed).
+  const mask = F.dropoutMask([20, 30], 0.5, 'float64', new g.Random(11));
+  assertClose(y, F.linear(x, lin.weight.mul(mask), lin.bias).dataSync(), { atol: 1e-12 });
+  const maskData = mask.dataSync();
+  const dropped = maskData.filter((v) => v === 0).length / maskData.length;
+  assert.ok(dropped > 0.4 && dropped < 0.6, `dropped weight fraction ${dropped}`);
+  assert.ok(Math.abs(y.sub(lin.call(x)).abs().max().item()) > 1e-3, 'training output differs from the plain layer');
+  dc.eval();
+  assertClose(dc.call(x), lin.call(x).dataSync());
+  assert.deepEqual([...dc.namedParameters()].map(([n]) => n), ['layer.weight', 'layer.bias']);
+  // Gradient through the dropped weights (the same mask every call via a fresh seeded rng).
+  dc.train();
+  assertGrad((t, w, b) => F.linear(t, w.mul(F.dropoutMask([20, 30], 0.5, 'float64', new g.Random(11))), b).sum(),
+    [x, lin.weight, lin.bias!], { maxElementsPerInput: 30 });
+});
