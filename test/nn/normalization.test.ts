@@ -77,7 +77,9 @@ test('BatchNorm2d running statistics after N steps equal the momentum formula; e
   const x = g.randn([2, 3, 2, 2], { dtype: 'float64', rng });
   assertClose(bn.call(x), normRef(x, rm, rv, 1e-5, [1, 2, 0.5], [0, -1, 3]), { atol: 1e-10 });
   assertClose(bn.runningMean!, rm, { atol: 1e-10, msg: 'eval does not update running stats' });
-  assertClose(bn.call(g.randn([1, 3, 1, 1], { dtype: 'float64', rng })).reshape([3]).dataSync().map(Number.isFinite).map(Number), [1, 1, 1]);
+  // A single sample is fine in eval: it only reads the running statistics.
+  const one = g.randn([1, 3, 1, 1], { dtype: 'float64', rng });
+  assertClose(bn.call(one), normRef(one, rm, rv, 1e-5, [1, 2, 0.5], [0, -1, 3]), { atol: 1e-10 });
 });
 
 test('BatchNorm: momentum null is a cumulative average; affine false has no parameters; state dict keys', () => {
