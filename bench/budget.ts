@@ -1,0 +1,27 @@
+/**
+ * How long each measurement may take. Full runs aim for stable medians; --quick keeps the
+ * whole run under two minutes. The watchdog is the parent's hard limit per workload: a step
+ * slower than that (tfjs-cpu on the ResNet takes minutes) gets the library process killed and
+ * the workload reported as too slow to measure, instead of stalling the run.
+ */
+import type { Budget } from './timing.js';
+import type { Workload } from './spec.js';
+
+export function budgetFor(w: Workload, quick: boolean): Budget {
+  if (w.startsWith('sgemm')) {
+    const steps: Record<string, number> = { 'sgemm-256': 40, 'sgemm-512': 12, 'sgemm-1024': 4, 'sgemm-128x784x256': 30 };
+    return quick
+      ? { warmupSteps: 3, stepsPerRepeat: Math.max(1, steps[w] >> 2), repeats: 3, budgetMs: 800 }
+      : { warmupSteps: 5, stepsPerRepeat: steps[w], repeats: 7, budgetMs: 8000 };
+  }
+  // Training: a repeat of the MLP is one epoch (8,192 samples = 64 steps) as the issue defines it.
+  const steps: Record<string, number> = { 'mlp-train': 64, 'cnn-train': 16, 'resnet-train': 8 };
+  return quick
+    ? { warmupSteps: 2, stepsPerRepeat: Math.max(2, steps[w] >> 3), repeats: 3, budgetMs: 2000 }
+    : { warmupSteps: 3, stepsPerRepeat: steps[w], repeats: 5, budgetMs: 25000 };
+}
+
+/** Milliseconds the parent waits for one workload (building it included) before killing the library process. */
+export function watchdogMs(w: Workload, quick: boolean): number {
+  return budgetFor(w, quick).budgetMs + (quick ? 6000 : 150000);
+}

@@ -1,0 +1,73 @@
+/**
+ * One library's measurements, in its own process so that a crash, a hung step or a leak in one
+ * library cannot take the others down (the orchestrator restarts it for the remaining
+ * workloads). Usage: child.ts --list | --lib NAME --workloads a,b [--quick]
+ */
+import { budgetFor } from './budget.js';
+import { peakRssMB, send } from './protocol.js';
+import { WORKLOADS, unitOf, type Workload } from './spec.js';
+import { measure } from './timing.js';
+import type { LibRunner } from './libs/runner.js';
+
+function errMessage(e: unknown): string {
+  return e instanceof Error ? e.message.split('\n')[0] : String(e);
+}
+
+async function listBackends(): Promise<void> {
+  const g = await import('../src/index.js');
+  const backends = g.listBackends().map((b) => {
+    if (!b.available) return { ...b };
+    try {
+      return { ...b, describe: g.withBackend(b.name, () => g.getBackend().describe?.() ?? b.name) };
+    } catch (e) {
+      return { ...b, available: false, error: errMessage(e) };
+    }
+  });
+  send({ type: 'backends', backends });
+}
+
+async function makeRunner(lib: string): Promise<LibRunner> {
+  if (lib.startsWith('gradkit-')) return (await import('./libs/gradkit.js')).gradkitRunner(lib.slice('gradkit-'.length));
+  if (lib === 'tfjs-cpu' || lib === 'tfjs-wasm') return (await import('./libs/tfjs.js')).tfjsRunner(lib === 'tfjs-cpu' ? 'cpu' : 'wasm');
+  if (lib === 'jax-js') return (await import('./libs/jax.js')).jaxRunner();
+  throw new Error(`no adapter for library '${lib}'`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--list')) return listBackends();
+  const lib = argv[argv.indexOf('--lib') + 1];
+  const workloads = (argv[argv.indexOf('--workloads') + 1] ?? '').split(',').filter((w): w is Workload => (WORKLOADS as readonly string[]).includes(w));
+  const quick = argv.includes('--quick');
+  let runner: LibRunner;
+  try {
+    runner = await makeRunner(lib);
+  } catch (e) {
+    send({ type: 'fatal', message: `could not start: ${errMessage(e)}` });
+    return;
+  }
+  send({ type: 'info', library: runner.library, threads: runner.threads, describe: runner.describe });
+  for (const w of workloads) {
+    send({ type: 'start', workload: w });
+    const base = { workload: w, library: runner.library, threads: runner.threads, unit: unitOf(w) };
+    try {
+      const stepper = await runner.stepper(w);
+      const m = await measure(stepper, budgetFor(w, quick), w.startsWith('sgemm') ? 1e-9 : 1);
+      send({ type: 'result', result: { ...base, value: m.value, ...(m.caveat ? { note: m.caveat } : {}) }, losses: m.losses });
+    } catch (e) {
+      send({ type: 'result', result: { ...base, value: null, note: `cannot run: ${errMessage(e)}` } });
+    }
+    try {
+      runner.release?.();
+    } catch { /* a library that failed mid-step may not release cleanly; the next workload builds afresh */ }
+  }
+  send({ type: 'done', peakRssMB: peakRssMB() });
+}
+
+main(process.argv.slice(2)).then(
+  // Exit explicitly: worker pools or wasm threads a library left running must not keep us alive.
+  () => process.exit(0),
+  (e) => {
+    send({ type: 'fatal', message: errMessage(e) });
+    process.exit(1);
+  },
+);

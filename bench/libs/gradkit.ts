@@ -1,0 +1,83 @@
+/**
+ * gradkit adapter: runs every workload on one named backend. SGEMM is a plain matmul; the
+ * training workloads use the models and Adam of gradkit-models.ts.
+ */
+import * as g from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+import { batchAt, cnnData, makeRng, mlpData, randnArray, resnetData, type Dataset } from '../data.js';
+import { BenchAdam, cnnModel, mlpModel, resnetModel, trainStep, type GradkitModel } from '../gradkit-models.js';
+import { CNN, MLP, RESNET, sgemmDims, type Workload } from '../spec.js';
+import type { Stepper } from '../timing.js';
+import type { LibRunner } from './runner.js';
+
+/**
+ * The thread count a backend reports. The Backend interface has only describe(), so this looks
+ * for the usual property names first and then for "N threads" in the description.
+ */
+export function backendThreads(b: unknown, description: string): number {
+  const o = b as Record<string, unknown>;
+  for (const key of ['threads', 'numThreads', 'threadCount', 'poolSize']) {
+    const v = o[key];
+    if (typeof v === 'number' && v >= 1) return v;
+    if (typeof v === 'function') {
+      const r = (v as () => unknown).call(b);
+      if (typeof r === 'number' && r >= 1) return r;
+    }
+  }
+  const m = /(\d+)\s*(?:worker\s*)?threads?\b/i.exec(description) ?? /threads?\s*[:=]?\s*(\d+)/i.exec(description);
+  return m ? Number(m[1]) : 1;
+}
+
+/** Pre-built input tensors for every batch of a pool, so the timed loop does no copying. */
+function batches(ds: Dataset, batch: number): { x: Tensor; y: Tensor }[] {
+  const out: { x: Tensor; y: Tensor }[] = [];
+  for (let i = 0; i < Math.floor(ds.count / batch); i++) {
+    const b = batchAt(ds, batch, i);
+    out.push({ x: g.tensor(b.x, { shape: [batch, ...ds.sampleShape] }), y: g.tensor(b.y, { shape: [batch] }) });
+  }
+  return out;
+}
+
+function trainer(model: GradkitModel, ds: Dataset, batch: number): Stepper {
+  const opt = new BenchAdam([...model.params.values()]);
+  const data = batches(ds, batch);
+  let i = 0;
+  return {
+    workPerStep: batch,
+    step: () => {
+      const b = data[i++ % data.length];
+      return trainStep(model, opt, b.x, b.y);
+    },
+  };
+}
+
+export async function gradkitRunner(backend: string): Promise<LibRunner> {
+  g.setBackend(backend);
+  const b = g.getBackend();
+  const describe = b.describe?.() ?? backend;
+  return {
+    library: `gradkit-${backend}`,
+    threads: backendThreads(b, describe),
+    describe,
+    async stepper(w: Workload): Promise<Stepper> {
+      g.manualSeed(0);
+      switch (w) {
+        case 'mlp-train': return trainer(mlpModel(), mlpData(), MLP.batch);
+        case 'cnn-train': return trainer(cnnModel(), cnnData(), CNN.batch);
+        case 'resnet-train': return trainer(resnetModel(), resnetData(), RESNET.batch);
+        default: {
+          const [m, k, n] = sgemmDims(w);
+          const rng = makeRng(7);
+          const a = g.tensor(randnArray(m * k, rng), { shape: [m, k] });
+          const bm = g.tensor(randnArray(k * n, rng), { shape: [k, n] });
+          let sink = 0;
+          return {
+            workPerStep: 2 * m * k * n,
+            // Reading one value keeps the product observable (and syncs a backend that defers work).
+            step: () => { sink += a.matmul(bm).buffer[0]; void sink; },
+          };
+        }
+      }
+    },
+  };
+}

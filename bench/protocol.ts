@@ -1,0 +1,36 @@
+/**
+ * Messages a library process (child.ts, memory.ts) sends to the orchestrator, one JSON object
+ * per stdout line behind a marker, so that whatever else a library prints (tfjs greets Node
+ * users) cannot be mistaken for a result.
+ */
+import type { BenchResult } from './report.js';
+import type { Workload } from './spec.js';
+
+export const MARK = '@@bench ';
+
+export type Message =
+  | { type: 'backends'; backends: { name: string; priority: number; available: boolean; describe?: string; error?: string }[] }
+  | { type: 'info'; library: string; threads: number; describe: string }
+  | { type: 'start'; workload: Workload }
+  | { type: 'result'; result: BenchResult; losses?: number[] }
+  | { type: 'fatal'; message: string }
+  | { type: 'epoch'; epoch: number; samples: number; seconds: number; loss: number; rssMB: number; heapMB: number; externalMB: number }
+  | { type: 'done'; peakRssMB: number };
+
+export function send(m: Message): void {
+  process.stdout.write(MARK + JSON.stringify(m) + '\n');
+}
+
+export function parseLine(line: string): Message | null {
+  if (!line.startsWith(MARK)) return null;
+  try {
+    return JSON.parse(line.slice(MARK.length)) as Message;
+  } catch {
+    return null;
+  }
+}
+
+export const mb = (bytes: number): number => Number((bytes / 2 ** 20).toFixed(1));
+
+/** Peak resident set of this process so far (resourceUsage reports KiB). */
+export const peakRssMB = (): number => Number((process.resourceUsage().maxRSS / 1024).toFixed(1));

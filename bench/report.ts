@@ -1,0 +1,187 @@
+/**
+ * Results, ratios, the printed table and the JSON report. Pure functions except
+ * writeJsonAtomic, so the format is unit-tested without running a benchmark.
+ */
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { WORKLOADS, type Unit, type Workload } from './spec.js';
+
+/** One measured (or failed) cell: `value` is null when the library cannot run the workload, `note` says why. */
+export interface BenchResult {
+  workload: Workload;
+  library: string;
+  threads: number;
+  value: number | null;
+  unit: Unit;
+  note?: string;
+}
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  platform: string;
+  arch: string;
+  node: string;
+  v8: string;
+  [key: string]: unknown;
+}
+
+export interface BenchReport {
+  machine: MachineInfo;
+  results: BenchResult[];
+  [key: string]: unknown;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error('median of an empty list');
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export interface RatioRow {
+  workload: Workload;
+  /** The gradkit library with the highest value on this workload. */
+  gradkit: string;
+  gradkitValue: number;
+  /** gradkit ÷ peer, or null when the peer has no value (then `why` says why). */
+  ratios: { peer: string; ratio: number | null; why?: string }[];
+}
+
+/**
+ * For each workload with a gradkit result, the best gradkit backend's value divided by each
+ * peer's (all units are "higher is better", so > 1 means gradkit is faster).
+ */
+export function computeRatios(results: readonly BenchResult[]): RatioRow[] {
+  const rows: RatioRow[] = [];
+  for (const w of WORKLOADS) {
+    const here = results.filter((r) => r.workload === w);
+    const best = here
+      .filter((r) => r.library.startsWith('gradkit-') && r.value !== null && r.value > 0)
+      .sort((a, b) => b.value! - a.value!)[0];
+    if (!best) continue;
+    const ratios = here
+      .filter((r) => !r.library.startsWith('gradkit-'))
+      .map((r) => (r.value !== null && r.value > 0
+        ? { peer: r.library, ratio: best.value! / r.value }
+        : { peer: r.library, ratio: null, why: r.note ?? 'no value' }));
+    rows.push({ workload: w, gradkit: best.library, gradkitValue: best.value!, ratios });
+  }
+  return rows;
+}
+
+/** Compact human formatting: 3 significant digits, thousands separated. */
+export function fmtValue(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  if (Math.abs(v) >= 10) return v.toFixed(1);
+  if (Math.abs(v) >= 1) return v.toFixed(2);
+  return v.toPrecision(2);
+}
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+function grid(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => pad(c, widths[i], i > 0)).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/**
+ * The results as a workload × library table. Failed cells show `n/a [k]` and the reasons are
+ * listed under the table, so nothing a peer could not run disappears from view.
+ */
+export function formatTable(results: readonly BenchResult[]): string {
+  const libs = [...new Set(results.map((r) => r.library))];
+  const notes: string[] = [];
+  const rows: string[][] = [];
+  for (const w of WORKLOADS) {
+    const here = results.filter((r) => r.workload === w);
+    if (here.length === 0) continue;
+    const cells = libs.map((lib) => {
+      const r = here.find((x) => x.library === lib);
+      if (!r) return '-';
+      if (r.value === null) {
+        notes.push(`[${notes.length + 1}] ${lib} ${w}: ${r.note ?? 'no value'}`);
+        return `n/a [${notes.length}]`;
+      }
+      if (r.note) notes.push(`[${notes.length + 1}] ${lib} ${w}: ${r.note}`);
+      return r.note ? `${fmtValue(r.value)} [${notes.length}]` : fmtValue(r.value);
+    });
+    rows.push([`${w} (${here[0].unit})`, ...cells]);
+  }
+  const threads = libs.map((lib) => String(results.find((r) => r.library === lib)?.threads ?? '?'));
+  rows.push(['threads', ...threads]);
+  return [grid(['workload', ...libs], rows), ...notes].join('\n');
+}
+
+export function formatRatios(rows: readonly RatioRow[]): string {
+  if (rows.length === 0) return '(no gradkit results to compare)';
+  const peers = [...new Set(rows.flatMap((r) => r.ratios.map((x) => x.peer)))];
+  const body = rows.map((r) => [
+    r.workload,
+    r.gradkit,
+    ...peers.map((p) => {
+      const x = r.ratios.find((q) => q.peer === p);
+      if (!x) return '-';
+      return x.ratio === null ? 'cannot run' : `${x.ratio.toFixed(2)}×`;
+    }),
+  ]);
+  return grid(['workload', 'gradkit (best)', ...peers.map((p) => `vs ${p}`)], body);
+}
+
+/** The JSON document of `--json`: machine first, then one entry per cell, nulls kept. */
+export function buildReport(machine: MachineInfo, results: readonly BenchResult[], extra: Record<string, unknown> = {}): BenchReport {
+  return {
+    machine,
+    results: results.map((r) => {
+      const o: BenchResult = { workload: r.workload, library: r.library, threads: r.threads, value: r.value === null ? null : round(r.value), unit: r.unit };
+      if (r.note !== undefined) o.note = r.note;
+      return o;
+    }),
+    ...extra,
+  };
+}
+
+function round(v: number): number {
+  return Number(v.toPrecision(6));
+}
+
+/** Writes through a temp file in the same directory and renames it, so readers never see half a file. */
+export function writeJsonAtomic(file: string, data: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n');
+    renameSync(tmp, file);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* the temp file may never have been created */ }
+    throw e;
+  }
+}
+
+export interface MemoryVerdict {
+  /** RSS after the first epoch, the baseline (MB). */
+  baselineMB: number;
+  /** Largest later RSS (MB) and its relative change from the baseline. */
+  maxMB: number;
+  maxChange: number;
+  flat: boolean;
+}
+
+/**
+ * "Resident memory stays flat after the first epoch (within 10%)": every later epoch's RSS
+ * within `tolerance` of the RSS measured after epoch 1 (which includes warm-up allocations).
+ */
+export function memoryVerdict(rssPerEpochMB: readonly number[], tolerance = 0.1): MemoryVerdict {
+  if (rssPerEpochMB.length < 2) throw new Error('memoryVerdict needs at least two epochs');
+  const base = rssPerEpochMB[0];
+  let maxChange = 0;
+  for (const r of rssPerEpochMB.slice(1)) {
+    const c = (r - base) / base;
+    if (Math.abs(c) > Math.abs(maxChange)) maxChange = c;
+  }
+  return { baselineMB: base, maxMB: Math.max(...rssPerEpochMB.slice(1)), maxChange, flat: Math.abs(maxChange) <= tolerance };
+}

@@ -1,0 +1,254 @@
+/**
+ * `npm run bench`: gradkit (every available backend) against @tensorflow/tfjs (cpu, wasm) and
+ * @jax-js/jax on issue 3's workloads. Each library runs in its own process (child.ts); this
+ * file schedules them, enforces time limits, prints the table, the ratios of the best gradkit
+ * backend to each peer, the training-loss sanity check and the memory run, and writes --json.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArgError, USAGE, libSelected, parseArgs, type BenchOptions } from './args.js';
+import { watchdogMs } from './budget.js';
+import { machineInfo } from './machine.js';
+import { parseLine, type Message } from './protocol.js';
+import {
+  buildReport, computeRatios, fmtValue, formatRatios, formatTable, memoryVerdict, writeJsonAtomic, type BenchResult,
+} from './report.js';
+import { MLP, PEERS, cnnFeatures, CNN, unitOf, type Workload } from './spec.js';
+import { lossTrend } from './timing.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(here);
+
+interface ChildRun {
+  messages: Message[];
+  /** Set when the process was killed by the watchdog or exited abnormally. */
+  failure: string | null;
+}
+
+/**
+ * Runs a bench script in a child process, collecting protocol messages. `limitFor` gives the
+ * time allowed from each 'start' message (or from launch); past it the child is killed.
+ */
+function runChild(script: string, args: string[], onMessage: (m: Message) => void, limitFor: (m: Message | null) => number): Promise<ChildRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const messages: Message[] = [];
+    let failure: string | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    let stderrTail = '';
+    const arm = (m: Message | null): void => {
+      clearTimeout(timer);
+      const ms = limitFor(m);
+      timer = setTimeout(() => {
+        failure = `killed after ${(ms / 1000).toFixed(0)} s without finishing`;
+        child.kill('SIGKILL');
+      }, ms);
+    };
+    arm(null);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = parseLine(line);
+      if (m === null) return; // library chatter (tfjs greets Node users); not ours to show
+      messages.push(m);
+      onMessage(m);
+      if (m.type === 'start' || m.type === 'info' || m.type === 'result' || m.type === 'epoch') arm(m);
+    });
+    child.stderr.on('data', (d: Buffer) => { stderrTail = (stderrTail + d.toString()).slice(-2000); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (failure === null && code !== 0) {
+        const last = stderrTail.trim().split('\n').filter((l) => l.trim()).slice(-3).join(' | ');
+        failure = `process exited with ${signal ?? `code ${code}`}${last ? `: ${last}` : ''}`;
+      }
+      resolve({ messages, failure });
+    });
+  });
+}
+
+interface LibOutcome {
+  results: BenchResult[];
+  losses: Map<Workload, number[]>;
+  describe: string;
+  peakRssMB: number | null;
+}
+
+/** Measures one library; when its process dies mid-workload, records why and restarts it for the rest. */
+async function runLibrary(lib: string, opts: BenchOptions): Promise<LibOutcome> {
+  const out: LibOutcome = { results: [], losses: new Map(), describe: lib, peakRssMB: null };
+  let todo = [...opts.workloads];
+  let threads = 1;
+  while (todo.length > 0) {
+    let current: Workload | null = null;
+    const run = await runChild(
+      'child.ts',
+      ['--lib', lib, '--workloads', todo.join(','), ...(opts.quick ? ['--quick'] : [])],
+      (m) => {
+        if (m.type === 'info') {
+          out.describe = m.describe;
+          threads = m.threads;
+        } else if (m.type === 'start') {
+          current = m.workload;
+          process.stdout.write(`  ${lib} ${m.workload} ... `);
+        } else if (m.type === 'result') {
+          out.results.push(m.result);
+          if (m.losses && m.losses.length > 0) out.losses.set(m.result.workload, m.losses);
+          todo = todo.filter((w) => w !== m.result.workload);
+          current = null;
+          process.stdout.write(m.result.value === null ? `n/a (${m.result.note})\n` : `${fmtValue(m.result.value)} ${m.result.unit}${m.result.note ? ` (${m.result.note})` : ''}\n`);
+        } else if (m.type === 'fatal') {
+          for (const w of todo) out.results.push({ workload: w, library: lib, threads, value: null, unit: unitOf(w), note: m.message });
+          todo = [];
+          process.stdout.write(`  ${lib}: ${m.message}\n`);
+        } else if (m.type === 'done') {
+          out.peakRssMB = m.peakRssMB;
+        }
+      },
+      (m) => (m === null || m.type === 'info' ? 120000 : watchdogMs((m.type === 'start' ? m.workload : todo[0]) ?? opts.workloads[0], opts.quick)),
+    );
+    if (todo.length === 0) break;
+    const reason = run.failure ?? 'process ended without reporting';
+    const w: Workload = current ?? todo[0];
+    const limit = watchdogMs(w, opts.quick) / 1000;
+    const note = run.failure?.startsWith('killed')
+      ? `too slow to measure here: no result within ${limit.toFixed(0)} s (${reason})`
+      : `cannot run: ${reason}`;
+    if (current !== null) process.stdout.write(`n/a (${note})\n`);
+    out.results.push({ workload: w, library: lib, threads, value: null, unit: unitOf(w), note });
+    todo = todo.filter((x) => x !== w);
+  }
+  return out;
+}
+
+interface MemoryOutcome {
+  backend: string;
+  epochs: { epoch: number; samples: number; seconds: number; loss: number; rssMB: number; heapMB: number; externalMB: number }[];
+  peakRssMB: number | null;
+  note?: string;
+  error?: string;
+}
+
+async function runMemory(backend: string, opts: BenchOptions): Promise<MemoryOutcome> {
+  // The reference backend is ~40× slower: shrink its epochs so the run stays minutes, and say so.
+  const full = opts.quick ? MLP.epochSamples / 4 : MLP.epochSamples;
+  const samples = backend === 'reference' ? full / 8 : full;
+  const out: MemoryOutcome = { backend, epochs: [], peakRssMB: null };
+  if (samples !== MLP.epochSamples) out.note = `epochs of ${samples} samples (not ${MLP.epochSamples}) to keep ${opts.quick ? '--quick' : 'the run'} short on '${backend}'`;
+  const run = await runChild('memory.ts', ['--backend', backend, '--epochs', String(opts.memoryEpochs), '--samples', String(samples)], (m) => {
+    if (m.type === 'epoch') {
+      out.epochs.push(m);
+      process.stdout.write(`  epoch ${String(m.epoch).padStart(2)}: ${m.seconds.toFixed(2)} s, loss ${m.loss.toFixed(4)}, RSS ${m.rssMB} MB, heap ${m.heapMB} MB, external ${m.externalMB} MB\n`);
+    } else if (m.type === 'done') out.peakRssMB = m.peakRssMB;
+    else if (m.type === 'fatal') out.error = m.message;
+  }, () => (opts.quick ? 60000 : 600000));
+  if (run.failure) out.error = run.failure;
+  return out;
+}
+
+function printLossSanity(outcomes: Map<string, LibOutcome>): void {
+  console.log('\nTraining-loss sanity (mean of first vs last quarter of all steps run; same data and initial weights everywhere):');
+  for (const [lib, o] of outcomes) {
+    for (const [w, losses] of o.losses) {
+      if (!w.endsWith('-train')) continue;
+      const t = lossTrend(losses);
+      const first = losses[0].toFixed(4);
+      if (t === null) {
+        console.log(`  ${lib.padEnd(18)} ${w.padEnd(13)} first loss ${first}; only one step ran, no trend`);
+        continue;
+      }
+      const mark = t.decreased ? 'decreasing' : lib.startsWith('gradkit-') ? 'NOT DECREASING (check the model!)' : 'not decreasing';
+      console.log(`  ${lib.padEnd(18)} ${w.padEnd(13)} first loss ${first}; ${t.first.toFixed(4)} → ${t.last.toFixed(4)} over ${losses.length} steps: ${mark}`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  let opts: BenchOptions;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof ArgError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (opts.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (cnnFeatures() !== 800) throw new Error(`CNN spec gives ${cnnFeatures()} features after the second pool, expected 800`);
+  const t0 = performance.now();
+  const machine = machineInfo();
+  console.log(`gradkit benchmark${opts.quick ? ' (--quick)' : ''}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${(machine.loadAverage as number[]).join(' ')}`);
+  console.log(`CNN: ${CNN.c1}/${CNN.c2} channels, ${cnnFeatures()} features before the linear layer. Numbers are medians; the machine may be shared, so expect noise.\n`);
+
+  // Which gradkit backends exist here (asked in a child so no worker pool starts in this process).
+  const backends: { name: string; priority: number; available: boolean; describe?: string; error?: string }[] = [];
+  const listing = await runChild('child.ts', ['--list'], (m) => { if (m.type === 'backends') backends.push(...m.backends); }, () => 120000);
+  if (backends.length === 0) console.log(`gradkit backends could not be listed: ${listing.failure ?? 'no answer'}`);
+  backends.sort((a, b) => b.priority - a.priority);
+  for (const b of backends) {
+    console.log(`gradkit backend '${b.name}' (priority ${b.priority}): ${b.available ? b.describe ?? 'available' : `not available here${b.error ? `: ${b.error}` : ''}`}`);
+  }
+  const gradkitLibs = backends.filter((b) => b.available).map((b) => `gradkit-${b.name}`);
+  const libs = [...gradkitLibs, ...PEERS].filter((l) => libSelected(l, opts.libs));
+  for (const wanted of opts.libs ?? []) {
+    if (wanted !== 'gradkit' && !libs.includes(wanted)) console.log(`--libs ${wanted}: no such library available here (gradkit backends: ${gradkitLibs.join(', ') || 'none'})`);
+  }
+
+  const outcomes = new Map<string, LibOutcome>();
+  for (const lib of libs) {
+    console.log(`\n${lib}`);
+    const o = await runLibrary(lib, opts);
+    outcomes.set(lib, o);
+    console.log(`  ${o.describe}; peak RSS ${o.peakRssMB ?? '?'} MB`);
+  }
+  const results = [...outcomes.values()].flatMap((o) => o.results);
+
+  let memory: MemoryOutcome | null = null;
+  const best = backends.find((b) => b.available);
+  if (opts.memory && best && libSelected(`gradkit-${best.name}`, opts.libs)) {
+    console.log(`\nMemory: MLP training on gradkit-${best.name}, ${opts.memoryEpochs} epochs`);
+    memory = await runMemory(best.name, opts);
+  }
+
+  console.log('\nResults (higher is better):');
+  console.log(formatTable(results));
+  console.log('\nRatios, best gradkit backend ÷ peer (> 1: gradkit faster):');
+  const ratios = computeRatios(results);
+  console.log(formatRatios(ratios));
+  printLossSanity(outcomes);
+
+  const peaks = [...outcomes].map(([lib, o]) => `${lib} ${o.peakRssMB ?? '?'} MB`).join(', ');
+  console.log(`\nPeak RSS per library process: ${peaks || 'none'}`);
+  let memorySummary: Record<string, unknown> | null = null;
+  if (memory) {
+    if (memory.epochs.length >= 2) {
+      const v = memoryVerdict(memory.epochs.map((e) => e.rssMB));
+      console.log(`Memory run (gradkit-${memory.backend}${memory.note ? `, ${memory.note}` : ''}): RSS after epoch 1 ${v.baselineMB} MB, largest later ${v.maxMB} MB (${(v.maxChange * 100).toFixed(1)}%): ${v.flat ? 'flat within 10%' : 'NOT flat within 10%'}; peak RSS ${memory.peakRssMB ?? '?'} MB${memory.error ? `; stopped early: ${memory.error}` : ''}`);
+      memorySummary = { library: `gradkit-${memory.backend}`, ...v, peakRssMB: memory.peakRssMB, epochs: memory.epochs, ...(memory.note ? { note: memory.note } : {}), ...(memory.error ? { error: memory.error } : {}) };
+    } else {
+      console.log(`Memory run failed: ${memory.error ?? 'fewer than two epochs completed'}`);
+      memorySummary = { library: `gradkit-${memory.backend}`, error: memory.error ?? 'fewer than two epochs completed', epochs: memory.epochs };
+    }
+  }
+
+  if (opts.json) {
+    const descriptions = Object.fromEntries([...outcomes].map(([lib, o]) => [lib, o.describe]));
+    writeJsonAtomic(opts.json, buildReport(machine, results, {
+      quick: opts.quick,
+      libraries: descriptions,
+      peakRssMB: Object.fromEntries([...outcomes].map(([lib, o]) => [lib, o.peakRssMB])),
+      ratios,
+      ...(memorySummary ? { memory: memorySummary } : {}),
+    }));
+    console.log(`\nWrote ${opts.json}`);
+  }
+  console.log(`\nTotal time ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

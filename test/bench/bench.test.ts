@@ -1,0 +1,255 @@
+/**
+ * The pure parts of the benchmark harness (bench/): argument parsing, the JSON report and its
+ * atomic writer, ratios, the table, the memory verdict, layout conversions and the bench's own
+ * Adam. No timing is asserted: the machine is shared.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import * as g from '../../src/index.js';
+import { ArgError, libSelected, parseArgs } from '../../bench/args.js';
+import { batchAt, makeDataset, makeRng } from '../../bench/data.js';
+import { BenchAdam, batchNorm2d } from '../../bench/gradkit-models.js';
+import { backendThreads } from '../../bench/libs/gradkit.js';
+import { flattenRowsToNhwc, nchwToNhwc, oihwToHwio } from '../../bench/libs/layout.js';
+import { parseLine, MARK } from '../../bench/protocol.js';
+import {
+  buildReport, computeRatios, formatRatios, formatTable, median, memoryVerdict, writeJsonAtomic, type BenchResult, type MachineInfo,
+} from '../../bench/report.js';
+import { WORKLOADS, cnnFeatures, unitOf } from '../../bench/spec.js';
+import { lossTrend, measure } from '../../bench/timing.js';
+
+const machine: MachineInfo = { cpu: 'Test CPU', cores: 2, memoryGiB: 4, platform: 'linux', arch: 'x64', node: 'v20.0.0', v8: '11' };
+
+const r = (workload: BenchResult['workload'], library: string, value: number | null, note?: string): BenchResult =>
+  ({ workload, library, threads: library === 'gradkit-wasm' ? 2 : 1, value, unit: unitOf(workload), ...(note ? { note } : {}) });
+
+test('parseArgs: defaults, flags, groups, inline values', () => {
+  const d = parseArgs([]);
+  assert.equal(d.quick, false);
+  assert.equal(d.json, null);
+  assert.deepEqual(d.workloads, [...WORKLOADS]);
+  assert.equal(d.libs, null);
+  assert.equal(d.memoryEpochs, 20);
+  const q = parseArgs(['--quick', '--json', 'out.json', '--only', 'mlp,sgemm-1024', '--libs=gradkit,tfjs-wasm']);
+  assert.equal(q.quick, true);
+  assert.equal(q.json, 'out.json');
+  assert.deepEqual(q.workloads, ['sgemm-1024', 'mlp-train'], 'canonical order, groups expanded');
+  assert.deepEqual(q.libs, ['gradkit', 'tfjs-wasm']);
+  assert.equal(q.memoryEpochs, 5, '--quick shortens the memory run');
+  assert.deepEqual(parseArgs(['--only', 'sgemm']).workloads, ['sgemm-256', 'sgemm-512', 'sgemm-1024', 'sgemm-128x784x256']);
+  assert.equal(parseArgs(['--memory-epochs', '7', '--no-memory']).memoryEpochs, 7);
+  assert.equal(parseArgs(['--no-memory']).memory, false);
+});
+
+test('parseArgs: bad input names the problem and the accepted values', () => {
+  assert.throws(() => parseArgs(['--only', 'sgem']), (e: Error) => e instanceof ArgError && /unknown workload 'sgem'/.test(e.message) && /sgemm-1024/.test(e.message));
+  assert.throws(() => parseArgs(['--libs', 'torch']), /unknown library 'torch'.*tfjs-cpu/s);
+  assert.throws(() => parseArgs(['--json']), /--json needs a file name/);
+  assert.throws(() => parseArgs(['--json', '--quick']), /--json needs a file name/);
+  assert.throws(() => parseArgs(['--memory-epochs', '1']), /integer >= 2/);
+  assert.throws(() => parseArgs(['--fast']), /unknown argument '--fast'/);
+});
+
+test('libSelected: "gradkit" selects every gradkit backend', () => {
+  assert.ok(libSelected('gradkit-wasm', ['gradkit']));
+  assert.ok(libSelected('gradkit-reference', ['gradkit']));
+  assert.ok(!libSelected('tfjs-cpu', ['gradkit']));
+  assert.ok(libSelected('tfjs-cpu', null));
+  assert.ok(!libSelected('gradkit-reference', ['gradkit-wasm']));
+});
+
+test('median of odd and even counts', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.throws(() => median([]));
+});
+
+test('computeRatios: best gradkit backend per workload over each peer; peers without a value keep their reason', () => {
+  const rows = computeRatios([
+    r('sgemm-1024', 'gradkit-wasm', 100), r('sgemm-1024', 'gradkit-reference', 1), r('sgemm-1024', 'tfjs-wasm', 40), r('sgemm-1024', 'jax-js', 50),
+    r('cnn-train', 'gradkit-reference', 30), r('cnn-train', 'gradkit-wasm', 3000), r('cnn-train', 'tfjs-wasm', null, 'cannot run: no Conv2DBackpropFilter'),
+    r('mlp-train', 'tfjs-cpu', 600), // no gradkit value: no row
+  ]);
+  assert.equal(rows.length, 2);
+  const sg = rows[0];
+  assert.equal(sg.workload, 'sgemm-1024');
+  assert.equal(sg.gradkit, 'gradkit-wasm');
+  assert.deepEqual(sg.ratios.map((x) => [x.peer, x.ratio]), [['tfjs-wasm', 2.5], ['jax-js', 2]]);
+  const cnn = rows[1];
+  assert.equal(cnn.gradkit, 'gradkit-wasm', 'the faster backend wins even when listed later');
+  assert.equal(cnn.ratios[0].ratio, null);
+  assert.match(cnn.ratios[0].why ?? '', /Conv2DBackpropFilter/);
+  const text = formatRatios(rows);
+  assert.match(text, /2\.50×/);
+  assert.match(text, /cannot run/);
+});
+
+test('formatTable shows every cell, failed ones with their reason underneath', () => {
+  const text = formatTable([r('cnn-train', 'gradkit-wasm', 3210.7), r('cnn-train', 'tfjs-wasm', null, 'cannot run: no kernel'), r('sgemm-256', 'gradkit-wasm', 55.55)]);
+  assert.match(text, /3,211/);
+  assert.match(text, /55\.5|55\.6/);
+  assert.match(text, /n\/a \[1\]/);
+  assert.match(text, /\[1\] tfjs-wasm cnn-train: cannot run: no kernel/);
+  assert.match(text, /threads\s+2\s+1/);
+  const sgemmLine = text.split('\n').findIndex((l) => l.startsWith('sgemm-256'));
+  const cnnLine = text.split('\n').findIndex((l) => l.startsWith('cnn-train'));
+  assert.ok(sgemmLine >= 0 && sgemmLine < cnnLine, 'rows in workload order');
+});
+
+test('buildReport: the documented JSON shape, nulls kept, values rounded', () => {
+  const rep = buildReport(machine, [r('sgemm-1024', 'gradkit-wasm', 104.23456789), r('cnn-train', 'tfjs-wasm', null, 'cannot run')], { quick: true });
+  assert.deepEqual(Object.keys(rep).slice(0, 2), ['machine', 'results']);
+  assert.equal(rep.machine.cpu, 'Test CPU');
+  assert.deepEqual(rep.results[0], { workload: 'sgemm-1024', library: 'gradkit-wasm', threads: 2, value: 104.235, unit: 'GFLOP/s' });
+  assert.deepEqual(rep.results[1], { workload: 'cnn-train', library: 'tfjs-wasm', threads: 1, value: null, unit: 'samples/s', note: 'cannot run' });
+  assert.equal(rep.quick, true);
+});
+
+test('writeJsonAtomic writes parseable JSON and leaves no temp file', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gradkit-bench-'));
+  try {
+    const file = path.join(dir, 'out.json');
+    writeJsonAtomic(file, { a: 1 });
+    writeJsonAtomic(file, buildReport(machine, [r('mlp-train', 'gradkit-wasm', 15000)]));
+    const back = JSON.parse(readFileSync(file, 'utf8'));
+    assert.equal(back.results[0].value, 15000);
+    assert.deepEqual(readdirSync(dir), ['out.json']);
+    assert.throws(() => writeJsonAtomic(path.join(dir, 'missing', 'x.json'), {}));
+    assert.deepEqual(readdirSync(dir), ['out.json'], 'a failed write leaves nothing behind');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('memoryVerdict: flat within 10% of the RSS after epoch 1', () => {
+  const flat = memoryVerdict([200, 205, 210, 208]);
+  assert.equal(flat.flat, true);
+  assert.equal(flat.baselineMB, 200);
+  assert.equal(flat.maxMB, 210);
+  assert.ok(Math.abs(flat.maxChange - 0.05) < 1e-12);
+  const leak = memoryVerdict([200, 215, 230]);
+  assert.equal(leak.flat, false);
+  assert.ok(Math.abs(leak.maxChange - 0.15) < 1e-12);
+  assert.throws(() => memoryVerdict([200]));
+});
+
+test('protocol lines round-trip and foreign lines are ignored', () => {
+  const line = MARK + JSON.stringify({ type: 'start', workload: 'mlp-train' });
+  assert.deepEqual(parseLine(line), { type: 'start', workload: 'mlp-train' });
+  assert.equal(parseLine('Hi, looks like you are running TensorFlow.js in Node.js'), null);
+  assert.equal(parseLine(MARK + '{broken'), null);
+});
+
+test('measure: warm-up plus repeats, every loss recorded in order', async () => {
+  let calls = 0;
+  const m = await measure({ workPerStep: 10, step: () => ++calls }, { warmupSteps: 2, stepsPerRepeat: 3, repeats: 3, budgetMs: 60000 });
+  assert.equal(calls, 2 + 3 * 3);
+  assert.deepEqual(m.losses, Array.from({ length: 11 }, (_, i) => i + 1));
+  assert.equal(m.perRepeat.length, 3);
+  assert.equal(m.timedSteps, 9);
+  assert.ok(m.value > 0 && Number.isFinite(m.value));
+  assert.equal(m.caveat, undefined);
+});
+
+test('lossTrend compares the first and last quarter', () => {
+  assert.deepEqual(lossTrend([4, 3, 2, 1]), { first: 4, last: 1, decreased: true });
+  assert.equal(lossTrend([1, 1, 2, 2])!.decreased, false);
+  assert.equal(lossTrend([1]), null);
+});
+
+test('the CNN spec gives 800 features before the linear layer', () => {
+  assert.equal(cnnFeatures(), 800);
+});
+
+test('layout: NCHW→NHWC, OIHW→HWIO, and flatten-row reordering keeps flatten·W unchanged', () => {
+  const [n, c, h, w, out] = [2, 3, 2, 4, 5];
+  const rng = makeRng(3);
+  const x = Float32Array.from({ length: n * c * h * w }, () => rng.normal());
+  const xh = nchwToNhwc(x, n, c, h, w);
+  for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
+    assert.equal(xh[((i * h + y) * w + xx) * c + ch], x[((i * c + ch) * h + y) * w + xx]);
+  }
+  const wt = Float32Array.from({ length: 4 * 3 * 2 * 2 }, (_, i) => i);
+  const hw = oihwToHwio(wt, 4, 3, 2, 2);
+  assert.equal(hw[((1 * 2 + 0) * 3 + 2) * 4 + 3], wt[((3 * 3 + 2) * 2 + 1) * 2 + 0]);
+  // A linear layer on flattened features must give the same result in either layout.
+  const W = Float32Array.from({ length: c * h * w * out }, () => rng.normal());
+  const Wh = flattenRowsToNhwc(W, c, h, w, out);
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < out; o++) {
+      let a = 0;
+      let b = 0;
+      for (let f = 0; f < c * h * w; f++) {
+        a += x[i * c * h * w + f] * W[f * out + o];
+        b += xh[i * c * h * w + f] * Wh[f * out + o];
+      }
+      assert.ok(Math.abs(a - b) < 1e-4, `sample ${i} output ${o}: ${a} vs ${b}`);
+    }
+  }
+});
+
+test('synthetic data: seeded, labels in range, batches are views in order', () => {
+  const a = makeDataset(64, [2, 3], 10, 5);
+  const b = makeDataset(64, [2, 3], 10, 5);
+  assert.deepEqual(a.y, b.y);
+  assert.ok(a.y.every((v) => v >= 0 && v < 10));
+  assert.ok(new Set(a.y).size > 1, 'the teacher uses more than one class');
+  const batch = batchAt(a, 16, 5); // 4 batches per pass: batch 5 is batch 1
+  assert.deepEqual(batch.y, a.y.subarray(16, 32));
+  assert.equal(batch.x.length, 16 * 6);
+});
+
+test('backendThreads: a numeric property first, else "N threads" in the description', () => {
+  assert.equal(backendThreads({ threads: 4 }, 'whatever'), 4);
+  assert.equal(backendThreads({ numThreads: () => 3 }, ''), 3);
+  assert.equal(backendThreads({}, 'wasm (simd, 5x8 micro-kernel, 2 threads)'), 2);
+  assert.equal(backendThreads({}, 'reference (plain TypeScript)'), 1);
+});
+
+test('BenchAdam: the first step moves each weight by lr·g/(|g|+ε), the second matches the formula', () => {
+  const p = g.tensor(new Float32Array([1, -2, 0.5]), { requiresGrad: true });
+  const opt = new BenchAdam([p], { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+  const grads = [[0.5, -4, 2], [1, 1, -1]];
+  const ref = [1, -2, 0.5];
+  const m = [0, 0, 0];
+  const v = [0, 0, 0];
+  for (let t = 1; t <= 2; t++) {
+    p.grad = g.tensor(new Float32Array(grads[t - 1]));
+    opt.step();
+    for (let j = 0; j < 3; j++) {
+      const gj = grads[t - 1][j];
+      m[j] = 0.9 * m[j] + 0.1 * gj;
+      v[j] = 0.999 * v[j] + 0.001 * gj * gj;
+      ref[j] -= (0.1 * m[j] / (1 - 0.9 ** t)) / (Math.sqrt(v[j] / (1 - 0.999 ** t)) + 1e-8);
+    }
+    const got = p.dataSync();
+    for (let j = 0; j < 3; j++) assert.ok(Math.abs(got[j] - ref[j]) < 1e-5, `step ${t} weight ${j}: ${got[j]} vs ${ref[j]}`);
+    if (t === 1) {
+      // Bias correction makes the first step exactly lr against the gradient's sign.
+      const start = [1, -2, 0.5];
+      for (let j = 0; j < 3; j++) assert.ok(Math.abs(got[j] - (start[j] - 0.1 * Math.sign(grads[0][j]))) < 1e-6, `first step, weight ${j}: ${got[j]}`);
+    }
+  }
+  opt.zeroGrad();
+  assert.equal(p.grad, null);
+});
+
+test('bench batchNorm2d normalises each channel and has correct gradients', () => {
+  const x = g.randn([4, 3, 2, 2], { dtype: 'float64', seed: 1 });
+  const gamma = g.tensor(new Float64Array([1, 2, 0.5]));
+  const beta = g.tensor(new Float64Array([0, 1, -1]));
+  const y = batchNorm2d(x, gamma, beta, 1e-5).dataSync();
+  for (let c = 0; c < 3; c++) {
+    const vals: number[] = [];
+    for (let n = 0; n < 4; n++) for (let k = 0; k < 4; k++) vals.push(y[(n * 3 + c) * 4 + k]);
+    const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+    const sd = Math.sqrt(vals.reduce((a, b) => a + (b - mean) ** 2, 0) / vals.length);
+    assert.ok(Math.abs(mean - [0, 1, -1][c]) < 1e-9, `channel ${c} mean ${mean}`);
+    assert.ok(Math.abs(sd - [1, 2, 0.5][c]) < 1e-3, `channel ${c} std ${sd}`);
+  }
+  const check = g.gradCheck((a, gm, bt) => batchNorm2d(a, gm, bt, 1e-5).mul(a).sum(), [x, gamma, beta]);
+  assert.ok(check.ok, check.summary);
+});
