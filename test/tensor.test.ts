@@ -127,3 +127,14 @@ test('toString shows 0-d, bool, int and non-finite values', () => {
   assert.match(g.zeros([2, 0]).toString(), /shape=\[2, 0\]/);
   assert.match(g.tensor([1], { requiresGrad: true }).toString(), /requiresGrad=true/);
 });
+
+test('bool tensors hold only truth values; mixed booleans and numbers are numeric', () => {
+  const mixed = g.tensor([true, 2]);
+  assert.equal(mixed.dtype, 'float32');
+  assert.deepEqual(mixed.toArray(), [1, 2]);
+  const forced = g.tensor([0, 2, -1], { dtype: 'bool' });
+  assert.deepEqual([...forced.dataSync()], [0, 1, 1]);
+  assert.deepEqual(g.eq(forced, g.tensor([false, true, true])).toArray(), [true, true, true]);
+  assert.equal(g.tensor([[true], [false]]).dtype, 'bool');
+  assert.equal(g.tensor([]).dtype, 'float32');
+});

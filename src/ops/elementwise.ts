@@ -140,7 +140,9 @@ export function where(cond: Tensor, aIn: TensorLike, bIn: TensorLike): Tensor {
   // Two numbers (where(mask, 1, 0)) give int32 when both are integers, else float32, as in PyTorch.
   const numbersOnly = !(aIn instanceof Tensor) && !(bIn instanceof Tensor);
   const both = numbersOnly && Number.isInteger(aIn) && Number.isInteger(bIn) ? 'int32' : 'float32';
-  const [a0, b0, dtype] = binaryTypes('where', numbersOnly ? toTensor('where', aIn, both) : aIn, bIn);
+  const [a0, b0, promoted] = binaryTypes('where', numbersOnly ? toTensor('where', aIn, both) : aIn, bIn);
+  // Selecting between two bool tensors stays bool (arithmetic promotion would make it int32).
+  const dtype: DType = a0.dtype === 'bool' && b0.dtype === 'bool' ? 'bool' : promoted;
   const a = castTo(a0, dtype);
   const b = castTo(b0, dtype);
   const outShape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);

@@ -48,10 +48,10 @@ function flatten(op: string, data: NestedArray, shape: number[], out: number[], 
   for (let i = 0; i < data.length; i++) flatten(op, data[i], shape, out, dim + 1, [...path, i]);
 }
 
-function firstLeaf(data: NestedArray): NestedArray {
-  let cur = data;
-  while (Array.isArray(cur) && cur.length > 0) cur = cur[0];
-  return cur;
+/** bool only when every leaf is a boolean: [true, 2] is numeric data (as in PyTorch), not a bool tensor holding 2. */
+function allBooleans(data: NestedArray): boolean {
+  if (!Array.isArray(data)) return typeof data === 'boolean';
+  return data.length > 0 && data.every(allBooleans);
 }
 
 /**
@@ -88,7 +88,7 @@ export function tensor(data: TensorData, opts: CreateOptions & { shape?: Shape }
       }
       shape = want;
     }
-    const leafType = typeof firstLeaf(nested) === 'boolean' ? 'bool' : 'float32';
+    const leafType = allBooleans(nested) ? 'bool' : 'float32';
     const dt = dtype ?? leafType;
     buffer = allocArray(dt, flat.length);
     if (dt === 'int32') {
@@ -96,7 +96,8 @@ export function tensor(data: TensorData, opts: CreateOptions & { shape?: Shape }
         if (!Number.isInteger(flat[i])) throw new GradkitError(op, `value ${flat[i]} at flat index ${i} is not an integer, but dtype is int32`);
       }
     }
-    buffer.set(flat);
+    // A bool buffer stores truth values (0/1), whatever numbers were given.
+    buffer.set(dt === 'bool' ? flat.map((v) => (v !== 0 ? 1 : 0)) : flat);
   }
   return new Tensor(buffer, shape, { requiresGrad: opts.requiresGrad });
 }

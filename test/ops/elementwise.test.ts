@@ -242,3 +242,9 @@ testAllBackends('cast: float casts carry gradients, int casts truncate and cut t
   assertClose(x.grad!, [3.4, -3.4, 5], { atol: 1e-5 });
   assertGrad((t) => g.cast(t, 'float64').square(), [g.randn([3], { seed: 6 })], { float64: false });
 });
+
+testAllBackends('where between two bool tensors stays bool', () => {
+  const y = g.where(g.tensor([true, false]), g.tensor([false, false]), g.tensor([true, true]));
+  assert.equal(y.dtype, 'bool');
+  assert.deepEqual(y.toArray(), [false, true]);
+});
