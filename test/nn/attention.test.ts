@@ -1,0 +1,321 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as g from '../../src/index.js';
+import { MultiheadAttention, TransformerEncoderLayer, causalMask, scaledDotProductAttention } from '../../src/nn/attention.js';
+import { assertClose, assertGrad, assertThrowsMsg } from '../helpers.js';
+import { assertModuleGrad } from './seq-helpers.js';
+
+const f64 = (shape: number[], seed: number): g.Tensor => g.randn(shape, { dtype: 'float64', seed });
+const bool = (rows: number[][]): g.Tensor => g.tensor(rows).gt(0);
+
+// ---- a slow, obvious reference: one [L, d] × [S, d] × [S, dv] attention in plain numbers ----------
+
+type Mat = number[][];
+
+/** softmax(q·kᵀ/√d + add)·v, with blocked[i][j] = true removing key j for query i. */
+function refAttention(q: Mat, k: Mat, v: Mat, blocked?: boolean[][], add?: Mat): { out: Mat; w: Mat } {
+  const d = q[0].length;
+  const w = q.map((qi, i) => {
+    const s = k.map((kj, j) => {
+      if (blocked?.[i][j]) return -Infinity;
+      let dot = 0;
+      for (let c = 0; c < d; c++) dot += qi[c] * kj[c];
+      return dot / Math.sqrt(d) + (add ? add[i][j] : 0);
+    });
+    const m = Math.max(...s);
+    const e = s.map((x) => Math.exp(x - m));
+    const z = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / z);
+  });
+  const out = w.map((wi) => v[0].map((_, c) => wi.reduce((acc, wij, j) => acc + wij * v[j][c], 0)));
+  return { out, w };
+}
+
+/** Rows of a [..., R, C] tensor's slice `b` (flattened leading index) as nested arrays. */
+function mat(t: g.Tensor, b = 0): Mat {
+  const [r, c] = t.shape.slice(-2);
+  const data = t.dataSync();
+  return Array.from({ length: r }, (_, i) => Array.from(data.subarray((b * r + i) * c, (b * r + i + 1) * c)));
+}
+
+// ---- scaled dot-product attention ------------------------------------------------------------------
+
+test('scaledDotProductAttention equals an explicit softmax(QK^T/sqrt(d))V loop, per batch', () => {
+  const q = f64([2, 3, 4], 1);
+  const k = f64([2, 5, 4], 2);
+  const v = f64([2, 5, 3], 3);
+  const y = scaledDotProductAttention(q, k, v);
+  assert.deepEqual(y.shape, [2, 3, 3]);
+  for (let b = 0; b < 2; b++) assertClose(mat(y, b).flat(), refAttention(mat(q, b), mat(k, b), mat(v, b)).out.flat(), { atol: 1e-12 });
+  // A custom scale is used instead of 1/√d.
+  const s = scaledDotProductAttention(q, k, v, { scale: 0.5 });
+  const ref = refAttention(mat(q).map((r) => r.map((x) => x * 0.5 * 2)), mat(k), mat(v));
+  assertClose(mat(s, 0).flat(), ref.out.flat(), { atol: 1e-12 });
+});
+
+test('a masked key gets zero weight: the output equals attention over the allowed keys only', () => {
+  const q = f64([2, 4], 4);
+  const k = f64([3, 4], 5);
+  const v = f64([3, 2], 6);
+  // Block key 1 for query 0 and key 2 for query 1.
+  const mask = bool([[0, 1, 0], [0, 0, 1]]);
+  const y = scaledDotProductAttention(q, k, v, { mask });
+  const ref = refAttention(mat(q), mat(k), mat(v), [[false, true, false], [false, false, true]]);
+  assertClose(y, ref.out.flat(), { atol: 1e-12 });
+  assert.equal(ref.w[0][1], 0);
+  // Query 0 without key 1 is attention over keys {0, 2}.
+  const only = scaledDotProductAttention(q.slice([0], [1]), g.concat([k.slice([0], [1]), k.slice([2], [3])]), g.concat([v.slice([0], [1]), v.slice([2], [3])]));
+  assertClose(y.slice([0], [1]), only.dataSync(), { atol: 1e-12 });
+  // A float mask is added to the scores; a broadcast [1, S] mask applies to every query.
+  const add = g.tensor([[0.5, -1, 2], [0, 0.25, -0.75]], { dtype: 'float64' });
+  assertClose(scaledDotProductAttention(q, k, v, { mask: add }), refAttention(mat(q), mat(k), mat(v), undefined, mat(add)).out.flat(), { atol: 1e-12 });
+  const row = bool([[1, 0, 0]]);
+  assertClose(scaledDotProductAttention(q, k, v, { mask: row }), refAttention(mat(q), mat(k), mat(v), [[true, false, false], [true, false, false]]).out.flat(), { atol: 1e-12 });
+});
+
+test('causal attention: query i sees keys 0..i only; equals the explicit upper-triangle mask', () => {
+  const q = f64([2, 4, 3], 7);
+  const k = f64([2, 4, 3], 8);
+  const v = f64([2, 4, 2], 9);
+  const y = scaledDotProductAttention(q, k, v, { causal: true });
+  const tri = [0, 1, 2, 3].map((i) => [0, 1, 2, 3].map((j) => j > i));
+  for (let b = 0; b < 2; b++) assertClose(mat(y, b).flat(), refAttention(mat(q, b), mat(k, b), mat(v, b), tri).out.flat(), { atol: 1e-12 });
+  assert.deepEqual(Array.from(causalMask(2, 3).dataSync()), [0, 1, 1, 0, 0, 1]);
+  // The first query's output is exactly the first value row (its only allowed key).
+  assertClose(y.slice([0, 0], [1, 1]), v.slice([0, 0], [1, 1]).dataSync(), { atol: 1e-15 });
+  // Changing a future key/value does not change earlier outputs.
+  const v2 = v.add(g.tensor([0, 0, 0, 1], { dtype: 'float64' }).reshape([1, 4, 1]));
+  const y2 = scaledDotProductAttention(q, k, v2, { causal: true });
+  assertClose(y2.slice([0, 0], [2, 3]), y.slice([0, 0], [2, 3]).dataSync(), { atol: 1e-15 });
+});
+
+test('scaledDotProductAttention gradients w.r.t. q, k, v (gradCheck, float64), with masks', () => {
+  const q = f64([2, 3, 4], 10);
+  const k = f64([2, 3, 4], 11);
+  const v = f64([2, 3, 2], 12);
+  assertGrad((a, b, c) => scaledDotProductAttention(a, b, c), [q, k, v]);
+  assertGrad((a, b, c) => scaledDotProductAttention(a, b, c, { causal: true }), [q, k, v]);
+  const mask = bool([[0, 0, 1], [1, 0, 0], [0, 0, 0]]);
+  assertGrad((a, b, c) => scaledDotProductAttention(a, b, c, { mask }), [q, k, v]);
+  // A float mask is differentiable too (a learned bias).
+  assertGrad((a, m) => scaledDotProductAttention(a, k, v, { mask: m }), [q, f64([3, 3], 13)]);
+});
+
+test('attention errors: mismatched shapes, bad masks, a fully masked query', () => {
+  const q = g.zeros([2, 3, 4]);
+  assertThrowsMsg(() => scaledDotProductAttention(q, g.zeros([2, 3, 5]), g.zeros([2, 3, 2])), /same last axis/, /\[2, 3, 5\]/);
+  assertThrowsMsg(() => scaledDotProductAttention(q, g.zeros([2, 3, 4]), g.zeros([2, 4, 2])), /same number of keys/);
+  assertThrowsMsg(() => scaledDotProductAttention(g.zeros([4]), q, q), /at least 2-D/);
+  assertThrowsMsg(() => scaledDotProductAttention(q, q, q, { mask: g.zeros([2, 2]).gt(0) }), /mask of shape \[2, 2\] does not broadcast/, /\[2, 3, 3\]/);
+  assertThrowsMsg(() => scaledDotProductAttention(q, q, q, { mask: g.zeros([3, 3], { dtype: 'int32' }) }), /must be bool .* or float/);
+  const all = bool([[0, 0, 0], [1, 1, 1], [0, 0, 0]]);
+  assertThrowsMsg(() => scaledDotProductAttention(q, q, q, { mask: all }), /every key is masked for query row 1/);
+  assertThrowsMsg(() => scaledDotProductAttention(q, q, q, { dropout: 1 }), /p must be in \[0, 1\)/);
+});
+
+// ---- multi-head attention ----------------------------------------------------------------------------
+
+/** Plain-number multi-head attention for sample b, from the module's weights. */
+function refMha(m: MultiheadAttention, q: g.Tensor, k: g.Tensor, v: g.Tensor, b: number, blockedKeys: boolean[] = []): { out: Mat; w: Mat } {
+  const e = m.embedDim;
+  const hd = m.headDim;
+  const w = m.inProjWeight.dataSync();
+  const bias = m.inProjBias!.dataSync();
+  const proj = (x: Mat, part: number): Mat => x.map((row) => Array.from({ length: e }, (_, o) => {
+    let s = bias[part * e + o];
+    for (let i = 0; i < e; i++) s += w[(part * e + o) * e + i] * row[i];
+    return s;
+  }));
+  const [qp, kp, vp] = [proj(mat(q, b), 0), proj(mat(k, b), 1), proj(mat(v, b), 2)];
+  const concat: Mat = qp.map(() => []);
+  const wAvg: Mat = qp.map(() => new Array<number>(kp.length).fill(0));
+  for (let h = 0; h < m.numHeads; h++) {
+    const cut = (x: Mat): Mat => x.map((r) => r.slice(h * hd, (h + 1) * hd));
+    const blocked = qp.map(() => kp.map((_, j) => blockedKeys[j] ?? false));
+    const r = refAttention(cut(qp), cut(kp), cut(vp), blocked);
+    r.out.forEach((row, i) => concat[i].push(...row));
+    r.w.forEach((row, i) => row.forEach((x, j) => { wAvg[i][j] += x / m.numHeads; }));
+  }
+  const ow = m.outProj.weight.dataSync();
+  const ob = m.outProj.bias!.dataSync();
+  const out = concat.map((row) => Array.from({ length: e }, (_, o) => row.reduce((s, x, i) => s + ow[o * e + i] * x, ob[o])));
+  return { out, w: wAvg };
+}
+
+test('MultiheadAttention equals a per-head plain-number computation; key padding gets zero weight', () => {
+  const m = new MultiheadAttention(4, 2, { dtype: 'float64', rng: new g.Random(20) });
+  // Non-zero biases so the test sees them (PyTorch initialises them to 0).
+  m.inProjBias!.assign(Array.from({ length: 12 }, (_, i) => 0.1 * i - 0.5));
+  m.outProj.bias!.assign([0.1, -0.2, 0.3, 0.05]);
+  const q = f64([2, 3, 4], 21);
+  const k = f64([2, 5, 4], 22);
+  const v = f64([2, 5, 4], 23);
+  const pad = bool([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0]]);
+  const { output, weights } = m.call(q, k, v, { keyPaddingMask: pad });
+  assert.deepEqual(output.shape, [2, 3, 4]);
+  assert.deepEqual(weights!.shape, [2, 3, 5]);
+  for (let b = 0; b < 2; b++) {
+    const ref = refMha(m, q, k, v, b, b === 0 ? [false, false, false, true, true] : []);
+    assertClose(mat(output, b).flat(), ref.out.flat(), { atol: 1e-12, msg: `sample ${b}` });
+    assertClose(mat(weights!, b).flat(), ref.w.flat(), { atol: 1e-12, msg: `weights ${b}` });
+  }
+  const w0 = mat(weights!, 0);
+  for (const row of w0) {
+    assert.equal(row[3], 0);
+    assert.equal(row[4], 0);
+    assertClose([row.reduce((a, c) => a + c, 0)], [1], { atol: 1e-12 });
+  }
+  // Per-head weights, and none at all.
+  const per = m.call(q, k, v, { averageAttnWeights: false }).weights!;
+  assert.deepEqual(per.shape, [2, 2, 3, 5]);
+  assertClose(per.mean(1), m.call(q, k, v).weights!.dataSync(), { atol: 1e-14 });
+  assert.equal(m.call(q, k, v, { needWeights: false }).weights, null);
+  // Self-attention shorthand: key and value default to the query.
+  assertClose(m.call(q).output, m.call(q, q, q).output.dataSync(), { atol: 0 });
+});
+
+test('MultiheadAttention attnMask: [L, S] shared, [N*heads, L, S] per head, causal, and unbatched input', () => {
+  const m = new MultiheadAttention(4, 2, { dtype: 'float64', rng: new g.Random(30) });
+  const x = f64([2, 3, 4], 31);
+  const causal = causalMask(3, 3);
+  const a = m.call(x, x, x, { attnMask: causal });
+  const b = m.call(x, x, x, { isCausal: true });
+  assertClose(a.output, b.output.dataSync(), { atol: 0 });
+  const w = a.weights!.dataSync();
+  for (let n = 0; n < 2; n++) for (let i = 0; i < 3; i++) for (let j = i + 1; j < 3; j++) assert.equal(w[n * 9 + i * 3 + j], 0);
+  // The same mask repeated for every (sample, head) equals the shared one.
+  const rep = g.stack(Array.from({ length: 4 }, () => causal));
+  assertClose(m.call(x, x, x, { attnMask: rep }).output, a.output.dataSync(), { atol: 0 });
+  // Different masks per head: head 1 of sample 0 may only look at key 0.
+  const perHead = g.stack([causal, bool([[0, 1, 1], [0, 1, 1], [0, 1, 1]]), causal, causal]);
+  const ph = m.call(x, x, x, { attnMask: perHead, averageAttnWeights: false }).weights!;
+  assertClose(ph.slice([0, 1], [1, 2]).reshape([9]), [1, 0, 0, 1, 0, 0, 1, 0, 0], { atol: 1e-15 });
+  // Unbatched [L, E] input equals the batch of one.
+  const one = x.slice([0], [1]);
+  const ub = m.call(one.reshape([3, 4]), undefined, undefined, { keyPaddingMask: bool([[0, 0, 1]]).reshape([3]) });
+  const bb = m.call(one, one, one, { keyPaddingMask: bool([[0, 0, 1]]) });
+  assert.deepEqual(ub.output.shape, [3, 4]);
+  assert.deepEqual(ub.weights!.shape, [3, 3]);
+  assertClose(ub.output, bb.output.dataSync(), { atol: 1e-15 });
+});
+
+test('MultiheadAttention gradients w.r.t. query, key, value and every parameter (gradCheck, float64)', () => {
+  const m = new MultiheadAttention(4, 2, { rng: new g.Random(40) });
+  const q = f64([2, 3, 4], 41);
+  const kv = f64([2, 2, 4], 42);
+  const pad = bool([[0, 1], [0, 0]]);
+  assertModuleGrad(m, [q, kv, kv.mul(0.5)], (a, b, c) => m.call(a, b, c, { keyPaddingMask: pad }).output);
+});
+
+test('MultiheadAttention dropout acts on the weights in training only; init and parameter count', () => {
+  const m = new MultiheadAttention(8, 4, { dropout: 0.5, dtype: 'float64', rng: new g.Random(50) });
+  const plain = new MultiheadAttention(8, 4, { dtype: 'float64', rng: new g.Random(50) });
+  const x = f64([2, 5, 8], 51);
+  m.eval();
+  assertClose(m.call(x).output, plain.call(x).output.dataSync(), { atol: 0 });
+  m.train();
+  g.manualSeed(52);
+  const tr = m.call(x);
+  const ev = plain.call(x);
+  assert.ok(tr.output.dataSync().some((v, i) => Math.abs(v - ev.output.dataSync()[i]) > 1e-6));
+  // The returned weights are the distribution (before dropout): rows still sum to 1.
+  assertClose(tr.weights!.sum(-1), new Array(10).fill(1), { atol: 1e-12 });
+  assert.equal(m.numParameters(), 3 * 8 * 8 + 3 * 8 + 8 * 8 + 8);
+  assert.deepEqual([...m.namedParameters()].map(([n]) => n), ['inProjWeight', 'inProjBias', 'outProj.weight', 'outProj.bias']);
+  assert.ok(m.inProjBias!.dataSync().every((v) => v === 0));
+  // Xavier uniform on [3E, E]: bound √(6/(E + 3E)).
+  const bound = Math.sqrt(6 / 32);
+  assert.ok(m.inProjWeight.dataSync().every((v) => Math.abs(v) <= bound));
+  assert.ok(m.outProj.weight.dataSync().every((v) => Math.abs(v) <= 1 / Math.sqrt(8)));
+  assert.equal(new MultiheadAttention(4, 2, { bias: false }).numParameters(), 4 * 4 * 4);
+});
+
+test('MultiheadAttention errors name the problem', () => {
+  assertThrowsMsg(() => new MultiheadAttention(10, 3), /embedDim \(10\) must be divisible by numHeads \(3\)/);
+  assertThrowsMsg(() => new MultiheadAttention(8, 0), /numHeads must be a positive integer/);
+  const m = new MultiheadAttention(4, 2);
+  const x = g.zeros([2, 3, 4]);
+  assertThrowsMsg(() => m.call(g.zeros([2, 3, 5])), /query must be \[N, L, 4\]/, /\[2, 3, 5\]/);
+  assertThrowsMsg(() => m.call(x, g.zeros([3, 3, 4]), g.zeros([3, 3, 4])), /same batch size/);
+  assertThrowsMsg(() => m.call(x, g.zeros([2, 4, 4]), g.zeros([2, 5, 4])), /same length S/);
+  assertThrowsMsg(() => m.call(x, x, x, { keyPaddingMask: g.zeros([2, 4]).gt(0) }), /keyPaddingMask must be \[2, 3\]/, /\[2, 4\]/);
+  assertThrowsMsg(() => m.call(x, x, x, { attnMask: g.zeros([3, 4]).gt(0) }), /attnMask must be \[L, S\] = \[3, 3\] or \[N·numHeads, L, S\] = \[4, 3, 3\]/);
+  assertThrowsMsg(() => m.call(x, x, x, { keyPaddingMask: g.ones([2, 3]).gt(0) }), /every key is masked/);
+});
+
+// ---- Transformer encoder layer ---------------------------------------------------------------------
+
+test('TransformerEncoderLayer: post-norm and pre-norm wiring equal their formulas (eval)', () => {
+  const x = f64([2, 3, 4], 60);
+  for (const normFirst of [false, true]) {
+    const layer = new TransformerEncoderLayer(4, 2, { dimFeedforward: 6, normFirst, dtype: 'float64', rng: new g.Random(61) }).eval();
+    // Non-trivial LayerNorm affine so both norms matter.
+    layer.norm1.weight!.assign([1.5, 0.5, 1, 2]);
+    layer.norm2.bias!.assign([0.1, -0.1, 0.2, 0]);
+    const sa = (t: g.Tensor): g.Tensor => layer.selfAttn.call(t).output;
+    const ff = (t: g.Tensor): g.Tensor => layer.linear2.call(layer.linear1.call(t).relu());
+    let expected: g.Tensor;
+    if (normFirst) {
+      const h = x.add(sa(layer.norm1.call(x)));
+      expected = h.add(ff(layer.norm2.call(h)));
+    } else {
+      const h = layer.norm1.call(x.add(sa(x)));
+      expected = layer.norm2.call(h.add(ff(h)));
+    }
+    assertClose(layer.call(x), expected.dataSync(), { atol: 1e-14, msg: `normFirst=${normFirst}` });
+  }
+  // Post-norm output is normalized per position: with unit affine, mean 0 and variance 1.
+  const post = new TransformerEncoderLayer(4, 2, { dimFeedforward: 6, dtype: 'float64', rng: new g.Random(62) }).eval();
+  const y = post.call(x);
+  assertClose(y.mean(-1), new Array(6).fill(0), { atol: 1e-12 });
+  assertClose(y.var(-1, { correction: 0 }), new Array(6).fill(1), { atol: 1e-4 });
+  // GELU uses the exact erf form.
+  const gl = new TransformerEncoderLayer(4, 2, { dimFeedforward: 6, activation: 'gelu', dtype: 'float64', rng: new g.Random(63) }).eval();
+  const h = gl.norm1.call(x.add(gl.selfAttn.call(x).output));
+  const erfGelu = gl.linear1.call(h).mul(0.5).mul(gl.linear1.call(h).mul(Math.SQRT1_2).erf().add(1));
+  assertClose(gl.call(x), gl.norm2.call(h.add(gl.linear2.call(erfGelu))).dataSync(), { atol: 1e-14 });
+});
+
+test('TransformerEncoderLayer masks: causal and key padding isolate positions', () => {
+  const layer = new TransformerEncoderLayer(4, 2, { dimFeedforward: 8, dtype: 'float64', rng: new g.Random(70) }).eval();
+  const x = f64([1, 4, 4], 71);
+  const changedLast = x.add(g.tensor([0, 0, 0, 1], { dtype: 'float64' }).reshape([1, 4, 1]));
+  const a = layer.call(x, { isCausal: true });
+  const b = layer.call(changedLast, { isCausal: true });
+  assertClose(b.slice([0, 0], [1, 3]), a.slice([0, 0], [1, 3]).dataSync(), { atol: 1e-14 });
+  assert.ok(Math.abs(b.dataSync()[15] - a.dataSync()[15]) > 1e-6);
+  // With the last token marked as padding, the others ignore it.
+  const pad = bool([[0, 0, 0, 1]]);
+  const c = layer.call(x, { srcKeyPaddingMask: pad });
+  const d = layer.call(changedLast, { srcKeyPaddingMask: pad });
+  assertClose(d.slice([0, 0], [1, 3]), c.slice([0, 0], [1, 3]).dataSync(), { atol: 1e-14 });
+  assertClose(layer.call(x, { srcMask: causalMask(4, 4) }), a.dataSync(), { atol: 0 });
+});
+
+test('TransformerEncoderLayer gradients (gradCheck, float64) for post-norm and pre-norm with GELU', () => {
+  const x = f64([2, 3, 4], 80);
+  for (const normFirst of [false, true]) {
+    const layer = new TransformerEncoderLayer(4, 2, {
+      dimFeedforward: 5, dropout: 0, normFirst, activation: normFirst ? 'gelu' : 'relu', rng: new g.Random(81),
+    });
+    assertModuleGrad(layer, [x], (a) => layer.call(a, { isCausal: true }));
+  }
+});
+
+test('TransformerEncoderLayer: dropout in training only, parameter count, errors', () => {
+  const layer = new TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0.3, dtype: 'float64', rng: new g.Random(90) });
+  const x = f64([2, 3, 8], 91);
+  layer.eval();
+  const e1 = layer.call(x).dataSync();
+  assertClose(layer.call(x), e1, { atol: 0 });
+  layer.train();
+  g.manualSeed(92);
+  const t1 = layer.call(x).dataSync();
+  assert.ok(t1.some((v, i) => Math.abs(v - e1[i]) > 1e-6));
+  assert.equal(layer.numParameters(), (4 * 8 * 8 + 4 * 8) + (8 * 16 + 16) + (16 * 8 + 8) + 2 * (2 * 8));
+  assert.equal(new TransformerEncoderLayer(8, 2).dimFeedforward, 2048);
+  assertThrowsMsg(() => new TransformerEncoderLayer(6, 4), /embedDim \(6\) must be divisible by numHeads \(4\)/);
+  assertThrowsMsg(() => new TransformerEncoderLayer(8, 2, { activation: 'tanh' as never }), /activation must be 'relu' or 'gelu'/);
+  assertThrowsMsg(() => layer.call(g.zeros([3, 8])), /TransformerEncoderLayer/, /\[N, L, 8\]/, /\[3, 8\]/);
+  assert.match(layer.toString(), /^TransformerEncoderLayer\(\n {2}dModel=8, nhead=2, dimFeedforward=16, activation='relu', normFirst=false\n {2}\(selfAttn\): MultiheadAttention/);
+});
