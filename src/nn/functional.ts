@@ -4,17 +4,41 @@
  */
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { getGlobalRng, type Random } from '../core/rng.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { isFloat } from '../core/dtype.js';
+import { record } from '../autograd/engine.js';
+import { Tensor } from '../tensor/tensor.js';
 import { rand, randn } from '../tensor/creation.js';
+import { castTo, kernels, wrap } from '../ops/util.js';
 import * as ops from '../ops/index.js';
+
+/**
+ * x·Wᵀ for W [out, in] and x [..., in], as one kernel call that reads W transposed in place
+ * (ops.matmul(x, W.T) would first materialize Wᵀ, which costs as much as the product for
+ * small batches). Gradients: dx = g·W, dW = gᵀ·x, again without copies.
+ */
+function matmulTransposed(x: Tensor, w: Tensor): Tensor {
+  const dtype = x.dtype === 'float64' || w.dtype === 'float64' ? 'float64' : 'float32';
+  const xc = castTo(x, dtype);
+  const wc = castTo(w, dtype);
+  const [outF, inF] = w.shape;
+  const m = x.size / inF;
+  const k = kernels();
+  const y = wrap(k.matmul(xc.buffer, wc.buffer, { batch: 1, m, k: inF, n: outF, transA: false, transB: true, strideA: 0, strideB: 0 }), [...x.shape.slice(0, -1), outF]);
+  return record('linear', y, [x, w], (g) => [
+    x.requiresGrad ? wrap(k.matmul(g.buffer, wc.buffer, { batch: 1, m, k: outF, n: inF, transA: false, transB: false, strideA: 0, strideB: 0 }), x.shape) : null,
+    w.requiresGrad ? wrap(k.matmul(g.buffer, xc.buffer, { batch: 1, m: outF, k: m, n: inF, transA: true, transB: false, strideA: 0, strideB: 0 }), w.shape) : null,
+  ]);
+}
 
 /** y = x·Wᵀ + b for W of shape [out, in] and x of shape [..., in]. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (!(x instanceof Tensor) || !(weight instanceof Tensor)) throw new GradkitError('linear', 'input and weight must be Tensors');
   if (weight.rank !== 2) throw new GradkitError('linear', `weight must be 2-D [out, in], got ${fmtShape(weight.shape)}`);
   if (x.rank < 1 || x.shape[x.rank - 1] !== weight.shape[1]) {
     throw new GradkitError('linear', `input ${fmtShape(x.shape)} does not match weight ${fmtShape(weight.shape)}: expected input [..., ${weight.shape[1]}]`);
   }
-  const y = ops.matmul(x, ops.transpose(weight));
+  if (!isFloat(x.dtype) || !isFloat(weight.dtype)) throw new GradkitError('linear', `input and weight must be float tensors, got ${x.dtype} and ${weight.dtype}`);
+  const y = matmulTransposed(x, weight);
   return bias === undefined || bias === null ? y : ops.add(y, bias);
 }
 

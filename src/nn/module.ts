@@ -265,6 +265,23 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     return this;
   }
 
+  /**
+   * Sets requiresGrad on every parameter (false freezes the module for transfer learning:
+   * optimizers skip parameters without gradients and numParameters({ trainableOnly }) drops them).
+   */
+  setRequiresGrad(value = true): this {
+    for (const p of this.parameters()) p.requiresGrad = value;
+    return this;
+  }
+
+  freeze(): this {
+    return this.setRequiresGrad(false);
+  }
+
+  unfreeze(): this {
+    return this.setRequiresGrad(true);
+  }
+
   /** Drops every parameter's gradient (sets .grad to null, so the next backward starts fresh). */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;

@@ -174,6 +174,68 @@ test('Linear: hand-checked forward and gradCheck on input, weight and bias', () 
   assertClose(y, [1 - 2 + 0.5, 3 - 4 - 1, 5 - 6, 2 + 1 + 0.5, 6 + 2 - 1, 10 + 3]);
   const x = g.randn([4, 2], { dtype: 'float64', seed: 5 });
   assertGrad((xx, w, b) => nn.functional.linear(xx, w, b).tanh().sum(), [x, lin.weight, lin.bias!]);
+  // Batched (3-D) input, against the plain composition x·Wᵀ + b, in float64 and float32.
+  const x3 = g.randn([2, 3, 2], { dtype: 'float64', seed: 6 });
+  assertClose(lin.call(x3), x3.matmul(lin.weight.T).add(lin.bias!).dataSync(), { atol: 1e-12 });
+  assertGrad((xx, w, b) => nn.functional.linear(xx, w, b).square().sum(), [x3, lin.weight, lin.bias!]);
+  const big = new nn.Linear(37, 29, { rng: new g.Random(1) });
+  const xb = g.randn([5, 37], { seed: 7 });
+  assertClose(big.call(xb), xb.matmul(big.weight.T).add(big.bias!).dataSync(), { atol: 1e-4 });
+  const xl = g.randn([5, 37], { seed: 8, requiresGrad: true });
+  big.call(xl).square().sum().backward();
+  const gy = big.call(xl).mul(2).detach();
+  assertClose(xl.grad!, gy.matmul(big.weight).dataSync(), { atol: 1e-3, rtol: 1e-4 });
+  assertClose(big.weight.grad!, gy.T.matmul(xl.detach()).dataSync(), { atol: 1e-3, rtol: 1e-4 });
   assertThrowsMsg(() => lin.call(g.ones([2, 5])), /Linear/, /\[\.\.\., 2\]/, /\[2, 5\]/);
   assertThrowsMsg(() => new nn.Linear(0, 2), /inFeatures must be a positive integer/);
+});
+
+test('stateDict round-trip of a conv/BatchNorm model includes buffers; outputs identical in eval', () => {
+  const build = (seed: number) => new nn.Sequential(
+    new nn.Conv2d(2, 3, 3, { padding: 1, rng: new g.Random(seed) }), new nn.BatchNorm2d(3), new nn.ReLU(),
+    new nn.Flatten(), new nn.Linear(3 * 4 * 4, 2, { rng: new g.Random(seed + 1) }),
+  );
+  const a = build(1);
+  for (let i = 0; i < 3; i++) a.call(g.randn([4, 2, 4, 4], { seed: 10 + i, mean: 2 }));
+  a.eval();
+  const sd = a.stateDict();
+  assert.deepEqual([...sd.keys()], ['0.weight', '0.bias', '1.weight', '1.bias', '1.runningMean', '1.runningVar', '1.numBatchesTracked', '4.weight', '4.bias']);
+  const b = build(50).eval();
+  const x = g.randn([2, 2, 4, 4], { seed: 20 });
+  assert.notDeepEqual(b.call(x).dataSync(), a.call(x).dataSync());
+  b.loadStateDict(sd);
+  assert.deepEqual(b.call(x).dataSync(), a.call(x).dataSync());
+  assert.equal((b.at(1) as g.nn.BatchNorm2d).numBatchesTracked!.item(), 3);
+});
+
+test('freeze/unfreeze set requiresGrad on every parameter', () => {
+  const m = new MLP();
+  m.layers.at(0).freeze();
+  assert.equal(m.numParameters({ trainableOnly: true }), 2 + 8 + 2);
+  const frozen = m.layers.at(0) as g.nn.Linear;
+  m.call(g.randn([2, 3], { seed: 1 })).sum().backward();
+  assert.equal((frozen.weight as g.Parameter).grad, null);
+  m.unfreeze();
+  assert.equal(m.numParameters({ trainableOnly: true }), m.numParameters());
+});
+
+test('reprs of the layers read like PyTorch', () => {
+  const model = new nn.Sequential(
+    new nn.Conv2d(3, 8, 3, { stride: 1, padding: 'same' }), new nn.BatchNorm2d(8), new nn.LeakyReLU(0.1), new nn.MaxPool2d(2),
+    new nn.Dropout({ p: 0.25 }), new nn.GlobalAvgPool2d(), new nn.Linear(8, 4), new nn.GELU({ approximate: 'tanh' }), new nn.LayerNorm(4),
+  );
+  assert.equal(model.toString(), [
+    'Sequential(',
+    "  (0): Conv2d(3, 8, kernelSize=[3,3], stride=[1,1], padding='same', bias=true)",
+    '  (1): BatchNorm2d(8, eps=0.00001, momentum=0.1, affine=true, trackRunningStats=true)',
+    '  (2): LeakyReLU(negativeSlope=0.1)',
+    '  (3): MaxPool2d(kernelSize=[2,2], stride=[2,2], padding=[0,0])',
+    '  (4): Dropout(p=0.25)',
+    '  (5): GlobalAvgPool2d()',
+    '  (6): Linear(inFeatures=8, outFeatures=4, bias=true)',
+    "  (7): GELU(approximate='tanh')",
+    '  (8): LayerNorm([4], eps=0.00001, elementwiseAffine=true)',
+    ')',
+  ].join('\n'));
+  assert.equal(model.call(g.randn([2, 3, 6, 6], { seed: 3 })).shape.join(','), '2,4');
 });
