@@ -122,3 +122,13 @@ test('gradCheck catches a wrong gradient rule and names where it is', () => {
   assert.ok(r.worst !== null && r.worst.input === 0);
   assert.ok(g.gradCheck((x) => x.square(), [g.tensor([1, 2, 3])]).ok);
 });
+
+test('gradCheck validates its options and its inputs', () => {
+  const x = g.tensor([1, 2]);
+  assertThrowsMsg(() => g.gradCheck((t) => t.exp(), [x], { eps: 0 }), /^gradCheck:/, /eps must be a finite number > 0, got 0/);
+  assertThrowsMsg(() => g.gradCheck((t) => t.exp(), [x], { atol: NaN }), /^gradCheck:/, /atol=NaN/);
+  assertThrowsMsg(() => g.gradCheck((t) => t.exp(), [x], { maxElementsPerInput: 0 }), /^gradCheck:/, /maxElementsPerInput/);
+  assertThrowsMsg(() => g.gradCheck((t) => t, [g.tensor([1], { dtype: 'int32' })]), /^gradCheck:/, /no float input/);
+  // A capped check looks at exactly that many elements.
+  assert.equal(g.gradCheck((t) => t.exp(), [g.randn([10], { seed: 1 })], { maxElementsPerInput: 3 }).checked, 3);
+});

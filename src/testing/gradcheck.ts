@@ -48,6 +48,13 @@ export function gradCheck(f: (...inputs: Tensor[]) => Tensor, inputs: readonly T
   const eps = opts.eps ?? (f64 ? 1e-6 : 1e-3);
   const atol = opts.atol ?? (f64 ? 1e-6 : 1e-3);
   const rtol = opts.rtol ?? (f64 ? 1e-5 : 1e-2);
+  // A zero/NaN step or tolerance would make every comparison fail (or pass) for no reason.
+  if (!(eps > 0) || !Number.isFinite(eps)) throw new GradkitError('gradCheck', `eps must be a finite number > 0, got ${eps}`);
+  if (!(atol >= 0) || !(rtol >= 0)) throw new GradkitError('gradCheck', `atol and rtol must be >= 0, got atol=${atol}, rtol=${rtol}`);
+  const cap = opts.maxElementsPerInput;
+  if (cap !== undefined && !(Number.isInteger(cap) && cap > 0)) {
+    throw new GradkitError('gradCheck', `maxElementsPerInput must be a positive integer, got ${cap}`);
+  }
   const rng = new Random(opts.seed ?? 1234);
   const xs = inputs.map((t) => {
     if (!(t instanceof Tensor)) throw new GradkitError('gradCheck', 'inputs must be tensors');
