@@ -46,6 +46,8 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
   stepCount = 0;
   private transforms: GradientTransform<any>[] = [];
   private states: StateTree[] = [];
+  // Reused update buffers, one per parameter: a step allocates nothing after the first.
+  private scratch: (Float32Array | Float64Array | undefined)[][] = [];
 
   constructor(
     params: ParamsInput<O>,
@@ -91,6 +93,7 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
     this.paramGroups.push(group);
     this.transforms.push(transform);
     this.states.push(transform.init(params));
+    this.scratch.push([]);
   }
 
   private buildFor(group: ParamGroup<O>, gi: number): GradientTransform<any> {
@@ -118,7 +121,7 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
             throw new GradkitError(this.name, `gradient of group ${gi}, parameter ${i}${p.name ? ` (${p.name})` : ''} has shape ${fmtShape(p.grad.shape)} but the parameter has ${fmtShape(p.shape)}`);
           }
         });
-        const updates = gradsToUpdates(group.params);
+        const updates = gradsToUpdates(group.params, this.scratch[gi]);
         this.transforms[gi].update(updates, this.states[gi], group.params);
         // lr 0 must leave weights bit-for-bit unchanged (adding −0·u could flip −0 to +0 or add NaN).
         if (lr !== 0) applyUpdates(group.params, updates);

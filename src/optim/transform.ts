@@ -42,11 +42,18 @@ export function zerosLikeParams(params: readonly Tensor[]): (Float32Array | Floa
   return params.map((p) => allocArray(p.dtype as FloatDType, p.size) as Float32Array | Float64Array);
 }
 
-/** The update buffers for a step: a copy of each gradient, or null where the parameter sits out. */
-export function gradsToUpdates(params: readonly Tensor[]): Updates {
-  return params.map((p) => {
+/**
+ * The update buffers for a step: a copy of each gradient, or null where the parameter sits out.
+ * Pass `scratch` (one slot per parameter) to reuse buffers across steps instead of allocating.
+ */
+export function gradsToUpdates(params: readonly Tensor[], scratch?: (Float32Array | Float64Array | undefined)[]): Updates {
+  return params.map((p, i) => {
     if (!p.requiresGrad || p.grad === null) return null;
-    const u = allocArray(p.dtype as FloatDType, p.size) as Float32Array | Float64Array;
+    let u = scratch?.[i];
+    if (u === undefined || u.length !== p.size) {
+      u = allocArray(p.dtype as FloatDType, p.size) as Float32Array | Float64Array;
+      if (scratch !== undefined) scratch[i] = u;
+    }
     u.set(p.grad.buffer as ArrayLike<number>);
     return u;
   });
