@@ -107,3 +107,25 @@ test('pooling fast paths (max/avg, forward/backward) equal the reference on rand
     assertSame(k().avgPool2dBackward(dy, p), referenceKernels.avgPool2dBackward(dy, p), `avg back ${label}`);
   }
 });
+
+test('transpose and broadcastTo fast paths equal the reference for every dtype and rank', () => {
+  const rng = new Random(15);
+  const perms: [number[], number[]][] = [
+    [[5, 7], [1, 0]], [[2, 3, 4], [0, 2, 1]], [[2, 3, 4], [2, 0, 1]], [[2, 3, 4], [0, 1, 2]],
+    [[2, 1, 3, 4], [3, 1, 0, 2]], [[6], [0]], [[], []], [[0, 3], [1, 0]],
+  ];
+  const arrays = (n: number) => [data(rng, n), Float64Array.from(data(rng, n)), Int32Array.from({ length: n }, () => rng.int(-9, 9)), Uint8Array.from({ length: n }, () => rng.int(0, 2))];
+  for (const [shape, perm] of perms) {
+    for (const x of arrays(shape.reduce((a, b) => a * b, 1))) {
+      const got = k().transpose(x, shape, perm);
+      assert.equal(got.constructor, x.constructor);
+      assertSame(got, referenceKernels.transpose(x, shape, perm), `transpose ${shape} ${perm} ${x.constructor.name}`);
+    }
+  }
+  const casts: [number[], number[]][] = [[[3], [4, 3]], [[4, 1], [4, 5]], [[1, 3, 1], [2, 3, 4]], [[], [2, 2]], [[2, 3], [2, 3]], [[1], [0]]];
+  for (const [shape, out] of casts) {
+    for (const x of arrays(shape.reduce((a, b) => a * b, 1))) {
+      assertSame(k().broadcastTo(x, shape, out), referenceKernels.broadcastTo(x, shape, out), `broadcastTo ${shape} → ${out}`);
+    }
+  }
+});

@@ -10,6 +10,7 @@ import { binary, unary } from './elementwise.js';
 import { makeMatmul } from './matmul.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool2d.js';
 import { reduce } from './reduce.js';
+import { broadcastTo, transpose } from './shape.js';
 import { WasmRuntime } from './runtime.js';
 
 export interface WasmBackend extends Backend {
@@ -42,6 +43,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     unary,
     binary,
     reduce,
+    transpose,
+    broadcastTo,
     maxPool2d,
     maxPool2dBackward,
     avgPool2d,
