@@ -132,3 +132,10 @@ test('gradCheck validates its options and its inputs', () => {
   // A capped check looks at exactly that many elements.
   assert.equal(g.gradCheck((t) => t.exp(), [g.randn([10], { seed: 1 })], { maxElementsPerInput: 3 }).checked, 3);
 });
+
+test('grad/valueAndGrad reject bad argnums and non-tensor arguments by name', () => {
+  const f = (x: g.Tensor) => x.sum();
+  assertThrowsMsg(() => g.grad(f, [1])(g.tensor([1])), /^valueAndGrad:/, /argnums entry 1/, /0\.\.0/);
+  assertThrowsMsg(() => g.valueAndGrad(f)(3 as unknown as g.Tensor), /^valueAndGrad:/, /argument 0 must be a Tensor, got number/);
+  assertThrowsMsg(() => g.grad((x: g.Tensor) => x.mul(2))(g.tensor([1, 2])), /one-element output/);
+});

@@ -191,7 +191,15 @@ export function valueAndGrad(
   argnums?: readonly number[],
 ): (...args: Tensor[]) => ValueAndGrads {
   return (...args: Tensor[]) => {
+    args.forEach((a, i) => {
+      if (!(a instanceof Tensor)) throw new GradkitError('valueAndGrad', `argument ${i} must be a Tensor, got ${a === null ? 'null' : typeof a}`);
+    });
     const which = argnums ?? args.map((_, i) => i);
+    for (const i of which) {
+      if (!Number.isInteger(i) || i < 0 || i >= args.length) {
+        throw new GradkitError('valueAndGrad', `argnums entry ${i} does not name one of the ${args.length} arguments (expected 0..${args.length - 1})`);
+      }
+    }
     const leaves = args.map((a, i) => {
       if (!which.includes(i)) return a.detach();
       const leaf = a.detach();
