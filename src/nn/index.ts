@@ -25,3 +25,12 @@ export { weightNorm } from './weight-norm.js';
 export { fuseBatchNorm, fuseLinearBn, fuseConvBn } from './fuse.js';
 export { lsuv, type LsuvOptions, type LsuvLayerReport } from './lsuv.js';
 export { functionalCall } from './functional-call.js';
+export {
+  RNN, LSTM, GRU,
+  type RecurrentOptions, type RNNOptions, type RecurrentOutput, type LSTMOutput, type RecurrentState, type LSTMState,
+} from './recurrent.js';
+export {
+  MultiheadAttention, TransformerEncoderLayer, scaledDotProductAttention, causalMask,
+  type AttentionOptions, type MultiheadAttentionOptions, type MultiheadForwardOptions, type MultiheadAttentionOutput,
+  type TransformerEncoderLayerOptions, type EncoderForwardOptions,
+} from './attention.js';
