@@ -138,3 +138,11 @@ test('bool tensors hold only truth values; mixed booleans and numbers are numeri
   assert.equal(g.tensor([[true], [false]]).dtype, 'bool');
   assert.equal(g.tensor([]).dtype, 'float32');
 });
+
+test('toString of a large tensor shows the edges of every axis, aligned, and skips the middle', () => {
+  const s = g.arange(2000).reshape([2, 1000]).toString();
+  assert.match(s, /\[\[ {3}0\.0000, {4}1\.0000, {4}2\.0000, \.\.\., {2}997\.0000, {2}998\.0000, {2}999\.0000\],/);
+  assert.match(s, /\[1000\.0000, 1001\.0000, 1002\.0000, \.\.\., 1997\.0000, 1998\.0000, 1999\.0000\]\]/);
+  assert.doesNotMatch(s, /500\.0000/);
+  assert.match(g.zeros([0]).toString(), /^tensor\(\[\], shape=\[0\]/);
+});
