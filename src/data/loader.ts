@@ -168,6 +168,7 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
     return this.order!.slice();
   }
 
+  /** Sync iteration builds each batch when it is asked for (there is nothing to overlap with). */
   *[Symbol.iterator](): Iterator<Batch> {
     this.settle();
     if (this.order === null) this.beginEpoch();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
-import { loadDigits, setDigitsSource, type Digits } from '../../src/data/index.js';
+import { DataLoader, loadDigits, randomAffine, setDigitsSource, Standardize, stratifiedSplit, type Digits } from '../../src/data/index.js';
 
 // The 10k digits are parsed once for the whole file.
 const digits: Promise<Digits> = loadDigits({ trainSize: 8000, testSize: 2000, seed: 0 });
@@ -61,4 +61,28 @@ test('loadDigits reports corrupted data with its digit and position', async () =
   } finally {
     setDigitsSource(null);
   }
+});
+
+test('digits pipeline: stratified validation split, per-channel standardization fitted on train, one loader epoch', async () => {
+  const d = await digits;
+  const { train, validation } = stratifiedSplit(d.train, { validationFraction: 0.1, seed: 0 });
+  assert.equal(train.length + validation.length, 8000);
+  const labels = d.yTrain.dataSync();
+  const share = (idx: Int32Array, c: number): number => idx.filter((i) => labels[i] === c).length / idx.length;
+  for (let c = 0; c < 10; c++) assert.ok(Math.abs(share(train.indices, c) - share(validation.indices, c)) < 0.01, `class ${c} share`);
+  const [xFit] = train.getBatch(Int32Array.from({ length: train.length }, (_, i) => i));
+  const norm = new Standardize({ per: 'channel' }).fit(xFit);
+  assert.ok(norm.mean[0] > 0.1 && norm.mean[0] < 0.2, `mean pixel ${norm.mean[0]}`);
+  const loader = new DataLoader(train, { batchSize: 256, shuffle: true, seed: 1, augment: randomAffine({ degrees: 10, maxShift: 2 }) });
+  let count = 0;
+  const seen = new Uint8Array(10);
+  for (const [xb, yb] of loader) {
+    assert.deepEqual(xb.shape.slice(1), [1, 28, 28]);
+    const z = norm.transform(xb);
+    assert.equal(z.shape[0], yb.shape[0]);
+    count += yb.shape[0];
+    for (const l of yb.dataSync()) seen[l] = 1;
+  }
+  assert.equal(count, train.length);
+  assert.equal(seen.reduce((a, b) => a + b, 0), 10);
 });

@@ -13,31 +13,50 @@ import type { Augmentation } from './augmentation.js';
 /** Source coordinates of output pixel (x, y): sx = a·x + b·y + tx, sy = c·x + d·y + ty. */
 export type AffineMatrix = readonly [a: number, b: number, tx: number, c: number, d: number, ty: number];
 
-// Rounding noise from cos(90°) ≈ 6e-17 must not move a sample point into the wrong pixel.
+// Rounding noise from cos(90°) ≈ 6e-17 must not move a sample point into the wrong pixel, so
+// matrix entries within 1e-12 of an integer are made that integer (exact permutations stay exact).
 function snap(v: number): number {
   const r = Math.round(v);
-  return Math.abs(v - r) < 1e-9 ? r : v;
+  return Math.abs(v - r) < 1e-12 ? r : v;
 }
 
-/** Warps one h×w plane (at `off` in src) into dst with matrix m. */
+/**
+ * Warps one h×w plane (at `off` in src) into dst with matrix m. The source point moves by
+ * (a, c) per output column, so it is updated incrementally; interior points (all four
+ * neighbours inside) take the fast path without bounds checks.
+ */
 function warpPlane(src: ArrayLike<number>, dst: { [i: number]: number }, off: number, h: number, w: number, m: AffineMatrix, fill: number): void {
-  const [a, b, tx, c, d, ty] = m;
+  const [a, b, tx, c, d, ty] = m.map(snap);
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const sx = snap(a * x + b * y + tx);
-      const sy = snap(c * x + d * y + ty);
+    let sx = b * y + tx;
+    let sy = d * y + ty;
+    const rowOut = off + y * w;
+    for (let x = 0; x < w; x++, sx += a, sy += c) {
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       const fx = sx - x0;
       const fy = sy - y0;
-      const at = (yy: number, xx: number): number => (yy >= 0 && yy < h && xx >= 0 && xx < w ? src[off + yy * w + xx] : fill);
       let v: number;
-      if (fx === 0 && fy === 0) {
-        v = at(y0, x0); // exact for whole-pixel moves
+      if (x0 >= 0 && y0 >= 0 && x0 < w - 1 && y0 < h - 1) {
+        const i = off + y0 * w + x0;
+        const top = src[i] + fx * (src[i + 1] - src[i]);
+        const bottom = src[i + w] + fx * (src[i + w + 1] - src[i + w]);
+        v = fx === 0 && fy === 0 ? src[i] : top + fy * (bottom - top);
+      } else if (x0 < -1 || y0 < -1 || x0 >= w || y0 >= h) {
+        v = fill; // all four neighbours outside
       } else {
-        v = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+        const p00 = x0 >= 0 && y0 >= 0 ? src[off + y0 * w + x0] : fill;
+        const p01 = x0 + 1 < w && y0 >= 0 ? src[off + y0 * w + x0 + 1] : fill;
+        const p10 = x0 >= 0 && y0 + 1 < h ? src[off + (y0 + 1) * w + x0] : fill;
+        const p11 = x0 + 1 < w && y0 + 1 < h ? src[off + (y0 + 1) * w + x0 + 1] : fill;
+        if (fx === 0 && fy === 0) v = p00; // exact for whole-pixel moves
+        else {
+          const top = p00 + fx * (p01 - p00);
+          const bottom = p10 + fx * (p11 - p10);
+          v = top + fy * (bottom - top);
+        }
       }
-      dst[off + y * w + x] = v;
+      dst[rowOut + x] = v;
     }
   }
 }
