@@ -226,6 +226,7 @@ testAllBackends('clamp: both bounds, one bound, gradient only inside the range',
   g.clamp(v, -1, 1).sum().backward();
   assertClose(v.grad!, [0, 1, 1, 0]);
   assertGrad((t) => g.clamp(t, -0.5, 0.7), [any(5, [3, 3])]);
+  assertGrad((t) => g.clamp(t.transpose().slice([0, 1]), -0.5), [any(8, [3, 4])]);
   assert.ok(Number.isNaN(g.clamp(g.tensor([NaN]), 0, 1).item()));
 });
 

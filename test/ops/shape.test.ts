@@ -53,6 +53,7 @@ testAllBackends('squeeze and unsqueeze', () => {
   assert.deepEqual(g.unsqueeze(g.zeros([3, 2]), -2).shape, [3, 1, 2]);
   assert.deepEqual(g.unsqueeze(g.scalar(1), 0).shape, [1]);
   assertGrad((t) => g.unsqueeze(g.squeeze(t, 1), 0).square(), [any(5, [3, 1, 2])]);
+  assertGrad((t) => g.unsqueeze(g.squeeze(t.permute([1, 0, 2]).slice([0, 1])), -1).square(), [any(6, [3, 1, 2])]);
 });
 
 testAllBackends('expand: broadcasting to a larger shape, -1 keeps a dimension, gradient sums back', () => {
@@ -126,6 +127,7 @@ testAllBackends('split: equal pieces, listed sizes, zero-size pieces; gradients 
     const [u, v] = g.split(t, [1, 2], 1);
     return u.mul(2).add(v.sum(1, { keepDims: true }).square());
   }, [any(17, [2, 3])]);
+  assertGrad((t) => g.split(t.transpose(), 2, 1)[1].exp(), [any(20, [4, 3])]);
 });
 
 testAllBackends('pad: per-axis before/after, a fill value, leading axes only; gradient is the inner slice', () => {
