@@ -82,7 +82,7 @@ export function parseCsvRows(text: string, delimiter = ',', op = 'parseCsv'): Ro
 export interface CsvOptions {
   /** Field separator (default ','). */
   delimiter?: string;
-  /** Whether the first row names the columns; 'auto' (default): yes when any of its cells is not a number. */
+  /** Whether the first row names the columns; 'auto' (default): yes when a column is text there but numeric in the next row. */
   header?: boolean | 'auto';
   /** The target column, by name or 0-based index (default: none, every column is a feature). */
   target?: string | number;
@@ -115,7 +115,10 @@ export function parseCsv(text: string, opts: CsvOptions = {}, op = 'parseCsv'): 
   const rows = parseCsvRows(text, opts.delimiter ?? ',', op);
   if (rows.length === 0) throw new GradkitError(op, 'the CSV text has no rows');
   const headerMode = opts.header ?? 'auto';
-  const hasHeader = headerMode === 'auto' ? rows[0].cells.some((c) => !isNumeric(c)) : headerMode;
+  // 'auto': a header names columns, so some column is text in row 1 but a number below it
+  // (a text label column alone is no evidence: its values are text too).
+  const hasHeader =
+    headerMode === 'auto' ? rows.length > 1 && rows[0].cells.some((c, j) => !isNumeric(c) && isNumeric(rows[1].cells[j] ?? '')) : headerMode;
   const width = rows[0].cells.length;
   const names = hasHeader ? rows[0].cells.map((c) => c.trim()) : Array.from({ length: width }, (_, i) => `column${i}`);
   const body = hasHeader ? rows.slice(1) : rows;

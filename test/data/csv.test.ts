@@ -21,6 +21,10 @@ test('headerless files, numeric targets, ignored columns and quoted cells', () =
   assert.deepEqual(d.columns, ['column0', 'column1']);
   assert.equal(d.y!.dtype, 'float32');
   assert.deepEqual(d.y!.shape, [2, 1]);
+  const textLabels = parseCsv('5.1,1.4,setosa\n6.0,4.5,versicolor\n', { target: 2 });
+  assert.equal(textLabels.x.shape[0], 2, 'a text label column alone does not make row 1 a header');
+  assert.deepEqual(textLabels.classes, ['setosa', 'versicolor']);
+  assertThrowsMsg(() => parseCsv('a,b\n1,2\n', { header: false }), /line 1, column 1 \(column0\): "a" is not a number/);
   const labels = parseCsv('a;b;id;label\n1;2;x;1\n3;4;y;0\n', { delimiter: ';', target: 'label', ignore: ['id'] });
   assert.deepEqual(labels.columns, ['a', 'b']);
   assert.deepEqual([...labels.y!.dataSync()], [1, 0]);
