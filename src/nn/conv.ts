@@ -58,7 +58,7 @@ export class Conv2d extends Module {
     }
     const rng = rngOf(opts);
     const w = this.registerParameter('weight', newParam([outChannels, inChannels / this.groups, kh, kw], opts.dtype));
-    initWeight(w, opts.init ?? 'he', { rng, nonlinearity: opts.nonlinearity });
+    initWeight(w, opts.init ?? 'he', { rng, nonlinearity: opts.nonlinearity, negativeSlope: opts.negativeSlope });
     this.weight = w;
     this.bias = null;
     if (opts.bias ?? true) {

@@ -13,6 +13,8 @@ export interface WeightLayerOptions {
   biasInit?: BiasInit;
   /** The nonlinearity that follows, for He's gain (default 'relu'). */
   nonlinearity?: Nonlinearity;
+  /** Slope of a following leaky ReLU, for He's gain √(2/(1+slope²)) (implies nonlinearity 'leakyRelu'). */
+  negativeSlope?: number;
   /** Generator for the initial weights (default: the global one). */
   rng?: Random;
   /** Parameter dtype (default float32; float64 for gradient checks). */

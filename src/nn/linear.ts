@@ -32,7 +32,7 @@ export class Linear extends Module {
     this.outFeatures = checkSize('Linear', 'outFeatures', outFeatures);
     const rng = rngOf(opts);
     const w = this.registerParameter('weight', newParam([outFeatures, inFeatures], opts.dtype));
-    initWeight(w, opts.init ?? 'he', { rng, nonlinearity: opts.nonlinearity });
+    initWeight(w, opts.init ?? 'he', { rng, nonlinearity: opts.nonlinearity, negativeSlope: opts.negativeSlope });
     this.weight = w;
     this.bias = null;
     if (opts.bias ?? true) {

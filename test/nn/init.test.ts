@@ -159,6 +159,10 @@ test('layers take init and biasInit; defaults are He for weights and 0 for biase
   checkMoments(l.weight, 1 / 400, 'Linear lecun');
   const conv = new nn.Conv2d(16, 64, 3, { rng });
   checkMoments(conv.weight, 2 / (16 * 9), 'Conv2d default He');
+  const leaky = new nn.Conv2d(16, 64, 3, { rng, negativeSlope: 0.2 });
+  checkMoments(leaky.weight, 2 / 1.04 / (16 * 9), 'Conv2d He for leaky ReLU 0.2');
+  const tanhLin = new nn.Linear(400, 300, { rng, nonlinearity: 'tanh' });
+  checkMoments(tanhLin.weight, (25 / 9) / 400, 'Linear He with tanh gain');
   const custom = new nn.Linear(3, 2, { init: (w) => init.constant(w, 0.5), biasInit: (b) => init.constant(b, -1) });
   assertClose(custom.weight, [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
   assertClose(custom.bias!, [-1, -1]);

@@ -114,6 +114,9 @@ test('Flatten and Identity', () => {
   assert.deepEqual(new nn.Flatten(0).call(x).shape, [120]);
   assert.deepEqual(new nn.Flatten(1, 2).call(x).shape, [2, 12, 5]);
   assert.equal(new nn.Identity().call(x), x);
+  assertModuleGrad(new nn.Flatten(), [g.randn([2, 3, 2], { dtype: 'float64', seed: 6 })]);
+  assertModuleGrad(new nn.Sequential(new nn.Flatten(), new nn.Softmax()), [g.randn([2, 3, 2], { dtype: 'float64', seed: 7 })]);
+  assertModuleGrad(new nn.LogSoftmax(0), [g.randn([3, 2], { dtype: 'float64', seed: 8 })]);
 });
 
 test('Embedding: lookup of any index shape, padding row, gradient to the rows used', () => {
