@@ -38,7 +38,7 @@ test('unary fast paths equal the reference on float32 (including NaN/±Inf/±0)'
 
 test('binary fast paths: same shape, bias, channel bias, scalar, both orders', () => {
   const rng = new Random(12);
-  const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'lt'];
+  const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd'];
   const cases: [number[], number[], number[]][] = [
     [[5, 7], [5, 7], [5, 7]],
     [[5, 7], [7], [5, 7]],
@@ -56,7 +56,7 @@ test('binary fast paths: same shape, bias, channel bias, scalar, both orders', (
     for (const [as, bs, os] of cases) {
       const a = data(rng, as.reduce((x, y) => x * y, 1));
       const b = data(rng, bs.reduce((x, y) => x * y, 1));
-      const outDtype = op === 'lt' ? 'bool' : 'float32';
+      const outDtype = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd'].includes(op) ? 'bool' : 'float32';
       const got = k().binary(op, a, as, b, bs, os, outDtype);
       assertSame(got, referenceKernels.binary(op, a, as, b, bs, os, outDtype), `${op} ${JSON.stringify([as, bs])}`);
     }

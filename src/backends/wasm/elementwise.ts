@@ -112,7 +112,56 @@ function blocked(op: ArithOp, full: Float32Array, part: Float32Array, o: Float32
   }
 }
 
+type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+const COMPARE = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
+
+/** Comparison of x[i] with y[i] (yStep 1) or with one value y[0] per block (yStep 0). */
+function compareRun(op: CompareOp, x: Float32Array, xs: number, y: Float32Array, ys: number, o: Uint8Array, at: number, len: number, swap: boolean): void {
+  // With swap the roles flip: compute y ⋄ x, so flip the operator instead of the operands.
+  const eff: CompareOp = !swap ? op : op === 'lt' ? 'gt' : op === 'gt' ? 'lt' : op === 'le' ? 'ge' : op === 'ge' ? 'le' : op;
+  let i = xs, j = ys;
+  const step = ys === -1 ? 0 : 1;
+  if (step === 0) j = 0;
+  const end = at + len;
+  switch (eff) {
+    case 'eq': for (let k = at; k < end; k++, i++, j += step) o[k] = x[i] === y[j] ? 1 : 0; break;
+    case 'ne': for (let k = at; k < end; k++, i++, j += step) o[k] = x[i] !== y[j] ? 1 : 0; break;
+    case 'lt': for (let k = at; k < end; k++, i++, j += step) o[k] = x[i] < y[j] ? 1 : 0; break;
+    case 'le': for (let k = at; k < end; k++, i++, j += step) o[k] = x[i] <= y[j] ? 1 : 0; break;
+    case 'gt': for (let k = at; k < end; k++, i++, j += step) o[k] = x[i] > y[j] ? 1 : 0; break;
+    case 'ge': for (let k = at; k < end; k++, i++, j += step) o[k] = x[i] >= y[j] ? 1 : 0; break;
+  }
+}
+
+function compare(op: CompareOp, a: Float32Array, aShape: Shape, b: Float32Array, bShape: Shape, outShape: Shape): Uint8Array | null {
+  const n = sizeOf(outShape);
+  const out = new Uint8Array(n);
+  if (a.length === n && b.length === n) {
+    compareRun(op, a, 0, b, 0, out, 0, n, false);
+    return out;
+  }
+  const aFull = a.length === n;
+  if (!aFull && b.length !== n) return null;
+  const v = blockView(aFull ? bShape : aShape, outShape);
+  if (!v) return null;
+  const full = aFull ? a : b;
+  const part = aFull ? b : a;
+  let k = 0;
+  for (let t = 0; t < v.outer; t++) {
+    for (let m = 0; m < v.mid; m++) {
+      // A one-element view of the broadcast value, compared against a run of `inner` elements.
+      compareRun(op, full, k, part.subarray(m, m + 1), -1, out, k, v.inner, !aFull);
+      k += v.inner;
+    }
+  }
+  return out;
+}
+
 export function binary(op: BinaryOp, a: DataArray, aShape: Shape, b: DataArray, bShape: Shape, outShape: Shape, outDtype: DType): DataArray {
+  if (COMPARE.has(op) && a instanceof Float32Array && b instanceof Float32Array) {
+    const r = compare(op as CompareOp, a, aShape, b, bShape, outShape);
+    if (r) return r;
+  }
   if (!ARITH.has(op) || outDtype !== 'float32' || !(a instanceof Float32Array) || !(b instanceof Float32Array)) {
     return refBinary(op, a, aShape, b, bShape, outShape, outDtype);
   }

@@ -1,8 +1,14 @@
 import type { PlatformWorker, ThreadPlatform } from '../../platform/index.js';
 import { CTRL, CTRL_WORDS, WORKER_SOURCE } from './worker-source.js';
 
-/** Spin iterations before blocking (workers after a job; the caller while waiting for them). */
-const SPIN = 20000;
+/**
+ * Spin iterations before blocking in Atomics.wait. Workers spin a little after a job (~tens of µs):
+ * the next kernel of a training step usually follows within that, and a futex wake costs about as
+ * much. The caller spins less: its workers finish at about the same time it does, and on a loaded
+ * machine a spinning caller would steal the core its worker needs.
+ */
+const WORKER_SPIN = 8000;
+const CALLER_SPIN = 2000;
 /** How long the first job waits for workers to start before giving up on threads. */
 const START_TIMEOUT_MS = 10000;
 
@@ -33,7 +39,7 @@ export class ThreadPool {
     this.ctrl.fill(0);
     this.size = platform.canBlock() ? Math.max(1, requested) : 1;
     for (let tid = 1; tid < this.size; tid++) {
-      const w = platform.startWorker(WORKER_SOURCE, { module, memory, ctrl: ctrlOffset, tid, spin: SPIN });
+      const w = platform.startWorker(WORKER_SOURCE, { module, memory, ctrl: ctrlOffset, tid, spin: WORKER_SPIN });
       if (!w) {
         this.stop();
         this.size = 1;
@@ -81,7 +87,7 @@ export class ThreadPool {
       this.run(job, 0, nt);
     } finally {
       let p = Atomics.load(c, CTRL.PENDING);
-      for (let s = 0; p !== 0 && s < SPIN; s++) p = Atomics.load(c, CTRL.PENDING);
+      for (let s = 0; p !== 0 && s < CALLER_SPIN; s++) p = Atomics.load(c, CTRL.PENDING);
       while (p !== 0) {
         Atomics.wait(c, CTRL.PENDING, p);
         p = Atomics.load(c, CTRL.PENDING);
