@@ -17,6 +17,8 @@ export interface BenchOptions {
   memory: boolean;
   /** Epochs of the memory run (default 20, quick 5). */
   memoryEpochs: number;
+  /** Print a per-kernel time breakdown for gradkit workloads. */
+  profile: boolean;
   help: boolean;
 }
 
@@ -27,6 +29,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --libs LIST          libraries, comma-separated: gradkit (all backends), gradkit-<backend>, ${PEERS.join(', ')}
   --memory-epochs N    epochs of the gradkit memory run (default 20; --quick: 5)
   --no-memory          skip the memory run
+  --profile            after measuring, time each gradkit kernel for a few steps and print where the time goes
   --help               this text`;
 
 export class ArgError extends Error {
@@ -60,7 +63,7 @@ function checkLib(name: string): string {
 }
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const opts: BenchOptions = { quick: false, json: null, workloads: [...WORKLOADS], libs: null, memory: true, memoryEpochs: 0, help: false };
+  const opts: BenchOptions = { quick: false, json: null, workloads: [...WORKLOADS], libs: null, memory: true, memoryEpochs: 0, profile: false, help: false };
   let epochs: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -72,6 +75,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     switch (flag) {
       case '--quick': opts.quick = true; break;
       case '--no-memory': opts.memory = false; break;
+      case '--profile': opts.profile = true; break;
       case '--help': case '-h': opts.help = true; break;
       case '--json': {
         const v = value();

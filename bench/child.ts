@@ -8,6 +8,26 @@ import { peakRssMB, send } from './protocol.js';
 import { WORKLOADS, unitOf, type Workload } from './spec.js';
 import { measure } from './timing.js';
 import type { LibRunner } from './libs/runner.js';
+import type { Stepper } from './timing.js';
+
+/** Runs a few extra steps with every gradkit kernel timed (after, and apart from, the measurement). */
+async function profileSteps(w: Workload, stepper: Stepper, budgetMs: number): Promise<string> {
+  const g = await import('../src/index.js');
+  const { formatProfile, profileKernels } = await import('./profile.js');
+  const prof = profileKernels(g.getBackend().kernels);
+  const t0 = performance.now();
+  let steps = 0;
+  try {
+    while (steps < 20 && (steps === 0 || performance.now() - t0 < budgetMs)) {
+      await stepper.step();
+      steps++;
+    }
+  } finally {
+    prof.restore();
+  }
+  const total = performance.now() - t0;
+  return `  ${w}: ${steps} profiled step${steps === 1 ? '' : 's'}, ${(total / steps).toFixed(1)} ms/step (timers add a little)\n${formatProfile(prof.stats.values(), total, steps)}`;
+}
 
 function errMessage(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0] : String(e);
@@ -38,6 +58,7 @@ async function main(argv: string[]): Promise<void> {
   const lib = argv[argv.indexOf('--lib') + 1];
   const workloads = (argv[argv.indexOf('--workloads') + 1] ?? '').split(',').filter((w): w is Workload => (WORKLOADS as readonly string[]).includes(w));
   const quick = argv.includes('--quick');
+  const profile = argv.includes('--profile') && lib.startsWith('gradkit-');
   let runner: LibRunner;
   try {
     runner = await makeRunner(lib);
@@ -52,9 +73,10 @@ async function main(argv: string[]): Promise<void> {
     try {
       const stepper = await runner.stepper(w);
       const m = await measure(stepper, budgetFor(w, quick), w.startsWith('sgemm') ? 1e-9 : 1);
-      send({ type: 'result', result: { ...base, value: m.value, ...(m.caveat ? { note: m.caveat } : {}) }, losses: m.losses });
+      send({ type: 'result', result: { ...base, value: m.value, ...(m.caveat ? { note: m.caveat } : {}) }, losses: m.losses, peakRssMB: peakRssMB() });
+      if (profile) send({ type: 'profile', workload: w, text: await profileSteps(w, stepper, quick ? 1000 : 4000) });
     } catch (e) {
-      send({ type: 'result', result: { ...base, value: null, note: `cannot run: ${errMessage(e)}` } });
+      send({ type: 'result', result: { ...base, value: null, note: `cannot run: ${errMessage(e)}` }, peakRssMB: peakRssMB() });
     }
     try {
       runner.release?.();

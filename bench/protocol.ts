@@ -12,7 +12,8 @@ export type Message =
   | { type: 'backends'; backends: { name: string; priority: number; available: boolean; describe?: string; error?: string }[] }
   | { type: 'info'; library: string; threads: number; describe: string }
   | { type: 'start'; workload: Workload }
-  | { type: 'result'; result: BenchResult; losses?: number[] }
+  | { type: 'result'; result: BenchResult; losses?: number[]; peakRssMB?: number }
+  | { type: 'profile'; workload: Workload; text: string }
   | { type: 'fatal'; message: string }
   | { type: 'epoch'; epoch: number; samples: number; seconds: number; loss: number; rssMB: number; heapMB: number; externalMB: number }
   | { type: 'done'; peakRssMB: number };

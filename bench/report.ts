@@ -127,7 +127,8 @@ export function formatRatios(rows: readonly RatioRow[]): string {
     ...peers.map((p) => {
       const x = r.ratios.find((q) => q.peer === p);
       if (!x) return '-';
-      return x.ratio === null ? 'cannot run' : `${x.ratio.toFixed(2)}×`;
+      if (x.ratio !== null) return `${x.ratio.toFixed(2)}×`;
+      return /^(too slow|not measured)/.test(x.why ?? '') ? 'n/a (slow)' : 'cannot run';
     }),
   ]);
   return grid(['workload', 'gradkit (best)', ...peers.map((p) => `vs ${p}`)], body);

@@ -71,18 +71,37 @@ interface LibOutcome {
   losses: Map<Workload, number[]>;
   describe: string;
   peakRssMB: number | null;
+  profiles: string[];
 }
+
+/**
+ * In --quick each library gets this much wall time in all (the run must stay under two minutes
+ * on a shared 2-core machine); what does not fit is reported as not measured, never dropped.
+ */
+export const QUICK_LIBRARY_SHARE_MS = 16000;
 
 /** Measures one library; when its process dies mid-workload, records why and restarts it for the rest. */
 async function runLibrary(lib: string, opts: BenchOptions): Promise<LibOutcome> {
-  const out: LibOutcome = { results: [], losses: new Map(), describe: lib, peakRssMB: null };
+  const out: LibOutcome = { results: [], losses: new Map(), describe: lib, peakRssMB: null, profiles: [] };
+  const started = performance.now();
+  const share = opts.quick ? QUICK_LIBRARY_SHARE_MS : Infinity;
+  const left = (): number => share - (performance.now() - started);
+  const shareNote = `not measured in --quick: ${lib}'s ${(QUICK_LIBRARY_SHARE_MS / 1000).toFixed(0)} s share of the run was used up`;
+  const notePeak = (mb: number | undefined): void => {
+    if (mb !== undefined) out.peakRssMB = Math.max(out.peakRssMB ?? 0, mb);
+  };
   let todo = [...opts.workloads];
   let threads = 1;
   while (todo.length > 0) {
+    if (left() <= 0) {
+      for (const w of todo) out.results.push({ workload: w, library: lib, threads, value: null, unit: unitOf(w), note: shareNote });
+      process.stdout.write(`  ${lib}: ${todo.join(', ')} ${shareNote}\n`);
+      break;
+    }
     let current: Workload | null = null;
     const run = await runChild(
       'child.ts',
-      ['--lib', lib, '--workloads', todo.join(','), ...(opts.quick ? ['--quick'] : [])],
+      ['--lib', lib, '--workloads', todo.join(','), ...(opts.quick ? ['--quick'] : []), ...(opts.profile ? ['--profile'] : [])],
       (m) => {
         if (m.type === 'info') {
           out.describe = m.describe;
@@ -92,6 +111,7 @@ async function runLibrary(lib: string, opts: BenchOptions): Promise<LibOutcome> 
           process.stdout.write(`  ${lib} ${m.workload} ... `);
         } else if (m.type === 'result') {
           out.results.push(m.result);
+          notePeak(m.peakRssMB);
           if (m.losses && m.losses.length > 0) out.losses.set(m.result.workload, m.losses);
           todo = todo.filter((w) => w !== m.result.workload);
           current = null;
@@ -100,20 +120,27 @@ async function runLibrary(lib: string, opts: BenchOptions): Promise<LibOutcome> 
           for (const w of todo) out.results.push({ workload: w, library: lib, threads, value: null, unit: unitOf(w), note: m.message });
           todo = [];
           process.stdout.write(`  ${lib}: ${m.message}\n`);
+        } else if (m.type === 'profile') {
+          process.stdout.write(`${m.text}\n`);
+          out.profiles.push(m.text);
         } else if (m.type === 'done') {
-          out.peakRssMB = m.peakRssMB;
+          notePeak(m.peakRssMB);
         }
       },
-      (m) => (m === null || m.type === 'info' ? 120000 : watchdogMs((m.type === 'start' ? m.workload : todo[0]) ?? opts.workloads[0], opts.quick)),
+      (m) => {
+        const limit = m === null || m.type === 'info' ? 120000 : watchdogMs((m.type === 'start' ? m.workload : todo[0]) ?? opts.workloads[0], opts.quick);
+        return Math.max(500, Math.min(limit, left()));
+      },
     );
     if (todo.length === 0) break;
-    const reason = run.failure ?? 'process ended without reporting';
     const w: Workload = current ?? todo[0];
-    const limit = watchdogMs(w, opts.quick) / 1000;
-    const note = run.failure?.startsWith('killed')
-      ? `too slow to measure here: no result within ${limit.toFixed(0)} s (${reason})`
-      : `cannot run: ${reason}`;
-    if (current !== null) process.stdout.write(`n/a (${note})\n`);
+    const killed = run.failure?.startsWith('killed') ?? false;
+    const note = killed && left() <= 0
+      ? shareNote
+      : killed
+        ? `too slow to measure here: no result within ${(watchdogMs(w, opts.quick) / 1000).toFixed(0)} s, process killed`
+        : `cannot run: ${run.failure ?? 'process ended without reporting'}`;
+    process.stdout.write(current !== null ? `n/a (${note})\n` : `  ${lib} ${w}: n/a (${note})\n`);
     out.results.push({ workload: w, library: lib, threads, value: null, unit: unitOf(w), note });
     todo = todo.filter((x) => x !== w);
   }
@@ -134,13 +161,15 @@ async function runMemory(backend: string, opts: BenchOptions): Promise<MemoryOut
   const samples = backend === 'reference' ? full / 8 : full;
   const out: MemoryOutcome = { backend, epochs: [], peakRssMB: null };
   if (samples !== MLP.epochSamples) out.note = `epochs of ${samples} samples (not ${MLP.epochSamples}) to keep ${opts.quick ? '--quick' : 'the run'} short on '${backend}'`;
+  // One deadline for the whole run (not per epoch): --quick must stay short even on a loaded machine.
+  const deadline = performance.now() + (opts.quick ? 25000 : 600000);
   const run = await runChild('memory.ts', ['--backend', backend, '--epochs', String(opts.memoryEpochs), '--samples', String(samples)], (m) => {
     if (m.type === 'epoch') {
       out.epochs.push(m);
       process.stdout.write(`  epoch ${String(m.epoch).padStart(2)}: ${m.seconds.toFixed(2)} s, loss ${m.loss.toFixed(4)}, RSS ${m.rssMB} MB, heap ${m.heapMB} MB, external ${m.externalMB} MB\n`);
     } else if (m.type === 'done') out.peakRssMB = m.peakRssMB;
     else if (m.type === 'fatal') out.error = m.message;
-  }, () => (opts.quick ? 60000 : 600000));
+  }, () => Math.max(100, deadline - performance.now()));
   if (run.failure) out.error = run.failure;
   return out;
 }
@@ -226,7 +255,8 @@ async function main(): Promise<void> {
   if (memory) {
     if (memory.epochs.length >= 2) {
       const v = memoryVerdict(memory.epochs.map((e) => e.rssMB));
-      console.log(`Memory run (gradkit-${memory.backend}${memory.note ? `, ${memory.note}` : ''}): RSS after epoch 1 ${v.baselineMB} MB, largest later ${v.maxMB} MB (${(v.maxChange * 100).toFixed(1)}%): ${v.flat ? 'flat within 10%' : 'NOT flat within 10%'}; peak RSS ${memory.peakRssMB ?? '?'} MB${memory.error ? `; stopped early: ${memory.error}` : ''}`);
+      const change = `${v.maxChange >= 0 ? '+' : ''}${(v.maxChange * 100).toFixed(1)}%`;
+      console.log(`Memory run (gradkit-${memory.backend}${memory.note ? `, ${memory.note}` : ''}): RSS after epoch 1 ${v.baselineMB} MB, largest later ${v.maxMB} MB, largest change ${change}: ${v.flat ? 'flat within 10%' : 'NOT flat within 10%'}; peak RSS ${memory.peakRssMB ?? '?'} MB${memory.error ? `; stopped early: ${memory.error}` : ''}`);
       memorySummary = { library: `gradkit-${memory.backend}`, ...v, peakRssMB: memory.peakRssMB, epochs: memory.epochs, ...(memory.note ? { note: memory.note } : {}), ...(memory.error ? { error: memory.error } : {}) };
     } else {
       console.log(`Memory run failed: ${memory.error ?? 'fewer than two epochs completed'}`);

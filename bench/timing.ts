@@ -49,7 +49,7 @@ export async function measure(s: Stepper, b: Budget, scale = 1): Promise<Measure
   const cold = performance.now() - t0;
   if (cold > b.budgetMs) {
     const v = (s.workPerStep / (cold / 1000)) * scale;
-    return { value: v, perRepeat: [v], timedSteps: 1, losses, caveat: `one cold step took ${(cold / 1000).toFixed(1)} s, over the ${(b.budgetMs / 1000).toFixed(0)} s budget: value from that step alone (includes warm-up)` };
+    return { value: v, perRepeat: [v], timedSteps: 1, losses, caveat: `single cold step (${(cold / 1000).toFixed(1)} s, over the ${(b.budgetMs / 1000).toFixed(0)} s budget; includes warm-up)` };
   }
   for (let i = 1; i < b.warmupSteps && performance.now() - start < b.budgetMs * 0.25; i++) await run();
   const perRepeat: number[] = [];
@@ -74,10 +74,9 @@ export async function measure(s: Stepper, b: Budget, scale = 1): Promise<Measure
     timedSteps += steps;
   }
   const m: Measurement = { value: median(perRepeat), perRepeat, timedSteps, losses };
-  const notes: string[] = [];
-  if (perRepeat.length < b.repeats) notes.push(`${perRepeat.length} of ${b.repeats} repeats fit the time budget`);
-  if (shortened) notes.push(`repeats cut to fit the budget (${timedSteps} timed steps in all)`);
-  if (notes.length > 0) m.caveat = notes.join('; ');
+  if (perRepeat.length < b.repeats || shortened) {
+    m.caveat = `time-capped: ${perRepeat.length} of ${b.repeats} repeats, ${timedSteps} timed step${timedSteps === 1 ? '' : 's'}`;
+  }
   return m;
 }
 
