@@ -16,6 +16,21 @@ export interface BaseOptions {
   includeNoDecay: boolean;
 }
 
+/**
+ * Fills an options object from defaults, rejecting unknown keys (a typo such as `learningRate`
+ * must not be silently ignored) and treating `undefined` as "use the default".
+ */
+export function mergeOptions<O extends object>(op: string, defaults: O, opts: Partial<O> | undefined): O {
+  const out = { ...defaults };
+  if (opts === undefined || opts === null) return out;
+  if (typeof opts !== 'object') throw new GradkitError(op, `options must be an object, got ${typeof opts}`);
+  for (const [k, v] of Object.entries(opts)) {
+    if (!(k in defaults)) throw new GradkitError(op, `unknown option '${k}'; known options: ${Object.keys(defaults).join(', ')}`);
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
 /** A parameter group as passed in: its tensors plus any options that differ from the defaults. */
 export type ParamGroupInput<O> = { params: Iterable<Tensor> } & Partial<O>;
 /** What optimizers accept: tensors/Parameters (e.g. `model.parameters()`) or parameter groups. */
@@ -87,7 +102,8 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
         throw new GradkitError(this.name, `unknown option '${key}' in parameter group ${gi}; known options: ${Object.keys(this.defaults).join(', ')}`);
       }
     }
-    const group = { ...this.defaults, ...input, params } as ParamGroup<O>;
+    const { params: _ignored, ...overrides } = input;
+    const group = { ...mergeOptions(this.name, this.defaults, overrides as unknown as Partial<O>), params } as ParamGroup<O>;
     group.initialLr = group.lr;
     const transform = this.buildFor(group, gi);
     this.paramGroups.push(group);

@@ -1,5 +1,5 @@
 import { GradkitError } from '../core/errors.js';
-import { Optimizer, type BaseOptions, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, mergeOptions, type BaseOptions, type ParamGroup, type ParamsInput } from './optimizer.js';
 import { chain, type GradientTransform } from './transform.js';
 import {
   addDecayedWeights, addL2ToGradient, decayMask, scaleByAdagrad, scaleByAdam, scaleByLearningRate, scaleByRms, trace,
@@ -34,7 +34,7 @@ export interface SGDOptions extends BaseOptions {
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, opts: Partial<SGDOptions> = {}) {
-    super(params, { lr: 1e-3, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, includeNoDecay: false, ...opts }, (g) => {
+    super(params, mergeOptions('SGD', { lr: 1e-3, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, includeNoDecay: false }, opts), (g) => {
       const links: GradientTransform<any>[] = [addL2ToGradient(g.weightDecay, { mask: maskOf(g) })];
       if (g.momentum !== 0 || g.nesterov) links.push(trace({ momentum: g.momentum, dampening: g.dampening, nesterov: g.nesterov }));
       else if (g.dampening < 0 || g.dampening > 1) throw new GradkitError('SGD', `dampening must be in [0, 1], got ${g.dampening}`);
@@ -54,29 +54,40 @@ export interface AdamOptions extends BaseOptions {
   amsgrad: boolean;
 }
 
+function adamDefaults(decoupled: boolean, opts: Partial<AdamOptions>): AdamOptions {
+  const defaults: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false, weightDecay: decoupled ? 1e-2 : 0, includeNoDecay: false };
+  return mergeOptions(decoupled ? 'AdamW' : 'Adam', defaults, opts);
+}
+
+function adamRecipe(decoupled: boolean): (g: ParamGroup<AdamOptions>) => GradientTransform<any> {
+  return (g) => {
+    const adam = scaleByAdam({ betas: g.betas, eps: g.eps, amsgrad: g.amsgrad });
+    return decoupled
+      ? chain(adam, addDecayedWeights(g.weightDecay, { mask: maskOf(g) }), lrOf(g))
+      : chain(addL2ToGradient(g.weightDecay, { mask: maskOf(g) }), adam, lrOf(g));
+  };
+}
+
 /**
  * Adam with bias correction; `weightDecay` is coupled L2 added to the gradient (as PyTorch's
  * Adam). For decoupled decay use AdamW.
  *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − lr·(m/(1−β₁ᵗ)) / (sqrt(v/(1−β₂ᵗ)) + ε)
  */
 export class Adam extends Optimizer<AdamOptions> {
-  constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> = {}, name = 'Adam', decoupled = false) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false, weightDecay: decoupled ? 1e-2 : 0, includeNoDecay: false, ...opts }, (g) => {
-      const adam = scaleByAdam({ betas: g.betas, eps: g.eps, amsgrad: g.amsgrad });
-      return decoupled
-        ? chain(adam, addDecayedWeights(g.weightDecay, { mask: maskOf(g) }), lrOf(g))
-        : chain(addL2ToGradient(g.weightDecay, { mask: maskOf(g) }), adam, lrOf(g));
-    }, name);
+  constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> = {}) {
+    super(params, adamDefaults(false, opts), adamRecipe(false), 'Adam');
   }
 }
 
 /**
  * Adam with decoupled weight decay (Loshchilov & Hutter): p ← p − lr·(adam(g) + λp), default
  * λ = 0.01 as PyTorch. Parameters tagged 'noDecay' are not decayed unless includeNoDecay.
+ *
+ *   const opt = new AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.05 });
  */
-export class AdamW extends Adam {
+export class AdamW extends Optimizer<AdamOptions> {
   constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> = {}) {
-    super(params, opts, 'AdamW', true);
+    super(params, adamDefaults(true, opts), adamRecipe(true), 'AdamW');
   }
 }
 
@@ -94,7 +105,7 @@ export interface RMSpropOptions extends BaseOptions {
 /** RMSprop as PyTorch (lr 0.01, alpha 0.99, eps 1e-8), with coupled weight decay. */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsInput<RMSpropOptions>, opts: Partial<RMSpropOptions> = {}) {
-    super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, centered: false, momentum: 0, weightDecay: 0, includeNoDecay: false, ...opts }, (g) =>
+    super(params, mergeOptions('RMSprop', { lr: 1e-2, alpha: 0.99, eps: 1e-8, centered: false, momentum: 0, weightDecay: 0, includeNoDecay: false }, opts), (g) =>
       chain(
         addL2ToGradient(g.weightDecay, { mask: maskOf(g) }),
         scaleByRms({ alpha: g.alpha, eps: g.eps, centered: g.centered, momentum: g.momentum }),
@@ -115,7 +126,7 @@ export interface AdagradOptions extends BaseOptions {
 /** Adagrad as PyTorch (lr 0.01, eps 1e-10), with coupled weight decay. */
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: ParamsInput<AdagradOptions>, opts: Partial<AdagradOptions> = {}) {
-    super(params, { lr: 1e-2, lrDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, weightDecay: 0, includeNoDecay: false, ...opts }, (g) =>
+    super(params, mergeOptions('Adagrad', { lr: 1e-2, lrDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, weightDecay: 0, includeNoDecay: false }, opts), (g) =>
       chain(
         addL2ToGradient(g.weightDecay, { mask: maskOf(g) }),
         scaleByAdagrad({ lrDecay: g.lrDecay, initialAccumulatorValue: g.initialAccumulatorValue, eps: g.eps }),

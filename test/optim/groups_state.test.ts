@@ -212,3 +212,11 @@ test('optax-style use without a class: init/update/applyUpdates with a schedule 
   tx.update(u, state, [p]);
   assert.deepEqual((state as any)[2].count, [2]);
 });
+
+test('unknown constructor options are rejected; undefined means the default', () => {
+  assertThrowsMsg(() => new AdamW([param([1])], { learningRate: 0.1 } as any), /AdamW/, /unknown option 'learningRate'/);
+  assertThrowsMsg(() => new SGD([param([1])], { momentun: 0.9 } as any), /unknown option 'momentun'/);
+  const opt = new Adam([param([1])], { lr: undefined, betas: undefined });
+  assert.deepEqual(opt.getLr(), [1e-3]);
+  assert.deepEqual(opt.paramGroups[0].betas, [0.9, 0.999]);
+});
