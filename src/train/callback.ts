@@ -1,0 +1,32 @@
+import type { EventName } from './events.js';
+import type { Trainer } from './trainer.js';
+
+/** The hook for one event: may be async (a checkpoint write, a log flush). */
+export type Hook = (trainer: Trainer) => void | Promise<void>;
+
+/**
+ * A callback reacts to training events. Callbacks run in ascending `order` (default 50; ties
+ * keep the order given). A callback that holds state a resumed run needs (early stopping's best
+ * value, EMA averages, a scheduler) implements stateDict/loadStateDict; the state goes into
+ * checkpoints under the callback's `name`, which must therefore be unique.
+ *
+ * ```ts
+ * const printer: Callback = { name: 'printer', afterEpoch: (t) => console.log(t.epoch, t.logs) };
+ * ```
+ */
+export type Callback = { readonly name: string; readonly order?: number; stateDict?(): unknown; loadStateDict?(state: unknown): void } & {
+  [E in EventName]?: Hook;
+};
+
+/** Callback order constants: metrics first, then what reads them, checkpoints and reporting last. */
+export const ORDER = {
+  nanGuard: 5,
+  metrics: 10,
+  gradClip: 20,
+  ema: 30,
+  lrSchedule: 40,
+  earlyStopping: 60,
+  checkpoint: 80,
+  log: 90,
+  progress: 95,
+} as const;

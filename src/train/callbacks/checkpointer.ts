@@ -1,0 +1,92 @@
+/**
+ * Saves checkpoints while training: `last` at the end of every epoch (and every `everySteps`
+ * optimizer steps, if set), `best` whenever the monitored metric improves. Every write is
+ * atomic (the storage writes a temp file and renames it), so a crash mid-write leaves the
+ * previous checkpoint whole.
+ */
+import { GradkitError } from '../../core/errors.js';
+import { ORDER, type Callback } from '../callback.js';
+import { joinPath, type Storage } from '../storage.js';
+import type { Trainer } from '../trainer.js';
+import { autoMode, checkMode, improved, readMonitor, type Mode } from './monitor.js';
+
+export interface CheckpointOptions {
+  storage: Storage;
+  /** Folder for the files (created if missing). */
+  dir: string;
+  /** Also save `last` every this many optimizer steps (default: only at epoch ends). */
+  everySteps?: number;
+  /** Metric deciding `best` (default 'valLoss'); null saves no best checkpoint. */
+  monitor?: string | null;
+  mode?: Mode;
+  /** File names (default 'last.ckpt', 'best.ckpt'). */
+  lastName?: string;
+  bestName?: string;
+}
+
+export class Checkpoint implements Callback {
+  readonly name = 'checkpoint';
+  readonly order = ORDER.checkpoint;
+  readonly storage: Storage;
+  readonly dir: string;
+  readonly everySteps: number | null;
+  readonly monitor: string | null;
+  readonly mode: Mode;
+  readonly lastPath: string;
+  readonly bestPath: string;
+  best: number;
+  bestEpoch = -1;
+  /** Checkpoints written by this callback (for logs and tests). */
+  writes = 0;
+
+  constructor(opts: CheckpointOptions) {
+    const op = 'Checkpoint';
+    if (opts?.storage === undefined || typeof opts.storage.writeAtomic !== 'function') throw new GradkitError(op, 'storage must be a Storage (nodeStorage() on Node, memoryStorage() elsewhere)');
+    if (typeof opts.dir !== 'string') throw new GradkitError(op, `dir must be a string, got ${typeof opts.dir}`);
+    this.storage = opts.storage;
+    this.dir = opts.dir;
+    this.everySteps = opts.everySteps ?? null;
+    if (this.everySteps !== null && (!Number.isInteger(this.everySteps) || this.everySteps < 1)) throw new GradkitError(op, `everySteps must be a positive integer, got ${this.everySteps}`);
+    this.monitor = opts.monitor === undefined ? 'valLoss' : opts.monitor;
+    this.mode = checkMode(op, opts.mode ?? autoMode(this.monitor ?? 'loss'));
+    this.lastPath = joinPath(this.dir, opts.lastName ?? 'last.ckpt');
+    this.bestPath = joinPath(this.dir, opts.bestName ?? 'best.ckpt');
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
+  }
+
+  async beforeFit(): Promise<void> {
+    await this.storage.mkdir(this.dir);
+  }
+
+  async afterBatch(t: Trainer): Promise<void> {
+    if (t.training && this.everySteps !== null && t.step > 0 && t.step % this.everySteps === 0) await this.save(t, this.lastPath);
+  }
+
+  async afterEpoch(t: Trainer): Promise<void> {
+    if (this.monitor !== null) {
+      const v = readMonitor('Checkpoint', t, this.monitor);
+      if (improved(this.mode, v, this.best, 0)) {
+        this.best = v;
+        this.bestEpoch = t.epoch;
+        await this.save(t, this.bestPath);
+      }
+    }
+    await this.save(t, this.lastPath);
+  }
+
+  private async save(t: Trainer, path: string): Promise<void> {
+    await t.saveCheckpoint(this.storage, path);
+    this.writes++;
+  }
+
+  stateDict(): unknown {
+    return { best: this.best, bestEpoch: this.bestEpoch };
+  }
+
+  loadStateDict(s: unknown): void {
+    const o = s as { best: number; bestEpoch: number };
+    if (o === null || typeof o !== 'object' || typeof o.best !== 'number') throw new GradkitError('Checkpoint.loadStateDict', 'expected { best, bestEpoch }');
+    this.best = o.best;
+    this.bestEpoch = o.bestEpoch;
+  }
+}

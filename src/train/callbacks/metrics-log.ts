@@ -1,0 +1,43 @@
+/**
+ * A JSON-lines metrics log: one object per epoch ({ epoch, step, loss, accuracy, valLoss, … })
+ * and, with everySteps, one per that many optimizer steps ({ epoch, step, batch, loss }).
+ */
+import { GradkitError } from '../../core/errors.js';
+import { ORDER, type Callback } from '../callback.js';
+import type { Storage } from '../storage.js';
+import type { Trainer } from '../trainer.js';
+
+export interface MetricsLogOptions {
+  storage: Storage;
+  path: string;
+  everySteps?: number;
+}
+
+export class MetricsLog implements Callback {
+  readonly name = 'metricsLog';
+  readonly order = ORDER.log;
+  readonly storage: Storage;
+  readonly path: string;
+  readonly everySteps: number | null;
+
+  constructor(opts: MetricsLogOptions) {
+    if (opts?.storage === undefined || typeof opts.path !== 'string') throw new GradkitError('MetricsLog', 'expected { storage, path }');
+    this.storage = opts.storage;
+    this.path = opts.path;
+    this.everySteps = opts.everySteps ?? null;
+    if (this.everySteps !== null && (!Number.isInteger(this.everySteps) || this.everySteps < 1)) throw new GradkitError('MetricsLog', `everySteps must be a positive integer, got ${this.everySteps}`);
+  }
+
+  private async line(obj: Record<string, unknown>): Promise<void> {
+    await this.storage.append(this.path, `${JSON.stringify(obj)}\n`);
+  }
+
+  async afterBatch(t: Trainer): Promise<void> {
+    if (!t.training || this.everySteps === null || t.loss === null || t.step % this.everySteps !== 0) return;
+    await this.line({ kind: 'step', epoch: t.epoch, batch: t.batchIndex, step: t.step, loss: t.loss.item() });
+  }
+
+  async afterEpoch(t: Trainer): Promise<void> {
+    await this.line({ kind: 'epoch', ...t.logs, step: t.step });
+  }
+}

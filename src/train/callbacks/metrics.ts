@@ -1,0 +1,129 @@
+/**
+ * The default metrics: mean loss, accuracy and top-k accuracy over each epoch's training
+ * batches ('loss', 'accuracy', 'top5', …) and validation batches ('valLoss', 'valAccuracy',
+ * 'valTop5'), weighted by batch size, written into `trainer.logs`. Accuracy is computed for
+ * classification outputs [N, C] with integer labels [N] or soft targets [N, C] (argmax).
+ */
+import { GradkitError } from '../../core/errors.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { ORDER, type Callback } from '../callback.js';
+import type { Trainer } from '../trainer.js';
+
+export interface MetricsOptions {
+  /** Compute accuracy when outputs look like class scores [N, C] (default true). */
+  accuracy?: boolean;
+  /** Also top-k accuracies for these k (e.g. [5]); default none. */
+  topK?: number[];
+}
+
+interface Acc {
+  n: number;
+  lossSum: number;
+  /** Samples scored for accuracy (outputs that are not [N, C] are skipped). */
+  scored: number;
+  correct: number;
+  topCorrect: number[];
+}
+
+const fresh = (k: number): Acc => ({ n: 0, lossSum: 0, scored: 0, correct: 0, topCorrect: new Array<number>(k).fill(0) });
+
+/** Rank of the target class among the scores of row i (0 = the top score; ties count against). */
+function targetRank(scores: ArrayLike<number>, c: number, i: number, label: number): number {
+  const s = scores[i * c + label];
+  let rank = 0;
+  for (let j = 0; j < c; j++) if (j !== label && scores[i * c + j] >= s && (scores[i * c + j] > s || j < label)) rank++;
+  return rank;
+}
+
+/** Integer class of each row of the target: the label, or the argmax of soft targets. */
+function labelsOf(target: Tensor, n: number, c: number): ArrayLike<number> | null {
+  if (target.dtype === 'int32' && target.rank === 1 && target.shape[0] === n) return target.buffer;
+  if (target.rank === 2 && target.shape[0] === n && target.shape[1] === c) {
+    const out = new Int32Array(n);
+    const t = target.buffer;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let j = 1; j < c; j++) if (t[i * c + j] > t[i * c + best]) best = j;
+      out[i] = best;
+    }
+    return out;
+  }
+  return null;
+}
+
+export class MetricsCallback implements Callback {
+  readonly name = 'metrics';
+  readonly order = ORDER.metrics;
+  readonly accuracy: boolean;
+  readonly topK: number[];
+  private train: Acc;
+  private valid: Acc;
+
+  constructor(opts: MetricsOptions = {}) {
+    this.accuracy = opts.accuracy ?? true;
+    this.topK = [...(opts.topK ?? [])];
+    for (const k of this.topK) if (!Number.isInteger(k) || k < 1) throw new GradkitError('MetricsCallback', `topK entries must be positive integers, got ${k}`);
+    this.train = fresh(this.topK.length);
+    this.valid = fresh(this.topK.length);
+  }
+
+  afterBatch(t: Trainer): void {
+    if (t.loss === null || t.target === null) return; // a cancelled batch counts for nothing
+    const acc = t.training ? this.train : this.valid;
+    const n = t.target.shape[0] ?? 1;
+    acc.n += n;
+    acc.lossSum += t.loss.item() * n;
+    const out = t.output;
+    if (!this.accuracy || out === null || out.rank !== 2 || out.shape[0] !== n) return;
+    const c = out.shape[1];
+    const labels = labelsOf(t.target, n, c);
+    if (labels === null) return;
+    const scores = out.buffer;
+    acc.scored += n;
+    for (let i = 0; i < n; i++) {
+      const r = targetRank(scores, c, i, labels[i]);
+      if (r === 0) acc.correct++;
+      this.topK.forEach((k, q) => {
+        if (r < k) acc.topCorrect[q]++;
+      });
+    }
+  }
+
+  private write(t: Trainer, acc: Acc, prefix: string): void {
+    const key = (name: string): string => (prefix === '' ? name : `${prefix}${name[0].toUpperCase()}${name.slice(1)}`);
+    if (acc.n > 0) t.logs[key('loss')] = acc.lossSum / acc.n;
+    if (acc.scored > 0) {
+      t.logs[key('accuracy')] = acc.correct / acc.scored;
+      this.topK.forEach((k, q) => (t.logs[key(`top${k}`)] = acc.topCorrect[q] / acc.scored));
+    }
+  }
+
+  afterTrain(t: Trainer): void {
+    this.write(t, this.train, '');
+    t.logs.lr = t.optimizer.getLr()[0];
+    this.train = fresh(this.topK.length);
+  }
+
+  afterValidate(t: Trainer): void {
+    this.write(t, this.valid, 'val');
+    this.valid = fresh(this.topK.length);
+  }
+
+  afterCancelEpoch(): void {
+    this.train = fresh(this.topK.length);
+    this.valid = fresh(this.topK.length);
+  }
+
+  /** Only the training accumulators: checkpoints are never taken mid-validation. */
+  stateDict(): unknown {
+    return { ...this.train, topCorrect: [...this.train.topCorrect] };
+  }
+
+  loadStateDict(s: unknown): void {
+    const a = s as Acc;
+    if (a === null || typeof a !== 'object' || !Array.isArray(a.topCorrect) || a.topCorrect.length !== this.topK.length) {
+      throw new GradkitError('MetricsCallback.loadStateDict', `expected accumulators for top-k [${this.topK.join(', ')}], got ${JSON.stringify(s)}`);
+    }
+    this.train = { n: a.n, lossSum: a.lossSum, scored: a.scored, correct: a.correct, topCorrect: [...a.topCorrect] };
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The checkpoint file: one tensor file (tensor-file.ts) holding the model's state dict as named
+ * tensors (`model/<key>`), every other binary array of the training state (optimizer moments,
+ * EMA averages, best weights) as `state/<n>`, and the rest — counters, RNG states, data loader
+ * position, callback states, history — as JSON in the metadata entry `gradkit.state`.
+ */
+import { GradkitError, fmtShape } from '../core/errors.js';
+import { shapesEqual } from '../core/shape.js';
+import type { DataLoaderState } from '../data/loader.js';
+import type { AnyModule, StateDict } from '../nn/module.js';
+import type { OptimizerStateDict } from '../optim/optimizer.js';
+import { Tensor } from '../tensor/tensor.js';
+import { packState, unpackState, type PackedArray } from './state-tree.js';
+import { decodeTensorFile, encodeTensorFile } from './tensor-file.js';
+
+export const CHECKPOINT_FORMAT = 'gradkit.checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+export interface TrainerCounters {
+  /** The epoch to run next (or to continue). */
+  epoch: number;
+  /** The batch of that epoch to continue at (0: the epoch has not started). */
+  batch: number;
+  /** Optimizer steps taken. */
+  step: number;
+  /** The epoch budget of the run that saved it. */
+  epochs: number;
+}
+
+export interface CheckpointState {
+  counters: TrainerCounters;
+  model: StateDict;
+  optimizer: OptimizerStateDict;
+  /** Generator states by name ('global' is the default generator dropout draws from). */
+  rngs: Record<string, number[]>;
+  loader: DataLoaderState | null;
+  callbacks: Record<string, unknown>;
+  logs: Record<string, number>;
+  history: Record<string, number>[];
+}
+
+export function encodeCheckpoint(s: CheckpointState): Uint8Array {
+  const arrays = new Map<string, PackedArray>();
+  for (const [k, t] of s.model) arrays.set(`model/${k}`, { shape: [...t.shape], data: t.buffer });
+  const { model: _model, ...rest } = s;
+  const json = packState(rest, arrays, 'state/');
+  return encodeTensorFile(arrays, { format: CHECKPOINT_FORMAT, version: String(CHECKPOINT_VERSION), 'gradkit.state': JSON.stringify(json) });
+}
+
+/** Decodes and validates a checkpoint's structure (not yet whether it fits a model). */
+export function decodeCheckpoint(bytes: Uint8Array, what = 'checkpoint'): CheckpointState {
+  const op = 'decodeCheckpoint';
+  const { tensors, metadata } = decodeTensorFile(bytes, what);
+  if (metadata.format !== CHECKPOINT_FORMAT) throw new GradkitError(op, `${what} is a tensor file but not a gradkit checkpoint (format ${JSON.stringify(metadata.format)})`);
+  if (metadata.version !== String(CHECKPOINT_VERSION)) throw new GradkitError(op, `${what} has checkpoint version ${metadata.version}; this gradkit reads version ${CHECKPOINT_VERSION}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(metadata['gradkit.state'] ?? '');
+  } catch (e) {
+    throw new GradkitError(op, `${what}: the training state is not valid JSON (${(e as Error).message})`);
+  }
+  const arrays = new Map<string, PackedArray>();
+  const model: StateDict = new Map();
+  for (const [k, t] of tensors) {
+    if (k.startsWith('model/')) model.set(k.slice('model/'.length), new Tensor(t.data, t.shape));
+    else arrays.set(k, { shape: t.shape, data: t.data });
+  }
+  const rest = unpackState(json, arrays) as Omit<CheckpointState, 'model'>;
+  const c = rest?.counters;
+  if (c === undefined || ![c.epoch, c.batch, c.step, c.epochs].every((v) => Number.isInteger(v) && v >= 0)) {
+    throw new GradkitError(op, `${what}: counters ${JSON.stringify(c)} are not non-negative integers { epoch, batch, step, epochs }`);
+  }
+  if (rest.rngs === null || typeof rest.rngs !== 'object' || !Array.isArray(rest.rngs.global)) throw new GradkitError(op, `${what}: missing the global RNG state`);
+  if (rest.optimizer === null || typeof rest.optimizer !== 'object') throw new GradkitError(op, `${what}: missing the optimizer state`);
+  if (rest.callbacks === null || typeof rest.callbacks !== 'object') throw new GradkitError(op, `${what}: missing the callback states`);
+  if (!Array.isArray(rest.history)) throw new GradkitError(op, `${what}: missing the history`);
+  return { ...rest, model };
+}
+
+/**
+ * Checks a saved state dict against a model and names every mismatch: keys the checkpoint lacks,
+ * keys the model lacks, and shapes that differ (the usual sign of another architecture).
+ */
+export function checkModelFits(op: string, model: AnyModule, saved: StateDict): void {
+  const own = model.stateDict();
+  const missing = [...own.keys()].filter((k) => !saved.has(k));
+  const unexpected = [...saved.keys()].filter((k) => !own.has(k));
+  const shapes: string[] = [];
+  for (const [k, t] of own) {
+    const v = saved.get(k);
+    if (v !== undefined && !shapesEqual(v.shape, t.shape)) shapes.push(`${k} (checkpoint ${fmtShape(v.shape)}, model ${fmtShape(t.shape)})`);
+  }
+  const problems: string[] = [];
+  if (missing.length > 0) problems.push(`keys the checkpoint lacks: ${missing.join(', ')}`);
+  if (unexpected.length > 0) problems.push(`keys the model lacks: ${unexpected.join(', ')}`);
+  if (shapes.length > 0) problems.push(`shape mismatches: ${shapes.join(', ')}`);
+  if (problems.length > 0) {
+    throw new GradkitError(op, `the checkpoint was saved from another architecture; ${problems.join('; ')}. Nothing was loaded`);
+  }
+}

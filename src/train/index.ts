@@ -1,0 +1,20 @@
+/**
+ * Training: the Trainer (a fixed event loop with callbacks), its default callbacks, and
+ * checkpoints that resume a run exactly.
+ */
+export { Trainer, type TrainerOptions, type TrainData, type FitResult } from './trainer.js';
+export { EVENTS, CancelBatch, CancelEpoch, CancelFit, type EventName } from './events.js';
+export { ORDER, type Callback, type Hook } from './callback.js';
+export { defaultClassificationLoss } from './loss.js';
+export { MetricsCallback, type MetricsOptions } from './callbacks/metrics.js';
+export { NanGuard, NonFiniteError } from './callbacks/nan-guard.js';
+export { EarlyStopping, type EarlyStoppingOptions } from './callbacks/early-stopping.js';
+export { Checkpoint, type CheckpointOptions } from './callbacks/checkpointer.js';
+export { LrSchedule, PlateauSchedule, type LrScheduleOptions, type PlateauScheduleOptions } from './callbacks/schedule.js';
+export { EmaWeights, type EmaCallbackOptions } from './callbacks/ema.js';
+export { GradClip, type GradClipOptions } from './callbacks/grad-clip.js';
+export { Progress, formatLogs, type TextSink } from './callbacks/progress.js';
+export { MetricsLog, type MetricsLogOptions } from './callbacks/metrics-log.js';
+export { encodeCheckpoint, decodeCheckpoint, checkModelFits, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointState, type TrainerCounters } from './checkpoint.js';
+export { encodeTensorFile, decodeTensorFile, type StoredTensor } from './tensor-file.js';
+export { memoryStorage, joinPath, type Storage } from './storage.js';
