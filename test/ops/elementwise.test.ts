@@ -249,3 +249,46 @@ testAllBackends('where between two bool tensors stays bool', () => {
   assert.equal(y.dtype, 'bool');
   assert.deepEqual(y.toArray(), [false, true]);
 });
+
+/** Row-major multi-index of flat position i in `shape`. */
+function unravel(i: number, shape: number[]): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = i % shape[d];
+    i = Math.floor(i / shape[d]);
+  }
+  return idx;
+}
+
+testAllBackends('broadcasting fuzz: random shapes (ranks 0-4, size-1 and size-0 dims) against a per-index oracle', () => {
+  const rng = new g.Random(77);
+  for (let trial = 0; trial < 60; trial++) {
+    const rank = rng.int(0, 5);
+    const out = Array.from({ length: rank }, () => (rng.next() < 0.05 ? 0 : rng.int(1, 4)));
+    // Each operand drops some leading axes and sets some others to 1.
+    const operand = () => out.slice(rng.int(0, rank + 1)).map((d) => (rng.next() < 0.3 ? 1 : d));
+    const sa = operand();
+    const sb = operand();
+    const a = g.randn(sa, { rng, ...f64 });
+    const b = g.randn(sb, { rng, ...f64 });
+    const y = g.sub(g.mul(a, 3), b);
+    const expectShape = Array.from({ length: Math.max(sa.length, sb.length) }, (_, i) => {
+      const da = sa[sa.length - Math.max(sa.length, sb.length) + i] ?? 1;
+      const db = sb[sb.length - Math.max(sa.length, sb.length) + i] ?? 1;
+      return da === 1 ? db : da;
+    });
+    assert.deepEqual(y.shape, expectShape, `shapes ${JSON.stringify(sa)} ${JSON.stringify(sb)}`);
+    const av = a.dataSync();
+    const bv = b.dataSync();
+    const at = (v: ArrayLike<number>, s: number[], idx: number[]) => {
+      let off = 0;
+      for (let d = 0; d < s.length; d++) off = off * s[d] + (s[d] === 1 ? 0 : idx[idx.length - s.length + d]);
+      return v[off];
+    };
+    const expected = Array.from({ length: y.size }, (_, i) => {
+      const idx = unravel(i, expectShape);
+      return 3 * at(av, sa, idx) - at(bv, sb, idx);
+    });
+    assertClose(y, expected, { atol: 1e-12, msg: `${JSON.stringify(sa)} ${JSON.stringify(sb)}` });
+  }
+});

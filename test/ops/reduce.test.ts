@@ -128,3 +128,35 @@ testAllBackends('argmax and argmin: first occurrence, axes, keepDims, flattened'
   assert.equal(g.argmin(g.tensor([1, NaN, -3])).item(), 1);
   assert.deepEqual(g.argmax(g.tensor([[3, 1], [2, 4]]).transpose(), 1).toArray(), [0, 1]);
 });
+
+testAllBackends('reduction fuzz: random shapes and axis sets against a per-index oracle', () => {
+  const rng = new g.Random(5);
+  for (let trial = 0; trial < 40; trial++) {
+    const rank = rng.int(1, 5);
+    const shape = Array.from({ length: rank }, () => rng.int(1, 4));
+    const axes = shape.map((_, i) => i).filter(() => rng.next() < 0.5);
+    const x = g.randn(shape, { rng, ...f64 });
+    const keptShape = shape.filter((_, i) => !axes.includes(i));
+    const outSize = keptShape.reduce((p, d) => p * d, 1);
+    const sums = new Array<number>(outSize).fill(0);
+    const maxs = new Array<number>(outSize).fill(-Infinity);
+    const xv = x.dataSync();
+    for (let i = 0; i < x.size; i++) {
+      // Position of element i's kept coordinates in the output.
+      let rem = i;
+      const idx = new Array<number>(rank);
+      for (let d = rank - 1; d >= 0; d--) {
+        idx[d] = rem % shape[d];
+        rem = Math.floor(rem / shape[d]);
+      }
+      let o = 0;
+      for (let d = 0; d < rank; d++) if (!axes.includes(d)) o = o * shape[d] + idx[d];
+      sums[o] += xv[i];
+      maxs[o] = Math.max(maxs[o], xv[i]);
+    }
+    const tag = `${JSON.stringify(shape)} axes ${JSON.stringify(axes)}`;
+    const ax = axes.length === 0 ? [] : axes.map((a) => (rng.next() < 0.5 ? a - rank : a));
+    assertClose(g.sum(x, ax), sums, { atol: 1e-12, msg: tag });
+    assertClose(g.max(x, ax), maxs, { atol: 0, msg: tag });
+  }
+});
