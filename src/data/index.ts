@@ -14,3 +14,4 @@ export * from './preprocess/index.js';
 export * from './augment/index.js';
 export { mixup, cutmix, mixupTransform, type MixOptions, type MixResult } from './mixup.js';
 export { sampleGamma, sampleBeta } from './sampling.js';
+export { buildAugmentation, buildPreprocessor } from './config.js';
