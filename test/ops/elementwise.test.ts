@@ -61,6 +61,9 @@ testAllBackends('stable forms: sigmoid, softplus and erf at large |x|', () => {
   assertClose(g.softplus(g.tensor([-800, 800, 30], f64)), [0, 800, 30 + Math.log1p(Math.exp(-30))], { atol: 1e-12 });
   // erf(3) from tables: 0.9999779095030014
   assertClose(g.erf(g.tensor([3, -6], f64)), [0.9999779095030014, -1], { atol: 1e-15 });
+  // Either side of the series / continued-fraction switch at 2.5 (table values).
+  assertClose(g.erf(g.tensor([1.5, 2.4, 2.5, 2.6, 3.5, 1e-10], f64)),
+    [0.9661051464753108, 0.999311486103355, 0.999593047982555, 0.9997639655834707, 0.9999992569016276, 1.1283791670955126e-10], { atol: 1e-15, rtol: 1e-14 });
 });
 
 // Each differentiable unary op with a sampler for a domain where it is smooth.
