@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import '../../src/index.js';
 import { loadCsv, parseCsv, parseCsvRows, setFileReader } from '../../src/data/index.js';
 import { assertThrowsMsg } from '../helpers.js';
@@ -57,5 +60,19 @@ test('loadCsv reads through the platform file reader', async () => {
     await assert.rejects(loadCsv('bad.csv'), /loadCsv\(bad.csv\): line 3, column 1 \(a\)/);
   } finally {
     setFileReader(null);
+  }
+});
+
+test('loadCsv reads a real file with the default (Node) reader', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradkit-csv-'));
+  try {
+    const file = join(dir, 'd.csv');
+    writeFileSync(file, 'u,v,label\n0.5,1,cat\n2,3,dog\n');
+    const d = await loadCsv(file, { target: 'label' });
+    assert.deepEqual([...d.x.dataSync()], [0.5, 1, 2, 3]);
+    assert.deepEqual(d.classes, ['cat', 'dog']);
+    await assert.rejects(loadCsv(join(dir, 'missing.csv')), /loadCsv: could not read .*missing.csv: ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
