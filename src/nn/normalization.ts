@@ -81,34 +81,39 @@ export function batchNorm(x: Tensor, opts: BatchNormFunctionalOptions = {}): Ten
   for (const [name, t] of [['runningMean', rm], ['runningVar', rv], ['weight', opts.weight ?? null], ['bias', opts.bias ?? null]] as const) {
     if (t !== null && (t.rank !== 1 || t.shape[0] !== c)) throw new GradkitError(op, `${name} must have shape [${c}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
   }
-  let mean: Tensor;
-  let variance: Tensor;
-  if (training || rm === null || rv === null) {
-    const n = x.size / c;
-    if (n <= 1) {
-      throw new GradkitError(op, `in training, batch statistics need more than 1 value per channel; input ${fmtShape(x.shape)} has ${n} (batch size 1 without spatial axes). Use eval() or a larger batch`);
-    }
-    mean = ops.mean(x, axes, { keepDims: true });
-    const centered = ops.sub(x, mean);
-    variance = ops.mean(ops.square(centered), axes, { keepDims: true });
-    if (training && rm !== null && rv !== null) {
-      const momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
-      const f = momentum === null ? 1 / ((opts.batchesTracked ?? 0) + 1) : momentum;
-      noGrad(() => {
-        const bm = ops.reshape(mean, [c]);
-        const bv = ops.mul(ops.reshape(variance, [c]), n / (n - 1));
-        rm.assign(ops.add(ops.mul(rm, 1 - f), ops.mul(bm, f)));
-        rv.assign(ops.add(ops.mul(rv, 1 - f), ops.mul(bv, f)));
-      });
-    }
-  } else {
-    mean = channelView(rm, x.rank);
-    variance = channelView(rv, x.rank);
+  const weight = opts.weight ? channelView(opts.weight, x.rank) : null;
+  const bias = opts.bias ? channelView(opts.bias, x.rank) : null;
+  // Per-channel factors are computed on the small [1, C, 1, …] tensors, so the full-size input
+  // is touched as few times as possible: y = (x − μ)·(γ/√(σ²+ε)) + β.
+  const scaleOf = (variance: Tensor): Tensor => {
+    const inv = ops.reciprocal(ops.sqrt(ops.add(variance, eps)));
+    return weight ? ops.mul(inv, weight) : inv;
+  };
+  if (!training && rm !== null && rv !== null) {
+    const scale = scaleOf(channelView(rv, x.rank));
+    let shift = ops.neg(ops.mul(channelView(rm, x.rank), scale));
+    if (bias) shift = ops.add(shift, bias);
+    return ops.add(ops.mul(x, scale), shift);
   }
-  let y = ops.div(ops.sub(x, mean), ops.sqrt(ops.add(variance, eps)));
-  if (opts.weight) y = ops.mul(y, channelView(opts.weight, x.rank));
-  if (opts.bias) y = ops.add(y, channelView(opts.bias, x.rank));
-  return y;
+  const n = x.size / c;
+  if (n <= 1) {
+    throw new GradkitError(op, `in training, batch statistics need more than 1 value per channel; input ${fmtShape(x.shape)} has ${n} (batch size 1 without spatial axes). Use eval() or a larger batch`);
+  }
+  const mean = ops.mean(x, axes, { keepDims: true });
+  const centered = ops.sub(x, mean);
+  const variance = ops.mean(ops.square(centered), axes, { keepDims: true });
+  if (training && rm !== null && rv !== null) {
+    const momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+    const f = momentum === null ? 1 / ((opts.batchesTracked ?? 0) + 1) : momentum;
+    noGrad(() => {
+      const bm = ops.reshape(mean, [c]);
+      const bv = ops.mul(ops.reshape(variance, [c]), n / (n - 1));
+      rm.assign(ops.add(ops.mul(rm, 1 - f), ops.mul(bm, f)));
+      rv.assign(ops.add(ops.mul(rv, 1 - f), ops.mul(bv, f)));
+    });
+  }
+  const y = ops.mul(centered, scaleOf(variance));
+  return bias ? ops.add(y, bias) : y;
 }
 
 /** Shared implementation of BatchNorm1d and BatchNorm2d (they differ only in accepted ranks). */
