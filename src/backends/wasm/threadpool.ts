@@ -78,6 +78,7 @@ export class ThreadPool {
     nt = Math.min(nt, this.size);
     this.parallelJobs++;
     const c = this.ctrl;
+    Atomics.store(c, CTRL.FAILED, 0);
     Atomics.store(c, CTRL.PENDING, this.workers.length);
     Atomics.store(c, CTRL.NT, nt);
     Atomics.store(c, CTRL.JOB, job);
@@ -93,6 +94,8 @@ export class ThreadPool {
         p = Atomics.load(c, CTRL.PENDING);
       }
     }
+    const failed = Atomics.load(c, CTRL.FAILED);
+    if (failed !== 0) throw new Error(`gradkit wasm: kernel job failed on worker thread ${failed}`);
   }
 
   /** Tells workers to exit and terminates them; the pool then runs everything on the caller. */

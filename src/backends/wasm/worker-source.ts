@@ -2,7 +2,7 @@
  * Layout of one pool's control block (i32 words in shared memory) and the worker script.
  * GEN is bumped once per job; PENDING counts workers still busy with it; NT and JOB describe it.
  */
-export const CTRL = { GEN: 0, PENDING: 1, NT: 2, JOB: 3, STOP: 4, READY: 5 } as const;
+export const CTRL = { GEN: 0, PENDING: 1, NT: 2, JOB: 3, STOP: 4, READY: 5, FAILED: 6 } as const;
 export const CTRL_WORDS = 16;
 
 /**
@@ -32,6 +32,9 @@ function main(d) {
     const nt = Atomics.load(ctrl, ${CTRL.NT});
     try {
       if (tid < nt) run(Atomics.load(ctrl, ${CTRL.JOB}), tid, nt);
+    } catch (e) {
+      // Reported to the caller through FAILED (it throws); the worker keeps serving.
+      Atomics.store(ctrl, ${CTRL.FAILED}, tid);
     } finally {
       if (Atomics.sub(ctrl, ${CTRL.PENDING}, 1) === 1) Atomics.notify(ctrl, ${CTRL.PENDING});
     }
