@@ -255,14 +255,21 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
   }
 }
 
+// setImmediate (Node) runs right after pending I/O; browsers fall back on setTimeout(0), whose
+// ~1–4 ms clamp only matters when the training step never yields.
+const schedule: (fn: () => void) => void =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
+    ? (fn) => (globalThis as unknown as { setImmediate: (f: () => void) => void }).setImmediate(fn)
+    : (fn) => setTimeout(fn, 0);
+
 function onNextMacrotask<T>(fn: () => T): Promise<T> {
   return new Promise((resolve, reject) => {
-    setTimeout(() => {
+    schedule(() => {
       try {
         resolve(fn());
       } catch (e) {
         reject(e);
       }
-    }, 0);
+    });
   });
 }
