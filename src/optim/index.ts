@@ -17,3 +17,4 @@ export { stepDecay, multiStep, exponentialDecay, cosineAnnealing, cosineWarmRest
 export { LrScheduler, type ScheduleFactory, type HasLrGroups } from './scheduler.js';
 export { ReduceLrOnPlateau, type ReduceLrOnPlateauOptions, type ReduceLrOnPlateauState } from './plateau.js';
 export { l1Penalty, l2Penalty, type PenaltyOptions } from '../losses/penalties.js';
+export { optimKernels, referenceOptimKernels, registerOptimKernels, type OptimKernels } from './kernels.js';

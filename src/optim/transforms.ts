@@ -1,7 +1,8 @@
 import { GradkitError } from '../core/errors.js';
 import { isParameter } from '../nn/parameter.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { adagradStep, adamStep, clipValueStep, decayStep, momentumStep, rmsStep, scaleStep, sumSquares } from './math.js';
+import { sumSquares } from './math.js';
+import { optimKernels as K } from './kernels.js';
 import { zerosLikeParams, type GradientTransform, type Updates } from './transform.js';
 import { checkBoolean, checkNumber } from './validate.js';
 
@@ -26,7 +27,7 @@ export function scaleByLearningRate(lr: number | Schedule): GradientTransform<{ 
       const value = typeof lr === 'number' ? lr : lr(state.count);
       checkNumber('scaleByLearningRate', `lr at step ${state.count}`, value);
       state.count++;
-      for (const u of updates) if (u !== null) scaleStep(u, -value);
+      for (const u of updates) if (u !== null) K.scaleStep(u, -value);
     },
   };
 }
@@ -38,7 +39,7 @@ export function clipByValue(maxValue: number): GradientTransform<null> {
     name: 'clipByValue',
     init: () => null,
     update(updates) {
-      for (const u of updates) if (u !== null) clipValueStep(u, maxValue);
+      for (const u of updates) if (u !== null) K.clipValueStep(u, maxValue);
     },
   };
 }
@@ -66,7 +67,7 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransform<null> {
         throw new GradkitError('clipByGlobalNorm', `the global gradient norm is ${norm}: some gradient holds NaN or Inf`);
       }
       const coef = maxNorm / (norm + 1e-6);
-      if (coef < 1) for (const u of updates) if (u !== null) scaleStep(u, coef);
+      if (coef < 1) for (const u of updates) if (u !== null) K.scaleStep(u, coef);
     },
   };
 }
@@ -97,7 +98,7 @@ export function trace(opts: TraceOptions = {}): GradientTransform<{ buf: Slots; 
     update(updates, state) {
       updates.forEach((u, i) => {
         if (u === null) return;
-        momentumStep(u, state.buf[i], state.count[i] === 0, momentum, dampening, nesterov);
+        K.momentumStep(u, state.buf[i], state.count[i] === 0, momentum, dampening, nesterov);
         state.count[i]++;
       });
     },
@@ -133,7 +134,7 @@ export function scaleByAdam(opts: AdamOptions = {}): GradientTransform<AdamState
       updates.forEach((u, i) => {
         if (u === null) return;
         state.count[i]++;
-        adamStep(u, state.m[i], state.v[i], state.vMax === null ? null : state.vMax[i], b1, b2, eps, state.count[i]);
+        K.adamStep(u, state.m[i], state.v[i], state.vMax === null ? null : state.vMax[i], b1, b2, eps, state.count[i]);
       });
     },
   };
@@ -176,7 +177,7 @@ export function scaleByRms(opts: RmsOptions = {}): GradientTransform<RmsState> {
     update(updates, state) {
       updates.forEach((u, i) => {
         if (u === null) return;
-        rmsStep(u, state.sq[i], state.gAvg === null ? null : state.gAvg[i], state.buf === null ? null : state.buf[i], alpha, eps, mom);
+        K.rmsStep(u, state.sq[i], state.gAvg === null ? null : state.gAvg[i], state.buf === null ? null : state.buf[i], alpha, eps, mom);
       });
     },
   };
@@ -203,7 +204,7 @@ export function scaleByAdagrad(opts: AdagradOptions = {}): GradientTransform<{ s
       updates.forEach((u, i) => {
         if (u === null) return;
         state.count[i]++;
-        adagradStep(u, state.sum[i], eps, 1 / (1 + (state.count[i] - 1) * lrDecay));
+        K.adagradStep(u, state.sum[i], eps, 1 / (1 + (state.count[i] - 1) * lrDecay));
       });
     },
   };
@@ -223,7 +224,7 @@ function decayTransform(name: string, weightDecay: number, opts: DecayOptions): 
     update(updates, _state, params) {
       if (weightDecay === 0) return;
       updates.forEach((u, i) => {
-        if (u !== null && mask(params[i], i)) decayStep(u, params[i].buffer, weightDecay);
+        if (u !== null && mask(params[i], i)) K.decayStep(u, params[i].buffer, weightDecay);
       });
     },
   };

@@ -110,3 +110,17 @@ test('binary cross-entropy: probabilities and logits by value, posWeight, stabil
   assertThrowsMsg(() => L.binaryCrossEntropy(f64([1.5]), f64([1])), /element 0 is 1.5/);
   assertThrowsMsg(() => L.binaryCrossEntropyWithLogits(z, tz, { posWeight: f64([1, 2, 3]) }), /posWeight must be a number or a \[2\] tensor/);
 });
+
+test('mixup targets: crossEntropy of λ·onehot(a) + (1 − λ)·onehot(b) is λ·CE(a) + (1 − λ)·CE(b); float32 agrees with float64', () => {
+  const x = g.randn([4, 5], { dtype: 'float64', seed: 21 });
+  const a = labels([0, 3, 2, 4]);
+  const b = labels([1, 3, 0, 2]);
+  const lam = 0.7;
+  const mixed = g.oneHot(a, 5).mul(lam).add(g.oneHot(b, 5).mul(1 - lam)).cast('float64');
+  const expected = lam * L.crossEntropy(x, a).item() + (1 - lam) * L.crossEntropy(x, b).item();
+  assertClose(L.crossEntropy(x, mixed), [expected], { atol: 1e-12 });
+  const x32 = x.cast('float32');
+  const got32 = L.crossEntropy(x32, a, { labelSmoothing: 0.1, weight: [1, 2, 1, 0.5, 1] });
+  assert.equal(got32.dtype, 'float32');
+  assertClose(got32, L.crossEntropy(x, a, { labelSmoothing: 0.1, weight: [1, 2, 1, 0.5, 1] }).dataSync(), { atol: 1e-6, rtol: 1e-6 });
+});

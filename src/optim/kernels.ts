@@ -1,0 +1,38 @@
+import { GradkitError } from '../core/errors.js';
+import { adagradStep, adamStep, clipValueStep, decayStep, momentumStep, rmsStep, scaleStep } from './math.js';
+
+/**
+ * The per-parameter update loops the transforms call, gathered in one swappable table: a fast
+ * backend (e.g. wasm SIMD) can replace any entry with a fused kernel of the same contract, and
+ * the plain TypeScript loops in math.ts stay the reference it is tested against.
+ */
+export interface OptimKernels {
+  momentumStep: typeof momentumStep;
+  adamStep: typeof adamStep;
+  rmsStep: typeof rmsStep;
+  adagradStep: typeof adagradStep;
+  decayStep: typeof decayStep;
+  scaleStep: typeof scaleStep;
+  clipValueStep: typeof clipValueStep;
+}
+
+export const referenceOptimKernels: Readonly<OptimKernels> = Object.freeze({
+  momentumStep, adamStep, rmsStep, adagradStep, decayStep, scaleStep, clipValueStep,
+});
+
+/** The table in use; transforms read it at every step. */
+export const optimKernels: OptimKernels = { ...referenceOptimKernels };
+
+/**
+ * Replaces some update kernels (pass `referenceOptimKernels` to restore). Returns the previous
+ * table so a caller can put it back.
+ */
+export function registerOptimKernels(kernels: Partial<OptimKernels>): OptimKernels {
+  const previous = { ...optimKernels };
+  for (const [name, fn] of Object.entries(kernels)) {
+    if (!(name in referenceOptimKernels)) throw new GradkitError('registerOptimKernels', `unknown kernel '${name}'; known: ${Object.keys(referenceOptimKernels).join(', ')}`);
+    if (typeof fn !== 'function') throw new GradkitError('registerOptimKernels', `kernel '${name}' must be a function, got ${typeof fn}`);
+    (optimKernels as unknown as Record<string, unknown>)[name] = fn;
+  }
+  return previous;
+}
