@@ -18,7 +18,7 @@ function failingFs(): FsLike {
     writeSync: ((fd: number, buf: Uint8Array, off: number, len: number) => {
       fs.writeSync(fd, buf, off, Math.floor(len / 2));
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-    }) as FsLike['writeSync'],
+    }) as unknown as FsLike['writeSync'],
   };
 }
 

@@ -42,7 +42,7 @@ export function makeTrainer(s: Setup, callbacks: Callback[] = [], extra: Partial
 }
 
 /** Every parameter and buffer's bytes, for bit-for-bit comparisons. */
-export function weightBytes(model: nn.Module): Map<string, Uint8Array> {
+export function weightBytes(model: nn.AnyModule): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const [k, t] of model.stateDict()) out.set(k, new Uint8Array(t.buffer.buffer.slice(t.buffer.byteOffset, t.buffer.byteOffset + t.buffer.byteLength)));
   return out;
