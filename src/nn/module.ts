@@ -103,6 +103,12 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       throw new GradkitError(`${kind}`, `name must be a non-empty string, got ${JSON.stringify(name)}`);
     }
     if (name.includes('.')) throw new GradkitError(kind, `name '${name}' must not contain '.' (dots separate submodule names)`);
+    // A name that already means something else on the object (a method, 'training', a number
+    // field) would make the field and the registration disagree.
+    const existing = (this as unknown as Record<string, unknown>)[name];
+    if (existing !== undefined && existing !== null && !(existing instanceof Tensor) && !(existing instanceof Module)) {
+      throw new GradkitError(kind, `'${name}' is already an attribute of ${this.constructor.name} (a ${typeof existing}); choose another name`);
+    }
     const taken: [string, Map<string, unknown>][] = [['parameter', this._params], ['buffer', this._buffers], ['submodule', this._modules]];
     for (const [what, map] of taken) {
       if (map !== own && map.has(name)) throw new GradkitError(kind, `'${name}' is already registered as a ${what} of ${this.constructor.name}`);

@@ -48,6 +48,8 @@ test('names are validated', () => {
   assertThrowsMsg(() => m.registerParameter('stat', new nn.Parameter(g.zeros([1]))), /already registered as a buffer/);
   assertThrowsMsg(() => m.registerParameter('w', g.zeros([1]) as g.Parameter), /must be a Parameter/);
   assertThrowsMsg(() => m.call(g.zeros([1])), /no forward/);
+  assertThrowsMsg(() => m.registerParameter('training', new nn.Parameter(g.zeros([1]))), /'training' is already an attribute of Module \(a boolean\)/);
+  assertThrowsMsg(() => m.registerModule('forward', new nn.ReLU()), /'forward' is already an attribute/);
 });
 
 test('buffers: persistent ones are saved, non-persistent ones are not', () => {
