@@ -5,6 +5,7 @@ import { noGrad } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { applyUpdates, gradsToUpdates, type GradientTransform, type StateTree } from './transform.js';
 import { checkStateStructure, cloneState } from './state.js';
+import { checkNumber } from './validate.js';
 
 /** Options every optimizer has; a parameter group may override any of them. */
 export interface BaseOptions {
@@ -194,8 +195,10 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
     if (sd.groups.length !== this.paramGroups.length || sd.state.length !== this.paramGroups.length) {
       throw new GradkitError(op, `the state dict has ${sd.groups.length} parameter groups but this optimizer has ${this.paramGroups.length}`);
     }
+    checkNumber(op, 'stepCount', sd.stepCount, { min: 0, integer: true });
     const staged = this.paramGroups.map((group, gi) => {
       const saved = sd.groups[gi];
+      if (saved === null || typeof saved !== 'object') throw new GradkitError(op, `group ${gi} of the state dict is not an object`);
       const shapes = group.params.map((p) => [...p.shape]);
       if (!Array.isArray(saved.shapes) || saved.shapes.length !== shapes.length) {
         throw new GradkitError(op, `group ${gi} was saved with ${saved.shapes?.length} parameters but has ${shapes.length}`);
@@ -205,7 +208,10 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
           throw new GradkitError(op, `group ${gi}, parameter ${i}${group.params[i].name ? ` (${group.params[i].name})` : ''} was saved with shape ${fmtShape(saved.shapes[i])} but has shape ${fmtShape(s)}`);
         }
       });
-      const next = { ...group, ...saved.options, params: group.params, initialLr: saved.initialLr } as ParamGroup<O>;
+      const { params: _p, initialLr: _l, ...current } = group;
+      const options = mergeOptions(op, current as unknown as O, saved.options as Partial<O>);
+      const initialLr = checkNumber(op, `initialLr of group ${gi}`, saved.initialLr, { min: 0 });
+      const next = { ...options, params: group.params, initialLr } as ParamGroup<O>;
       const transform = this.buildFor(next, gi);
       checkStateStructure(op, transform.init(group.params), sd.state[gi], `state of group ${gi}`);
       return { next, state: cloneState(sd.state[gi]) };

@@ -220,3 +220,17 @@ test('unknown constructor options are rejected; undefined means the default', ()
   assert.deepEqual(opt.getLr(), [1e-3]);
   assert.deepEqual(opt.paramGroups[0].betas, [0.9, 0.999]);
 });
+
+test('a tampered state dict is rejected before anything changes', () => {
+  const p = param([1, 2]);
+  const opt = new SGD([p], { lr: 0.1, momentum: 0.9 });
+  setGrad(p, [1, 1]);
+  opt.step();
+  const sd = opt.stateDict();
+  const fresh = new SGD([param([0, 0])], { lr: 0.5, momentum: 0.9 });
+  assertThrowsMsg(() => fresh.loadStateDict({ ...sd, groups: [{ ...sd.groups[0], options: { ...sd.groups[0].options, bogus: 1 } }] }), /unknown option 'bogus'/);
+  assertThrowsMsg(() => fresh.loadStateDict({ ...sd, stepCount: -1 }), /stepCount must be an integer/);
+  assertThrowsMsg(() => fresh.loadStateDict({ ...sd, state: [[null, { buf: [new Float64Array(3)], count: [1] }, { count: 1 }]] }), /state of group 0\[1\]\.buf\[0\] is Float64Array\(3\)/);
+  assert.deepEqual(fresh.getLr(), [0.5]);
+  assert.equal(fresh.stepCount, 0);
+});
