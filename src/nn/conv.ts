@@ -26,6 +26,12 @@ const fmtPair = (v: Pair): string => JSON.stringify(pairOf(v));
  * 2-D convolution: weight [outChannels, inChannels/groups, kH, kW], bias [outChannels].
  * Default init: He normal with fan-in kH·kW·inChannels/groups (convs are usually followed by a
  * ReLU); `init: 'xavier'` or `'lecun'` otherwise. Bias from `biasInit` (default 0), tagged 'noDecay'.
+ *
+ * ```ts
+ * const conv = new nn.Conv2d(3, 16, 3, { padding: 'same' });  // [N, 3, H, W] → [N, 16, H, W]
+ * const down = new nn.Conv2d(16, 32, 3, { stride: 2, padding: 1 });
+ * const depthwise = new nn.Conv2d(32, 32, 3, { padding: 1, groups: 32 });
+ * ```
  */
 export class Conv2d extends Module {
   readonly inChannels: number;

@@ -7,6 +7,12 @@
  * before a ReLU); weights must be random to break symmetry, with a variance calibrated to the
  * layer's fan: Xavier/Glorot (2/(fan_in+fan_out)) for linear/tanh/sigmoid units, He/Kaiming
  * (2/fan_in) for ReLU-family units, LeCun (1/fan_in) for SELU networks.
+ *
+ * ```ts
+ * const lin = new nn.Linear(256, 128);                 // He normal by default
+ * nn.init.xavierUniform(lin.weight, { gain: nn.init.calculateGain('tanh') });
+ * nn.init.constant(lin.bias!, 0.01);
+ * ```
  */
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { getGlobalRng, type Random } from '../core/rng.js';
@@ -57,13 +63,21 @@ export function fanInOut(shape: readonly number[]): { fanIn: number; fanOut: num
   }
   let receptive = 1;
   for (let i = 2; i < shape.length; i++) receptive *= shape[i];
-  return { fanIn: shape[1] * receptive, fanOut: shape[0] * receptive };
+  const fanIn = shape[1] * receptive;
+  const fanOut = shape[0] * receptive;
+  if (!(fanIn > 0 && fanOut > 0)) throw new GradkitError('fanInOut', `shape ${fmtShape(shape)} has an empty axis, so fan-in/fan-out is 0`);
+  return { fanIn, fanOut };
 }
 
 function fill(t: Tensor, draw: () => number): Tensor {
+  checkFloat(t);
   const values = new Float64Array(t.size);
   for (let i = 0; i < values.length; i++) values[i] = draw();
   return t.assign(values);
+}
+
+function checkFloat(t: Tensor): void {
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new GradkitError('init', `can only fill float tensors, got ${t.dtype} (shape ${fmtShape(t.shape)})`);
 }
 
 function checkPositive(op: string, name: string, v: number): void {
@@ -71,6 +85,7 @@ function checkPositive(op: string, name: string, v: number): void {
 }
 
 export function zeros(t: Tensor): Tensor {
+  checkFloat(t);
   return t.assign(new Float64Array(t.size));
 }
 
@@ -80,6 +95,7 @@ export function ones(t: Tensor): Tensor {
 
 export function constant(t: Tensor, value: number): Tensor {
   if (!Number.isFinite(value)) throw new GradkitError('init.constant', `value must be finite, got ${value}`);
+  checkFloat(t);
   return t.assign(new Float64Array(t.size).fill(value));
 }
 
@@ -170,6 +186,7 @@ export function lecunUniform(t: Tensor, opts: RngOption = {}): Tensor {
  */
 export function orthogonal(t: Tensor, opts: GainOption = {}): Tensor {
   if (t.rank < 2) throw new GradkitError('init.orthogonal', `needs a tensor with at least 2 dimensions, got shape ${fmtShape(t.shape)}`);
+  checkFloat(t);
   const gain = opts.gain ?? 1;
   checkPositive('init.orthogonal', 'gain', gain);
   const rng = opts.rng ?? getGlobalRng();

@@ -38,6 +38,11 @@ export interface LsuvLayerReport {
  * its previous modes afterwards. Biases are left as they are. Returns one report per layer.
  *
  * The model is called as `model.call(batch)`.
+ *
+ * ```ts
+ * const reports = nn.lsuv(model, xBatch, { tolerance: 0.05 });
+ * // [{ name: '0', variance: 0.98, iterations: 2, converged: true }, …]
+ * ```
  */
 export function lsuv(model: AnyModule, batch: Tensor, opts: LsuvOptions = {}): LsuvLayerReport[] {
   const tolerance = opts.tolerance ?? 0.1;

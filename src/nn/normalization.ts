@@ -183,7 +183,16 @@ export class BatchNorm1d extends BatchNormBase {
   protected readonly layout = '[N, C] or [N, C, L]';
 }
 
-/** BatchNorm over [N, C, H, W] (statistics per channel over N, H, W). */
+/**
+ * BatchNorm over [N, C, H, W] (statistics per channel over N, H, W). Buffers runningMean,
+ * runningVar and numBatchesTracked are saved in the state dict.
+ *
+ * ```ts
+ * const block = new nn.Sequential(new nn.Conv2d(3, 16, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(16), new nn.ReLU());
+ * block.call(x);          // training: batch statistics, running ones updated
+ * block.eval().call(x);   // eval: running statistics
+ * ```
+ */
 export class BatchNorm2d extends BatchNormBase {
   protected readonly ranks = [4];
   protected readonly layout = '[N, C, H, W]';

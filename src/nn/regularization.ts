@@ -20,6 +20,11 @@ export interface RandomLayerOptions {
  * Inverted dropout (Srivastava et al.): in training each element is zeroed with probability p
  * and survivors are scaled by 1/(1−p), so the expected activation is unchanged and eval is the
  * identity. The lecture's default for fully connected layers is p = 0.5.
+ *
+ * ```ts
+ * const head = new nn.Sequential(new nn.Linear(512, 256), new nn.ReLU(), new nn.Dropout({ p: 0.5 }), new nn.Linear(256, 10));
+ * head.eval();   // dropout off for evaluation
+ * ```
  */
 export class Dropout extends Module {
   readonly p: number;

@@ -21,6 +21,10 @@ function compute(g: Tensor, v: Tensor): Tensor {
  * taken per output unit. The layer's 'weight' parameter is replaced by 'weightG' ([out],
  * initialized to ‖w‖ so the function is unchanged) and 'weightV' (initialized to w); the
  * weight is recomputed before every forward. Returns the layer.
+ *
+ * ```ts
+ * const lin = nn.weightNorm(new nn.Linear(64, 32));   // parameters: bias, weightG [32], weightV [32, 64]
+ * ```
  */
 export function weightNorm<M extends AnyModule & { weight: Tensor }>(layer: M): M {
   const params = new Map(layer.namedParameters({ recurse: false }));

@@ -35,6 +35,8 @@ test('fanInOut: linear [out, in] and conv [cOut, cIn, k, k] (fan-in k·k·cIn)',
   assert.deepEqual(init.fanInOut([10, 20]), { fanIn: 20, fanOut: 10 });
   assert.deepEqual(init.fanInOut([16, 3, 5, 5]), { fanIn: 75, fanOut: 400 });
   assertThrowsMsg(() => init.fanInOut([5]), /fanInOut/, /at least 2 dimensions/, /\[5\]/);
+  assertThrowsMsg(() => init.fanInOut([0, 3]), /empty axis/);
+  assertThrowsMsg(() => init.normal(g.zeros([2, 2], { dtype: 'int32' })), /can only fill float tensors, got int32/);
 });
 
 test('calculateGain values', () => {
