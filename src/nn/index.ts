@@ -34,3 +34,4 @@ export {
   type AttentionOptions, type MultiheadAttentionOptions, type MultiheadForwardOptions, type MultiheadAttentionOutput,
   type TransformerEncoderLayerOptions, type EncoderForwardOptions,
 } from './attention.js';
+export { Residual, BasicBlock, ResNet, resnet, type BasicBlockOptions, type ResNetOptions } from './residual.js';
