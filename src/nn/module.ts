@@ -122,6 +122,7 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       throw new GradkitError('registerParameter', `'${name}' must be a Parameter (wrap the tensor: new Parameter(t)) or null`);
     }
     this._params.set(name, param);
+    this.updateField(name, param);
     if (param !== null && param.name === undefined) param.name = name;
     return param;
   }
@@ -134,6 +135,7 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     this.checkName('registerBuffer', name, this._buffers);
     if (tensor !== null && !(tensor instanceof Tensor)) throw new GradkitError('registerBuffer', `'${name}' must be a Tensor or null`);
     this._buffers.set(name, tensor);
+    this.updateField(name, tensor);
     if (opts.persistent === false) this._nonPersistent.add(name);
     else this._nonPersistent.delete(name);
     return tensor;
@@ -144,7 +146,13 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     this.checkName('registerModule', name, this._modules);
     if (module !== null && !(module instanceof Module)) throw new GradkitError('registerModule', `'${name}' must be a Module or null`);
     this._modules.set(name, module);
+    this.updateField(name, module);
     return module;
+  }
+
+  /** Keeps a same-named field in step with an explicit registration (sync() reads fields back). */
+  private updateField(name: string, value: unknown): void {
+    if (Object.prototype.hasOwnProperty.call(this, name)) (this as unknown as Record<string, unknown>)[name] = value;
   }
 
   /**

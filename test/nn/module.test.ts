@@ -40,6 +40,17 @@ test('a shared (tied) parameter is listed once; re-assigning a field updates the
   assert.ok(s.parameters().includes(fresh));
 });
 
+test('explicit registration over an existing field updates the field too', () => {
+  class M extends nn.Module {
+    w = new nn.Parameter(g.zeros([1]));
+  }
+  const m = new M();
+  const other = new nn.Parameter(g.ones([2]));
+  m.registerParameter('w', other);
+  assert.equal(m.w, other);
+  assert.deepEqual(m.parameters(), [other]);
+});
+
 test('names are validated', () => {
   const m = new nn.Module();
   assertThrowsMsg(() => m.registerParameter('a.b', new nn.Parameter(g.zeros([1]))), /must not contain '\.'/);
