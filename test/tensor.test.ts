@@ -146,3 +146,19 @@ test('toString of a large tensor shows the edges of every axis, aligned, and ski
   assert.doesNotMatch(s, /500\.0000/);
   assert.match(g.zeros([0]).toString(), /^tensor\(\[\], shape=\[0\]/);
 });
+
+test('typed arrays: other integer types widen to int32; byte data must say its dtype', () => {
+  assert.equal(g.tensor(new Uint16Array([300, 2])).dtype, 'int32');
+  assert.deepEqual(g.tensor(new Int8Array([-3, 4])).toArray(), [-3, 4]);
+  assert.deepEqual(g.tensor(new Uint8ClampedArray([255])).toArray(), [255]);
+  assert.deepEqual(g.tensor(new Uint16Array([1, 0]), { dtype: 'bool' }).toArray(), [true, false]);
+  assert.deepEqual(g.tensor(new Uint8Array([1, 0])).toArray(), [true, false]);
+  assert.deepEqual(g.tensor(new Uint8Array([0, 255]), { dtype: 'float32' }).toArray(), [0, 255]);
+  assertThrowsMsg(() => g.tensor(new Uint8Array([0, 255])), /^tensor:/, /value 255 at index 1 is not 0\/1/, /dtype/);
+  assertThrowsMsg(() => g.tensor(new Uint32Array([2 ** 32 - 1])), /^tensor:/, /does not fit in int32/);
+  assertThrowsMsg(() => g.tensor(new BigInt64Array(1) as unknown as Float32Array), /^tensor:/, /unsupported array type BigInt64Array/);
+});
+
+test('an explicit bool dtype turns any byte into a truth value', () => {
+  assert.deepEqual([...g.tensor(new Uint8Array([0, 7]), { dtype: 'bool' }).dataSync()], [0, 1]);
+});

@@ -17,7 +17,8 @@ export interface RandomOptions extends CreateOptions {
   seed?: number;
 }
 
-export type TensorData = NestedArray | DataArray | readonly number[];
+/** Nested arrays or numbers, or a flat typed array (smaller integer arrays are widened to int32). */
+export type TensorData = NestedArray | DataArray | Int8Array | Int16Array | Uint16Array | Uint8ClampedArray | Uint32Array | readonly number[];
 
 function inferShape(op: string, data: NestedArray): number[] {
   const shape: number[] = [];
@@ -55,6 +56,33 @@ function allBooleans(data: NestedArray): boolean {
 }
 
 /**
+ * The typed arrays a tensor can hold directly; other integer arrays are widened to int32.
+ * A Uint8Array is bool storage, so without a dtype it must hold only 0/1: image bytes given
+ * without `dtype` would otherwise become a "bool" tensor holding 255.
+ */
+function asDataArray(op: string, view: ArrayBufferView, dtype: DType | undefined): DataArray {
+  if (view instanceof Float32Array || view instanceof Float64Array || view instanceof Int32Array) return view;
+  if (view instanceof Uint8Array && !(view instanceof Uint8ClampedArray)) {
+    if (dtype === undefined) {
+      const bad = view.findIndex((v) => v > 1);
+      if (bad >= 0) {
+        throw new GradkitError(op, `a Uint8Array is read as bool, but value ${view[bad]} at index ${bad} is not 0/1; pass { dtype: 'int32' } or { dtype: 'float32' }`);
+      }
+    }
+    return view;
+  }
+  if (view instanceof Int8Array || view instanceof Int16Array || view instanceof Uint16Array || view instanceof Uint8ClampedArray) {
+    return Int32Array.from(view);
+  }
+  if (view instanceof Uint32Array) {
+    const bad = view.findIndex((v) => v > 0x7fffffff);
+    if (bad >= 0) throw new GradkitError(op, `Uint32Array value ${view[bad]} at index ${bad} does not fit in int32`);
+    return Int32Array.from(view);
+  }
+  throw new GradkitError(op, `unsupported array type ${view.constructor.name}; expected Float32Array, Float64Array, Int32Array, Uint8Array (bool) or a smaller integer array`);
+}
+
+/**
  * Creates a tensor from nested arrays, a flat typed array (with `shape`), or a number.
  * dtype defaults to float32 for numbers, bool for booleans, and the array's own type for typed arrays.
  */
@@ -64,7 +92,7 @@ export function tensor(data: TensorData, opts: CreateOptions & { shape?: Shape }
   let buffer: DataArray;
   let shape: number[];
   if (ArrayBuffer.isView(data)) {
-    const typed = data as DataArray;
+    const typed = asDataArray(op, data, dtype);
     shape = opts.shape ? checkShape(op, opts.shape) : [typed.length];
     if (sizeOf(shape) !== typed.length) {
       throw new GradkitError(op, `shape ${fmtShape(shape)} needs ${sizeOf(shape)} values but the array has ${typed.length}`);
@@ -75,6 +103,8 @@ export function tensor(data: TensorData, opts: CreateOptions & { shape?: Shape }
       if (bad >= 0) throw new GradkitError(op, `value ${typed[bad]} at flat index ${bad} is not an integer, but dtype is int32`);
     }
     buffer = castArray(typed.slice() as DataArray, dtype ?? dtypeOfArray(typed));
+    // castArray keeps a Uint8Array as is; a bool tensor must still hold only 0/1.
+    if (buffer instanceof Uint8Array) buffer = buffer.map((v) => (v !== 0 ? 1 : 0));
   } else {
     const nested = data as NestedArray;
     const inferred = inferShape(op, nested);
