@@ -14,6 +14,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
 import { dropout } from './functional.js';
 import { uniform } from './init.js';
+import { unstack } from './seq-unstack.js';
 import { checkProb, checkSize, newParam } from './layer-options.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
@@ -170,17 +171,17 @@ function floatOf(x: Tensor, w: Tensor): FloatDType {
 
 /**
  * One layer over the whole sequence. The input projection is computed for all steps at once,
- * then split per step along time; the loop applies the recurrent part.
+ * then split per step along time (see unstack for why not a flat split); the loop applies the
+ * recurrent part.
  */
 function runLayer(mode: Mode, x: Tensor, w: LayerWeights, h0: Tensor, c0: Tensor | null): { output: Tensor; h: Tensor; c: Tensor | null } {
-  const [n, t] = x.shape;
-  const gh = w.wIh.shape[0];
+  const n = x.shape[0];
   let xp = ops.matmul(x, ops.transpose(w.wIh));
   if (w.bIh !== null) xp = ops.add(xp, w.bIh);
   // For RNN and LSTM both biases sit outside any product, so b_hh joins the one big addition.
   // GRU's b_hh (new gate) is multiplied by the reset gate and must stay inside the step.
   if (w.bHh !== null && mode !== 'gru') xp = ops.add(xp, w.bHh);
-  const steps = ops.split(xp, t, 1).map((s) => ops.reshape(s, [n, gh]));
+  const steps = unstack(xp, 1);
   const wHhT = ops.transpose(w.wHh);
   let h = h0;
   let c = c0 ?? zeros(h0.shape, { dtype: floatOf(x, w.wIh) });

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
 import { GRU, LSTM, RNN } from '../../src/nn/recurrent.js';
-import { assertClose, assertThrowsMsg } from '../helpers.js';
+import { unstack } from '../../src/nn/seq-unstack.js';
+import { assertClose, assertGrad, assertThrowsMsg } from '../helpers.js';
 import { assertModuleGrad } from './seq-helpers.js';
 
 // ---- a slow, obvious reference in plain numbers ------------------------------------------------
@@ -221,6 +222,23 @@ test('gradients w.r.t. input, initial state and every parameter (gradCheck, floa
   });
   const rnn = new RNN(2, 3, { rng: new g.Random(25) });
   assertModuleGrad(rnn, [x], (a) => rnn.call(a).output);
+});
+
+test('unstack: the steps along an axis, with and without a gradient to route back', () => {
+  const x = f64([2, 7, 3], 50);
+  for (const xs of [x, x.detach()]) {
+    const steps = unstack(xs, 1);
+    assert.equal(steps.length, 7);
+    steps.forEach((s, t) => {
+      assert.deepEqual(s.shape, [2, 3]);
+      assertClose(s, x.slice([0, t], [2, t + 1]).dataSync(), { atol: 0 });
+    });
+  }
+  // Each step weighted differently, so a gradient routed to the wrong step would show.
+  assertGrad((a) => g.concat(unstack(a, 1).map((s, t) => s.mul(t + 1).square().flatten())), [x]);
+  // The recurrent layers give the same result under noGrad (flat split) as with gradients (tree).
+  const gru = new GRU(3, 2, { dtype: 'float64', rng: new g.Random(51) });
+  assertClose(g.noGrad(() => gru.call(x).output), gru.call(x).output.dataSync(), { atol: 0 });
 });
 
 test('a long sequence backpropagates without overflowing the stack', () => {
