@@ -25,3 +25,13 @@ export function budgetFor(w: Workload, quick: boolean): Budget {
 export function watchdogMs(w: Workload, quick: boolean): number {
   return budgetFor(w, quick).budgetMs + (quick ? 6000 : 150000);
 }
+
+/**
+ * --quick runs the cheap workloads first, so a slow library spends its share on figures it can
+ * deliver (its MLP) before reaching the ones it likely cannot (a 1024³ product, the ResNet).
+ */
+const QUICK_ORDER: readonly Workload[] = ['sgemm-256', 'sgemm-128x784x256', 'mlp-train', 'sgemm-512', 'cnn-train', 'sgemm-1024', 'resnet-train'];
+
+export function runOrder(workloads: readonly Workload[], quick: boolean): Workload[] {
+  return quick ? QUICK_ORDER.filter((w) => workloads.includes(w)) : [...workloads];
+}

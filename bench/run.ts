@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArgError, USAGE, libSelected, parseArgs, type BenchOptions } from './args.js';
-import { watchdogMs } from './budget.js';
+import { runOrder, watchdogMs } from './budget.js';
 import { machineInfo } from './machine.js';
 import { parseLine, type Message } from './protocol.js';
 import {
@@ -90,7 +90,7 @@ async function runLibrary(lib: string, opts: BenchOptions): Promise<LibOutcome> 
   const notePeak = (mb: number | undefined): void => {
     if (mb !== undefined) out.peakRssMB = Math.max(out.peakRssMB ?? 0, mb);
   };
-  let todo = [...opts.workloads];
+  let todo = runOrder(opts.workloads, opts.quick);
   let threads = 1;
   while (todo.length > 0) {
     if (left() <= 0) {

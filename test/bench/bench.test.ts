@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import * as g from '../../src/index.js';
 import { ArgError, libSelected, parseArgs } from '../../bench/args.js';
+import { runOrder } from '../../bench/budget.js';
 import { batchAt, makeDataset, makeRng } from '../../bench/data.js';
 import { BenchAdam, batchNorm2d } from '../../bench/gradkit-models.js';
 import { backendThreads } from '../../bench/libs/gradkit.js';
@@ -252,4 +253,10 @@ test('bench batchNorm2d normalises each channel and has correct gradients', () =
   }
   const check = g.gradCheck((a, gm, bt) => batchNorm2d(a, gm, bt, 1e-5).mul(a).sum(), [x, gamma, beta]);
   assert.ok(check.ok, check.summary);
+});
+
+test('runOrder: --quick puts cheap workloads first and keeps only the chosen ones', () => {
+  assert.deepEqual(runOrder(['sgemm-1024', 'mlp-train', 'resnet-train'], false), ['sgemm-1024', 'mlp-train', 'resnet-train']);
+  assert.deepEqual(runOrder(['sgemm-1024', 'mlp-train', 'resnet-train'], true), ['mlp-train', 'sgemm-1024', 'resnet-train']);
+  assert.deepEqual(runOrder([...WORKLOADS], true).slice().sort(), [...WORKLOADS].sort(), 'nothing dropped');
 });
