@@ -162,3 +162,8 @@ test('typed arrays: other integer types widen to int32; byte data must say its d
 test('an explicit bool dtype turns any byte into a truth value', () => {
   assert.deepEqual([...g.tensor(new Uint8Array([0, 7]), { dtype: 'bool' }).dataSync()], [0, 1]);
 });
+
+test('the Tensor constructor rejects buffers it cannot label', () => {
+  assertThrowsMsg(() => new g.Tensor(new Uint16Array(2) as unknown as Float32Array, [2]), /^Tensor:/, /unsupported buffer type Uint16Array/);
+  assertThrowsMsg(() => new g.Tensor(new Float32Array(3), [2]), /^Tensor:/, /shape \[2\] holds 2 elements but the buffer has 3/);
+});

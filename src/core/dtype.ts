@@ -41,7 +41,10 @@ export function dtypeOfArray(a: DataArray): DType {
   if (a instanceof Float32Array) return 'float32';
   if (a instanceof Float64Array) return 'float64';
   if (a instanceof Int32Array) return 'int32';
-  return 'bool';
+  if (a instanceof Uint8Array) return 'bool';
+  // Anything else (a Uint16Array passed to new Tensor) would be mislabelled as bool.
+  const name = (a as object)?.constructor?.name ?? typeof a;
+  throw new GradkitError('Tensor', `unsupported buffer type ${name}; expected Float32Array, Float64Array, Int32Array or Uint8Array`);
 }
 
 /** Converts a buffer to another dtype (a copy; same object back when nothing changes). */
