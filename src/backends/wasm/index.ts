@@ -1,3 +1,20 @@
+/**
+ * The WebAssembly SIMD backend ("wasm"), registered at priority 10 so it is the default wherever
+ * WebAssembly SIMD and shared memory exist (reference otherwise).
+ *
+ * How it fits together:
+ * - assembly/*.ts (AssemblyScript) holds the kernels: a packed, register-blocked SGEMM and
+ *   im2col/col2im convolutions. scripts/build-wasm.mjs compiles it twice (plain SIMD, and relaxed
+ *   SIMD with FMA) into base64 strings in generated/kernels.ts; detect.ts picks the best binary
+ *   this runtime validates.
+ * - runtime.ts owns one shared WebAssembly.Memory: operands are copied into a scratch arena, the
+ *   kernel runs, the result is copied into a fresh typed array — tensors stay GC-owned.
+ * - threadpool.ts runs a kernel on the caller plus workers (src/platform adapters) that share
+ *   that memory; kernels stay synchronous: the caller does its share, then waits in Atomics.wait.
+ * - elementwise/reduce/pool2d/shape.ts are float32 fast paths in plain JS (memory-bound ops where
+ *   a copy into wasm would cost what it saves). Everything else, and every non-float32 dtype,
+ *   is the reference kernel.
+ */
 import { allocArray } from '../../core/dtype.js';
 import { GradkitError } from '../../core/errors.js';
 import type { Backend } from '../../backend/backend.js';

@@ -27,19 +27,23 @@ export function maxPool2d(x: DataArray, p: Pool2dParams): { out: DataArray; argm
   const planes = p.n * p.c;
   const out = new Float32Array(planes * p.outH * p.outW);
   const argmax = new Int32Array(out.length);
-  const r = new Int32Array(5);
-  const plane = p.h * p.w;
+  const { h, w, kh, kw, strideH, strideW, padTop, padLeft, outH, outW } = p;
+  const plane = h * w;
   let oi = 0;
   for (let pl = 0; pl < planes; pl++) {
     const base = pl * plane;
-    for (let oy = 0; oy < p.outH; oy++) {
-      for (let ox = 0; ox < p.outW; ox++, oi++) {
-        window(p, oy, ox, r);
+    for (let oy = 0; oy < outH; oy++) {
+      const ys = oy * strideH - padTop;
+      const y0 = ys > 0 ? ys : 0;
+      const y1 = ys + kh < h ? ys + kh : h;
+      for (let ox = 0; ox < outW; ox++, oi++) {
+        const xs = ox * strideW - padLeft;
+        const x0 = xs > 0 ? xs : 0;
+        const x1 = xs + kw < w ? xs + kw : w;
         let best = -Infinity;
-        let at = r[0] < r[1] && r[2] < r[3] ? r[0] * p.w + r[2] : 0;
-        scan: for (let y = r[0]; y < r[1]; y++) {
-          for (let xx = r[2]; xx < r[3]; xx++) {
-            const t = y * p.w + xx;
+        let at = y0 < y1 && x0 < x1 ? y0 * w + x0 : 0;
+        scan: for (let y = y0; y < y1; y++) {
+          for (let t = y * w + x0, end = y * w + x1; t < end; t++) {
             const v = x[base + t];
             if (v > best || v !== v) {
               best = v;
