@@ -129,3 +129,15 @@ test('transpose and broadcastTo fast paths equal the reference for every dtype a
     }
   }
 });
+
+test('softmax / logSoftmax fast paths equal the reference (rows, strided layouts, ±Inf and NaN)', () => {
+  const rng = new Random(16);
+  for (const [outer, size, inner] of [[7, 10, 1], [1, 1, 1], [3, 33, 1], [2, 5, 3], [0, 4, 1]]) {
+    const x = data(rng, outer * size * inner);
+    for (const op of ['softmax', 'logSoftmax'] as const) {
+      const got = k()[op](x, outer, size, inner);
+      assert.ok(got instanceof Float32Array);
+      assertSame(got, referenceKernels[op](x, outer, size, inner), `${op} [${outer}, ${size}, ${inner}]`);
+    }
+  }
+});

@@ -28,6 +28,7 @@ import { makeMatmul } from './matmul.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool2d.js';
 import { reduce } from './reduce.js';
 import { broadcastTo, transpose } from './shape.js';
+import { logSoftmax, softmax } from './softmax.js';
 import { WasmRuntime } from './runtime.js';
 
 export interface WasmBackend extends Backend {
@@ -62,6 +63,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     reduce,
     transpose,
     broadcastTo,
+    softmax,
+    logSoftmax,
     maxPool2d,
     maxPool2dBackward,
     avgPool2d,
