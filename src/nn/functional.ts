@@ -193,3 +193,8 @@ export function gaussianNoise(x: Tensor, opts: { std: number; training?: boolean
   const dtype = x.dtype === 'float64' ? 'float64' : 'float32';
   return ops.add(x, randn(x.shape, { rng: opts.rng ?? getGlobalRng(), std, dtype }));
 }
+
+// ---- the rest of the functional surface, re-exported so `nn.functional` is complete --------------
+export { batchNorm, layerNorm, groupNorm } from './normalization.js';
+export { adaptiveAvgPool2d, globalAvgPool2d } from './conv.js';
+export { conv2d, maxPool2d, avgPool2d } from '../ops/conv.js';
