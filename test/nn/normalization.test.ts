@@ -92,6 +92,20 @@ test('BatchNorm: momentum null is a cumulative average; affine false has no para
   assert.deepEqual([...new nn.BatchNorm2d(4).stateDict().keys()], ['weight', 'bias', 'runningMean', 'runningVar', 'numBatchesTracked']);
 });
 
+test('BatchNorm1d on [N, C, L] pools over N and L; trackRunningStats false uses batch statistics in eval too', () => {
+  const rng = new g.Random(11);
+  const bn = new nn.BatchNorm1d(2, { dtype: 'float64' });
+  const x = g.randn([3, 2, 4], { dtype: 'float64', rng, mean: 1 });
+  const [m, v, u] = channelStats(x);
+  assertClose(bn.call(x), normRef(x, m, v, 1e-5), { atol: 1e-10 });
+  assertClose(bn.runningMean!, m.map((t) => 0.1 * t), { atol: 1e-12 });
+  assertClose(bn.runningVar!, u.map((t) => 0.9 + 0.1 * t), { atol: 1e-12 });
+  const free = new nn.BatchNorm1d(2, { trackRunningStats: false, dtype: 'float64' });
+  assert.equal(free.buffers().length, 0);
+  free.eval();
+  assertClose(free.call(x), normRef(x, m, v, 1e-5), { atol: 1e-10 });
+});
+
 test('BatchNorm errors: batch size 1 in training (fine in eval), wrong channels or rank', () => {
   const bn = new nn.BatchNorm1d(3);
   assertThrowsMsg(() => bn.call(g.ones([1, 3])), /more than 1 value per channel/, /\[1, 3\]/, /batch size 1/);
