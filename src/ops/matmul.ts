@@ -11,7 +11,7 @@ import { checkTensor, kernels, sumToShape, wrap } from './util.js';
  * Core batched product on 3-D operands [batch, m, k] × [batch, k, n] (batch may be 1 on either
  * side and is then broadcast without copying). Transposed operands are read in place.
  */
-function bmm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+function batchedProduct(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   const batch = Math.max(a.shape[0], b.shape[0]);
   const m = transA ? a.shape[2] : a.shape[1];
   const k = transA ? a.shape[1] : a.shape[2];
@@ -52,7 +52,7 @@ export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
   };
   const a3 = as3(a, m, k);
   const b3 = as3(b, k, n);
-  const y3 = bmm(a3.detach(), b3.detach(), false, false);
+  const y3 = batchedProduct(a3.detach(), b3.detach(), false, false);
   let outShape = [...batchShape, m, n];
   if (aIn.rank === 1) outShape = outShape.filter((_, i) => i !== outShape.length - 2);
   if (bIn.rank === 1) outShape = outShape.slice(0, -1);
@@ -60,14 +60,19 @@ export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
   return record('matmul', y, [a3, b3], (g) => {
     const g3 = reshape(g, [batch, m, n]);
     // dA = dC · Bᵀ, dB = Aᵀ · dC; a batch of 1 that was broadcast sums its batch gradient.
-    const ga = a3.requiresGrad ? sumToShape(bmm(g3, b3, false, true), a3.shape) : null;
-    const gb = b3.requiresGrad ? sumToShape(bmm(a3, g3, true, false), b3.shape) : null;
+    const ga = a3.requiresGrad ? sumToShape(batchedProduct(g3, b3, false, true), a3.shape) : null;
+    const gb = b3.requiresGrad ? sumToShape(batchedProduct(a3, g3, true, false), b3.shape) : null;
     return [ga, gb];
   });
 }
 
-/** Alias: batched matmul of 3-D tensors. */
+/** Batched matmul of 3-D tensors [B, m, k] × [B, k, n] → [B, m, n] (PyTorch's bmm); matmul with a rank check. */
 export function bmmOp(a: Tensor, b: Tensor): Tensor {
+  checkTensor('bmm', 'a', a);
+  checkTensor('bmm', 'b', b);
   if (a.rank !== 3 || b.rank !== 3) throw new GradkitError('bmm', `expects 3-D tensors, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   return matmul(a, b);
 }
+
+/** PyTorch's name for bmmOp. */
+export const bmm = bmmOp;

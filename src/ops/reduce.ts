@@ -39,6 +39,7 @@ export function sum(x: Tensor, axis?: number | readonly number[], opts: ReduceOp
   return record('sum', y, [x], (g) => [expandBack(g, x, axes)]);
 }
 
+/** Arithmetic mean over `axis` (all axes when omitted); int/bool inputs give float32. An empty axis is an error. */
 export function mean(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
   checkTensor('mean', 'input', x);
   const xf = isFloat(x.dtype) ? x : castTo(x, 'float32');
@@ -59,10 +60,12 @@ function extremum(op: 'max' | 'min', x: Tensor, axis: number | readonly number[]
   });
 }
 
+/** Largest value over `axis` (all when omitted); NaN wins. The gradient is shared evenly by tied maxima. */
 export function max(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
   return extremum('max', x, axis, opts);
 }
 
+/** Smallest value over `axis` (all when omitted); NaN wins. The gradient is shared evenly by tied minima. */
 export function min(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
   return extremum('min', x, axis, opts);
 }
@@ -72,6 +75,10 @@ export interface VarianceOptions extends ReduceOptions {
   correction?: number;
 }
 
+/**
+ * Variance over `axis` (all when omitted): Σ(x − mean)² / (N − correction), correction 1 by
+ * default as in PyTorch. `x.var()` is the method form (`var` is reserved in JavaScript).
+ */
 export function variance(x: Tensor, axis?: number | readonly number[], opts: VarianceOptions = {}): Tensor {
   checkTensor('var', 'input', x);
   const axes = normalizeAxes('var', axis, x.rank);
@@ -87,6 +94,7 @@ export function variance(x: Tensor, axis?: number | readonly number[], opts: Var
   return div(sum(square(centered), axes, opts), n - correction);
 }
 
+/** Square root of `variance` with the same options. */
 export function std(x: Tensor, axis?: number | readonly number[], opts: VarianceOptions = {}): Tensor {
   return sqrt(variance(x, axis, opts));
 }
@@ -121,6 +129,7 @@ export function argmax(x: Tensor, axis?: number, opts: ReduceOptions = {}): Tens
   return argOp('argmax', x, axis, opts);
 }
 
+/** Index of the smallest value along `axis` (over the flattened tensor when omitted); int32. */
 export function argmin(x: Tensor, axis?: number, opts: ReduceOptions = {}): Tensor {
   return argOp('argmin', x, axis, opts);
 }

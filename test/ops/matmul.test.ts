@@ -54,6 +54,7 @@ testAllBackends('matmul batched and broadcasting over leading axes', () => {
   const expected = [0, 1].flatMap((i) => [0, 1, 2].map((j) => naiveMatmul(prr[i][0], qrr[j])));
   assertClose(r, flat(expected), { atol: 1e-12 });
   assertClose(g.bmmOp(a, b), y.dataSync(), { atol: 0 });
+  assertClose(g.bmm(a, b), y.dataSync(), { atol: 0 });
   // A 2-D right operand broadcasts to every batch.
   const s = any(7, [4, 2]);
   assertClose(g.matmul(a, s), flat([0, 1].map((t) => naiveMatmul(arr[t], s.toArray() as number[][]))), { atol: 1e-12 });
