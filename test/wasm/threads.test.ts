@@ -66,3 +66,10 @@ test('1 requested thread: no workers at all, jobs run on the caller', () => {
   assert.deepEqual(Array.from(rt.take(c, 2)), [21, 43]);
   assert.equal(rt.parallelJobs, 0);
 });
+
+test('scratch limit: calls that cannot fit in wasm memory are recognised (kernels then use the reference)', () => {
+  const rt = WasmRuntime.create(undefined, 1)!;
+  assert.equal(rt.canHold(64 << 20), true);
+  assert.equal(rt.canHold(3 * 2 ** 30), false, 'over the 2 GiB memory maximum');
+  rt.dispose();
+});

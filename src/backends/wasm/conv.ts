@@ -30,6 +30,7 @@ export function makeConv(rt: WasmRuntime) {
     const outLen = p.n * p.cOut * p.outH * p.outW;
     if (outLen === 0) return new Float32Array(0);
     const nt = threadsFor(flops(p), rt.threads, p.n);
+    if (!rt.canHold(4 * (x.length + w.length + outLen) + workspace(rt, p) * nt)) return refConv2d(x, w, p);
     rt.reset();
     const px = rt.put(x);
     const pw = rt.put(w);
@@ -45,6 +46,7 @@ export function makeConv(rt: WasmRuntime) {
     const outLen = p.n * p.cIn * p.h * p.w;
     if (outLen === 0) return new Float32Array(0);
     const nt = threadsFor(flops(p), rt.threads, p.n);
+    if (!rt.canHold(4 * (dy.length + w.length + outLen) + workspace(rt, p) * nt)) return refBackwardInput(dy, w, p);
     rt.reset();
     const pdy = rt.put(dy);
     const pw = rt.put(w);
@@ -60,6 +62,7 @@ export function makeConv(rt: WasmRuntime) {
     const dwLen = p.cOut * (p.cIn / p.groups) * p.kh * p.kw;
     if (dwLen === 0) return new Float32Array(0);
     const nt = threadsFor(flops(p), rt.threads, p.n);
+    if (!rt.canHold(4 * (x.length + dy.length + dwLen * nt) + workspace(rt, p) * nt)) return refBackwardFilter(x, dy, p);
     rt.reset();
     const px = rt.put(x);
     const pdy = rt.put(dy);

@@ -17,6 +17,7 @@ export function makeMatmul(rt: WasmRuntime) {
     if (outLen === 0) return new Float32Array(0);
     const flops = 2 * batch * m * n * k;
     const nt = threadsFor(flops, rt.threads);
+    if (!rt.canHold(4 * (a.length + b.length + outLen) + rt.gemmWsBytes * nt)) return referenceMatmul(a, b, p);
     rt.reset();
     const pa = rt.put(a);
     const pb = rt.put(b);

@@ -100,6 +100,14 @@ export class WasmRuntime {
     this.top = ARENA_BASE;
   }
 
+  /**
+   * Whether a kernel call needing about `bytes` of scratch (operands + workspace) fits in wasm
+   * memory; callers fall back to the reference kernel when it does not (slow but correct).
+   */
+  canHold(bytes: number): boolean {
+    return ARENA_BASE + bytes + 64 * 16 <= MAX_PAGES * PAGE;
+  }
+
   /** Reserves `bytes` of scratch (64-byte aligned), growing memory if needed; returns its address. */
   alloc(bytes: number): number {
     const at = this.top;
