@@ -8,7 +8,7 @@
  * ```
  */
 import { GradkitError } from '../core/errors.js';
-import { compose, type Augmentation } from './augment/augmentation.js';
+import { compose, randomApply, type Augmentation } from './augment/augmentation.js';
 import { randomAffine, randomCrop, randomFlip, randomRotation, randomScale, randomTranslation } from './augment/geometric.js';
 import { colorJitter, cutout, gaussianNoise } from './augment/photometric.js';
 import type { Preprocessor } from './preprocess/base.js';
@@ -59,9 +59,11 @@ export function buildAugmentation(specs: unknown): Augmentation {
       const type = (spec as { type?: unknown } | null)?.type;
       const entry = typeof type === 'string' && Object.hasOwn(augmentations, type) ? augmentations[type] : undefined;
       if (!entry) throw new GradkitError(op, `entry ${i}: unknown type ${JSON.stringify(type)}; expected one of ${Object.keys(augmentations).join(', ')}`);
-      const { type: _t, ...opts } = checkSpec(op, `entry ${i} (${type as string})`, spec, entry.schema, entry.required);
+      const { type: _t, applyProbability, ...opts } = checkSpec(op, `entry ${i} (${type as string})`, spec, { ...entry.schema, applyProbability: 'number' }, entry.required);
       try {
-        return entry.make(opts);
+        const aug = entry.make(opts);
+        // Any entry may carry "applyProbability": the augmentation then hits each image with that probability.
+        return applyProbability === undefined ? aug : randomApply(aug, applyProbability as number);
       } catch (e) {
         if (e instanceof GradkitError) throw new GradkitError(op, `entry ${i}: ${e.message}`);
         throw e;

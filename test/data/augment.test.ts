@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Random, tensor, type Tensor } from '../../src/index.js';
 import {
-  affineImages, affineMatrix, augment, colorJitter, compose, cutout, flipImages, gaussianNoise, randomAffine, randomCrop,
+  affineImages, affineMatrix, augment, randomApply, colorJitter, compose, cutout, flipImages, gaussianNoise, randomAffine, randomCrop,
   randomFlip, randomRotation, randomScale, randomTranslation, rotateImages, scaleImages, translateImages,
 } from '../../src/data/index.js';
 import { assertClose, assertThrowsMsg } from '../helpers.js';
@@ -152,4 +152,21 @@ test('gaussian noise has the requested standard deviation', () => {
   for (const e of v) s += (e - m) ** 2;
   assert.ok(Math.abs(m) < 0.005 && Math.abs(Math.sqrt(s / v.length) - 0.1) < 0.005);
   assertThrowsMsg(() => compose([{} as never]), /element 0 is not an augmentation/);
+});
+
+test('randomApply augments each image with probability p and leaves the others untouched', () => {
+  const n = 400;
+  const x = tensor(new Float32Array(n * 4).fill(1), { shape: [n, 1, 2, 2] });
+  const plus: { name: string; apply: (t: Tensor) => Tensor } = { name: 'plus', apply: (t) => tensor(t.dataSync().map((v) => v + 1), { shape: [...t.shape] }) };
+  const out = randomApply(plus, 0.3).apply(x, new Random(4)).dataSync();
+  let changed = 0;
+  for (let i = 0; i < n; i++) {
+    const img = [...out.subarray(i * 4, i * 4 + 4)];
+    assert.ok(img.every((v) => v === img[0]) && (img[0] === 1 || img[0] === 2), `image ${i} is whole: ${img}`);
+    if (img[0] === 2) changed++;
+  }
+  assert.ok(changed > 0.3 * n - 40 && changed < 0.3 * n + 40, `${changed} of ${n} changed`);
+  assert.equal(randomApply(plus, 0).apply(x, new Random(4)), x);
+  assertThrowsMsg(() => randomApply(randomCrop({ size: [1, 1] }), 1).apply(x, new Random(1)), /needs size-preserving augmentations/);
+  assertThrowsMsg(() => randomApply(plus, 1.5), /p must be a probability in \[0, 1\], got 1.5/);
 });

@@ -18,6 +18,8 @@ test('buildAugmentation names the entry and key that are wrong', () => {
   assertThrowsMsg(() => buildAugmentation([{ type: 'gaussianNoise' }]), /missing required key "std"/);
   assertThrowsMsg(() => buildAugmentation([{ type: 'cutout', size: -1 }]), /entry 0: cutout: size must be a positive integer, got -1/);
   assertThrowsMsg(() => buildAugmentation({}), /expected an array/);
+  assertThrowsMsg(() => buildAugmentation([{ type: 'cutout', size: 2, applyProbability: 2 }]), /entry 0: randomApply: p must be a probability/);
+  assert.match(buildAugmentation([{ type: 'cutout', size: 2, applyProbability: 0.5 }]).name, /randomApply\(cutout, 0.5\)/);
 });
 
 test('buildPreprocessor makes unfitted preprocessors and validates options', () => {

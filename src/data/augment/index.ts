@@ -1,4 +1,4 @@
-export { compose, augment, type Augmentation } from './augmentation.js';
+export { compose, augment, randomApply, type Augmentation } from './augmentation.js';
 export {
   affineMatrix, affineImages, translateImages, rotateImages, scaleImages, flipImages,
   randomFlip, randomAffine, randomRotation, randomTranslation, randomScale, randomCrop,
