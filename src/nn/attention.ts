@@ -15,6 +15,7 @@ import * as ops from '../ops/index.js';
 import { dropout, gelu, linear } from './functional.js';
 import { constant, uniform, xavierUniform } from './init.js';
 import { checkProb, checkSize, newParam } from './layer-options.js';
+import { ModuleList } from './containers.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 import { LayerNorm } from './normalization.js';
@@ -361,5 +362,46 @@ export class TransformerEncoderLayer extends Module<[Tensor, EncoderForwardOptio
 
   override extraRepr(): string {
     return `dModel=${this.dModel}, nhead=${this.nhead}, dimFeedforward=${this.dimFeedforward}, activation='${this.activation}', normFirst=${this.normFirst}`;
+  }
+}
+
+export interface TransformerEncoderOptions {
+  /** A final normalization after the last layer (PyTorch's `norm`; usual with pre-norm layers). */
+  norm?: LayerNorm | null;
+}
+
+/**
+ * A stack of encoder layers applied in order, then the optional final norm. Layers come from a
+ * factory so each has its own parameters (PyTorch deep-copies one layer; we build fresh ones).
+ *
+ * ```ts
+ * const enc = new nn.TransformerEncoder(() => new nn.TransformerEncoderLayer(64, 4, { normFirst: true }), 6,
+ *   { norm: new nn.LayerNorm(64) });
+ * const y = enc.call(x, { srcKeyPaddingMask: pad });   // x, y: [N, L, 64]
+ * ```
+ */
+export class TransformerEncoder extends Module<[Tensor, EncoderForwardOptions?], Tensor> {
+  layers: ModuleList<TransformerEncoderLayer>;
+  norm: LayerNorm | null;
+
+  constructor(makeLayer: (index: number) => TransformerEncoderLayer, numLayers: number, opts: TransformerEncoderOptions = {}) {
+    super();
+    checkSize('TransformerEncoder', 'numLayers', numLayers);
+    if (typeof makeLayer !== 'function') throw new GradkitError('TransformerEncoder', 'makeLayer must be a function returning a new TransformerEncoderLayer');
+    const layers: TransformerEncoderLayer[] = [];
+    for (let i = 0; i < numLayers; i++) {
+      const layer = makeLayer(i);
+      if (!(layer instanceof TransformerEncoderLayer)) throw new GradkitError('TransformerEncoder', `makeLayer(${i}) must return a TransformerEncoderLayer`);
+      if (layers.includes(layer)) throw new GradkitError('TransformerEncoder', `makeLayer(${i}) returned a layer already in the stack; build a new one per call so layers do not share parameters`);
+      layers.push(layer);
+    }
+    this.layers = new ModuleList(layers);
+    this.norm = opts.norm ?? null;
+  }
+
+  override forward(src: Tensor, opts: EncoderForwardOptions = {}): Tensor {
+    let x = src;
+    for (const layer of this.layers) x = layer.call(x, opts);
+    return this.norm === null ? x : this.norm.call(x);
   }
 }

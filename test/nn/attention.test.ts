@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
-import { MultiheadAttention, TransformerEncoderLayer, causalMask, scaledDotProductAttention } from '../../src/nn/attention.js';
+import { MultiheadAttention, TransformerEncoder, TransformerEncoderLayer, causalMask, scaledDotProductAttention } from '../../src/nn/attention.js';
 import { assertClose, assertGrad, assertThrowsMsg } from '../helpers.js';
 import { assertModuleGrad } from './seq-helpers.js';
 
@@ -318,4 +318,21 @@ test('TransformerEncoderLayer: dropout in training only, parameter count, errors
   assertThrowsMsg(() => new TransformerEncoderLayer(8, 2, { activation: 'tanh' as never }), /activation must be 'relu' or 'gelu'/);
   assertThrowsMsg(() => layer.call(g.zeros([3, 8])), /TransformerEncoderLayer/, /\[N, L, 8\]/, /\[3, 8\]/);
   assert.match(layer.toString(), /^TransformerEncoderLayer\(\n {2}dModel=8, nhead=2, dimFeedforward=16, activation='relu', normFirst=false\n {2}\(selfAttn\): MultiheadAttention/);
+});
+
+test('TransformerEncoder: layers in order then the final norm; independent parameters per layer', () => {
+  const make = (i: number): TransformerEncoderLayer => new TransformerEncoderLayer(4, 2, { dimFeedforward: 6, normFirst: true, dtype: 'float64', rng: new g.Random(100 + i) });
+  const norm = new g.nn.LayerNorm(4, { dtype: 'float64' });
+  const enc = new TransformerEncoder(make, 2, { norm }).eval();
+  const x = f64([2, 3, 4], 101);
+  const [l0, l1] = [...enc.layers];
+  const pad = bool([[0, 0, 1], [0, 0, 0]]);
+  assertClose(enc.call(x, { srcKeyPaddingMask: pad }), norm.call(l1.call(l0.call(x, { srcKeyPaddingMask: pad }), { srcKeyPaddingMask: pad })).dataSync(), { atol: 1e-14 });
+  assert.equal(enc.numParameters(), 2 * l0.numParameters() + 8);
+  assert.notEqual(l0.linear1.weight, l1.linear1.weight);
+  assert.ok([...enc.namedParameters()].some(([n]) => n === 'layers.1.selfAttn.inProjWeight'));
+  const shared = make(0);
+  assertThrowsMsg(() => new TransformerEncoder(() => shared, 2), /already in the stack/);
+  assertThrowsMsg(() => new TransformerEncoder(make, 0), /numLayers must be a positive integer/);
+  assertThrowsMsg(() => new TransformerEncoder((() => new g.nn.Linear(2, 2)) as never, 1), /must return a TransformerEncoderLayer/);
 });
