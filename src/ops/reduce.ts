@@ -115,12 +115,14 @@ export function logSumExp(x: Tensor, axis?: number | readonly number[], opts: Re
 
 function argOp(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined, opts: ReduceOptions): Tensor {
   checkTensor(op, 'input', x);
-  if (x.size === 0) throw new GradkitError(op, `cannot take ${op} of an empty tensor (shape ${fmtShape(x.shape)})`);
   if (axis === undefined) {
+    if (x.size === 0) throw new GradkitError(op, `cannot take ${op} of an empty tensor (shape ${fmtShape(x.shape)})`);
     const flat = wrap(kernels().argReduce(op, x.buffer, [x.size], 0), []);
     return opts.keepDims ? reshape(flat, x.shape.map(() => 1)) : flat;
   }
   const ax = normalizeAxis(op, axis, x.rank);
+  // Only the reduced axis must be non-empty: argmax over axis 1 of a [0, 3] tensor is simply empty.
+  if (x.shape[ax] === 0) throw new GradkitError(op, `cannot take ${op} over axis ${ax} of size 0 (shape ${fmtShape(x.shape)})`);
   return wrap(kernels().argReduce(op, x.buffer, x.shape, ax), keptShape(x.shape, [ax], opts.keepDims ?? false));
 }
 

@@ -43,6 +43,7 @@ const REDUCE: Case[] = [
   ['var correction negative', () => g.variance(t([4]), 0, { correction: -1 }), /^var:/, /correction/, /-1/],
   ['logSumExp of int', () => g.logSumExp(ints([1, 2])), /^logSumExp:/, /float tensor/, /int32/],
   ['argmax of empty', () => g.argmax(t([0])), /^argmax:/, /empty/],
+  ['argmax over an empty axis', () => g.argmax(t([3, 0]), 1), /^argmax:/, /axis 1 of size 0/, /\[3, 0\]/],
   ['argmin axis out of range', () => g.argmin(t([2, 2]), 3), /^argmin:/, /axis 3 is out of range/],
 ];
 

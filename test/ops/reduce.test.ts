@@ -123,6 +123,8 @@ testAllBackends('argmax and argmin: first occurrence, axes, keepDims, flattened'
   assert.deepEqual(g.argmax(a, undefined, { keepDims: true }).shape, [1, 1]);
   assert.equal(g.argmax(g.tensor([-Infinity, -Infinity])).item(), 0);
   assert.equal(g.argmax(g.scalar(4)).item(), 0);
+  assert.deepEqual(g.argmax(g.zeros([0, 3]), 1).shape, [0]);
+  assert.deepEqual(g.argmin(g.zeros([2, 0, 3]), 2, { keepDims: true }).shape, [2, 0, 1]);
   // A NaN is the max and the min (as max() and min() report NaN), so its index is returned.
   assert.equal(g.argmax(g.tensor([1, NaN, 3])).item(), 1);
   assert.equal(g.argmin(g.tensor([1, NaN, -3])).item(), 1);
