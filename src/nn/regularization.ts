@@ -8,6 +8,7 @@ import * as F from './functional.js';
 import { checkProb } from './layer-options.js';
 import type { Linear } from './linear.js';
 import { Module } from './module.js';
+import { functionalCall } from './functional-call.js';
 
 export interface RandomLayerOptions {
   /** Drop probability (default 0.5). */
@@ -82,13 +83,17 @@ export class DropConnect extends Module {
   constructor(layer: Linear, readonly opts: RandomLayerOptions = {}) {
     super();
     this.p = checkProb('DropConnect', opts.p ?? 0.5);
+    if (!new Map(layer.namedParameters({ recurse: false })).has('weight')) {
+      throw new GradkitError('DropConnect', `the wrapped ${layer.constructor.name} has no 'weight' parameter (is it re-parametrized, e.g. by weightNorm?)`);
+    }
     this.layer = this.registerModule('layer', layer);
   }
   override forward(x: Tensor): Tensor {
     const w = this.layer.weight;
     if (!this.training || this.p === 0) return this.layer.call(x);
     const mask = F.dropoutMask(w.shape, this.p, w.dtype === 'float64' ? 'float64' : 'float32', this.opts.rng ?? getGlobalRng());
-    return F.linear(x, ops.mul(w, mask), this.layer.bias);
+    // Through the layer's own call (with the masked weight swapped in), so its hooks still fire.
+    return functionalCall(this.layer, { weight: ops.mul(w, mask) }, x);
   }
   override extraRepr(): string { return `p=${this.p}`; }
 }

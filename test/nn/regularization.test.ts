@@ -94,8 +94,14 @@ test('DropConnect drops weights (one mask per call, shared by the batch), not ac
   const dropped = maskData.filter((v) => v === 0).length / maskData.length;
   assert.ok(dropped > 0.4 && dropped < 0.6, `dropped weight fraction ${dropped}`);
   assert.ok(Math.abs(y.sub(lin.call(x)).abs().max().item()) > 1e-3, 'training output differs from the plain layer');
+  let hookCalls = 0;
+  lin.registerForwardHook(() => void hookCalls++);
+  dc.call(x);
+  assert.equal(hookCalls, 1, "the wrapped layer's hooks fire in training too");
+  assert.ok(lin.weight instanceof g.Parameter, 'the real weight is restored after the call');
   dc.eval();
   assertClose(dc.call(x), lin.call(x).dataSync());
+  assertThrowsMsg(() => new nn.DropConnect(nn.weightNorm(new nn.Linear(2, 2))), /no 'weight' parameter/);
   assert.deepEqual([...dc.namedParameters()].map(([n]) => n), ['layer.weight', 'layer.bias']);
   // Gradient through the dropped weights (the same mask every call via a fresh seeded rng).
   dc.train();
