@@ -161,6 +161,11 @@ export class AdaptiveAvgPool2d extends Module {
 
 /** Global average pooling as a layer: [N, C, H, W] → [N, C] (flatten, default) or [N, C, 1, 1]. */
 export class GlobalAvgPool2d extends Module {
-  constructor(readonly opts: { flatten?: boolean } = { flatten: true }) { super(); }
-  override forward(x: Tensor): Tensor { return globalAvgPool2d(x, this.opts); }
+  readonly flatten: boolean;
+  constructor(opts: { flatten?: boolean } = {}) {
+    super();
+    this.flatten = opts.flatten ?? true;
+  }
+  override forward(x: Tensor): Tensor { return globalAvgPool2d(x, { flatten: this.flatten }); }
+  override extraRepr(): string { return this.flatten ? '' : 'flatten=false'; }
 }

@@ -102,6 +102,8 @@ test('AdaptiveAvgPool2d (even and uneven bins) and global average pooling', () =
   assertClose(y, [bin(0, 0), bin(0, 1), bin(0, 2), bin(1, 0), bin(1, 1), bin(1, 2), bin(2, 0), bin(2, 1), bin(2, 2)]);
   const gap = new nn.GlobalAvgPool2d().call(g.randn([2, 3, 4, 5], { seed: 3 }));
   assert.deepEqual(gap.shape, [2, 3]);
+  assert.deepEqual(new nn.GlobalAvgPool2d({}).call(g.ones([2, 3, 4, 5])).shape, [2, 3]);
+  assert.deepEqual(new nn.GlobalAvgPool2d({ flatten: false }).call(g.ones([2, 3, 4, 5])).shape, [2, 3, 1, 1]);
   const r = g.randn([2, 2, 5, 5], { dtype: 'float64', seed: 4 });
   assertGrad((a) => nn.adaptiveAvgPool2d(a, [2, 3]).square().sum(), [r]);
   assertGrad((a) => nn.globalAvgPool2d(a).square().sum(), [r]);
