@@ -125,6 +125,10 @@ export interface MultiheadAttentionOptions {
   dropout?: number;
   /** Biases on the input and output projections (default true). */
   bias?: boolean;
+  /** Feature size of the keys (default embedDim); another value gives separate q/k/v projection weights. */
+  kdim?: number;
+  /** Feature size of the values (default embedDim). */
+  vdim?: number;
   rng?: Random;
   dtype?: FloatDType;
 }
@@ -152,10 +156,12 @@ export interface MultiheadAttentionOutput {
 /**
  * Multi-head attention: Q, K, V are projected by one packed weight inProjWeight [3E, E] (rows
  * q, k, v), split into numHeads heads of E/numHeads, attended separately, concatenated and
- * projected by outProj (Linear E→E). Inputs are batch-first [N, L, E] / [N, S, E], or unbatched
- * [L, E]. Key and value default to the query (self-attention).
+ * projected by outProj (Linear E→E). Inputs are batch-first [N, L, E] / [N, S, kdim] /
+ * [N, S, vdim], or unbatched [L, E]. Key and value default to the query (self-attention).
+ * With kdim or vdim ≠ E the projections are separate: qProjWeight [E, E], kProjWeight
+ * [E, kdim], vProjWeight [E, vdim] (inProjWeight is then null), as in PyTorch.
  *
- * Init as PyTorch: inProjWeight Xavier-uniform, biases 0, outProj.weight U(−1/√E, 1/√E).
+ * Init as PyTorch: projection weights Xavier-uniform, biases 0, outProj.weight U(−1/√E, 1/√E).
  *
  * ```ts
  * const mha = new nn.MultiheadAttention(64, 8, { dropout: 0.1 });
@@ -167,7 +173,13 @@ export class MultiheadAttention extends Module<[Tensor, Tensor?, Tensor?, Multih
   readonly numHeads: number;
   readonly headDim: number;
   readonly dropout: number;
-  inProjWeight: Parameter;
+  readonly kdim: number;
+  readonly vdim: number;
+  /** The packed [3E, E] projection when kdim = vdim = E; else null and the three below are used. */
+  inProjWeight: Parameter | null;
+  qProjWeight: Parameter | null;
+  kProjWeight: Parameter | null;
+  vProjWeight: Parameter | null;
   inProjBias: Parameter | null;
   outProj: Linear;
 
@@ -182,8 +194,22 @@ export class MultiheadAttention extends Module<[Tensor, Tensor?, Tensor?, Multih
     this.dropout = checkProb('MultiheadAttention', opts.dropout ?? 0);
     const rng = opts.rng ?? getGlobalRng();
     const bias = opts.bias ?? true;
-    this.inProjWeight = this.registerParameter('inProjWeight', newParam([3 * embedDim, embedDim], opts.dtype));
-    xavierUniform(this.inProjWeight, { rng });
+    this.kdim = checkSize('MultiheadAttention', 'kdim', opts.kdim ?? embedDim);
+    this.vdim = checkSize('MultiheadAttention', 'vdim', opts.vdim ?? embedDim);
+    const weight = (name: string, cols: number, rows = embedDim): Parameter => {
+      const p = this.registerParameter(name, newParam([rows, cols], opts.dtype));
+      xavierUniform(p, { rng });
+      return p;
+    };
+    if (this.kdim === embedDim && this.vdim === embedDim) {
+      this.inProjWeight = weight('inProjWeight', embedDim, 3 * embedDim);
+      this.qProjWeight = this.kProjWeight = this.vProjWeight = null;
+    } else {
+      this.inProjWeight = null;
+      this.qProjWeight = weight('qProjWeight', embedDim);
+      this.kProjWeight = weight('kProjWeight', this.kdim);
+      this.vProjWeight = weight('vProjWeight', this.vdim);
+    }
     this.inProjBias = this.registerParameter('inProjBias', bias ? newParam([3 * embedDim], opts.dtype, ['noDecay']) : null);
     const k = 1 / Math.sqrt(embedDim);
     this.outProj = this.registerModule('outProj', new Linear(embedDim, embedDim, {
@@ -196,9 +222,9 @@ export class MultiheadAttention extends Module<[Tensor, Tensor?, Tensor?, Multih
     const op = 'MultiheadAttention';
     const e = this.embedDim;
     const unbatched = query.rank === 2;
-    for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
-      if (t.rank !== (unbatched ? 2 : 3) || t.shape[t.rank - 1] !== e) {
-        throw new GradkitError(op, `${name} must be [N, L, ${e}] (or [L, ${e}] unbatched, like the query), got ${fmtShape(t.shape)}`);
+    for (const [name, t, dim, len] of [['query', query, e, 'L'], ['key', key, this.kdim, 'S'], ['value', value, this.vdim, 'S']] as const) {
+      if (t.rank !== (unbatched ? 2 : 3) || t.shape[t.rank - 1] !== dim) {
+        throw new GradkitError(op, `${name} must be [N, ${len}, ${dim}] (or [${len}, ${dim}] unbatched, like the query), got ${fmtShape(t.shape)}`);
       }
     }
     const q3 = unbatched ? ops.unsqueeze(query, 0) : query;
@@ -211,7 +237,9 @@ export class MultiheadAttention extends Module<[Tensor, Tensor?, Tensor?, Multih
     }
     if (v3.shape[1] !== s) throw new GradkitError(op, `key ${fmtShape(key.shape)} and value ${fmtShape(value.shape)} must have the same length S`);
 
-    const [wq, wk, wv] = ops.split(this.inProjWeight, 3, 0);
+    const [wq, wk, wv] = this.inProjWeight !== null
+      ? ops.split(this.inProjWeight, 3, 0)
+      : [this.qProjWeight!, this.kProjWeight!, this.vProjWeight!];
     const [bq, bk, bv] = this.inProjBias ? ops.split(this.inProjBias, 3, 0) : [null, null, null];
     // [N, L, E] → [N, heads, L, headDim]
     const heads = (x: Tensor, len: number): Tensor => ops.permute(ops.reshape(x, [n, len, this.numHeads, this.headDim]), [0, 2, 1, 3]);
@@ -252,7 +280,8 @@ export class MultiheadAttention extends Module<[Tensor, Tensor?, Tensor?, Multih
   }
 
   override extraRepr(): string {
-    return `embedDim=${this.embedDim}, numHeads=${this.numHeads}, dropout=${this.dropout}, bias=${this.inProjBias !== null}`;
+    const dims = this.inProjWeight === null ? `, kdim=${this.kdim}, vdim=${this.vdim}` : '';
+    return `embedDim=${this.embedDim}, numHeads=${this.numHeads}${dims}, dropout=${this.dropout}, bias=${this.inProjBias !== null}`;
   }
 }
 

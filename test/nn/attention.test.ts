@@ -119,11 +119,14 @@ test('attention errors: mismatched shapes, bad masks, a fully masked query', () 
 function refMha(m: MultiheadAttention, q: g.Tensor, k: g.Tensor, v: g.Tensor, b: number, blockedKeys: boolean[] = []): { out: Mat; w: Mat } {
   const e = m.embedDim;
   const hd = m.headDim;
-  const w = m.inProjWeight.dataSync();
   const bias = m.inProjBias!.dataSync();
+  // Part p's weight rows: a third of the packed matrix, or the separate q/k/v matrix.
+  const parts = m.inProjWeight
+    ? [0, 1, 2].map((p) => m.inProjWeight!.dataSync().subarray(p * e * e, (p + 1) * e * e))
+    : [m.qProjWeight!, m.kProjWeight!, m.vProjWeight!].map((t) => t.dataSync());
   const proj = (x: Mat, part: number): Mat => x.map((row) => Array.from({ length: e }, (_, o) => {
     let s = bias[part * e + o];
-    for (let i = 0; i < e; i++) s += w[(part * e + o) * e + i] * row[i];
+    for (let i = 0; i < row.length; i++) s += parts[part][o * row.length + i] * row[i];
     return s;
   }));
   const [qp, kp, vp] = [proj(mat(q, b), 0), proj(mat(k, b), 1), proj(mat(v, b), 2)];
@@ -172,6 +175,24 @@ test('MultiheadAttention equals a per-head plain-number computation; key padding
   assert.equal(m.call(q, k, v, { needWeights: false }).weights, null);
   // Self-attention shorthand: key and value default to the query.
   assertClose(m.call(q).output, m.call(q, q, q).output.dataSync(), { atol: 0 });
+});
+
+test('MultiheadAttention with kdim/vdim: separate projections, equal to the per-head reference; gradients', () => {
+  const m = new MultiheadAttention(4, 2, { kdim: 3, vdim: 5, dtype: 'float64', rng: new g.Random(25) });
+  assert.equal(m.inProjWeight, null);
+  assert.deepEqual([...m.namedParameters()].map(([n, p]) => `${n}:${p.shape}`), [
+    'qProjWeight:4,4', 'kProjWeight:4,3', 'vProjWeight:4,5', 'inProjBias:12', 'outProj.weight:4,4', 'outProj.bias:4',
+  ]);
+  m.inProjBias!.assign(Array.from({ length: 12 }, (_, i) => 0.05 * i));
+  const q = f64([2, 3, 4], 26);
+  const k = f64([2, 2, 3], 27);
+  const v = f64([2, 2, 5], 28);
+  const { output } = m.call(q, k, v);
+  for (let b = 0; b < 2; b++) assertClose(mat(output, b).flat(), refMha(m, q, k, v, b).out.flat(), { atol: 1e-12 });
+  assertThrowsMsg(() => m.call(q, q, v), /key must be \[N, S, 3\]/, /\[2, 3, 4\]/);
+  assertThrowsMsg(() => m.call(q, k, k), /value must be \[N, S, 5\]/);
+  assertModuleGrad(m, [q, k, v], (a, b, c) => m.call(a, b, c).output, { maxElementsPerInput: 20 });
+  assert.equal(m.toString().split('\n')[1].trim(), 'embedDim=4, numHeads=2, kdim=3, vdim=5, dropout=0, bias=true');
 });
 
 test('MultiheadAttention attnMask: [L, S] shared, [N*heads, L, S] per head, causal, and unbatched input', () => {
@@ -225,7 +246,7 @@ test('MultiheadAttention dropout acts on the weights in training only; init and 
   assert.ok(m.inProjBias!.dataSync().every((v) => v === 0));
   // Xavier uniform on [3E, E]: bound √(6/(E + 3E)).
   const bound = Math.sqrt(6 / 32);
-  assert.ok(m.inProjWeight.dataSync().every((v) => Math.abs(v) <= bound));
+  assert.ok(m.inProjWeight!.dataSync().every((v) => Math.abs(v) <= bound));
   assert.ok(m.outProj.weight.dataSync().every((v) => Math.abs(v) <= 1 / Math.sqrt(8)));
   assert.equal(new MultiheadAttention(4, 2, { bias: false }).numParameters(), 4 * 4 * 4);
 });
