@@ -10,6 +10,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { rand, randn } from '../tensor/creation.js';
 import { castTo, kernels, wrap } from '../ops/util.js';
 import * as ops from '../ops/index.js';
+import { checkProb } from './layer-options.js';
 
 /**
  * x·Wᵀ for W [out, in] and x [..., in], as one kernel call that reads W transposed in place
@@ -149,10 +150,6 @@ export interface DropoutOptions {
   rng?: Random;
 }
 
-function checkP(op: string, p: number): void {
-  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new GradkitError(op, `p must be in [0, 1), got ${String(p)}`);
-}
-
 /** A {0, 1/(1−p)} mask of `shape` in x's dtype: kept with probability 1 − p. */
 export function dropoutMask(shape: readonly number[], p: number, dtype: 'float32' | 'float64', rng: Random): Tensor {
   const keep = ops.ge(rand(shape, { rng, dtype }), p);
@@ -162,7 +159,7 @@ export function dropoutMask(shape: readonly number[], p: number, dtype: 'float32
 /** Inverted dropout: zero each element with probability p and scale the rest by 1/(1−p), so eval needs no rescaling. */
 export function dropout(x: Tensor, opts: DropoutOptions = {}): Tensor {
   const p = opts.p ?? 0.5;
-  checkP('dropout', p);
+  checkProb('dropout', p);
   if (!(opts.training ?? true) || p === 0) return x;
   return ops.mul(x, dropoutMask(x.shape, p, x.dtype === 'float64' ? 'float64' : 'float32', opts.rng ?? getGlobalRng()));
 }
@@ -173,7 +170,7 @@ export function dropout(x: Tensor, opts: DropoutOptions = {}): Tensor {
  */
 export function alphaDropout(x: Tensor, opts: DropoutOptions = {}): Tensor {
   const p = opts.p ?? 0.5;
-  checkP('alphaDropout', p);
+  checkProb('alphaDropout', p);
   if (!(opts.training ?? true) || p === 0) return x;
   const alphaP = -SELU_SCALE * SELU_ALPHA;
   const a = 1 / Math.sqrt((1 - p) * (1 + p * alphaP * alphaP));
