@@ -63,6 +63,7 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 }
 
 export function normalizeAxis(op: string, axis: number, rank: number): number {
+  if (!Number.isInteger(axis)) throw new GradkitError(op, `axis must be an integer, got ${JSON.stringify(axis)}`);
   if (rank === 0) throw new GradkitError(op, `axis ${axis} is out of range: a 0-d tensor has no axes`);
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
     throw new GradkitError(op, `axis ${axis} is out of range for a tensor of rank ${rank} (expected ${-rank}..${rank - 1})`);

@@ -26,7 +26,8 @@ function pair(op: string, name: string, v: Pair, min: number): [number, number] 
 }
 
 /** Resolves and validates conv geometry; every error names the shapes involved. */
-export function conv2dParams(op: string, xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions): Conv2dParams {
+export function conv2dParams(op: string, xShape: readonly number[], wShape: readonly number[], optsIn: Conv2dOptions | null | undefined): Conv2dParams {
+  const opts = optsIn ?? {};
   if (xShape.length !== 4) throw new GradkitError(op, `input must be 4-D [N, C, H, W], got ${fmtShape(xShape)}`);
   if (wShape.length !== 4) throw new GradkitError(op, `weight must be 4-D [C_out, C_in/groups, kH, kW], got ${fmtShape(wShape)}`);
   const groups = opts.groups ?? 1;
@@ -107,7 +108,7 @@ export interface Pool2dOptions {
 
 function poolParams(op: string, shape: readonly number[], opts: Pool2dOptions): Pool2dParams {
   if (shape.length !== 4) throw new GradkitError(op, `input must be 4-D [N, C, H, W], got ${fmtShape(shape)}`);
-  if (opts === undefined || opts.kernelSize === undefined) throw new GradkitError(op, 'kernelSize is required');
+  if (opts === undefined || opts === null || opts.kernelSize === undefined) throw new GradkitError(op, 'kernelSize is required (options { kernelSize, stride?, padding? })');
   const [kh, kw] = pair(op, 'kernelSize', opts.kernelSize, 1);
   const [sh, sw] = pair(op, 'stride', opts.stride ?? opts.kernelSize, 1);
   const [ph, pw] = pair(op, 'padding', opts.padding ?? 0, 0);

@@ -2,12 +2,12 @@ import { GradkitError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, checkShape, normalizeAxis, shapesEqual, sizeOf } from '../core/shape.js';
 import { record } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkTensor, kernels, sumToShape, wrap } from './util.js';
+import { checkArray, checkTensor, kernels, sumToShape, wrap } from './util.js';
 
 /** Same values in a new shape; one dimension may be -1 (inferred). Shares the buffer. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   checkTensor('reshape', 'input', x);
-  const dims = [...shape];
+  const dims = [...checkArray<number>('reshape', 'shape', shape)];
   const infer = dims.indexOf(-1);
   if (infer !== dims.lastIndexOf(-1)) throw new GradkitError('reshape', `only one dimension can be -1, got ${fmtShape(dims)}`);
   if (infer >= 0) {
@@ -38,6 +38,7 @@ export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
 /** Reorders axes: output axis i is input axis perm[i]. Without perm, reverses the axes. */
 export function permute(x: Tensor, perm?: readonly number[]): Tensor {
   checkTensor('permute', 'input', x);
+  if (perm !== undefined) checkArray('permute', 'perm', perm);
   const p = perm ? perm.map((a) => normalizeAxis('permute', a, x.rank)) : x.shape.map((_, i) => x.rank - 1 - i);
   if (p.length !== x.rank || new Set(p).size !== x.rank) {
     throw new GradkitError('permute', `perm [${perm?.join(', ')}] is not a permutation of the ${x.rank} axes of ${fmtShape(x.shape)}`);
@@ -83,6 +84,7 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 /** Broadcasts to `shape` (materialized); the gradient sums back. -1 keeps a dimension. */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   checkTensor('expand', 'input', x);
+  checkArray('expand', 'shape', shape);
   const lead = shape.length - x.rank;
   if (lead < 0) throw new GradkitError('expand', `cannot expand ${fmtShape(x.shape)} to fewer dimensions ${fmtShape(shape)}`);
   const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead] : d));
@@ -103,6 +105,9 @@ export const expand = broadcastTo;
  */
 export function slice(x: Tensor, begin: readonly number[], end?: readonly (number | undefined)[], step?: readonly number[]): Tensor {
   checkTensor('slice', 'input', x);
+  checkArray('slice', 'begin', begin);
+  if (end !== undefined) checkArray('slice', 'end', end);
+  if (step !== undefined) checkArray('slice', 'step', step);
   if (begin.length > x.rank || (end && end.length > x.rank) || (step && step.length > x.rank)) {
     throw new GradkitError('slice', `got bounds for more axes than the tensor has (shape ${fmtShape(x.shape)})`);
   }
@@ -207,6 +212,8 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
  */
 export function pad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
   checkTensor('pad', 'input', x);
+  checkArray('pad', 'pads', pads);
+  pads.forEach((p, i) => checkArray('pad', `padding for axis ${i} ([before, after])`, p));
   if (pads.length > x.rank) throw new GradkitError('pad', `got padding for ${pads.length} axes, tensor has ${x.rank} (shape ${fmtShape(x.shape)})`);
   const full = x.shape.map((_, i) => pads[i] ?? [0, 0]);
   for (const [i, p] of full.entries()) {

@@ -24,6 +24,12 @@ export function checkTensor(op: string, name: string, x: unknown): Tensor {
   return x;
 }
 
+/** Checks that a list argument (shape, perm, bounds) is an array, before anything indexes into it. */
+export function checkArray<T>(op: string, name: string, v: unknown): readonly T[] {
+  if (!Array.isArray(v)) throw new GradkitError(op, `${name} must be an array, got ${v === null ? 'null' : typeof v === 'object' ? 'an object' : JSON.stringify(v)}`);
+  return v as readonly T[];
+}
+
 /**
  * Turns a number into a 0-d tensor of `like`'s dtype (numbers are "weak": 2 * float32 stays
  * float32; an integer number with an int tensor stays int32, a fractional one gives float32).

@@ -33,7 +33,7 @@ const ELEMENTWISE: Case[] = [
 const REDUCE: Case[] = [
   ['sum axis out of range', () => g.sum(t([2, 3]), 2), /^sum:/, /axis 2 is out of range/, /rank 2/, /-2\.\.1/],
   ['mean negative axis out of range', () => g.mean(t([2, 3]), -3), /^mean:/, /axis -3/],
-  ['non-integer axis', () => g.sum(t([2, 3]), 0.5), /^sum:/, /axis 0.5/],
+  ['non-integer axis', () => g.sum(t([2, 3]), 0.5), /^sum:/, /axis must be an integer, got 0.5/],
   ['repeated axes', () => g.sum(t([2, 3]), [1, -1]), /^sum:/, /repeated/],
   ['axis of a 0-d tensor', () => g.sum(g.scalar(1), 0), /^sum:/, /0-d tensor has no axes/],
   ['max over an empty axis', () => g.max(t([2, 0]), 1), /^max:/, /empty axis/, /\[2, 0\]/],
@@ -79,6 +79,12 @@ const SHAPE: Case[] = [
   ['split sizes wrong sum', () => g.split(t([5, 2]), [2, 2]), /^split:/, /summing to 5/, /\[5, 2\]/],
   ['pad negative', () => g.pad(t([2]), [[-1, 0]]), /^pad:/, /non-negative/, /\[-1, 0\]/],
   ['pad too many axes', () => g.pad(t([2]), [[0, 0], [1, 1]]), /^pad:/, /2 axes/, /\[2\]/],
+  ['reshape to a number', () => g.reshape(t([2, 3]), bad(6)), /^reshape:/, /shape must be an array, got 6/],
+  ['expand to a number', () => g.expand(t([2, 3]), bad(5)), /^expand:/, /shape must be an array, got 5/],
+  ['permute with a string', () => g.permute(t([2, 3]), bad('10')), /^permute:/, /perm must be an array, got "10"/],
+  ['slice with a number', () => g.slice(t([2, 3]), bad(1)), /^slice:/, /begin must be an array, got 1/],
+  ['pad with a flat pair', () => g.pad(t([2, 3]), bad([1, 1])), /^pad:/, /padding for axis 0/, /must be an array, got 1/],
+  ['squeeze with a string axis', () => g.squeeze(t([1, 3]), bad('0')), /^squeeze:/, /axis must be an integer, got "0"/],
   ['pad NaN value', () => g.pad(t([2]), [[1, 1]], NaN), /^pad:/, /finite/, /NaN/],
 ];
 
@@ -129,6 +135,7 @@ const CONV: Case[] = [
   ['kernel larger than input', () => g.conv2d(t([1, 1, 2, 2]), t([1, 1, 3, 3])), /^conv2d:/, /kernel 3×3/, /larger than the padded input 2×2/, /\[1, 1, 2, 2\]/],
   ['dilated kernel too large', () => g.conv2d(t([1, 1, 4, 4]), t([1, 1, 2, 2]), null, { dilation: 4 }), /^conv2d:/, /dilation 4×4/],
   ['bias shape', () => g.conv2d(t([1, 1, 3, 3]), t([2, 1, 1, 1]), t([3])), /^conv2d:/, /bias must have shape \[2\]/, /got \[3\]/],
+  ['null options are defaults, bad ones still named', () => g.conv2d(t([1, 1, 2, 2]), t([1, 1, 3, 3]), null, bad(null)), /^conv2d:/, /kernel 3×3/],
   ['int input', () => g.conv2d(g.zeros([1, 1, 3, 3], { dtype: 'int32' }), t([1, 1, 1, 1])), /^conv2d:/, /float tensor, got int32/],
 ];
 
@@ -139,6 +146,7 @@ const POOL: Case[] = [
   ['pool padding too large', () => g.maxPool2d(t([1, 1, 4, 4]), { kernelSize: 2, padding: 2 }), /^maxPool2d:/, /padding \[2, 2\] must be at most half the kernel \[2, 2\]/],
   ['pool kernel larger than input', () => g.avgPool2d(t([1, 1, 2, 2]), { kernelSize: 3 }), /^avgPool2d:/, /kernel 3×3 is larger/, /\[1, 1, 2, 2\]/],
   ['pool int input', () => g.avgPool2d(g.zeros([1, 1, 2, 2], { dtype: 'int32' }), { kernelSize: 2 }), /^avgPool2d:/, /int32/],
+  ['pool options null', () => g.maxPool2d(t([1, 1, 4, 4]), bad(null)), /^maxPool2d:/, /kernelSize is required/],
   ['pool stride zero', () => g.avgPool2d(t([1, 1, 4, 4]), { kernelSize: 2, stride: 0 }), /^avgPool2d:/, /stride/],
 ];
 
