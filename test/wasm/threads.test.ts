@@ -4,6 +4,7 @@ import { WasmRuntime } from '../../src/backends/wasm/runtime.js';
 import { JOB_GEMM, threadsFor, MIN_PARALLEL_FLOPS } from '../../src/backends/wasm/jobs.js';
 import { browserPlatform } from '../../src/platform/browser.js';
 import { getPlatform } from '../../src/platform/index.js';
+import { wasmReady } from '../../src/backends/wasm/index.js';
 
 function gemmJob(rt: WasmRuntime, batch: number, m: number, n: number, k: number, strideA: number, a: Float32Array, b: Float32Array): { words: number[]; c: number } {
   rt.reset();
@@ -72,4 +73,29 @@ test('scratch limit: calls that cannot fit in wasm memory are recognised (kernel
   assert.equal(rt.canHold(64 << 20), true);
   assert.equal(rt.canHold(3 * 2 ** 30), false, 'over the 2 GiB memory maximum');
   rt.dispose();
+});
+
+test('browser main thread: when sync compilation is refused, the runtime compiles in the background', async () => {
+  // Chrome throws a RangeError for `new WebAssembly.Module` of more than 4 KB on a page's main thread.
+  const original = WebAssembly.Module;
+  let rt: WasmRuntime | null;
+  try {
+    (WebAssembly as { Module: unknown }).Module = function refuse() {
+      throw new RangeError('WebAssembly.Compile is disallowed on the main thread, if the buffer size is larger than 4KB');
+    };
+    rt = WasmRuntime.create(undefined, 1);
+    assert.equal(rt, null, 'no runtime synchronously');
+    const ready = WasmRuntime.asyncReady();
+    assert.ok(ready, 'a background compile was started');
+    assert.equal(await ready, true);
+    rt = WasmRuntime.create(undefined, 1);
+  } finally {
+    (WebAssembly as { Module: unknown }).Module = original;
+  }
+  assert.ok(rt, 'the background-compiled module is used by the next create()');
+  const { words, c } = gemmJob(rt, 1, 2, 1, 2, 0, Float32Array.from([1, 2, 3, 4]), Float32Array.from([1, 10]));
+  rt.runJob(words, 1);
+  assert.deepEqual(Array.from(rt.take(c, 2)), [21, 43]);
+  rt.dispose();
+  assert.equal(await wasmReady(), true);
 });

@@ -111,8 +111,31 @@ export function getNumThreads(): number {
 
 let instance: WasmBackend | null | undefined;
 function wasmInstance(): WasmBackend | null {
-  if (instance === undefined) instance = createWasmBackend();
+  if (instance === undefined) {
+    instance = createWasmBackend();
+    const later = instance === null ? WasmRuntime.asyncReady() : null;
+    if (later) {
+      // Compiled in the background (browser main thread): register again so the registry, which
+      // cached "unavailable", re-creates it and makes it the default unless the user chose one.
+      void later.then((ok) => {
+        if (!ok) return;
+        instance = undefined;
+        registerBackend('wasm', wasmInstance, 10);
+      });
+    }
+  }
   return instance;
+}
+
+/**
+ * Resolves true when the wasm backend is available (at once on Node; after a background compile
+ * on a browser's main thread, where synchronous compilation of the kernels is not allowed).
+ */
+export async function wasmReady(): Promise<boolean> {
+  if (wasmInstance()) return true;
+  const later = WasmRuntime.asyncReady();
+  if (!later || !(await later)) return false;
+  return wasmInstance() !== null;
 }
 
 /** True when `b` is a wasm backend (so callers can reach setNumThreads / flavour). */

@@ -33,19 +33,41 @@ export class WasmRuntime {
   private f32 = new Float32Array(0);
   private i32 = new Int32Array(0);
 
+  /**
+   * Compiles and instantiates synchronously (the kernel table is synchronous). Chrome refuses
+   * synchronous compilation of modules over 4 KB on a page's main thread (a RangeError); then
+   * this returns null, compiles in the background, and `asyncReady` resolves once a later
+   * create() can succeed — the backend module re-registers itself at that point.
+   */
   static create(force?: Flavour, threads?: number): WasmRuntime | null {
     const bin = pickBinary(force);
     if (!bin) return null;
-    return new WasmRuntime(bin.flavour, new WebAssembly.Module(bin.bytes), threads);
+    if (prepared && prepared.flavour === bin.flavour) {
+      const p = prepared;
+      prepared = null;
+      return new WasmRuntime(p.flavour, p.module, p.memory, p.instance, threads);
+    }
+    try {
+      const module = new WebAssembly.Module(bin.bytes);
+      const memory = newMemory();
+      const instance = new WebAssembly.Instance(module, importsFor(memory));
+      return new WasmRuntime(bin.flavour, module, memory, instance, threads);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      pending ??= prepareAsync(bin.flavour, bin.bytes);
+      return null;
+    }
   }
 
-  private constructor(flavour: Flavour, module: WebAssembly.Module, threads?: number) {
+  /** Resolves true once a background compilation (see create) has finished successfully. */
+  static asyncReady(): Promise<boolean> | null {
+    return pending;
+  }
+
+  private constructor(flavour: Flavour, module: WebAssembly.Module, memory: WebAssembly.Memory, instance: WebAssembly.Instance, threads?: number) {
     this.flavour = flavour;
     this.module = module;
-    this.memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
-    const instance = new WebAssembly.Instance(module, {
-      env: { memory: this.memory, abort: () => { throw new Error('gradkit wasm abort'); } },
-    });
+    this.memory = memory;
     this.exports = instance.exports as unknown as KernelExports;
     this.gemmWsBytes = this.exports.gemmWorkspaceBytes();
     this.refreshViews();
@@ -149,6 +171,36 @@ export class WasmRuntime {
     this.refreshViews();
     this.i32.set(words, JOB_BASE >> 2);
     this.pool.dispatch(JOB_BASE, nt);
+  }
+}
+
+function newMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+}
+
+function importsFor(memory: WebAssembly.Memory): WebAssembly.Imports {
+  return { env: { memory, abort: () => { throw new Error('gradkit wasm abort'); } } };
+}
+
+interface Prepared {
+  flavour: Flavour;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  instance: WebAssembly.Instance;
+}
+/** A module compiled and instantiated in the background, waiting for the next create(). */
+let prepared: Prepared | null = null;
+let pending: Promise<boolean> | null = null;
+
+async function prepareAsync(flavour: Flavour, bytes: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  try {
+    const module = await WebAssembly.compile(bytes);
+    const memory = newMemory();
+    const instance = await WebAssembly.instantiate(module, importsFor(memory));
+    prepared = { flavour, module, memory, instance };
+    return true;
+  } catch {
+    return false;
   }
 }
 
