@@ -1,0 +1,197 @@
+/**
+ * `gradkit train` and `gradkit eval`. A run folder holds:
+ *   config.json          the experiment, with every default filled in
+ *   preprocessing.json   the preprocessing statistics fitted on the training split
+ *   metrics.jsonl        one JSON line per epoch
+ *   best.ckpt, last.ckpt checkpoints (best by the monitored validation metric; last to resume)
+ *   summary.json         outcome, timings, test loss/accuracy, history
+ * Everything that can be wrong with the input is checked before the folder is created.
+ */
+import { GradkitError } from '../core/errors.js';
+import { backendName } from '../backend/registry.js';
+import type { PreprocessorJSON } from '../data/index.js';
+import type { Sequential } from '../nn/containers.js';
+import { Checkpoint } from '../train/callbacks/checkpointer.js';
+import { MetricsLog } from '../train/callbacks/metrics-log.js';
+import { Progress, type TextSink } from '../train/callbacks/progress.js';
+import { checkModelFits, decodeCheckpoint, type CheckpointState } from '../train/checkpoint.js';
+import { evaluate, type EvaluateResult } from '../train/evaluate.js';
+import { joinPath, type Storage } from '../train/storage.js';
+import { DEFAULT_EXPERIMENT, resolveExperiment, type Experiment } from './experiment.js';
+import { buildRun, makeTrainer } from './run-builder.js';
+
+export interface CommandEnv {
+  storage: Storage;
+  sink: TextSink;
+  /** Peak resident memory so far in bytes, where the host can tell. */
+  peakMemory?: () => number | null;
+  /** Current time in ms (tests may pin it). */
+  now?: () => number;
+}
+
+export interface TrainOptions {
+  /** Path of an experiment JSON file; omitted: the default digits CNN. */
+  experiment?: string;
+  /** Run folder (default runs/<name>-<timestamp>). */
+  out?: string;
+  /** Continue the run in this folder from its last checkpoint. */
+  resume?: string;
+  /** Override the experiment's epochs. */
+  epochs?: number;
+}
+
+export interface RunSummary {
+  name: string;
+  status: 'completed' | 'stopped early' | 'failed';
+  stopReason: string | null;
+  error?: string;
+  epochs: number;
+  steps: number;
+  seconds: number;
+  peakMemoryMB: number | null;
+  backend: string;
+  parameters: number;
+  samples: { train: number; valid: number; test: number };
+  best: { monitor: string; value: number; epoch: number } | null;
+  test: EvaluateResult | null;
+  history: Record<string, number>[];
+}
+
+const decoder = new TextDecoder();
+
+async function readJson(storage: Storage, path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = decoder.decode(await storage.read(path));
+  } catch (e) {
+    throw new GradkitError(what, `cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new GradkitError(what, `${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function timestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
+}
+
+/** Puts a checkpoint's weights in the model (the EMA averages when the run kept them). */
+export function loadRunWeights(model: Sequential, ckpt: CheckpointState, where: string): void {
+  checkModelFits(`gradkit eval (${where})`, model, ckpt.model);
+  model.loadStateDict(ckpt.model);
+  const ema = ckpt.callbacks.ema as { shadow?: (Float32Array | Float64Array)[] } | undefined;
+  if (ema?.shadow) {
+    const params = model.parameters();
+    if (ema.shadow.length !== params.length) throw new GradkitError('gradkit eval', `${where}: the EMA state has ${ema.shadow.length} tensors but the model has ${params.length} parameters`);
+    params.forEach((p, i) => p.assign(ema.shadow![i]));
+  }
+}
+
+export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise<RunSummary> {
+  const { storage, sink } = env;
+  const now = env.now ?? Date.now;
+  const say = (s: string): void => void sink.write(`${s}\n`);
+  // 1. The experiment, validated, before anything else.
+  let experiment: Experiment;
+  let fitted: PreprocessorJSON[] | undefined;
+  if (opts.resume !== undefined) {
+    if (opts.experiment !== undefined) throw new GradkitError('gradkit train', 'give either an experiment file or --resume <run folder>, not both');
+    experiment = resolveExperiment(await readJson(storage, joinPath(opts.resume, 'config.json'), 'gradkit train --resume'));
+    fitted = (await readJson(storage, joinPath(opts.resume, 'preprocessing.json'), 'gradkit train --resume')) as PreprocessorJSON[];
+  } else if (opts.experiment !== undefined) {
+    experiment = resolveExperiment(await readJson(storage, opts.experiment, 'experiment'));
+  } else {
+    experiment = structuredClone(DEFAULT_EXPERIMENT);
+  }
+  if (opts.epochs !== undefined) {
+    if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new GradkitError('gradkit train', `--epochs must be a positive whole number, got ${opts.epochs}`);
+    experiment.epochs = opts.epochs;
+  }
+  // 2. Data, model (checked on one sample), optimizer: still nothing written.
+  const run = await buildRun(experiment, fitted);
+  const name = experiment.name ?? 'run';
+  const dir = opts.resume ?? opts.out ?? joinPath('runs', `${name}-${timestamp(now())}`);
+  if (opts.resume === undefined && (await storage.exists(dir)) && (await storage.list(dir)).length > 0) {
+    throw new GradkitError('gradkit train', `the run folder ${dir} already exists and is not empty; choose another --out, or continue it with --resume ${dir}`);
+  }
+  const hasValid = run.data.valid !== null;
+  const monitor = experiment.earlyStopping?.monitor ?? 'valLoss';
+  const ckptMonitor = hasValid ? monitor : monitor.replace(/^val(.)/, (_, c: string) => c.toLowerCase());
+  const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
+  const trainer = makeTrainer(run, [checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink })]);
+  if (opts.resume !== undefined) {
+    await trainer.loadCheckpoint(storage, joinPath(dir, 'last.ckpt'));
+    say(`resuming ${dir} at epoch ${trainer.epoch + 1}, step ${trainer.step}`);
+  }
+  // 3. The run folder.
+  await storage.mkdir(dir);
+  if (opts.resume === undefined) {
+    await storage.writeAtomic(joinPath(dir, 'config.json'), `${JSON.stringify(experiment, null, 2)}\n`);
+    await storage.writeAtomic(joinPath(dir, 'preprocessing.json'), JSON.stringify(run.data.preprocessing));
+  }
+  const c = run.data.counts;
+  say(`gradkit train · ${name} · ${experiment.data.dataset}: ${c.train} train / ${c.valid} validation / ${c.test} test · ${run.model.numParameters()} parameters · backend ${backendName()}`);
+  say(`run folder: ${dir}`);
+  const started = now();
+  const summary: RunSummary = {
+    name, status: 'completed', stopReason: null, epochs: 0, steps: 0, seconds: 0, peakMemoryMB: null, backend: backendName(),
+    parameters: run.model.numParameters(), samples: c, best: null, test: null, history: [],
+  };
+  const finish = async (): Promise<void> => {
+    summary.seconds = (now() - started) / 1000;
+    const peak = env.peakMemory?.() ?? null;
+    summary.peakMemoryMB = peak === null ? null : Math.round(peak / 2 ** 20);
+    summary.history = trainer.history;
+    await storage.writeAtomic(joinPath(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  };
+  try {
+    const result = await trainer.fit();
+    summary.epochs = result.epochs;
+    summary.steps = result.steps;
+    summary.stopReason = result.stopReason;
+    if (result.stopReason !== null) summary.status = 'stopped early';
+  } catch (e) {
+    summary.status = 'failed';
+    summary.error = (e as Error).message;
+    summary.epochs = trainer.epoch;
+    summary.steps = trainer.step;
+    await finish();
+    throw e;
+  }
+  // 4. Test the weights a later `gradkit eval` will load (the best checkpoint when there is one).
+  const bestPath = joinPath(dir, 'best.ckpt');
+  if (ckptMonitor !== null && (await storage.exists(bestPath))) {
+    loadRunWeights(run.model, decodeCheckpoint(await storage.read(bestPath), bestPath), bestPath);
+    summary.best = { monitor: ckptMonitor, value: checkpoint.best, epoch: checkpoint.bestEpoch };
+  }
+  summary.test = evaluate(run.model, run.data.test);
+  await finish();
+  say(`test accuracy ${(summary.test.accuracy * 100).toFixed(2)}% · test loss ${summary.test.loss.toFixed(4)} · ${summary.seconds.toFixed(1)}s${summary.peakMemoryMB !== null ? ` · peak memory ${summary.peakMemoryMB} MB` : ''}`);
+  return summary;
+}
+
+export interface EvalOptions {
+  run: string;
+  /** 'best' (default, falls back to last) or 'last'. */
+  checkpoint?: 'best' | 'last';
+}
+
+export async function evalCommand(opts: EvalOptions, env: CommandEnv): Promise<EvaluateResult & { checkpoint: string }> {
+  const { storage, sink } = env;
+  const op = 'gradkit eval';
+  if (!(await storage.exists(joinPath(opts.run, 'config.json')))) throw new GradkitError(op, `${opts.run} is not a run folder (no config.json)`);
+  const experiment = resolveExperiment(await readJson(storage, joinPath(opts.run, 'config.json'), op));
+  const fitted = (await readJson(storage, joinPath(opts.run, 'preprocessing.json'), op)) as PreprocessorJSON[];
+  const which = opts.checkpoint ?? 'best';
+  let path = joinPath(opts.run, `${which}.ckpt`);
+  if (which === 'best' && !(await storage.exists(path))) path = joinPath(opts.run, 'last.ckpt');
+  if (!(await storage.exists(path))) throw new GradkitError(op, `${opts.run} has no checkpoint (${which}.ckpt or last.ckpt); did the run finish an epoch?`);
+  const ckpt = decodeCheckpoint(await storage.read(path), path);
+  const run = await buildRun(experiment, fitted);
+  loadRunWeights(run.model, ckpt, path);
+  const r = evaluate(run.model, run.data.test);
+  sink.write(`${opts.run} (${path.split('/').pop()}): test accuracy ${(r.accuracy * 100).toFixed(2)}% · test loss ${r.loss.toFixed(4)} · ${r.samples} samples\n`);
+  return { ...r, checkpoint: path };
+}

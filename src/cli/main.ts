@@ -1,0 +1,73 @@
+/**
+ * The `gradkit` command line (Node only). Arguments are parsed with node:util's parseArgs (built
+ * in, so the CLI adds no dependency).
+ *
+ *   gradkit train [experiment.json] [--out <dir>] [--epochs <n>]
+ *   gradkit train --resume <run-folder>
+ *   gradkit eval <run-folder> [--checkpoint best|last]
+ */
+import { parseArgs } from 'node:util';
+import { GradkitError } from '../core/errors.js';
+import '../index.js'; // registers the tensor methods and the backends
+import { nodeStorage } from '../platform/fs-node.js';
+import { evalCommand, trainCommand, type CommandEnv } from './commands.js';
+
+export const USAGE = `usage:
+  gradkit train [experiment.json] [--out <dir>] [--epochs <n>]   train (no file: a small CNN on the shipped digits)
+  gradkit train --resume <run-folder>                            continue a run from its last checkpoint
+  gradkit eval <run-folder> [--checkpoint best|last]             evaluate a saved run on its test set
+`;
+
+class UsageError extends Error {}
+
+function nodeEnv(): CommandEnv {
+  return {
+    storage: nodeStorage(),
+    sink: process.stdout,
+    // maxRSS is in kilobytes.
+    peakMemory: () => process.resourceUsage().maxRSS * 1024,
+  };
+}
+
+/** Runs the command line; returns the exit code (0 ok, 1 bad input or failed run, 2 usage). */
+export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise<number> {
+  const err = (s: string): void => void process.stderr.write(s);
+  try {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      env.sink.write(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === 'train') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { out: { type: 'string' }, resume: { type: 'string' }, epochs: { type: 'string' } },
+      });
+      if (positionals.length > 1) throw new UsageError(`train takes at most one experiment file, got ${positionals.length}: ${positionals.join(' ')}`);
+      const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
+      if (epochs !== undefined && !(Number.isInteger(epochs) && epochs > 0)) throw new UsageError(`--epochs must be a positive whole number, got '${values.epochs}'`);
+      await trainCommand({ experiment: positionals[0], out: values.out, resume: values.resume, epochs }, env);
+      return 0;
+    }
+    if (command === 'eval') {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { checkpoint: { type: 'string' } } });
+      if (positionals.length !== 1) throw new UsageError(`eval takes one run folder, got ${positionals.length}`);
+      const which = values.checkpoint ?? 'best';
+      if (which !== 'best' && which !== 'last') throw new UsageError(`--checkpoint must be 'best' or 'last', got '${which}'`);
+      await evalCommand({ run: positionals[0], checkpoint: which }, env);
+      return 0;
+    }
+    throw new UsageError(`unknown command '${command}'`);
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      err(`gradkit: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof GradkitError) {
+      err(`gradkit: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

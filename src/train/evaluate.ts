@@ -1,0 +1,48 @@
+/**
+ * Evaluates a classifier on a dataset: mean loss and accuracy, in eval mode, without gradients.
+ * The model's training flag is put back afterwards.
+ */
+import { noGrad } from '../autograd/engine.js';
+import type { Batch } from '../data/collate.js';
+import type { AnyModule } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { defaultClassificationLoss } from './loss.js';
+
+export interface EvaluateResult {
+  loss: number;
+  accuracy: number;
+  samples: number;
+}
+
+export function evaluate(model: AnyModule, data: Iterable<Batch>, opts: { loss?: (output: Tensor, target: Tensor) => Tensor } = {}): EvaluateResult {
+  const lossFn = opts.loss ?? defaultClassificationLoss;
+  const wasTraining = model.training;
+  model.eval();
+  let n = 0;
+  let lossSum = 0;
+  let correct = 0;
+  try {
+    for (const batch of data) {
+      const target = batch[batch.length - 1] as Tensor;
+      const out = noGrad(() => model.call(...(batch.slice(0, -1) as Tensor[])) as Tensor);
+      const b = target.shape[0];
+      lossSum += noGrad(() => lossFn(out, target)).item() * b;
+      n += b;
+      const c = out.shape[1];
+      const scores = out.buffer;
+      for (let i = 0; i < b; i++) {
+        let best = 0;
+        for (let j = 1; j < c; j++) if (scores[i * c + j] > scores[i * c + best]) best = j;
+        let label = target.buffer[i];
+        if (target.rank === 2) {
+          label = 0;
+          for (let j = 1; j < c; j++) if (target.buffer[i * c + j] > target.buffer[i * c + label]) label = j;
+        }
+        if (best === label) correct++;
+      }
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return { loss: n > 0 ? lossSum / n : NaN, accuracy: n > 0 ? correct / n : NaN, samples: n };
+}

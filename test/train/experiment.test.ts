@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randn } from '../../src/index.js';
+import { resolveExperiment, DEFAULT_EXPERIMENT, type LayerSpec } from '../../src/cli/experiment.js';
+import { buildModel, inferShapes } from '../../src/cli/model-builder.js';
+
+const conv = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type: 'conv2d', outChannels: 4, kernelSize: 3, ...extra });
+const withLayers = (layers: unknown[], extra: Record<string, unknown> = {}): unknown => ({ model: { layers }, ...extra });
+const err = (raw: unknown, ...patterns: RegExp[]): void => {
+  assert.throws(() => resolveExperiment(raw), (e: Error) => {
+    assert.equal(e.name, 'GradkitError', e.message);
+    for (const p of patterns) assert.match(e.message, p);
+    return true;
+  });
+};
+
+test('unknown keys are errors that give the path and a suggestion', () => {
+  err(withLayers([conv({ paddin: 1 })]), /unknown key 'paddin' at model\.layers\[0\]\.paddin \(did you mean 'padding'\?\)/, /allowed here: type, outChannels, kernelSize, stride, padding, bias/);
+  err({ epoch: 3 }, /unknown key 'epoch' at epoch \(did you mean 'epochs'\?\)/);
+  err({ optimizer: { type: 'adamw', learningRate: 0.1 } }, /unknown key 'learningRate' at optimizer\.learningRate/);
+  err(withLayers([{ type: 'conv', outChannels: 2, kernelSize: 3 }]), /model\.layers\[0\]\.type: unknown type 'conv' \(did you mean 'conv2d'\?\)/);
+});
+
+test('wrong types and out-of-range values name the key, the value and what was expected', () => {
+  err({ epochs: '5' }, /epochs: expected a whole number, got the string "5"/);
+  err({ epochs: 2.5 }, /epochs: expected a whole number, got 2\.5/);
+  err({ optimizer: { lr: -1 } }, /optimizer\.lr: must be > 0, got -1/);
+  err({ data: { validationFraction: 1 } }, /data\.validationFraction: must be < 1, got 1/);
+  err(withLayers([conv({ kernelSize: [3] })]), /model\.layers\[0\]\.kernelSize: expected a positive whole number or a pair \[h, w\] of them/);
+  err(withLayers([{ type: 'dropout', p: 1 }]), /model\.layers\[0\]\.p: must be < 1, got 1/);
+  err(withLayers([conv({ outChannels: undefined })]), /model\.layers\[0\]: missing required key 'outChannels'/);
+  err({ optimizer: { type: 'lbfgs' } }, /optimizer\.type: expected one of 'sgd', 'adam', 'adamw', 'rmsprop', got 'lbfgs'/);
+  err([1, 2], /the file must hold a JSON object, got an array/);
+});
+
+test('defaults fill what the file leaves out; the saved config reads back identically', () => {
+  const e = resolveExperiment({ epochs: 2, optimizer: { type: 'sgd', lr: 0.1 } });
+  assert.equal(e.epochs, 2);
+  assert.equal(e.optimizer.type, 'sgd');
+  assert.equal(e.optimizer.weightDecay, DEFAULT_EXPERIMENT.optimizer.weightDecay);
+  assert.deepEqual(e.model.layers, DEFAULT_EXPERIMENT.model.layers);
+  assert.equal(e.earlyStopping, null);
+  assert.deepEqual(resolveExperiment(JSON.parse(JSON.stringify(e))), e, 'config.json (with nulls) round-trips');
+  assert.deepEqual(resolveExperiment(JSON.parse(JSON.stringify(DEFAULT_EXPERIMENT))), DEFAULT_EXPERIMENT);
+});
+
+test('dry shape inference catches impossible shapes with the layer and the shapes', () => {
+  const L = (xs: unknown[]): LayerSpec[] => xs as LayerSpec[];
+  assert.deepEqual(inferShapes(L([conv({ padding: 1 }), { type: 'maxPool2d', kernelSize: 2 }, { type: 'flatten' }, { type: 'linear', outFeatures: 10 }]), [1, 28, 28]), [[4, 28, 28], [4, 14, 14], [784], [10]]);
+  assert.deepEqual(inferShapes(L([conv({ stride: 2, padding: 'valid' }), conv({ padding: 'same', kernelSize: 5 })]), [3, 9, 9]), [[4, 4, 4], [4, 4, 4]]);
+  const shapeErr = (layers: unknown[], input: number[], re: RegExp): void => assert.throws(() => inferShapes(L(layers), input), re);
+  shapeErr([{ type: 'linear', outFeatures: 10 }], [1, 28, 28], /model\.layers\[0\] \(linear\): expects features \[n\] but its input is \[1, 28, 28\]; add \{ "type": "flatten" \} before it/);
+  shapeErr([{ type: 'maxPool2d', kernelSize: 4 }, { type: 'maxPool2d', kernelSize: 4 }, conv({ kernelSize: 5 })], [1, 28, 28], /model\.layers\[2\] \(conv2d\): the 5x5 window does not fit the input \[1, 1, 1\]/);
+  shapeErr([{ type: 'flatten' }, conv()], [1, 28, 28], /model\.layers\[1\] \(conv2d\): expects images \[channels, height, width\] but its input is \[784\] \(is there a flatten before it\?\)/);
+  shapeErr([conv({ stride: 2, padding: 'same' })], [1, 8, 8], /padding 'same' needs stride 1/);
+  assert.throws(() => buildModel(L([{ type: 'flatten' }, { type: 'linear', outFeatures: 7 }]), [1, 28, 28], 'he', 10), /the model outputs \[7\] per sample but the dataset has 10 classes/);
+});
+
+test('the built model has the inferred sizes and runs', () => {
+  const m = buildModel(DEFAULT_EXPERIMENT.model.layers, [1, 28, 28], 'he', 10);
+  const shapes = [...m.namedParameters()].map(([k, p]) => `${k}:${p.shape.join('x')}`);
+  assert.deepEqual(shapes, ['0.weight:16x1x3x3', '0.bias:16', '2.weight:16', '2.bias:16', '4.weight:32x16x3x3', '4.bias:32', '6.weight:32', '6.bias:32', '10.weight:10x1568', '10.bias:10']);
+  assert.deepEqual(m.call(randn([2, 1, 28, 28])).shape, [2, 10]);
+});
