@@ -26,6 +26,12 @@ export interface RecurrentOptions {
   bias?: boolean;
   /** Dropout on the outputs of every layer but the last, in training only (default 0), as in PyTorch. */
   dropout?: number;
+  /**
+   * Also run each layer backwards in time (default false). Outputs of both directions are
+   * concatenated ([N, T, 2H]); states are [numLayers·2, N, H], layer-major (index 2l + d); the
+   * reverse direction's parameters are weightIh{l}Reverse etc.
+   */
+  bidirectional?: boolean;
   /** Generator for the initial weights (default: the global one). */
   rng?: Random;
   /** Parameter dtype (default float32; float64 for gradient checks). */
@@ -39,18 +45,18 @@ export interface RNNOptions extends RecurrentOptions {
 
 /** The result of a recurrent layer: every step's top-layer output and each layer's final state. */
 export interface RecurrentOutput {
-  /** [N, T, H]: the last layer's hidden state at every step. */
+  /** [N, T, H] ([N, T, 2H] bidirectional): the last layer's hidden state at every step. */
   output: Tensor;
-  /** [numLayers, N, H]: each layer's hidden state after the last step. */
+  /** [numLayers·D, N, H] (D = 2 if bidirectional): each layer's hidden state after its last step. */
   hidden: Tensor;
 }
 
 export interface LSTMOutput extends RecurrentOutput {
-  /** [numLayers, N, H]: each layer's cell state after the last step. */
+  /** [numLayers·D, N, H]: each layer's cell state after its last step. */
   cell: Tensor;
 }
 
-/** Initial state; missing parts start at zero. Shapes [numLayers, N, H]. */
+/** Initial state; missing parts start at zero. Shapes [numLayers·D, N, H] (D = 2 if bidirectional). */
 export interface RecurrentState {
   hidden?: Tensor;
 }
@@ -80,9 +86,12 @@ abstract class RecurrentBase<S extends RecurrentState, O extends RecurrentOutput
   readonly numLayers: number;
   readonly bias: boolean;
   readonly dropout: number;
+  readonly bidirectional: boolean;
+  /** 2 when bidirectional, else 1. */
+  readonly numDirections: number;
   protected abstract readonly mode: Mode;
   /** Per-layer parameters as fields, PyTorch's names: weightIh0, weightHh0, biasIh0, biasHh0, weightIh1, … */
-  [name: `weightIh${number}` | `weightHh${number}` | `biasIh${number}` | `biasHh${number}`]: Parameter;
+  [name: `${'weightIh' | 'weightHh' | 'biasIh' | 'biasHh'}${number}${'' | 'Reverse'}`]: Parameter;
 
   constructor(inputSize: number, hiddenSize: number, gates: number, opts: RecurrentOptions) {
     super();
@@ -92,6 +101,8 @@ abstract class RecurrentBase<S extends RecurrentState, O extends RecurrentOutput
     this.numLayers = checkSize(name, 'numLayers', opts.numLayers ?? 1);
     this.bias = opts.bias ?? true;
     this.dropout = checkProb(name, opts.dropout ?? 0);
+    this.bidirectional = opts.bidirectional ?? false;
+    this.numDirections = this.bidirectional ? 2 : 1;
     const rng = opts.rng ?? getGlobalRng();
     // PyTorch's default: every weight and bias ~ U(−1/√H, 1/√H).
     const k = 1 / Math.sqrt(hiddenSize);
@@ -102,23 +113,26 @@ abstract class RecurrentBase<S extends RecurrentState, O extends RecurrentOutput
     };
     const gh = gates * hiddenSize;
     for (let l = 0; l < this.numLayers; l++) {
-      make(`weightIh${l}`, [gh, l === 0 ? inputSize : hiddenSize]);
-      make(`weightHh${l}`, [gh, hiddenSize]);
-      if (this.bias) {
-        make(`biasIh${l}`, [gh], ['noDecay']);
-        make(`biasHh${l}`, [gh], ['noDecay']);
+      for (const suffix of this.bidirectional ? ['', 'Reverse'] : ['']) {
+        make(`weightIh${l}${suffix}`, [gh, l === 0 ? inputSize : hiddenSize * this.numDirections]);
+        make(`weightHh${l}${suffix}`, [gh, hiddenSize]);
+        if (this.bias) {
+          make(`biasIh${l}${suffix}`, [gh], ['noDecay']);
+          make(`biasHh${l}${suffix}`, [gh], ['noDecay']);
+        }
       }
     }
   }
 
-  /** Layer l's weights, read from the fields (so a reassigned field is what forward uses). */
-  protected layerWeights(l: number): LayerWeights {
+  /** Layer l's weights for direction d, read from the fields (so a reassigned field is what forward uses). */
+  protected layerWeights(l: number, d = 0): LayerWeights {
     const self = this as unknown as Record<string, Tensor | undefined>;
+    const sfx = d === 0 ? '' : 'Reverse';
     return {
-      wIh: self[`weightIh${l}`]!,
-      wHh: self[`weightHh${l}`]!,
-      bIh: this.bias ? self[`biasIh${l}`]! : null,
-      bHh: this.bias ? self[`biasHh${l}`]! : null,
+      wIh: self[`weightIh${l}${sfx}`]!,
+      wHh: self[`weightHh${l}${sfx}`]!,
+      bIh: this.bias ? self[`biasIh${l}${sfx}`]! : null,
+      bHh: this.bias ? self[`biasHh${l}${sfx}`]! : null,
     };
   }
 
@@ -131,13 +145,16 @@ abstract class RecurrentBase<S extends RecurrentState, O extends RecurrentOutput
     return [x.shape[0], x.shape[1]];
   }
 
+  /** The initial state as one [N, H] tensor per (layer, direction), layer-major. */
   protected checkState(what: string, s: Tensor | undefined, n: number, dtype: FloatDType): Tensor[] {
-    const want = [this.numLayers, n, this.hiddenSize];
-    if (s === undefined) return Array.from({ length: this.numLayers }, () => zeros([n, this.hiddenSize], { dtype }));
+    const count = this.numLayers * this.numDirections;
+    const want = [count, n, this.hiddenSize];
+    if (s === undefined) return Array.from({ length: count }, () => zeros([n, this.hiddenSize], { dtype }));
     if (!shapesEqual(s.shape, want)) {
-      throw new GradkitError(this.constructor.name, `initial ${what} must be [numLayers, N, H] = ${fmtShape(want)}, got ${fmtShape(s.shape)}`);
+      const layout = this.bidirectional ? '[numLayers·2, N, H]' : '[numLayers, N, H]';
+      throw new GradkitError(this.constructor.name, `initial ${what} must be ${layout} = ${fmtShape(want)}, got ${fmtShape(s.shape)}`);
     }
-    return ops.split(s, this.numLayers, 0).map((t) => ops.reshape(t, [n, this.hiddenSize]));
+    return ops.split(s, count, 0).map((t) => ops.reshape(t, [n, this.hiddenSize]));
   }
 
   /** Runs every layer over the sequence; returns the top output and per-layer final states. */
@@ -147,10 +164,15 @@ abstract class RecurrentBase<S extends RecurrentState, O extends RecurrentOutput
     const cs: Tensor[] = [];
     for (let l = 0; l < this.numLayers; l++) {
       if (l > 0 && this.dropout > 0) input = dropout(input, { p: this.dropout, training: this.training });
-      const r = runLayer(this.mode, input, this.layerWeights(l), h0[l], c0 === null ? null : c0[l]);
-      input = r.output;
-      hs.push(r.h);
-      if (r.c !== null) cs.push(r.c);
+      const outs: Tensor[] = [];
+      for (let d = 0; d < this.numDirections; d++) {
+        const i = l * this.numDirections + d;
+        const r = runLayer(this.mode, input, this.layerWeights(l, d), h0[i], c0 === null ? null : c0[i], d === 1);
+        outs.push(r.output);
+        hs.push(r.h);
+        if (r.c !== null) cs.push(r.c);
+      }
+      input = outs.length === 1 ? outs[0] : ops.concat(outs, 2);
     }
     return { output: input, hs, cs };
   }
@@ -160,6 +182,7 @@ abstract class RecurrentBase<S extends RecurrentState, O extends RecurrentOutput
     if (this.numLayers !== 1) s += `, numLayers=${this.numLayers}`;
     if (!this.bias) s += ', bias=false';
     if (this.dropout !== 0) s += `, dropout=${this.dropout}`;
+    if (this.bidirectional) s += ', bidirectional=true';
     return s;
   }
 }
@@ -174,7 +197,7 @@ function floatOf(x: Tensor, w: Tensor): FloatDType {
  * then split per step along time (see unstack for why not a flat split); the loop applies the
  * recurrent part.
  */
-function runLayer(mode: Mode, x: Tensor, w: LayerWeights, h0: Tensor, c0: Tensor | null): { output: Tensor; h: Tensor; c: Tensor | null } {
+function runLayer(mode: Mode, x: Tensor, w: LayerWeights, h0: Tensor, c0: Tensor | null, reverse: boolean): { output: Tensor; h: Tensor; c: Tensor | null } {
   const n = x.shape[0];
   let xp = ops.matmul(x, ops.transpose(w.wIh));
   if (w.bIh !== null) xp = ops.add(xp, w.bIh);
@@ -182,6 +205,8 @@ function runLayer(mode: Mode, x: Tensor, w: LayerWeights, h0: Tensor, c0: Tensor
   // GRU's b_hh (new gate) is multiplied by the reset gate and must stay inside the step.
   if (w.bHh !== null && mode !== 'gru') xp = ops.add(xp, w.bHh);
   const steps = unstack(xp, 1);
+  // The reverse direction reads the sequence from the end; its outputs are put back in time order.
+  if (reverse) steps.reverse();
   const wHhT = ops.transpose(w.wHh);
   let h = h0;
   let c = c0 ?? zeros(h0.shape, { dtype: floatOf(x, w.wIh) });
@@ -192,6 +217,7 @@ function runLayer(mode: Mode, x: Tensor, w: LayerWeights, h0: Tensor, c0: Tensor
     else h = rnnStep(xt, h, wHhT, mode === 'rnnRelu' ? 'relu' : 'tanh');
     outs.push(h);
   }
+  if (reverse) outs.reverse();
   return { output: ops.stack(outs, 1), h, c: mode === 'lstm' ? c : null };
 }
 

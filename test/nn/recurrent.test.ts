@@ -53,34 +53,41 @@ function refStep(mode: Mode, w: RefLayer, inSize: number, hSize: number, x: numb
   return [hn, c];
 }
 
-/** Runs the reference over [N, T, F] data for every layer; returns output [N][T][H] and final h/c [L][N][H]. */
+/**
+ * Runs the reference over [N, T, F] data for every layer (and direction); returns output
+ * [N][T][D·H] and final h/c [L·D][N][H], flattened.
+ */
 function refRun(mode: Mode, m: RNN | LSTM | GRU, x: g.Tensor) {
   const [N, T, F] = x.shape;
   const xs = x.dataSync();
   const H = m.hiddenSize;
+  const D = m.numDirections;
   const p = Object.fromEntries(m.namedParameters());
   let seq: number[][][] = Array.from({ length: N }, (_, n) => Array.from({ length: T }, (_, t) => Array.from(xs.slice((n * T + t) * F, (n * T + t + 1) * F))));
   const hs: number[][][] = [];
   const cs: number[][][] = [];
   for (let l = 0; l < m.numLayers; l++) {
-    const w: RefLayer = {
-      wIh: p[`weightIh${l}`].dataSync(), wHh: p[`weightHh${l}`].dataSync(),
-      bIh: p[`biasIh${l}`].dataSync(), bHh: p[`biasHh${l}`].dataSync(),
-    };
-    const inSize = l === 0 ? F : H;
-    const next: number[][][] = [];
-    hs.push([]);
-    cs.push([]);
-    for (let n = 0; n < N; n++) {
-      let h = new Array<number>(H).fill(0);
-      let c = new Array<number>(H).fill(0);
-      next.push([]);
-      for (let t = 0; t < T; t++) {
-        [h, c] = refStep(mode, w, inSize, H, seq[n][t], h, c);
-        next[n].push(h);
+    const next: number[][][] = Array.from({ length: N }, () => Array.from({ length: T }, () => []));
+    for (let d = 0; d < D; d++) {
+      const sfx = d === 0 ? '' : 'Reverse';
+      const w: RefLayer = {
+        wIh: p[`weightIh${l}${sfx}`].dataSync(), wHh: p[`weightHh${l}${sfx}`].dataSync(),
+        bIh: p[`biasIh${l}${sfx}`].dataSync(), bHh: p[`biasHh${l}${sfx}`].dataSync(),
+      };
+      const inSize = l === 0 ? F : D * H;
+      hs.push([]);
+      cs.push([]);
+      for (let n = 0; n < N; n++) {
+        let h = new Array<number>(H).fill(0);
+        let c = new Array<number>(H).fill(0);
+        for (let k = 0; k < T; k++) {
+          const t = d === 0 ? k : T - 1 - k;
+          [h, c] = refStep(mode, w, inSize, H, seq[n][t], h, c);
+          next[n][t].push(...h);
+        }
+        hs[hs.length - 1].push(h);
+        cs[cs.length - 1].push(c);
       }
-      hs[l].push(h);
-      cs[l].push(c);
     }
     seq = next;
   }
@@ -139,18 +146,25 @@ test('RNN, LSTM, GRU over sequences and layers match the plain-number reference'
     ['relu', new RNN(3, 4, { nonlinearity: 'relu', dtype: 'float64', rng: new g.Random(2) })],
     ['lstm', new LSTM(3, 4, { numLayers: 2, dtype: 'float64', rng: new g.Random(3) })],
     ['gru', new GRU(3, 4, { numLayers: 3, dtype: 'float64', rng: new g.Random(4) })],
+    ['lstm', new LSTM(3, 4, { numLayers: 2, bidirectional: true, dtype: 'float64', rng: new g.Random(5) })],
+    ['gru', new GRU(3, 4, { bidirectional: true, dtype: 'float64', rng: new g.Random(6) })],
+    ['tanh', new RNN(3, 4, { numLayers: 2, bidirectional: true, dtype: 'float64', rng: new g.Random(7) })],
   ];
   const x = f64([2, 5, 3], 7);
   for (const [mode, m] of cases) {
     const r = m.call(x) as { output: g.Tensor; hidden: g.Tensor; cell?: g.Tensor };
     const ref = refRun(mode, m, x);
-    assert.deepEqual(r.output.shape, [2, 5, 4], mode);
-    assert.deepEqual(r.hidden.shape, [m.numLayers, 2, 4], mode);
+    const D = m.numDirections;
+    assert.deepEqual(r.output.shape, [2, 5, 4 * D], mode);
+    assert.deepEqual(r.hidden.shape, [m.numLayers * D, 2, 4], mode);
     assertClose(r.output, ref.output, { atol: 1e-12, msg: `${mode} output` });
     assertClose(r.hidden, ref.hidden, { atol: 1e-12, msg: `${mode} hidden` });
     if (mode === 'lstm') assertClose(r.cell!, ref.cell, { atol: 1e-12, msg: 'lstm cell' });
-    // The last output step is the top layer's final hidden state.
-    assertClose(r.output.slice([0, 4], [2, 5]), r.hidden.slice([m.numLayers - 1]).dataSync(), { atol: 0 });
+    // The last output step is the top layer's final hidden state (forward direction); the
+    // reverse direction ends at step 0.
+    const top = (m.numLayers - 1) * D;
+    assertClose(r.output.slice([0, 4, 0], [2, 5, 4]), r.hidden.slice([top], [top + 1]).dataSync(), { atol: 0 });
+    if (D === 2) assertClose(r.output.slice([0, 0, 4], [2, 1, 8]), r.hidden.slice([top + 1]).dataSync(), { atol: 0 });
   }
 });
 
@@ -193,6 +207,11 @@ test('parameter names, shapes and PyTorch default init U(-1/sqrt(H), 1/sqrt(H))'
   assert.deepEqual([...new GRU(2, 3, { bias: false }).namedParameters()].map(([n, p]) => `${n}:${p.shape}`), ['weightIh0:9,2', 'weightHh0:9,3']);
   assert.equal(new RNN(2, 3).parameters().length, 4);
   assert.equal(new LSTM(4, 8, { numLayers: 2, dropout: 0.2 }).toString(), 'LSTM(4, 8, numLayers=2, dropout=0.2)');
+  const bi = new GRU(2, 3, { numLayers: 2, bidirectional: true });
+  assert.deepEqual([...bi.namedParameters()].map(([n, p]) => `${n}:${p.shape}`), [
+    'weightIh0:9,2', 'weightHh0:9,3', 'biasIh0:9', 'biasHh0:9', 'weightIh0Reverse:9,2', 'weightHh0Reverse:9,3', 'biasIh0Reverse:9', 'biasHh0Reverse:9',
+    'weightIh1:9,6', 'weightHh1:9,3', 'biasIh1:9', 'biasHh1:9', 'weightIh1Reverse:9,6', 'weightHh1Reverse:9,3', 'biasIh1Reverse:9', 'biasHh1Reverse:9',
+  ]);
 });
 
 test('without bias the layers still match the reference (zero biases)', () => {
@@ -222,6 +241,12 @@ test('gradients w.r.t. input, initial state and every parameter (gradCheck, floa
   });
   const rnn = new RNN(2, 3, { rng: new g.Random(25) });
   assertModuleGrad(rnn, [x], (a) => rnn.call(a).output);
+  const bi = new LSTM(2, 2, { numLayers: 2, bidirectional: true, rng: new g.Random(26) });
+  const h4 = f64([4, 2, 2], 27).mul(0.5);
+  assertModuleGrad(bi, [x, h4], (a, h) => {
+    const r = bi.call(a, { hidden: h });
+    return g.concat([r.output.flatten(), r.cell.flatten()]);
+  });
 });
 
 test('unstack: the steps along an axis, with and without a gradient to route back', () => {
@@ -276,6 +301,8 @@ test('bad input gives a clear error', () => {
   assertThrowsMsg(() => lstm.call(g.zeros([2, 5, 3]), { hidden: g.zeros([1, 2, 4]) }), /initial hidden/, /\[2, 2, 4\]/, /\[1, 2, 4\]/);
   assertThrowsMsg(() => lstm.call(g.zeros([2, 5, 3]), { cell: g.zeros([2, 3, 4]) }), /initial cell/);
   assertThrowsMsg(() => new RNN(3, 4, { nonlinearity: 'sigmoid' as never }), /nonlinearity must be 'tanh' or 'relu'/);
+  const bi = new GRU(3, 4, { bidirectional: true });
+  assertThrowsMsg(() => bi.call(g.zeros([2, 5, 3]), { hidden: g.zeros([1, 2, 4]) }), /\[numLayers·2, N, H\] = \[2, 2, 4\]/);
   assertThrowsMsg(() => new GRU(3, 0), /hiddenSize must be a positive integer/);
   assertThrowsMsg(() => new GRU(3, 2, { numLayers: 1.5 }), /numLayers/);
   assertThrowsMsg(() => new LSTM(3, 2, { dropout: 1 }), /p must be in \[0, 1\)/);
