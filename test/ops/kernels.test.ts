@@ -146,3 +146,48 @@ for (const b of fast) {
     }
   });
 }
+
+/** Edge shapes straight into each backend's kernel table, with hand-written expected buffers. */
+for (const b of g.listBackends().filter((e) => e.available)) {
+  test(`kernel edge cases: 0-d, empty and size-1 shapes [${b.name}]`, () => {
+    const k = g.withBackend(b.name, () => g.getBackend().kernels);
+    const f = (v: number[]) => Float32Array.from(v);
+    const same = (got: DataArray, want: number[], what: string) => assert.deepEqual([...got], want, what);
+    same(k.unary('exp', f([])), [], 'unary on empty');
+    same(k.unary('neg', f([2])), [-2], 'unary on 0-d');
+    same(k.binary('add', f([1]), [], f([2]), [], [], 'float32'), [3], 'binary 0-d');
+    same(k.binary('mul', f([2]), [], f([1, 2, 3, 4]), [2, 2], [2, 2], 'float32'), [2, 4, 6, 8], '0-d times matrix');
+    same(k.binary('sub', f([1, 2]), [2, 1], f([10, 20]), [1, 2], [2, 2], 'float32'), [-9, -19, -8, -18], 'size-1 both ways');
+    same(k.binary('add', f([]), [0, 3], f([1, 2, 3]), [3], [0, 3], 'float32'), [], 'binary empty');
+    same(k.binary('lt', f([1, 5]), [2], f([3]), [1], [2], 'bool'), [1, 0], 'comparison broadcast');
+    same(k.reduce('sum', f([5]), [], []), [5], 'reduce 0-d');
+    same(k.reduce('sum', f([]), [2, 0], [1]), [0, 0], 'sum over an empty axis');
+    same(k.reduce('max', f([]), [0, 3], [1]), [], 'reduce with an empty kept axis');
+    same(k.reduce('prod', f([2, 3, 4]), [3], [0]), [24], 'prod');
+    same(k.reduce('sum', f([1, 2, 3, 4, 5, 6]), [2, 3], [0]), [5, 7, 9], 'sum over a leading axis');
+    same(k.argReduce('argmax', f([]), [0, 3], 1), [], 'argmax with an empty outer axis');
+    same(k.argReduce('argmin', f([3, 1, 1, 0, 5, 0]), [2, 3], 1), [1, 0], 'argmin first occurrence');
+    same(k.transpose(f([7]), [], []), [7], 'transpose 0-d');
+    same(k.transpose(f([1, 2, 3, 4, 5, 6]), [2, 3], [1, 0]), [1, 4, 2, 5, 3, 6], 'transpose');
+    same(k.broadcastTo(f([7]), [], [2, 2]), [7, 7, 7, 7], 'broadcast 0-d');
+    same(k.broadcastTo(f([1, 2]), [2, 1], [2, 3]), [1, 1, 1, 2, 2, 2], 'broadcast a column');
+    same(k.slice(f([1, 2, 3, 4, 5, 6]), [2, 3], [0, 1], [1, 1], [2, 0]), [], 'empty slice');
+    same(k.slice(f([1, 2, 3, 4, 5, 6]), [2, 3], [1, 0], [1, 2], [1, 2]), [4, 6], 'strided slice');
+    same(k.sliceGrad(f([4, 6]), [1, 2], [2, 3], [1, 0], [1, 2]), [0, 0, 0, 4, 0, 6], 'sliceGrad');
+    same(k.pad(f([5]), [], [], 9), [5], 'pad 0-d');
+    same(k.pad(f([]), [0], [[1, 2]], 9), [9, 9, 9], 'pad empty');
+    same(k.concat([f([1, 2]), f([]), f([3])], [[2], [0], [1]], 0), [1, 2, 3], 'concat with an empty piece');
+    same(k.indexSelect(f([1, 2, 3]), [3], new Int32Array(0), 0), [], 'indexSelect empty');
+    same(k.indexAdd(f([1, 1, 1]), [3], new Int32Array([0, 2, 0]), 0, [3]), [2, 0, 1], 'indexAdd repeats');
+    same(k.gather(f([1, 2, 3, 4]), [2, 2], new Int32Array([1, 0]), [2, 1], 1), [2, 3], 'gather');
+    same(k.scatterAdd(f([1, 1]), new Int32Array([1, 1]), [2, 1], 0, [2, 1]), [0, 2], 'scatterAdd repeats');
+    same(k.softmax(f([]), 0, 3, 1), [], 'softmax empty');
+    same(k.softmax(f([4, 9]), 2, 1, 1), [1, 1], 'softmax over size 1');
+    same(k.matmul(f([]), f([]), { batch: 1, m: 2, k: 0, n: 2, transA: false, transB: false, strideA: 0, strideB: 0 }), [0, 0, 0, 0], 'matmul k = 0');
+    same(k.matmul(f([]), f([1, 2]), { batch: 0, m: 1, k: 2, n: 1, transA: false, transB: false, strideA: 2, strideB: 0 }), [], 'matmul batch 0');
+    same(k.matmul(f([1, 2, 3, 4]), f([1, 10]), { batch: 2, m: 1, k: 2, n: 1, transA: false, transB: false, strideA: 2, strideB: 0 }), [21, 43], 'matmul broadcast B');
+    const p = conv2dParams('conv2d', [0, 1, 3, 3], [1, 1, 2, 2], {});
+    same(k.conv2d(f([]), f([1, 1, 1, 1]), p), [], 'conv2d batch 0');
+    same(k.conv2dBackwardFilter(f([]), f([]), p), [0, 0, 0, 0], 'conv2d filter gradient of an empty batch');
+  });
+}
