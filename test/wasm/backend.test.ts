@@ -100,6 +100,8 @@ test('setNumThreads: changes the pool, validates its argument, and 1 thread work
   assertThrowsMsg(() => b.setNumThreads(0), /setNumThreads/, /integer ≥ 1, got 0/);
   assertThrowsMsg(() => b.setNumThreads(1.5), /setNumThreads/, /got 1\.5/);
   b.dispose!();
+  assertThrowsMsg(() => createWasmBackend({ threads: -2 }), /createWasmBackend/, /integer ≥ 1, got -2/);
+  assertThrowsMsg(() => createWasmBackend({ flavour: 'avx' as 'simd' }), /createWasmBackend/, /'simd' or 'relaxed-simd', got 'avx'/);
   // The module-level helpers act on the registered backend.
   const prev = getNumThreads();
   setNumThreads(1);

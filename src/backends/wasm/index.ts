@@ -52,6 +52,10 @@ export interface WasmBackendOptions {
  * Returns null when the runtime lacks WebAssembly SIMD or shared memory.
  */
 export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend | null {
+  if (options.threads !== undefined) checkThreads('createWasmBackend', options.threads);
+  if (options.flavour !== undefined && options.flavour !== 'simd' && options.flavour !== 'relaxed-simd') {
+    throw new GradkitError('createWasmBackend', `flavour must be 'simd' or 'relaxed-simd', got '${String(options.flavour)}'`);
+  }
   const rt = WasmRuntime.create(options.flavour, options.threads);
   if (!rt) return null;
   const kernels: Kernels = {
@@ -78,9 +82,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       return rt.threads;
     },
     setNumThreads(n: number) {
-      if (!Number.isInteger(n) || n < 1) {
-        throw new GradkitError('setNumThreads', `thread count must be an integer ≥ 1, got ${n}`);
-      }
+      checkThreads('setNumThreads', n);
       rt.setThreads(n);
     },
     stats: () => ({ jobs: rt.jobs, parallelJobs: rt.parallelJobs }),
@@ -92,6 +94,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       `wasm (${rt.flavour === 'relaxed-simd' ? 'simd, relaxed-simd fma' : 'simd'}, ` +
       `${rt.exports.microRows()}x8 micro-kernel, ${rt.threads} thread${rt.threads === 1 ? '' : 's'})`,
   };
+}
+
+function checkThreads(op: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new GradkitError(op, `thread count must be an integer ≥ 1, got ${n}`);
 }
 
 /**
