@@ -5,7 +5,7 @@ export {
 export { Sequential, ModuleList, ModuleDict } from './containers.js';
 export { Linear, type LinearOptions } from './linear.js';
 export type { WeightLayerOptions } from './layer-options.js';
-export * as init from './init.js';
+export * as init from './init-namespace.js';
 export * as functional from './functional.js';
 export {
   ReLU, Sigmoid, Tanh, LeakyReLU, PReLU, ELU, SELU, Swish, SiLU, GELU, Softplus, Softmax, LogSoftmax, Maxout,

@@ -183,7 +183,8 @@ test('LSUV: every layer output variance ends within tolerance of 1 on the batch'
   );
   const x = g.randn([16, 3, 6, 6], { rng, std: 3 });
   model.eval();
-  const reports = nn.lsuv(model, x, { tolerance: 0.05, rng });
+  const reports = nn.init.lsuv(model, x, { tolerance: 0.05, rng });
+  assert.equal(nn.init.lsuv, nn.lsuv);
   assert.deepEqual(reports.map((r) => r.name), ['0', '3', '5']);
   assert.equal(model.training, false, 'modes restored');
   // Independently re-measure each layer's output variance with hooks.
