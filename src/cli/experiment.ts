@@ -126,14 +126,14 @@ export const experimentSpec: Spec = obj({
  * The CNN `gradkit train` runs when given no file. Pooling comes right after each convolution,
  * before BatchNorm and ReLU: max-pooling commutes with ReLU, and BatchNorm then normalizes 4×
  * fewer positions, which halves the step time on CPU (measured: 157 vs 345 ms CPU per batch of 64)
- * for the same accuracy.
+ * for the same accuracy. The convolutions have no bias: BatchNorm's shift makes it redundant.
  */
 export const DEFAULT_LAYERS: LayerSpec[] = [
-  { type: 'conv2d', outChannels: 16, kernelSize: 3, padding: 1 },
+  { type: 'conv2d', outChannels: 16, kernelSize: 3, padding: 1, bias: false },
   { type: 'maxPool2d', kernelSize: 2 },
   { type: 'batchNorm2d' },
   { type: 'relu' },
-  { type: 'conv2d', outChannels: 32, kernelSize: 3, padding: 1 },
+  { type: 'conv2d', outChannels: 32, kernelSize: 3, padding: 1, bias: false },
   { type: 'maxPool2d', kernelSize: 2 },
   { type: 'batchNorm2d' },
   { type: 'relu' },

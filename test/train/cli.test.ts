@@ -69,6 +69,21 @@ test('gradkit train on a tiny config writes the run folder; gradkit eval reprodu
   assert.match(e3.out.join(''), /resuming .* at epoch 2, step 5/);
   assert.equal(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
   assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'summary.json'), 'utf8')).steps, 10);
+
+  // A corrupted checkpoint: a clear error, and the run folder is left exactly as it was.
+  const ckpt = path.join(run, 'last.ckpt');
+  fs.writeFileSync(ckpt, fs.readFileSync(ckpt).subarray(0, 1000));
+  const before = new Map(fs.readdirSync(run).map((f) => [f, fs.readFileSync(path.join(run, f))]));
+  const errors: string[] = [];
+  const origWrite = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((s: string) => (errors.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    assert.equal(await main(['train', '--resume', run, '--epochs', '3'], env()), 1);
+  } finally {
+    process.stderr.write = origWrite;
+  }
+  assert.match(errors.join(''), /last\.ckpt is not a valid tensor file: .*truncated/);
+  assert.deepEqual(new Map(fs.readdirSync(run).map((f) => [f, fs.readFileSync(path.join(run, f))])), before);
 });
 
 test('a mistaken experiment file fails before anything is written', async () => {
