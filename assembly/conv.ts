@@ -90,12 +90,16 @@ function col2im(g: Geo, col: usize, cInG: i32, dx: usize): void {
   return (<i64>n0 << 32) | <i64>(<u32>n1);
 }
 
-export function convForward(g: Geo, x: usize, w: usize, y: usize, ws: usize, tid: i32, nt: i32): void {
-  const s = share(g.n, tid, nt);
+/**
+ * Forward and input-gradient take images from a shared counter (each image's output is written
+ * by one thread alone, so the results do not depend on who took it); the weight gradient keeps a
+ * fixed split so that its per-thread partial sums, and hence its rounding, are reproducible.
+ */
+export function convForward(g: Geo, x: usize, w: usize, y: usize, ws: usize, counter: usize): void {
   const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
   const K = cInG * g.kh * g.kw, P = g.outH * g.outW;
   const col = ws + <usize>GEMM_WS_BYTES;
-  for (let b = <i32>(s >> 32); b < <i32>(s & 0xffffffff); b++) {
+  for (let b = atomic.add<i32>(counter, 1); b < g.n; b = atomic.add<i32>(counter, 1)) {
     for (let gi = 0; gi < g.groups; gi++) {
       const xg = x + (<usize>((b * g.cIn + gi * cInG) * g.h * g.w) << 2);
       const yg = y + (<usize>((b * g.cOut + gi * cOutG) * P) << 2);
@@ -106,12 +110,11 @@ export function convForward(g: Geo, x: usize, w: usize, y: usize, ws: usize, tid
   }
 }
 
-export function convBackwardInput(g: Geo, dy: usize, w: usize, dx: usize, ws: usize, tid: i32, nt: i32): void {
-  const s = share(g.n, tid, nt);
+export function convBackwardInput(g: Geo, dy: usize, w: usize, dx: usize, ws: usize, counter: usize): void {
   const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
   const K = cInG * g.kh * g.kw, P = g.outH * g.outW;
   const col = ws + <usize>GEMM_WS_BYTES;
-  for (let b = <i32>(s >> 32); b < <i32>(s & 0xffffffff); b++) {
+  for (let b = atomic.add<i32>(counter, 1); b < g.n; b = atomic.add<i32>(counter, 1)) {
     memory.fill(dx + (<usize>(b * g.cIn * g.h * g.w) << 2), 0, <usize>(g.cIn * g.h * g.w) << 2);
     for (let gi = 0; gi < g.groups; gi++) {
       const dyg = dy + (<usize>((b * g.cOut + gi * cOutG) * P) << 2);

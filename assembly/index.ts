@@ -3,13 +3,15 @@
 // run(job, tid, nt) on the same block; the kernel itself decides which slice is tid's. Keeping the
 // partitioning here means the worker script stays a few lines of generic JS.
 
-import { gemm, GEMM_WS_BYTES } from './gemm';
+import { gemm, GEMM_WS_BYTES, MR } from './gemm';
 import { convForward, convBackwardInput, convBackwardFilter, Geo } from './conv';
 
 export const JOB_GEMM: i32 = 1;
 export const JOB_CONV_FWD: i32 = 2;
 export const JOB_CONV_BWD_INPUT: i32 = 3;
 export const JOB_CONV_BWD_FILTER: i32 = 4;
+/** Pool self-check: thread tid stores tid + 1 at word1 + tid·word2 (bytes); tests use it. */
+export const JOB_PROBE: i32 = 5;
 
 /** Scratch bytes one thread needs for gemm (the JS side adds conv column buffers on top). */
 export function gemmWorkspaceBytes(): i32 {
@@ -29,8 +31,13 @@ export function microRows(): i32 {
 /**
  * Batched GEMM job. Words: 1 batch, 2 m, 3 n, 4 k, 5 a, 6 rsA, 7 csA, 8 strideA, 9 b, 10 rsB,
  * 11 csB, 12 strideB, 13 c, 14 ldc, 15 strideC, 16 beta, 17 ws, 18 wsStride (strides in elements,
- * pointers and wsStride in bytes). Splits whole matrices across threads when there are enough of
- * them, else columns of N in 8-wide panels (each thread then packs only its own B), else rows of M.
+ * pointers and wsStride in bytes), 19 a chunk counter the caller zeroes.
+ *
+ * The work is cut into chunks — whole matrices, or when there are few of them, blocks of 8-wide
+ * column panels (each chunk packs only its own part of B), or when N is narrow, blocks of rows —
+ * about three per thread, and threads take chunks from the shared counter. On a busy machine a
+ * descheduled thread then delays only its current chunk instead of half the job. Every element
+ * is still computed by one chunk with the same K order, so results do not depend on threads.
  */
 function runGemm(job: usize, tid: i32, nt: i32): void {
   const batch = word(job, 1), m = word(job, 2), n = word(job, 3), k = word(job, 4);
@@ -39,23 +46,26 @@ function runGemm(job: usize, tid: i32, nt: i32): void {
   const c = <usize>word(job, 13), ldc = word(job, 14), sC = word(job, 15);
   const beta = word(job, 16);
   const ws = <usize>word(job, 17) + <usize>tid * <usize>word(job, 18);
-  let b0 = 0, b1 = batch, i0 = 0, i1 = m, j0 = 0, j1 = n;
-  if (nt > 1) {
-    if (batch >= nt) {
-      b0 = <i32>((<i64>batch * tid) / nt);
-      b1 = <i32>((<i64>batch * (tid + 1)) / nt);
-    } else if (n >= 16 * nt) {
+  let colBlock = n, rowBlock = m;
+  if (nt > 1 && batch < 3 * nt) {
+    const want = 3 * nt;
+    if (n >= 16 * nt) {
       const panels = (n + 7) >> 3;
-      j0 = min(n, <i32>((<i64>panels * tid) / nt) << 3);
-      j1 = min(n, <i32>((<i64>panels * (tid + 1)) / nt) << 3);
+      colBlock = max(2, (panels + want - 1) / want) << 3;
     } else {
-      const rows = (m + 3) >> 2;
-      i0 = min(m, <i32>((<i64>rows * tid) / nt) << 2);
-      i1 = min(m, <i32>((<i64>rows * (tid + 1)) / nt) << 2);
+      rowBlock = max(1, ((m + want - 1) / want + MR - 1) / MR) * MR;
     }
   }
-  if (i1 <= i0 || j1 <= j0) return;
-  for (let t = b0; t < b1; t++) {
+  const nCol = (n + colBlock - 1) / colBlock, nRow = (m + rowBlock - 1) / rowBlock;
+  const perMatrix = nCol * nRow;
+  const chunks = batch * perMatrix;
+  const counter = job + 19 * 4;
+  for (;;) {
+    const ch = atomic.add<i32>(counter, 1);
+    if (ch >= chunks) break;
+    const t = ch / perMatrix, r = ch % perMatrix;
+    const i0 = (r / nCol) * rowBlock, j0 = (r % nCol) * colBlock;
+    const i1 = min(m, i0 + rowBlock), j1 = min(n, j0 + colBlock);
     const at = a + (<usize>(t * sA + i0 * rsA) << 2);
     const bt = b + (<usize>(t * sB + j0 * csB) << 2);
     const ct = c + (<usize>(t * sC + i0 * ldc + j0) << 2);
@@ -67,19 +77,21 @@ function runGemm(job: usize, tid: i32, nt: i32): void {
  * Conv jobs. Words 1..16: the geometry (n, cIn, h, w, cOut, kh, kw, strideH, strideW, padTop,
  * padLeft, dilationH, dilationW, groups, outH, outW); 17, 18: the two inputs; 19: the output
  * (for the filter gradient: the base of per-thread partial sums, 20: their stride in bytes);
- * 21: workspace base, 22: workspace stride per thread.
+ * 21: workspace base, 22: workspace stride per thread, 23: an image counter the caller zeroes.
  */
 function runConv(kind: i32, job: usize, tid: i32, nt: i32): void {
   const geo = changetype<Geo>(job + 4);
   const in0 = <usize>word(job, 17), in1 = <usize>word(job, 18), out = <usize>word(job, 19);
   const ws = <usize>word(job, 21) + <usize>tid * <usize>word(job, 22);
-  if (kind == JOB_CONV_FWD) convForward(geo, in0, in1, out, ws, tid, nt);
-  else if (kind == JOB_CONV_BWD_INPUT) convBackwardInput(geo, in0, in1, out, ws, tid, nt);
+  const counter = job + 23 * 4;
+  if (kind == JOB_CONV_FWD) convForward(geo, in0, in1, out, ws, counter);
+  else if (kind == JOB_CONV_BWD_INPUT) convBackwardInput(geo, in0, in1, out, ws, counter);
   else convBackwardFilter(geo, in0, in1, out + <usize>tid * <usize>word(job, 20), ws, tid, nt);
 }
 
 export function run(job: usize, tid: i32, nt: i32): void {
   const kind = word(job, 0);
   if (kind == JOB_GEMM) runGemm(job, tid, nt);
+  else if (kind == JOB_PROBE) store<i32>(<usize>word(job, 1) + <usize>tid * <usize>word(job, 2), tid + 1);
   else runConv(kind, job, tid, nt);
 }

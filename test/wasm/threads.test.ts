@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WasmRuntime } from '../../src/backends/wasm/runtime.js';
-import { JOB_GEMM, threadsFor, MIN_PARALLEL_FLOPS } from '../../src/backends/wasm/jobs.js';
+import { JOB_GEMM, JOB_PROBE, threadsFor, MIN_PARALLEL_FLOPS } from '../../src/backends/wasm/jobs.js';
 import { browserPlatform } from '../../src/platform/browser.js';
 import { getPlatform } from '../../src/platform/index.js';
 import { wasmReady } from '../../src/backends/wasm/index.js';
@@ -15,29 +15,31 @@ function gemmJob(rt: WasmRuntime, batch: number, m: number, n: number, k: number
   return { words: [JOB_GEMM, batch, m, n, k, pa, k, 1, strideA, pb, n, 1, 0, c, n, m * n, 0, ws, rt.gemmWsBytes], c };
 }
 
-test('thread pool: a job split over 2 threads writes both halves (worker share included)', () => {
+test('thread pool: every thread runs its share of a job (probe job)', () => {
   const rt = WasmRuntime.create(undefined, 2)!;
   assert.equal(rt.threads, 2);
-  // Batch 2 with nt = 2: the caller computes matrix 0, the worker matrix 1.
-  const a = Float32Array.from([1, 2, 3, 4]); // two 1×2 matrices
-  const b = Float32Array.from([1, 10]); // one 2×1 matrix shared (strideB 0)
-  const { words, c } = gemmJob(rt, 2, 1, 1, 2, 2, a, b);
+  rt.reset();
+  const slots = rt.alloc(8);
+  rt.view(slots, 2).fill(0);
+  rt.runJob([JOB_PROBE, slots, 4], 2);
+  assert.deepEqual(Array.from(new Int32Array(rt.view(slots, 2).buffer, slots, 2)), [1, 2], 'caller wrote 1, worker wrote 2');
+  assert.equal(rt.parallelJobs, 1);
+  // And a real job split over both threads gives the right numbers.
+  const { words, c } = gemmJob(rt, 2, 1, 1, 2, 2, Float32Array.from([1, 2, 3, 4]), Float32Array.from([1, 10]));
   rt.runJob(words, 2);
   assert.deepEqual(Array.from(rt.take(c, 2)), [21, 43]);
-  assert.equal(rt.parallelJobs, 1);
   rt.dispose();
 });
 
 test('thread pool: a trap on a worker thread is reported to the caller, and the pool keeps working', () => {
   const rt = WasmRuntime.create(undefined, 2)!;
-  const a = new Float32Array(2).fill(1);
-  const b = new Float32Array(2).fill(1);
-  // Matrix 1 of A lies far outside memory (stride 2^29 floats = 2 GiB): only the worker touches it.
-  const bad = gemmJob(rt, 2, 1, 1, 2, 2 ** 29, a, b);
-  assert.throws(() => rt.runJob(bad.words, 2), /failed on worker thread 1/);
-  const good = gemmJob(rt, 2, 1, 1, 2, 0, a, b);
-  rt.runJob(good.words, 2);
-  assert.deepEqual(Array.from(rt.take(good.c, 2)), [2, 2]);
+  rt.reset();
+  const slots = rt.alloc(8);
+  // Worker 1 stores 2 GiB past the slots, beyond the memory: only it traps.
+  assert.throws(() => rt.runJob([JOB_PROBE, slots, 2 ** 31], 2), /failed on worker thread 1/);
+  const { words, c } = gemmJob(rt, 2, 1, 1, 2, 0, new Float32Array(2).fill(1), new Float32Array(2).fill(1));
+  rt.runJob(words, 2);
+  assert.deepEqual(Array.from(rt.take(c, 2)), [2, 2]);
   rt.dispose();
 });
 

@@ -3,6 +3,10 @@ export const JOB_GEMM = 1;
 export const JOB_CONV_FWD = 2;
 export const JOB_CONV_BWD_INPUT = 3;
 export const JOB_CONV_BWD_FILTER = 4;
+export const JOB_PROBE = 5;
+
+/** Words in a job block; runJob zeroes the unused tail (chunk counters live there). */
+export const JOB_WORDS = 32;
 
 /**
  * Below this many flops a kernel stays on the calling thread: waking a worker and joining costs

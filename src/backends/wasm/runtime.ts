@@ -1,6 +1,7 @@
 import { getPlatform, platformReady } from '../../platform/index.js';
 import { pickBinary, type Flavour } from './detect.js';
 import { ThreadPool } from './threadpool.js';
+import { JOB_WORDS } from './jobs.js';
 
 /** Bytes below 64 KiB belong to the JS side: pool control blocks and job descriptors live there. */
 const CTRL_BASE = 1024;
@@ -169,6 +170,7 @@ export class WasmRuntime {
   runJob(words: readonly number[], nt: number): void {
     this.jobs++;
     this.refreshViews();
+    this.i32.fill(0, JOB_BASE >> 2, (JOB_BASE >> 2) + JOB_WORDS);
     this.i32.set(words, JOB_BASE >> 2);
     this.pool.dispatch(JOB_BASE, nt);
   }
