@@ -1,28 +1,48 @@
 import type { DataArray } from '../../core/dtype.js';
-import { sizeOf, type Shape } from '../../core/shape.js';
+import { sizeOf, stridesOf, type Shape } from '../../core/shape.js';
 import type { ReduceOp } from '../../backend/kernels.js';
 import { reduce as refReduce } from '../reference/reduce.js';
 
 /**
- * Float32 sum over one contiguous run of axes (the bias gradient sums the leading batch axis) as
- * an [outer, red, inner] walk with float64 accumulators: no transposed copy as in the reference,
- * rows read in memory order, and the same additions in the same order, so bit-identical results.
+ * Float32 sum over any set of axes (bias gradients: [0]; BatchNorm statistics: [0, 2, 3]) in one
+ * pass over the input in memory order, accumulating in float64 — no transposed copy as in the
+ * reference. For a fixed output element its inputs arrive in increasing memory order, i.e. in
+ * the lexicographic order of the reduced axes, which is exactly the reference's summation order,
+ * so results are bit-identical.
  */
 export function reduce(op: ReduceOp, x: DataArray, shape: Shape, axes: readonly number[]): DataArray {
-  const contiguous = axes.every((ax, i) => i === 0 || ax === axes[i - 1] + 1);
-  if (op !== 'sum' || !(x instanceof Float32Array) || axes.length === 0 || !contiguous) return refReduce(op, x, shape, axes);
-  const outer = sizeOf(shape.slice(0, axes[0]));
-  const red = sizeOf(shape.slice(axes[0], axes[axes.length - 1] + 1));
-  const inner = sizeOf(shape.slice(axes[axes.length - 1] + 1));
-  const out = new Float32Array(outer * inner);
-  const acc = new Float64Array(inner);
-  for (let o = 0; o < outer; o++) {
-    acc.fill(0);
-    let k = o * red * inner;
-    for (let r = 0; r < red; r++) {
-      for (let j = 0; j < inner; j++) acc[j] += x[k++];
+  if (op !== 'sum' || !(x instanceof Float32Array) || axes.length === 0) return refReduce(op, x, shape, axes);
+  const rank = shape.length;
+  const reduced = new Array<boolean>(rank).fill(false);
+  for (const a of axes) reduced[a] = true;
+  const outShape = shape.filter((_, d) => !reduced[d]);
+  const outStrides = stridesOf(outShape);
+  // Output stride of each input axis (0 on reduced axes).
+  const step = new Array<number>(rank).fill(0);
+  for (let d = 0, j = 0; d < rank; d++) if (!reduced[d]) step[d] = outStrides[j++];
+  const acc = new Float64Array(sizeOf(outShape));
+  const n = x.length;
+  if (n > 0) {
+    const inner = shape[rank - 1];
+    const innerStep = step[rank - 1];
+    const idx = new Array<number>(rank).fill(0);
+    let o = 0;
+    for (let i = 0; i < n; i += inner) {
+      if (innerStep === 0) {
+        let s = acc[o];
+        for (let j = i; j < i + inner; j++) s += x[j];
+        acc[o] = s;
+      } else {
+        for (let j = 0; j < inner; j++) acc[o + j] += x[i + j];
+      }
+      for (let d = rank - 2; d >= 0; d--) {
+        idx[d]++;
+        o += step[d];
+        if (idx[d] < shape[d]) break;
+        o -= step[d] * shape[d];
+        idx[d] = 0;
+      }
     }
-    for (let j = 0; j < inner; j++) out[o * inner + j] = acc[j];
   }
-  return out;
+  return Float32Array.from(acc);
 }
