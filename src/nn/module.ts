@@ -309,9 +309,7 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   to(dtype: FloatDType): this {
     const convert = (t: Tensor): void => {
       if (!isFloat(t.dtype) || t.dtype === dtype) return;
-      t.buffer = castArray(t.buffer, dtype);
-      // dtype is readonly for users; here the tensor's storage really changed type.
-      (t as { dtype: string }).dtype = dtype;
+      t.replaceBuffer(castArray(t.buffer, dtype));
       t.grad = null;
     };
     for (const p of this.parameters()) convert(p);

@@ -130,6 +130,19 @@ export class Tensor {
     return new Tensor(this.buffer, this.shape, { name: this.name });
   }
 
+  /**
+   * Swaps the storage for another buffer of the same length, possibly of another dtype (e.g.
+   * Module.to('float64') keeps tensor identity so optimizers and fields stay valid).
+   */
+  replaceBuffer(buffer: DataArray): this {
+    if (buffer.length !== this.size) {
+      throw new GradkitError('replaceBuffer', `new buffer has ${buffer.length} values, tensor of shape ${fmtShape(this.shape)} needs ${this.size}`);
+    }
+    this.buffer = buffer;
+    (this as { dtype: DType }).dtype = dtypeOfArray(buffer);
+    return this;
+  }
+
   /** Overwrites this tensor's values in place (optimizers, initializers). Not recorded by autograd. */
   assign(values: Tensor | DataArray | ArrayLike<number>): this {
     const src = values instanceof Tensor ? values.buffer : values;
