@@ -51,6 +51,9 @@ test('binary fast paths: same shape, bias, channel bias, scalar, both orders', (
     [[3, 4, 5], [4, 1], [3, 4, 5]],
     [[3, 4, 5], [3, 1, 5], [3, 4, 5]],
     [[0, 3], [3], [0, 3]],
+    [[2, 3, 1, 4], [3, 1, 4], [2, 3, 1, 4]],
+    [[2, 3, 5, 4], [3, 1, 4], [2, 3, 5, 4]],
+    [[1, 1, 6], [2, 1, 6], [2, 1, 6]],
   ];
   for (const op of ops) {
     for (const [as, bs, os] of cases) {

@@ -52,12 +52,15 @@ function blockView(shape: Shape, outShape: Shape): { outer: number; mid: number;
   const s = [...new Array<number>(r - shape.length).fill(1), ...shape];
   let first = -1;
   let last = -1;
+  let gap = false;
   for (let d = 0; d < r; d++) {
-    if (s[d] === 1 && outShape[d] !== 1) continue;
-    if (s[d] !== outShape[d]) return null;
-    if (s[d] === 1) continue;
+    if (outShape[d] === 1) continue; // size-1 axes change no index
+    if (s[d] === 1) {
+      if (first >= 0) gap = true; // a broadcast axis after the run has started
+      continue;
+    }
+    if (s[d] !== outShape[d] || gap) return null;
     if (first < 0) first = d;
-    else if (last !== d - 1) return null;
     last = d;
   }
   if (first < 0) return { outer: 1, mid: 1, inner: sizeOf(outShape) };
