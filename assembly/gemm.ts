@@ -196,10 +196,21 @@ export function gemm(
               for (let r = 0; r < mr; r++) {
                 const crow = cp + (<usize>(r * ldc) << 2);
                 const trow = tile + (<usize>(r * NR) << 2);
-                for (let q = 0; q < nr; q++) {
-                  const dst = crow + (<usize>q << 2);
-                  const v = load<f32>(trow + (<usize>q << 2));
-                  store<f32>(dst, bt ? load<f32>(dst) + v : v);
+                if (nr == NR) {
+                  // Only rows are missing (M edge): whole rows move as two vectors.
+                  let v0 = v128.load(trow), v1 = v128.load(trow, 16);
+                  if (bt) {
+                    v0 = f32x4.add(v0, v128.load(crow));
+                    v1 = f32x4.add(v1, v128.load(crow, 16));
+                  }
+                  v128.store(crow, v0);
+                  v128.store(crow, v1, 16);
+                } else {
+                  for (let q = 0; q < nr; q++) {
+                    const dst = crow + (<usize>q << 2);
+                    const v = load<f32>(trow + (<usize>q << 2));
+                    store<f32>(dst, bt ? load<f32>(dst) + v : v);
+                  }
                 }
               }
             }
