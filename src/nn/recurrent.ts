@@ -198,7 +198,6 @@ function floatOf(x: Tensor, w: Tensor): FloatDType {
  * recurrent part.
  */
 function runLayer(mode: Mode, x: Tensor, w: LayerWeights, h0: Tensor, c0: Tensor | null, reverse: boolean): { output: Tensor; h: Tensor; c: Tensor | null } {
-  const n = x.shape[0];
   let xp = ops.matmul(x, ops.transpose(w.wIh));
   if (w.bIh !== null) xp = ops.add(xp, w.bIh);
   // For RNN and LSTM both biases sit outside any product, so b_hh joins the one big addition.
@@ -271,7 +270,7 @@ export class RNN extends RecurrentBase<RecurrentState, RecurrentOutput> {
   readonly nonlinearity: 'tanh' | 'relu';
   protected readonly mode: Mode;
   constructor(inputSize: number, hiddenSize: number, opts: RNNOptions = {}) {
-    super(inputSize, hiddenSize, 1, opts);
+    super(inputSize, hiddenSize, GATES.rnnTanh, opts);
     const act = opts.nonlinearity ?? 'tanh';
     if (act !== 'tanh' && act !== 'relu') throw new GradkitError('RNN', `nonlinearity must be 'tanh' or 'relu', got '${String(act)}'`);
     this.nonlinearity = act;
