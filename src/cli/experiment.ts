@@ -145,7 +145,7 @@ export const DEFAULT_LAYERS: LayerSpec[] = [
 export const DEFAULT_EXPERIMENT: Experiment = {
   name: 'digits-cnn',
   seed: 0,
-  epochs: 8,
+  epochs: 6,
   data: { dataset: 'digits', trainSize: 8000, testSize: 2000, samplesPerClass: 200, validationFraction: 0.1, batchSize: 64, evalBatchSize: 500 },
   preprocessing: [{ type: 'standardize', per: 'channel' }],
   augmentation: [],

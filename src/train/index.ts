@@ -1,6 +1,21 @@
 /**
  * Training: the Trainer (a fixed event loop with callbacks), its default callbacks, and
  * checkpoints that resume a run exactly.
+ *
+ * ```ts
+ * const storage = nodeStorage();                     // src/platform/fs-node.ts; memoryStorage() in a browser
+ * const trainer = new Trainer({ model, optimizer, trainData, validData, callbacks: [
+ *   new EarlyStopping({ monitor: 'valLoss', patience: 3 }),
+ *   new Checkpoint({ storage, dir: 'runs/a', everySteps: 100 }),
+ *   new Progress(),
+ * ] });
+ * await trainer.fit({ epochs: 10 });
+ * // After a crash: build the same model/optimizer/loaders/callbacks, then
+ * await trainer.loadCheckpoint(storage, 'runs/a/last.ckpt');
+ * await trainer.fit({ epochs: 10 });                // ends bit-identical to an uninterrupted run
+ * ```
+ * Exact resume covers the model, optimizer, callbacks (schedules, EMA, early stopping), the data
+ * loader's order and position, and the global RNG (dropout); pass other generators as `rngs`.
  */
 export { Trainer, type TrainerOptions, type TrainData, type FitResult } from './trainer.js';
 export { EVENTS, CancelBatch, CancelEpoch, CancelFit, type EventName } from './events.js';

@@ -12,7 +12,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Batch } from '../data/collate.js';
 import type { DataLoaderState } from '../data/loader.js';
-import { ORDER, type Callback } from './callback.js';
+import type { Callback } from './callback.js';
 import { CancelBatch, CancelEpoch, CancelFit, type EventName } from './events.js';
 import { defaultClassificationLoss } from './loss.js';
 import { MetricsCallback } from './callbacks/metrics.js';
@@ -439,4 +439,3 @@ function checkEpochs(op: string, epochs: number): number {
   return epochs;
 }
 
-export { ORDER };
