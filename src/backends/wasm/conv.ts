@@ -2,7 +2,7 @@ import type { DataArray } from '../../core/dtype.js';
 import type { Conv2dParams } from '../../backend/kernels.js';
 import { conv2d as refConv2d, conv2dBackwardFilter as refBackwardFilter, conv2dBackwardInput as refBackwardInput } from '../reference/conv.js';
 import { JOB_CONV_BWD_FILTER, JOB_CONV_BWD_INPUT, JOB_CONV_FWD, threadsFor } from './jobs.js';
-import type { WasmRuntime } from './runtime.js';
+import { align64, type WasmRuntime } from './runtime.js';
 
 /** Job words 1..16: the geometry in the order assembly/conv.ts's Geo class declares it. */
 function geometry(p: Conv2dParams): number[] {
@@ -13,7 +13,7 @@ function geometry(p: Conv2dParams): number[] {
 /** Per-thread scratch: gemm packing buffers plus one image-group column matrix (K × P floats). */
 function workspace(rt: WasmRuntime, p: Conv2dParams): number {
   const k = (p.cIn / p.groups) * p.kh * p.kw;
-  return (rt.gemmWsBytes + k * p.outH * p.outW * 4 + 63) & ~63;
+  return align64(rt.gemmWsBytes + k * p.outH * p.outW * 4);
 }
 
 function flops(p: Conv2dParams): number {
@@ -66,7 +66,7 @@ export function makeConv(rt: WasmRuntime) {
     rt.reset();
     const px = rt.put(x);
     const pdy = rt.put(dy);
-    const partStride = (dwLen * 4 + 63) & ~63;
+    const partStride = align64(dwLen * 4);
     const parts = rt.alloc(partStride * nt);
     const wsStride = workspace(rt, p);
     const ws = rt.alloc(wsStride * nt);

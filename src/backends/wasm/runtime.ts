@@ -134,7 +134,7 @@ export class WasmRuntime {
   /** Reserves `bytes` of scratch (64-byte aligned), growing memory if needed; returns its address. */
   alloc(bytes: number): number {
     const at = this.top;
-    this.top = (at + bytes + 63) & ~63;
+    this.top = align64(at + bytes);
     const have = this.memory.buffer.byteLength;
     if (this.top > have) {
       const pages = Math.ceil((this.top - have) / PAGE);
@@ -174,6 +174,11 @@ export class WasmRuntime {
     this.i32.set(words, JOB_BASE >> 2);
     this.pool.dispatch(JOB_BASE, nt);
   }
+}
+
+/** Rounds up to a multiple of 64 with arithmetic, not bit operations, which wrap past 2^31. */
+export function align64(n: number): number {
+  return Math.ceil(n / 64) * 64;
 }
 
 function newMemory(): WebAssembly.Memory {
