@@ -30,7 +30,8 @@ export {
   type RecurrentOptions, type RNNOptions, type RecurrentOutput, type LSTMOutput, type RecurrentState, type LSTMState,
 } from './recurrent.js';
 export {
-  MultiheadAttention, TransformerEncoderLayer, scaledDotProductAttention, causalMask,
+  MultiheadAttention, TransformerEncoderLayer, TransformerEncoder, scaledDotProductAttention, causalMask,
+  type TransformerEncoderOptions, type AttentionResult,
   type AttentionOptions, type MultiheadAttentionOptions, type MultiheadForwardOptions, type MultiheadAttentionOutput,
   type TransformerEncoderLayerOptions, type EncoderForwardOptions,
 } from './attention.js';
