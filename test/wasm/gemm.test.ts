@@ -12,6 +12,9 @@ function check(threads: number, p: MatmulParams, rng: Random, label: string): vo
   const b = randArray(rng, bLen);
   const got = wasmWithThreads(threads).kernels.matmul(a, b, p);
   assert.ok(got instanceof Float32Array, `${label}: float32 in, float32 out`);
+  // Results are ordinary GC-owned buffers, never views of the shared wasm memory.
+  assert.ok(got.buffer instanceof ArrayBuffer && !(got.buffer instanceof SharedArrayBuffer), `${label}: plain ArrayBuffer`);
+  assert.equal(got.byteOffset, 0);
   const want = referenceKernels.matmul(a, b, p);
   const bound = referenceKernels.matmul(absArray(a), absArray(b), p);
   assertKernelClose(got, want, bound, p.k, label);
