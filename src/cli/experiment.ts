@@ -125,8 +125,9 @@ export const experimentSpec: Spec = obj({
 /**
  * The CNN `gradkit train` runs when given no file. Pooling comes right after each convolution,
  * before BatchNorm and ReLU: max-pooling commutes with ReLU, and BatchNorm then normalizes 4×
- * fewer positions, which halves the step time on CPU (measured: 157 vs 345 ms CPU per batch of 64)
- * for the same accuracy. The convolutions have no bias: BatchNorm's shift makes it redundant.
+ * fewer positions. The convolutions have no bias: BatchNorm's shift makes it redundant. Measured
+ * CPU time per batch of 64 on the wasm backend: 164 ms for conv-bias-BN-ReLU-pool, 108 ms with
+ * pooling first, 81 ms with pooling first and no conv bias. 6 epochs reach ~98% test accuracy.
  */
 export const DEFAULT_LAYERS: LayerSpec[] = [
   { type: 'conv2d', outChannels: 16, kernelSize: 3, padding: 1, bias: false },
