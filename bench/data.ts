@@ -134,7 +134,35 @@ export function batchAt(ds: Dataset, batch: number, i: number): { x: Float32Arra
   return { x: ds.x.subarray(start * d, (start + batch) * d), y: ds.y.subarray(start, start + batch) };
 }
 
+/**
+ * Images for the conv nets: class templates plus unit noise. A template is a per-channel offset
+ * plus a per-pixel pattern, so both the CNN (which sees positions) and the ResNet (whose global
+ * average pool sees mostly channel means) have something to learn; a linear teacher over pixels
+ * is nearly invisible after global pooling, and the ResNet's loss would not move.
+ */
+export function makeImageDataset(count: number, sampleShape: [number, number, number], classes: number, seed: number): Dataset {
+  const rng = makeRng(seed);
+  const [c, h, w] = sampleShape;
+  const hw = h * w;
+  const d = c * hw;
+  const templates = new Float32Array(classes * d);
+  for (let k = 0; k < classes; k++) {
+    for (let ch = 0; ch < c; ch++) {
+      const offset = rng.normal();
+      for (let i = 0; i < hw; i++) templates[k * d + ch * hw + i] = offset + 0.5 * rng.normal();
+    }
+  }
+  const x = new Float32Array(count * d);
+  const y = new Int32Array(count);
+  for (let n = 0; n < count; n++) {
+    const k = Math.floor(rng.uniform() * classes);
+    y[n] = k;
+    for (let j = 0; j < d; j++) x[n * d + j] = templates[k * d + j] + rng.normal();
+  }
+  return { x, y, count, sampleShape };
+}
+
 /** Data pools: the MLP sees a full epoch; conv nets cycle a smaller pool (speed does not depend on the values). */
 export const mlpData = (): Dataset => makeDataset(MLP.epochSamples, [MLP.sizes[0]], 10, 11);
-export const cnnData = (): Dataset => makeDataset(CNN.batch * 16, [CNN.inC, CNN.hw, CNN.hw], CNN.classes, 12);
-export const resnetData = (): Dataset => makeDataset(RESNET.batch * 16, [RESNET.inC, RESNET.hw, RESNET.hw], RESNET.classes, 13);
+export const cnnData = (): Dataset => makeImageDataset(CNN.batch * 16, [CNN.inC, CNN.hw, CNN.hw], CNN.classes, 12);
+export const resnetData = (): Dataset => makeImageDataset(RESNET.batch * 16, [RESNET.inC, RESNET.hw, RESNET.hw], RESNET.classes, 13);

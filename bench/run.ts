@@ -13,7 +13,7 @@ import { runOrder, watchdogMs } from './budget.js';
 import { machineInfo } from './machine.js';
 import { parseLine, type Message } from './protocol.js';
 import {
-  buildReport, computeRatios, fmtValue, formatRatios, formatTable, memoryVerdict, writeJsonAtomic, type BenchResult,
+  buildReport, computeRatios, fmtValue, formatRatios, formatTable, lossAgreement, memoryVerdict, writeJsonAtomic, type BenchResult,
 } from './report.js';
 import { MLP, PEERS, cnnFeatures, CNN, unitOf, type Workload } from './spec.js';
 import { lossTrend } from './timing.js';
@@ -176,17 +176,24 @@ async function runMemory(backend: string, opts: BenchOptions): Promise<MemoryOut
 
 function printLossSanity(outcomes: Map<string, LibOutcome>): void {
   console.log('\nTraining-loss sanity (mean of first vs last quarter of all steps run; same data and initial weights everywhere):');
+  // The gradkit library with the most steps per workload is the yardstick for agreement.
+  const yardstick = (w: Workload): [string, number[]] | undefined =>
+    [...outcomes].filter(([lib, o]) => lib.startsWith('gradkit-') && (o.losses.get(w)?.length ?? 0) > 0)
+      .map(([lib, o]): [string, number[]] => [lib, o.losses.get(w)!])
+      .sort((a, b) => b[1].length - a[1].length)[0];
   for (const [lib, o] of outcomes) {
     for (const [w, losses] of o.losses) {
       if (!w.endsWith('-train')) continue;
       const t = lossTrend(losses);
-      const first = losses[0].toFixed(4);
-      if (t === null) {
-        console.log(`  ${lib.padEnd(18)} ${w.padEnd(13)} first loss ${first}; only one step ran, no trend`);
-        continue;
+      let line = `  ${lib.padEnd(18)} ${w.padEnd(13)} first loss ${losses[0].toFixed(4)}; `;
+      if (t === null) line += 'only one step ran, no trend';
+      else line += `${t.first.toFixed(4)} → ${t.last.toFixed(4)} over ${losses.length} steps: ${t.decreased ? 'decreasing' : lib.startsWith('gradkit-') ? 'NOT DECREASING (check the model!)' : 'not decreasing'}`;
+      const ref = yardstick(w);
+      if (ref && ref[0] !== lib) {
+        const a = lossAgreement(ref[1], losses);
+        if (a) line += `; first ${a.steps} loss${a.steps === 1 ? '' : 'es'} ${a.maxRelDiff < 1e-3 ? 'match' : 'DIFFER FROM'} ${ref[0]} (max rel. diff ${a.maxRelDiff.toExponential(1)})`;
       }
-      const mark = t.decreased ? 'decreasing' : lib.startsWith('gradkit-') ? 'NOT DECREASING (check the model!)' : 'not decreasing';
-      console.log(`  ${lib.padEnd(18)} ${w.padEnd(13)} first loss ${first}; ${t.first.toFixed(4)} → ${t.last.toFixed(4)} over ${losses.length} steps: ${mark}`);
+      console.log(line);
     }
   }
 }

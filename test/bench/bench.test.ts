@@ -11,13 +11,13 @@ import { test } from 'node:test';
 import * as g from '../../src/index.js';
 import { ArgError, libSelected, parseArgs } from '../../bench/args.js';
 import { runOrder } from '../../bench/budget.js';
-import { batchAt, makeDataset, makeRng } from '../../bench/data.js';
+import { batchAt, makeDataset, makeImageDataset, makeRng } from '../../bench/data.js';
 import { BenchAdam, batchNorm2d } from '../../bench/gradkit-models.js';
 import { backendThreads } from '../../bench/libs/gradkit.js';
 import { flattenRowsToNhwc, nchwToNhwc, oihwToHwio } from '../../bench/libs/layout.js';
 import { parseLine, MARK } from '../../bench/protocol.js';
 import {
-  buildReport, computeRatios, formatRatios, formatTable, median, memoryVerdict, writeJsonAtomic, type BenchResult, type MachineInfo,
+  buildReport, computeRatios, formatRatios, formatTable, lossAgreement, median, memoryVerdict, writeJsonAtomic, type BenchResult, type MachineInfo,
 } from '../../bench/report.js';
 import { WORKLOADS, cnnFeatures, unitOf } from '../../bench/spec.js';
 import { lossTrend, measure } from '../../bench/timing.js';
@@ -259,4 +259,29 @@ test('runOrder: --quick puts cheap workloads first and keeps only the chosen one
   assert.deepEqual(runOrder(['sgemm-1024', 'mlp-train', 'resnet-train'], false), ['sgemm-1024', 'mlp-train', 'resnet-train']);
   assert.deepEqual(runOrder(['sgemm-1024', 'mlp-train', 'resnet-train'], true), ['mlp-train', 'sgemm-1024', 'resnet-train']);
   assert.deepEqual(runOrder([...WORKLOADS], true).slice().sort(), [...WORKLOADS].sort(), 'nothing dropped');
+});
+
+test('lossAgreement: over the common prefix, relative', () => {
+  assert.deepEqual(lossAgreement([2, 1.5, 1], [2, 1.5]), { steps: 2, maxRelDiff: 0 });
+  const a = lossAgreement([2, 1], [2, 1.1], 5)!;
+  assert.equal(a.steps, 2);
+  assert.ok(Math.abs(a.maxRelDiff - 0.1 / 1.1) < 1e-12);
+  assert.equal(lossAgreement([], [1]), null);
+  assert.equal(lossAgreement([1], [NaN])!.maxRelDiff, Infinity, 'a NaN loss never counts as agreement');
+});
+
+test('image data: seeded, and the class signal survives global average pooling', () => {
+  const a = makeImageDataset(200, [3, 4, 4], 10, 9);
+  assert.deepEqual(a.y, makeImageDataset(200, [3, 4, 4], 10, 9).y);
+  assert.ok(a.y.every((v) => v >= 0 && v < 10));
+  // Per-channel means of two samples of the same class are closer than those of different classes, on average.
+  const means = (i: number): number[] => [0, 1, 2].map((c) => a.x.subarray(i * 48 + c * 16, i * 48 + c * 16 + 16).reduce((s, v) => s + v, 0) / 16);
+  let same = 0, diff = 0, ns = 0, nd = 0;
+  for (let i = 0; i < 60; i++) for (let j = i + 1; j < 60; j++) {
+    const [mi, mj] = [means(i), means(j)];
+    const dist = mi.reduce((s, v, c) => s + (v - mj[c]) ** 2, 0);
+    if (a.y[i] === a.y[j]) { same += dist; ns++; } else { diff += dist; nd++; }
+  }
+  assert.ok(ns > 0 && nd > 0);
+  assert.ok(same / ns < 0.5 * (diff / nd), `same-class ${same / ns} vs different-class ${diff / nd}`);
 });
