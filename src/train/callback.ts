@@ -26,7 +26,8 @@ export const ORDER = {
   ema: 30,
   lrSchedule: 40,
   earlyStopping: 60,
+  /** Before checkpoints, so a checkpoint knows how much of the log it covers. */
+  log: 70,
   checkpoint: 80,
-  log: 90,
   progress: 95,
 } as const;

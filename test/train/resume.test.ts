@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nn, optim } from '../../src/index.js';
-import { Checkpoint, EarlyStopping, LrSchedule, EmaWeights, memoryStorage, type Callback } from '../../src/train/index.js';
+import { Checkpoint, EarlyStopping, LrSchedule, EmaWeights, MetricsLog, memoryStorage, type Callback } from '../../src/train/index.js';
 import { makeTrainer, setup, weightBytes, type Setup } from './fixtures.js';
 
 const EPOCHS = 2;
@@ -65,6 +65,32 @@ test('a run killed during validation resumes from the checkpoint taken after the
   assert.equal(r.resumedAt, 6);
   for (const [name, b] of ref.bytes) assert.deepEqual(r.bytes.get(name), b, `${name} differs from the uninterrupted run`);
   assert.deepEqual(r.history, ref.history.map((h) => ({ ...h })));
+});
+
+test('the JSON-lines log of a resumed run has no duplicated or missing lines', async () => {
+  const log = async (kill: number | null): Promise<string> => {
+    const storage = memoryStorage();
+    const cbs = (s: Setup): Callback[] => [new Checkpoint({ storage, dir: 'run', everySteps: 4 }), new MetricsLog({ storage, path: 'run/m.jsonl', everySteps: 1 })];
+    const s1 = setup();
+    // Order 75: after the log line of the step (70), before its checkpoint (80).
+    const killer: Callback = { name: 'killer', order: 75, afterBatch: (t) => { if (t.step === kill) throw new Killed(); } };
+    const run = makeTrainer(s1, [...cbs(s1), killer]).fit({ epochs: 2 });
+    if (kill === null) {
+      await run;
+    } else {
+      await assert.rejects(run, Killed);
+      const s2 = setup(99);
+      const t2 = makeTrainer(s2, cbs(s2));
+      await t2.loadCheckpoint(storage, 'run/last.ckpt');
+      await t2.fit({ epochs: 2 });
+    }
+    return new TextDecoder().decode(storage.files.get('run/m.jsonl'));
+  };
+  const ref = await log(null);
+  assert.equal(ref.trim().split('\n').length, 12 + 2);
+  // Killed after the line of step 6 (last checkpoint: step 4) and of step 8 (its own checkpoint not yet written).
+  assert.equal(await log(6), ref);
+  assert.equal(await log(8), ref);
 });
 
 test('a checkpoint from another architecture is refused, naming the keys, and changes nothing', async () => {

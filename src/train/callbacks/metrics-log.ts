@@ -1,6 +1,8 @@
 /**
  * A JSON-lines metrics log: one object per epoch ({ epoch, step, loss, accuracy, valLoss, … })
  * and, with everySteps, one per that many optimizer steps ({ epoch, step, batch, loss }).
+ * Checkpoints record how many lines the log had; a resumed run first cuts the log back to that,
+ * so lines written between the checkpoint and a crash are not duplicated.
  */
 import { GradkitError } from '../../core/errors.js';
 import { ORDER, type Callback } from '../callback.js';
@@ -28,8 +30,36 @@ export class MetricsLog implements Callback {
     if (this.everySteps !== null && (!Number.isInteger(this.everySteps) || this.everySteps < 1)) throw new GradkitError('MetricsLog', `everySteps must be a positive integer, got ${this.everySteps}`);
   }
 
+  /** Lines written so far (over the whole run, resumes included). */
+  lines = 0;
+  private truncateTo: number | null = null;
+
   private async line(obj: Record<string, unknown>): Promise<void> {
     await this.storage.append(this.path, `${JSON.stringify(obj)}\n`);
+    this.lines++;
+  }
+
+  async beforeFit(): Promise<void> {
+    if (this.truncateTo === null) return;
+    const keep = this.truncateTo;
+    this.truncateTo = null;
+    if (!(await this.storage.exists(this.path))) return;
+    const text = new TextDecoder().decode(await this.storage.read(this.path));
+    const all = text.split('\n');
+    if (all[all.length - 1] === '') all.pop();
+    const kept = all.slice(0, keep);
+    await this.storage.writeAtomic(this.path, kept.length > 0 ? `${kept.join('\n')}\n` : '');
+  }
+
+  stateDict(): unknown {
+    return { lines: this.lines };
+  }
+
+  loadStateDict(s: unknown): void {
+    const n = (s as { lines?: unknown } | null)?.lines;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new GradkitError('MetricsLog.loadStateDict', `expected { lines: integer >= 0 }, got ${JSON.stringify(s)}`);
+    this.lines = n;
+    this.truncateTo = n;
   }
 
   async afterBatch(t: Trainer): Promise<void> {
