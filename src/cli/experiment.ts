@@ -44,7 +44,8 @@ export interface Experiment {
   model: { init: 'he' | 'heUniform' | 'xavier' | 'xavierUniform' | 'lecun' | 'orthogonal'; layers: LayerSpec[] };
   optimizer: { type: 'sgd' | 'adam' | 'adamw' | 'rmsprop'; lr: number; weightDecay: number; momentum: number; nesterov: boolean; betas: [number, number] };
   schedule: { type: 'none' | 'cosine' | 'step' | 'exponential' | 'oneCycle' | 'plateau'; warmupEpochs: number; stepEpochs: number; gamma: number; minLr: number; patience: number };
-  regularization: { gradClipNorm: number | null; emaDecay: number | null };
+  /** labelSmoothing of the cross-entropy; l1/l2: coefficients of penalties added to the loss. */
+  regularization: { gradClipNorm: number | null; emaDecay: number | null; labelSmoothing: number; l1: number; l2: number };
   earlyStopping: { monitor: string; patience: number; minDelta: number; restoreBestWeights: boolean } | null;
   checkpoint: { everySteps: number | null };
 }
@@ -117,7 +118,13 @@ export const experimentSpec: Spec = obj({
     minLr: num({ min: 0 }),
     patience: int(0),
   }),
-  regularization: obj({ gradClipNorm: num({ min: 0, minExclusive: true }), emaDecay: num({ min: 0, max: 1, maxExclusive: true }) }),
+  regularization: obj({
+    gradClipNorm: num({ min: 0, minExclusive: true }),
+    emaDecay: num({ min: 0, max: 1, maxExclusive: true }),
+    labelSmoothing: num({ min: 0, max: 1 }),
+    l1: num({ min: 0 }),
+    l2: num({ min: 0 }),
+  }),
   earlyStopping: { kind: 'anyOf', options: [obj({ monitor: str(), patience: int(0), minDelta: num({ min: 0 }), restoreBestWeights: bool }), { kind: 'boolean' }], describe: 'an object { monitor, patience, minDelta, restoreBestWeights } or false' },
   checkpoint: obj({ everySteps: int(1) }),
 });
@@ -154,7 +161,7 @@ export const DEFAULT_EXPERIMENT: Experiment = {
   model: { init: 'he', layers: DEFAULT_LAYERS },
   optimizer: { type: 'adamw', lr: 3e-3, weightDecay: 1e-2, momentum: 0.9, nesterov: false, betas: [0.9, 0.999] },
   schedule: { type: 'cosine', warmupEpochs: 0, stepEpochs: 1, gamma: 0.5, minLr: 0, patience: 2 },
-  regularization: { gradClipNorm: null, emaDecay: null },
+  regularization: { gradClipNorm: null, emaDecay: null, labelSmoothing: 0, l1: 0, l2: 0 },
   earlyStopping: { monitor: 'valLoss', patience: 3, minDelta: 0, restoreBestWeights: true },
   checkpoint: { everySteps: null },
 };

@@ -9,6 +9,8 @@ import { manualSeed } from '../core/rng.js';
 import type { PreprocessorJSON } from '../data/index.js';
 import type { Sequential } from '../nn/containers.js';
 import * as optim from '../optim/index.js';
+import * as losses from '../losses/index.js';
+import { add } from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Callback } from '../train/callback.js';
 import { EarlyStopping } from '../train/callbacks/early-stopping.js';
@@ -101,8 +103,21 @@ export async function buildRun(e: Experiment, fitted?: PreprocessorJSON[]): Prom
   return { experiment: e, data, model, optimizer, callbacks };
 }
 
+/** Cross-entropy (with label smoothing) plus the L1/L2 penalties the experiment asks for. */
+function makeLoss(e: Experiment, model: Sequential): (output: Tensor, target: Tensor) => Tensor {
+  const { labelSmoothing, l1, l2 } = e.regularization;
+  const params = model.parameters();
+  return (output, target) => {
+    let loss = losses.crossEntropy(output, target, { labelSmoothing });
+    if (l1 > 0) loss = add(loss, losses.l1Penalty(params, { coeff: l1 }));
+    if (l2 > 0) loss = add(loss, losses.l2Penalty(params, { coeff: l2 }));
+    return loss;
+  };
+}
+
 export function makeTrainer(run: BuiltRun, extra: Callback[]): Trainer {
   return new Trainer({
+    loss: makeLoss(run.experiment, run.model),
     model: run.model,
     optimizer: run.optimizer,
     trainData: run.data.train,

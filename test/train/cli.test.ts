@@ -25,6 +25,7 @@ const TINY = {
   ] },
   optimizer: { type: 'adamw', lr: 0.01 },
   schedule: { type: 'cosine' },
+  regularization: { labelSmoothing: 0.1, l2: 1e-4, gradClipNorm: 5 },
   earlyStopping: { patience: 2 },
 };
 

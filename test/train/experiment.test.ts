@@ -62,3 +62,28 @@ test('the built model has the inferred sizes and runs', () => {
   assert.deepEqual(shapes, ['0.weight:16x1x3x3', '2.weight:16', '2.bias:16', '4.weight:32x16x3x3', '6.weight:32', '6.bias:32', '10.weight:10x1568', '10.bias:10']);
   assert.deepEqual(m.call(randn([2, 1, 28, 28])).shape, [2, 10]);
 });
+
+test('regularization from the file reaches the loss: label smoothing and the L1/L2 penalties', async () => {
+  const { buildRun, makeTrainer } = await import('../../src/cli/run-builder.js');
+  const { losses } = await import('../../src/index.js');
+  const e = resolveExperiment({
+    seed: 4, epochs: 1,
+    data: { dataset: 'blobs', samplesPerClass: 20, batchSize: 10 },
+    model: { layers: [{ type: 'linear', outFeatures: 8 }, { type: 'relu' }, { type: 'linear', outFeatures: 3 }] },
+    regularization: { labelSmoothing: 0.2, l1: 0.001, l2: 0.01 },
+  });
+  const run = await buildRun(e);
+  const t = makeTrainer(run, []);
+  const [x, y] = run.data.train.dataset.getBatch!([0, 1, 2, 3]);
+  const out = run.model.call(x);
+  const params = run.model.parameters();
+  let l1 = 0;
+  let l2 = 0;
+  for (const p of params) if (!p.tags.has('noDecay')) for (const v of p.buffer) { l1 += Math.abs(v); l2 += v * v; }
+  const ce = losses.crossEntropy(out, y, { labelSmoothing: 0.2 }).item();
+  assert.notEqual(ce, losses.crossEntropy(out, y).item(), 'smoothing changes the loss');
+  const got = t.lossFn(out, y).item();
+  assert.ok(Math.abs(got - (ce + 0.001 * l1 + 0.01 * l2)) < 1e-5, `${got} vs ${ce + 0.001 * l1 + 0.01 * l2}`);
+  assert.deepEqual(run.data.inputShape, [2]);
+  assert.equal(run.data.numClasses, 3);
+});
