@@ -147,3 +147,20 @@ test('softmax / logSoftmax fast paths equal the reference (rows, strided layouts
     }
   }
 });
+
+test('where fast path (full or single-value branches) equals the reference; broadcasts delegate', () => {
+  const rng = new Random(17);
+  const cases: [number[], number[], number[], number[]][] = [
+    [[4, 5], [4, 5], [4, 5], [4, 5]], [[4, 5], [4, 5], [], [4, 5]], [[4, 5], [], [4, 5], [4, 5]], [[4, 5], [], [], [4, 5]],
+    [[4, 5], [5], [4, 5], [4, 5]], [[4, 1], [4, 5], [4, 5], [4, 5]], [[1], [1], [1], [1]], [[0, 2], [0, 2], [], [0, 2]],
+  ];
+  for (const [cs, as, bs, os] of cases) {
+    const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+    const c = Uint8Array.from({ length: size(cs) }, () => rng.int(0, 2));
+    const a = data(rng, size(as));
+    const b = data(rng, size(bs));
+    const got = k().where(c, cs, a, as, b, bs, os);
+    assert.ok(got instanceof Float32Array);
+    assertSame(got, referenceKernels.where(c, cs, a, as, b, bs, os), `where ${JSON.stringify([cs, as, bs])}`);
+  }
+});

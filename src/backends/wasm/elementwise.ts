@@ -1,7 +1,7 @@
 import type { DataArray, DType } from '../../core/dtype.js';
 import { sizeOf, type Shape } from '../../core/shape.js';
 import type { BinaryOp, UnaryOp } from '../../backend/kernels.js';
-import { binary as refBinary, unary as refUnary } from '../reference/elementwise.js';
+import { binary as refBinary, unary as refUnary, where as refWhere } from '../reference/elementwise.js';
 
 /**
  * Float32 elementwise fast paths as monomorphic JS loops. These ops are memory-bound and cheap
@@ -186,4 +186,24 @@ export function binary(op: BinaryOp, a: DataArray, aShape: Shape, b: DataArray, 
     }
   }
   return refBinary(op, a, aShape, b, bShape, outShape, outDtype);
+}
+
+/**
+ * Float32 select with the condition at full size and each branch either full or one value
+ * (leakyRelu, clamp gradients, masked losses). Other broadcasts use the reference.
+ */
+export function where(cond: Uint8Array, cShape: Shape, a: DataArray, aShape: Shape, b: DataArray, bShape: Shape, outShape: Shape): DataArray {
+  const n = sizeOf(outShape);
+  const simple = (x: DataArray) => x.length === n || x.length === 1;
+  if (!(a instanceof Float32Array) || !(b instanceof Float32Array) || cond.length !== n || !simple(a) || !simple(b) || n === 1) {
+    return refWhere(cond, cShape, a, aShape, b, bShape, outShape);
+  }
+  const out = new Float32Array(n);
+  const aFull = a.length === n;
+  const bFull = b.length === n;
+  if (aFull && bFull) for (let i = 0; i < n; i++) out[i] = cond[i] ? a[i] : b[i];
+  else if (aFull) { const bv = b[0]; for (let i = 0; i < n; i++) out[i] = cond[i] ? a[i] : bv; }
+  else if (bFull) { const av = a[0]; for (let i = 0; i < n; i++) out[i] = cond[i] ? av : b[i]; }
+  else { const av = a[0], bv = b[0]; for (let i = 0; i < n; i++) out[i] = cond[i] ? av : bv; }
+  return out;
 }

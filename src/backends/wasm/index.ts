@@ -23,7 +23,7 @@ import { getBackend, registerBackend } from '../../backend/registry.js';
 import { referenceKernels } from '../reference/index.js';
 import { makeConv } from './conv.js';
 import type { Flavour } from './detect.js';
-import { binary, unary } from './elementwise.js';
+import { binary, unary, where } from './elementwise.js';
 import { makeMatmul } from './matmul.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool2d.js';
 import { reduce } from './reduce.js';
@@ -63,6 +63,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     matmul: makeMatmul(rt),
     ...makeConv(rt),
     unary,
+    where,
     binary,
     reduce,
     transpose,
