@@ -43,7 +43,11 @@ function im2col(g: Geo, x: usize, cInG: i32, col: usize): void {
           if (lo > 0) memory.fill(dst, 0, <usize>lo << 2);
           const src = xc + (<usize>(iy * g.w + off) << 2);
           if (g.sw == 1) {
-            memory.copy(dst + (<usize>lo << 2), src + (<usize>lo << 2), <usize>(hi - lo) << 2);
+            // Rows are short (outW floats); an inline vector loop beats a memory.copy call.
+            let d = dst + (<usize>lo << 2), q = src + (<usize>lo << 2);
+            const end = dst + (<usize>hi << 2);
+            for (; d + 16 <= end; d += 16, q += 16) v128.store(d, v128.load(q));
+            for (; d < end; d += 4, q += 4) store<f32>(d, load<f32>(q));
           } else {
             for (let ox = lo; ox < hi; ox++) store<f32>(dst + (<usize>ox << 2), load<f32>(src + (<usize>(ox * g.sw) << 2)));
           }
