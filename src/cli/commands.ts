@@ -78,13 +78,13 @@ function timestamp(ms: number): string {
 }
 
 /** Puts a checkpoint's weights in the model (the EMA averages when the run kept them). */
-export function loadRunWeights(model: Sequential, ckpt: CheckpointState, where: string): void {
-  checkModelFits(`gradkit eval (${where})`, model, ckpt.model);
+export function loadRunWeights(model: Sequential, ckpt: CheckpointState, where: string, op = 'gradkit eval'): void {
+  checkModelFits(`${op} (${where})`, model, ckpt.model);
   model.loadStateDict(ckpt.model);
   const ema = ckpt.callbacks.ema as { shadow?: (Float32Array | Float64Array)[] } | undefined;
   if (ema?.shadow) {
     const params = model.parameters();
-    if (ema.shadow.length !== params.length) throw new GradkitError('gradkit eval', `${where}: the EMA state has ${ema.shadow.length} tensors but the model has ${params.length} parameters`);
+    if (ema.shadow.length !== params.length) throw new GradkitError(op, `${where}: the EMA state has ${ema.shadow.length} tensors but the model has ${params.length} parameters`);
     params.forEach((p, i) => p.assign(ema.shadow![i]));
   }
 }
@@ -163,7 +163,7 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
   // 4. Test the weights a later `gradkit eval` will load (the best checkpoint when there is one).
   const bestPath = joinPath(dir, 'best.ckpt');
   if (ckptMonitor !== null && (await storage.exists(bestPath))) {
-    loadRunWeights(run.model, decodeCheckpoint(await storage.read(bestPath), bestPath), bestPath);
+    loadRunWeights(run.model, decodeCheckpoint(await storage.read(bestPath), bestPath), bestPath, 'gradkit train');
     summary.best = { monitor: ckptMonitor, value: checkpoint.best, epoch: checkpoint.bestEpoch };
   }
   summary.test = evaluate(run.model, run.data.test);
