@@ -25,3 +25,5 @@ export * as nn from './nn/index.js';
 export { Parameter } from './nn/parameter.js';
 export * as optim from './optim/index.js';
 export * as losses from './losses/index.js';
+export * as data from './data/index.js';
+export * as train from './train/index.js';
