@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WasmRuntime } from '../../src/backends/wasm/runtime.js';
+import { JoinMonitor } from '../../src/backends/wasm/joinmonitor.js';
 import { JOB_GEMM, JOB_PROBE, threadsFor, MIN_PARALLEL_FLOPS } from '../../src/backends/wasm/jobs.js';
 import { browserPlatform } from '../../src/platform/browser.js';
 import { getPlatform } from '../../src/platform/index.js';
@@ -100,4 +101,31 @@ test('browser main thread: when sync compilation is refused, the runtime compile
   assert.deepEqual(Array.from(rt.take(c, 2)), [21, 43]);
   rt.dispose();
   assert.equal(await wasmReady(), true);
+});
+
+test('join monitor: sets threads aside only after repeated long waits, then tries them again', () => {
+  const m = new JoinMonitor();
+  // Healthy joins (wait well under the caller's own work) never trigger.
+  for (let i = 0; i < 100; i++) m.record(5, 1);
+  assert.equal(m.backoffs, 0);
+  assert.equal(m.runSolo(), false);
+  // Tiny waits are timer noise, even when larger than the work.
+  for (let i = 0; i < 10; i++) m.record(0.01, 0.1);
+  assert.equal(m.backoffs, 0);
+  // Two bad joins and a good one: the streak is broken.
+  m.record(1, 5);
+  m.record(1, 5);
+  m.record(5, 1);
+  m.record(1, 5);
+  assert.equal(m.backoffs, 0);
+  m.record(1, 5);
+  m.record(1, 5);
+  assert.equal(m.backoffs, 1, 'three bad joins in a row');
+  let solo = 0;
+  while (m.runSolo()) solo++;
+  assert.equal(solo, JoinMonitor.SOLO_JOBS, 'then a bounded solo period');
+  assert.equal(m.runSolo(), false, 'and threads again');
+  const off = new JoinMonitor(false);
+  for (let i = 0; i < 10; i++) off.record(1, 50);
+  assert.equal(off.backoffs, 0, 'disabled monitor never backs off');
 });

@@ -34,7 +34,8 @@ const cache = new Map<number, WasmBackend>();
 export function wasmWithThreads(threads: number): WasmBackend {
   let b = cache.get(threads);
   if (!b) {
-    const made = createWasmBackend({ threads });
+    // Non-adaptive: these tests assert that large jobs really are split, even on a busy machine.
+    const made = createWasmBackend({ threads, adaptive: false });
     assert.ok(made, 'the wasm backend must be available on Node ≥ 20 (WebAssembly SIMD + shared memory)');
     b = made;
     cache.set(threads, b);

@@ -37,7 +37,7 @@ export interface WasmBackend extends Backend {
   readonly threads: number;
   setNumThreads(n: number): void;
   /** Counters: kernel jobs run in wasm, and those split across threads. */
-  stats(): { jobs: number; parallelJobs: number };
+  stats(): { jobs: number; parallelJobs: number; backoffs: number };
 }
 
 export interface WasmBackendOptions {
@@ -45,6 +45,12 @@ export interface WasmBackendOptions {
   flavour?: Flavour;
   /** Thread count, caller included; default GRADKIT_NUM_THREADS or the number of cores. */
   threads?: number;
+  /**
+   * Run single-threaded for a while when workers are evidently not getting CPU time (a busy
+   * shared machine); see joinmonitor.ts. Default true; tests that must see every job split
+   * across threads turn it off.
+   */
+  adaptive?: boolean;
 }
 
 /**
@@ -56,7 +62,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   if (options.flavour !== undefined && options.flavour !== 'simd' && options.flavour !== 'relaxed-simd') {
     throw new GradkitError('createWasmBackend', `flavour must be 'simd' or 'relaxed-simd', got '${String(options.flavour)}'`);
   }
-  const rt = WasmRuntime.create(options.flavour, options.threads);
+  const rt = WasmRuntime.create(options.flavour, options.threads, options.adaptive ?? true);
   if (!rt) return null;
   const kernels: Kernels = {
     ...referenceKernels,
@@ -86,7 +92,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       checkThreads('setNumThreads', n);
       rt.setThreads(n);
     },
-    stats: () => ({ jobs: rt.jobs, parallelJobs: rt.parallelJobs }),
+    stats: () => ({ jobs: rt.jobs, parallelJobs: rt.parallelJobs, backoffs: rt.backoffs }),
     alloc: allocArray,
     read: async (b) => b,
     readSync: (b) => b,

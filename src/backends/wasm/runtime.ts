@@ -40,19 +40,19 @@ export class WasmRuntime {
    * this returns null, compiles in the background, and `asyncReady` resolves once a later
    * create() can succeed — the backend module re-registers itself at that point.
    */
-  static create(force?: Flavour, threads?: number): WasmRuntime | null {
+  static create(force?: Flavour, threads?: number, adaptive = true): WasmRuntime | null {
     const bin = pickBinary(force);
     if (!bin) return null;
     if (prepared && prepared.flavour === bin.flavour) {
       const p = prepared;
       prepared = null;
-      return new WasmRuntime(p.flavour, p.module, p.memory, p.instance, threads);
+      return new WasmRuntime(p.flavour, p.module, p.memory, p.instance, threads, adaptive);
     }
     try {
       const module = new WebAssembly.Module(bin.bytes);
       const memory = newMemory();
       const instance = new WebAssembly.Instance(module, importsFor(memory));
-      return new WasmRuntime(bin.flavour, module, memory, instance, threads);
+      return new WasmRuntime(bin.flavour, module, memory, instance, threads, adaptive);
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
       pending ??= prepareAsync(bin.flavour, bin.bytes);
@@ -65,7 +65,10 @@ export class WasmRuntime {
     return pending;
   }
 
-  private constructor(flavour: Flavour, module: WebAssembly.Module, memory: WebAssembly.Memory, instance: WebAssembly.Instance, threads?: number) {
+  private constructor(
+    flavour: Flavour, module: WebAssembly.Module, memory: WebAssembly.Memory, instance: WebAssembly.Instance,
+    threads: number | undefined, private readonly adaptive: boolean,
+  ) {
     this.flavour = flavour;
     this.module = module;
     this.memory = memory;
@@ -126,11 +129,16 @@ export class WasmRuntime {
   private newPool(n: number): ThreadPool {
     // Each pool gets a fresh control block, so workers of a stopped pool can never see its jobs.
     const ctrl = CTRL_BASE + 64 * (this.poolCount++ % 64);
-    return new ThreadPool(getPlatform(), this.module, this.memory, ctrl, n, (j, t, nt) => this.exports.run(j, t, nt));
+    return new ThreadPool(getPlatform(), this.module, this.memory, ctrl, n, (j, t, nt) => this.exports.run(j, t, nt), this.adaptive);
   }
 
   get threads(): number {
     return this.pool.size;
+  }
+
+  /** Times the pool set threads aside because workers were not getting CPU (see JoinMonitor). */
+  get backoffs(): number {
+    return this.pool.monitor.backoffs;
   }
 
   setThreads(n: number): void {

@@ -1,4 +1,5 @@
 import type { PlatformWorker, ThreadPlatform } from '../../platform/index.js';
+import { JoinMonitor } from './joinmonitor.js';
 import { CTRL, CTRL_WORDS, WORKER_SOURCE } from './worker-source.js';
 
 /**
@@ -26,6 +27,7 @@ export class ThreadPool {
   size: number;
   /** Jobs that ran on more than one thread (tests use it to prove the threaded path ran). */
   parallelJobs = 0;
+  readonly monitor: JoinMonitor;
 
   constructor(
     private readonly platform: ThreadPlatform,
@@ -34,7 +36,9 @@ export class ThreadPool {
     ctrlOffset: number,
     requested: number,
     private readonly run: RunFn,
+    adaptive = true,
   ) {
+    this.monitor = new JoinMonitor(adaptive);
     this.ctrl = new Int32Array(memory.buffer, ctrlOffset, CTRL_WORDS);
     this.ctrl.fill(0);
     this.size = platform.canBlock() ? Math.max(1, requested) : 1;
@@ -71,7 +75,7 @@ export class ThreadPool {
 
   /** Runs job on `nt` threads (nt ≤ size), returning when all are done. */
   dispatch(job: number, nt: number): void {
-    if (nt <= 1 || this.size <= 1 || (!this.ready && !this.waitReady())) {
+    if (nt <= 1 || this.size <= 1 || (!this.ready && !this.waitReady()) || this.monitor.runSolo()) {
       this.run(job, 0, 1);
       return;
     }
@@ -84,9 +88,12 @@ export class ThreadPool {
     Atomics.store(c, CTRL.JOB, job);
     Atomics.add(c, CTRL.GEN, 1);
     Atomics.notify(c, CTRL.GEN);
+    const t0 = performance.now();
+    let t1 = t0;
     try {
       this.run(job, 0, nt);
     } finally {
+      t1 = performance.now();
       let p = Atomics.load(c, CTRL.PENDING);
       for (let s = 0; p !== 0 && s < CALLER_SPIN; s++) p = Atomics.load(c, CTRL.PENDING);
       while (p !== 0) {
@@ -94,6 +101,7 @@ export class ThreadPool {
         p = Atomics.load(c, CTRL.PENDING);
       }
     }
+    this.monitor.record(t1 - t0, performance.now() - t1);
     const failed = Atomics.load(c, CTRL.FAILED);
     if (failed !== 0) throw new Error(`gradkit wasm: kernel job failed on worker thread ${failed}`);
   }
