@@ -53,18 +53,34 @@ function packB(dst: usize, b: usize, rsB: i32, csB: i32, p0: i32, kc: i32, j0: i
   }
 }
 
-/** Packs A(i0 .. i0+mc, p0 .. p0+kc) as ceil(mc/MR) panels of kc×MR, zero-padding rows. */
+/**
+ * Packs A(i0 .. i0+mc, p0 .. p0+kc) as ceil(mc/MR) panels of MR rows, each row KC floats apart
+ * (zero rows pad the last panel). Rows stay rows, so for the usual row-major A packing is a
+ * vector copy per row, and the micro-kernel reaches row r of a panel at the constant offset
+ * r·KC·4 (an immediate in the load), needing one pointer for all MR rows.
+ */
 function packA(dst: usize, a: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i32, kc: i32): void {
   for (let i = 0; i < mc; i += MR) {
     const h = min(MR, mc - i);
     const base = a + (<usize>((i0 + i) * rsA + p0 * csA) << 2);
-    for (let p = 0; p < kc; p++) {
-      const src = base + (<usize>(p * csA) << 2);
-      let r = 0;
-      for (; r < h; r++) store<f32>(dst + (<usize>r << 2), load<f32>(src + (<usize>(r * rsA) << 2)));
-      for (; r < MR; r++) store<f32>(dst + (<usize>r << 2), 0);
-      dst += <usize>MR << 2;
+    if (csA == 1) {
+      for (let r = 0; r < h; r++) {
+        let s = base + (<usize>(r * rsA) << 2);
+        let d = dst + (<usize>(r * KC) << 2);
+        const end = d + (<usize>kc << 2);
+        for (; d + 16 <= end; d += 16, s += 16) v128.store(d, v128.load(s));
+        for (; d < end; d += 4, s += 4) store<f32>(d, load<f32>(s));
+      }
+    } else {
+      // Transposed A: the MR values of one k are adjacent in memory, so walk k outermost.
+      for (let p = 0; p < kc; p++) {
+        const src = base + (<usize>(p * csA) << 2);
+        const d = dst + (<usize>p << 2);
+        for (let r = 0; r < h; r++) store<f32>(d + (<usize>(r * KC) << 2), load<f32>(src + (<usize>(r * rsA) << 2)));
+      }
     }
+    for (let r = h; r < MR; r++) memory.fill(dst + (<usize>(r * KC) << 2), 0, <usize>kc << 2);
+    dst += <usize>(MR * KC) << 2;
   }
 }
 
@@ -82,54 +98,54 @@ function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, beta: i32): vo
   for (; p + 1 < kc; p += 2) {
     let b0 = v128.load(bp);
     let b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
+    let a = v128.load32_splat(ap, 0);
     c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
+    a = v128.load32_splat(ap, 1*KC*4);
     c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
+    a = v128.load32_splat(ap, 2*KC*4);
     c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
+    a = v128.load32_splat(ap, 3*KC*4);
     c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    a = v128.load32_splat(ap, 16);
+    a = v128.load32_splat(ap, 4*KC*4);
     c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
     if (MR == 6) {
-      a = v128.load32_splat(ap, 20);
+      a = v128.load32_splat(ap, 5*KC*4);
       c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
     }
     b0 = v128.load(bp, 32);
     b1 = v128.load(bp, 48);
-    a = v128.load32_splat(ap, MR * 4);
+    a = v128.load32_splat(ap, 4);
     c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
-    a = v128.load32_splat(ap, MR * 4 + 4);
+    a = v128.load32_splat(ap, 1*KC*4 + 4);
     c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-    a = v128.load32_splat(ap, MR * 4 + 8);
+    a = v128.load32_splat(ap, 2*KC*4 + 4);
     c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-    a = v128.load32_splat(ap, MR * 4 + 12);
+    a = v128.load32_splat(ap, 3*KC*4 + 4);
     c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    a = v128.load32_splat(ap, MR * 4 + 16);
+    a = v128.load32_splat(ap, 4*KC*4 + 4);
     c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
     if (MR == 6) {
-      a = v128.load32_splat(ap, MR * 4 + 20);
+      a = v128.load32_splat(ap, 5*KC*4 + 4);
       c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
     }
-    ap += <usize>MR << 3;
+    ap += 8;
     bp += 64;
   }
   if (p < kc) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
+    let a = v128.load32_splat(ap, 0);
     c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
+    a = v128.load32_splat(ap, 1*KC*4);
     c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
+    a = v128.load32_splat(ap, 2*KC*4);
     c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
+    a = v128.load32_splat(ap, 3*KC*4);
     c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    a = v128.load32_splat(ap, 16);
+    a = v128.load32_splat(ap, 4*KC*4);
     c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
     if (MR == 6) {
-      a = v128.load32_splat(ap, 20);
+      a = v128.load32_splat(ap, 5*KC*4);
       c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
     }
   }
@@ -186,7 +202,7 @@ export function gemm(
           const bp = pb + (<usize>(jr * kc) << 2);
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
-            const ap = pa + (<usize>(ir * kc) << 2);
+            const ap = pa + (<usize>(ir * KC) << 2);
             const cp = c + (<usize>((ic + ir) * ldc + jc + jr) << 2);
             if (mr == MR && nr == NR) {
               micro(kc, ap, bp, cp, ldc, bt);
