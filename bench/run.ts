@@ -186,7 +186,7 @@ function printLossSanity(outcomes: Map<string, LibOutcome>): void {
       if (!w.endsWith('-train')) continue;
       const t = lossTrend(losses);
       let line = `  ${lib.padEnd(18)} ${w.padEnd(13)} first loss ${losses[0].toFixed(4)}; `;
-      if (t === null) line += 'only one step ran, no trend';
+      if (t === null) line += `${losses.length} step${losses.length === 1 ? '' : 's'} ran, too few for a trend`;
       else line += `${t.first.toFixed(4)} → ${t.last.toFixed(4)} over ${losses.length} steps: ${t.decreased ? 'decreasing' : lib.startsWith('gradkit-') ? 'NOT DECREASING (check the model!)' : 'not decreasing'}`;
       const ref = yardstick(w);
       if (ref && ref[0] !== lib) {

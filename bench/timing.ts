@@ -80,9 +80,12 @@ export async function measure(s: Stepper, b: Budget, scale = 1): Promise<Measure
   return m;
 }
 
-/** "first → last" loss summary; `decreased` compares the mean of the first and last quarter. */
+/**
+ * "first → last" loss summary; `decreased` compares the mean of the first and last quarter.
+ * Needs four steps: Adam's first steps often overshoot, so two or three say nothing.
+ */
 export function lossTrend(losses: readonly number[]): { first: number; last: number; decreased: boolean } | null {
-  if (losses.length < 2) return null;
+  if (losses.length < 4) return null;
   const q = Math.max(1, Math.floor(losses.length / 4));
   const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   const first = mean(losses.slice(0, q));

@@ -158,7 +158,7 @@ test('measure: warm-up plus repeats, every loss recorded in order', async () => 
 test('lossTrend compares the first and last quarter', () => {
   assert.deepEqual(lossTrend([4, 3, 2, 1]), { first: 4, last: 1, decreased: true });
   assert.equal(lossTrend([1, 1, 2, 2])!.decreased, false);
-  assert.equal(lossTrend([1]), null);
+  assert.equal(lossTrend([3, 3.5, 2]), null, 'three steps are too few to call a trend');
 });
 
 test('the CNN spec gives 800 features before the linear layer', () => {
