@@ -191,7 +191,11 @@ function printLossSanity(outcomes: Map<string, LibOutcome>): void {
       const ref = yardstick(w);
       if (ref && ref[0] !== lib) {
         const a = lossAgreement(ref[1], losses);
-        if (a) line += `; first ${a.steps} loss${a.steps === 1 ? '' : 'es'} ${a.maxRelDiff < 1e-3 ? 'match' : 'DIFFER FROM'} ${ref[0]} (max rel. diff ${a.maxRelDiff.toExponential(1)})`;
+        if (a) {
+          const what = a.steps === 1 ? 'first loss' : `first ${a.steps} losses`;
+          const verb = a.maxRelDiff < 1e-3 ? (a.steps === 1 ? 'matches' : 'match') : (a.steps === 1 ? 'DIFFERS FROM' : 'DIFFER FROM');
+          line += `; ${what} ${verb} ${ref[0]} (max rel. diff ${a.maxRelDiff.toExponential(1)})`;
+        }
       }
       console.log(line);
     }
