@@ -164,3 +164,30 @@ test('where fast path (full or single-value branches) equals the reference; broa
     assertSame(got, referenceKernels.where(c, cs, a, as, b, bs, os), `where ${JSON.stringify([cs, as, bs])}`);
   }
 });
+
+test('wasm relu (large inputs) equals the reference, including NaN, ±Inf, ±0, on 1 and 2 threads', () => {
+  const rng = new Random(18);
+  for (const threads of [1, 2]) {
+    const b = wasmWithThreads(threads);
+    for (const n of [1024, 1031, 5000, 2_100_003]) {
+      const x = data(rng, n);
+      const before = b.stats().jobs;
+      const got = b.kernels.unary('relu', x);
+      assert.equal(b.stats().jobs, before + 1, 'ran in wasm');
+      assertSame(got, referenceKernels.unary('relu', x), `relu n=${n} threads=${threads}`);
+    }
+  }
+});
+
+test('wasm max pooling on 2 threads (large input) equals the reference, argmax included', () => {
+  const rng = new Random(19);
+  const b = wasmWithThreads(2);
+  const p: Pool2dParams = { n: 16, c: 32, h: 64, w: 64, kh: 2, kw: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0, outH: 32, outW: 32, countIncludePad: true };
+  const x = data(rng, 16 * 32 * 64 * 64);
+  const before = b.stats().parallelJobs;
+  const got = b.kernels.maxPool2d(x, p);
+  assert.equal(b.stats().parallelJobs, before + 1, 'split across threads');
+  const want = referenceKernels.maxPool2d(x, p);
+  assertSame(got.out, want.out, 'max pool out');
+  assert.deepEqual(Array.from(got.argmax), Array.from(want.argmax));
+});

@@ -23,9 +23,10 @@ import { getBackend, registerBackend } from '../../backend/registry.js';
 import { referenceKernels } from '../reference/index.js';
 import { makeConv } from './conv.js';
 import type { Flavour } from './detect.js';
-import { binary, unary, where } from './elementwise.js';
+import { binary, where } from './elementwise.js';
 import { makeMatmul } from './matmul.js';
-import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool2d.js';
+import { avgPool2d, avgPool2dBackward, maxPool2dBackward } from './pool2d.js';
+import { makeWasmElementwise } from './wasmelementwise.js';
 import { reduce } from './reduce.js';
 import { broadcastTo, transpose } from './shape.js';
 import { logSoftmax, softmax } from './softmax.js';
@@ -68,7 +69,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     ...referenceKernels,
     matmul: makeMatmul(rt),
     ...makeConv(rt),
-    unary,
+    ...makeWasmElementwise(rt),
     where,
     binary,
     reduce,
@@ -76,7 +77,6 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     broadcastTo,
     softmax,
     logSoftmax,
-    maxPool2d,
     maxPool2dBackward,
     avgPool2d,
     avgPool2dBackward,

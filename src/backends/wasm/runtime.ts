@@ -203,6 +203,12 @@ export class WasmRuntime {
     return this.f32.slice(at >> 2, (at >> 2) + len);
   }
 
+  /** A new GC-owned copy of `len` int32 values at `at`. */
+  takeInt32(at: number, len: number): Int32Array {
+    this.refreshViews();
+    return this.i32.slice(at >> 2, (at >> 2) + len);
+  }
+
   /** A temporary view (valid until the next alloc) for summing partial results in JS. */
   view(at: number, len: number): Float32Array {
     this.refreshViews();

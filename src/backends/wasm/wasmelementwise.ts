@@ -1,0 +1,38 @@
+import type { DataArray } from '../../core/dtype.js';
+import type { Pool2dParams, UnaryOp } from '../../backend/kernels.js';
+import { unary as jsUnary } from './elementwise.js';
+import { maxPool2d as jsMaxPool2d } from './pool2d.js';
+import { JOB_MAXPOOL, JOB_RELU, threadsFor } from './jobs.js';
+import type { WasmRuntime } from './runtime.js';
+
+/**
+ * The two memory-bound kernels that are worth a trip through wasm memory: relu and max pooling.
+ * In JS both branch on the sign/order of the data, which is close to random, so a mispredicted
+ * branch per element made them cost as much as a convolution; in wasm they are branch-free
+ * (f32x4.max; select) and the copies in and out are cheaper than the mispredictions.
+ */
+export function makeWasmElementwise(rt: WasmRuntime) {
+  function unary(op: UnaryOp, x: DataArray): DataArray {
+    if (op !== 'relu' || !(x instanceof Float32Array) || x.length < 1024) return jsUnary(op, x);
+    if (!rt.canHold(8 * x.length)) return jsUnary(op, x);
+    rt.reset();
+    const px = rt.put(x);
+    const py = rt.alloc(4 * x.length);
+    rt.runJob([JOB_RELU, x.length, px, py], threadsFor(x.length, rt.threads));
+    return rt.take(py, x.length);
+  }
+
+  function maxPool2d(x: DataArray, p: Pool2dParams): { out: DataArray; argmax: Int32Array } {
+    const outLen = p.n * p.c * p.outH * p.outW;
+    if (!(x instanceof Float32Array) || outLen === 0 || !rt.canHold(4 * x.length + 8 * outLen)) return jsMaxPool2d(x, p);
+    rt.reset();
+    const px = rt.put(x);
+    const py = rt.alloc(4 * outLen);
+    const pa = rt.alloc(4 * outLen);
+    const nt = threadsFor(outLen * p.kh * p.kw, rt.threads, p.n * p.c);
+    rt.runJob([JOB_MAXPOOL, p.n * p.c, p.h, p.w, p.kh, p.kw, p.strideH, p.strideW, p.padTop, p.padLeft, p.outH, p.outW, px, py, pa], nt);
+    return { out: rt.take(py, outLen), argmax: rt.takeInt32(pa, outLen) };
+  }
+
+  return { unary, maxPool2d };
+}
