@@ -127,13 +127,18 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
     return this.train(false);
   }
 
+  /**
+   * The position to resume from. Pure: it does not close a consumed epoch itself (that would end
+   * a running for…of early); a fully consumed epoch is reported as the start of the next one.
+   */
   state(): DataLoaderState {
-    this.settle();
+    const consumed = this.order !== null && this._position >= this.length;
+    const inEpoch = this.order !== null && !consumed;
     return {
-      epoch: this._epoch,
-      position: this._position,
-      rngState: this.order ? [...this.epochStartState] : this.rng.getState(),
-      inEpoch: this.order !== null,
+      epoch: consumed ? this._epoch + 1 : this._epoch,
+      position: inEpoch ? this._position : 0,
+      rngState: inEpoch ? [...this.epochStartState] : this.rng.getState(),
+      inEpoch,
       length: this.dataset.length,
       batchSize: this.batchSize,
     };

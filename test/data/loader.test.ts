@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Random, tensor, type Tensor } from '../../src/index.js';
-import { compose, DataLoader, GeneratorDataset, gaussianNoise, TensorDataset, type Augmentation, type Batch } from '../../src/data/index.js';
+import { compose, DataLoader, type DataLoaderState, GeneratorDataset, gaussianNoise, TensorDataset, type Augmentation, type Batch } from '../../src/data/index.js';
 import { assertThrowsMsg } from '../helpers.js';
 
 // Sample i is x = [i, 100 + i], y = i, so a batch reveals exactly which samples it holds.
@@ -171,4 +171,21 @@ test('custom collate and validation of options', () => {
   assertThrowsMsg(() => new DataLoader(ds, { prefetch: -1 }), /prefetch/);
   assertThrowsMsg(() => new DataLoader({} as never), /expected a Dataset/);
   assertThrowsMsg(() => new DataLoader(ds, { seed: 1, rng: new Random(1) }), /either rng or seed/);
+});
+
+test('state() at the last batch does not end a running iteration', () => {
+  const loader = new DataLoader(indexed(10), { batchSize: 4, shuffle: true, seed: 1 });
+  let batches = 0;
+  let saved: DataLoaderState | null = null;
+  for (const _ of loader) {
+    batches++;
+    saved = loader.state(); // at the last batch this used to close the epoch mid-iteration
+  }
+  assert.equal(batches, 3);
+  assert.equal(saved!.epoch, 1);
+  assert.equal(saved!.inEpoch, false);
+  // The saved state resumes exactly where an uninterrupted loader goes next.
+  const other = new DataLoader(indexed(10), { batchSize: 4, shuffle: true, seed: 1 });
+  other.loadState(saved!);
+  assert.deepEqual([...other.epochOrder()], [...loader.epochOrder()]);
 });
