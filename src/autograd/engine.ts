@@ -27,10 +27,9 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Runs fn without recording anything for autograd (evaluation, optimizer updates). */
-export function noGrad<T>(fn: () => T): T {
+function withGradMode<T>(enabled: boolean, fn: () => T): T {
   const prev = gradEnabled;
-  gradEnabled = false;
+  gradEnabled = enabled;
   try {
     return fn();
   } finally {
@@ -38,15 +37,14 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs fn without recording anything for autograd (evaluation, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
 /** Re-enables recording inside a noGrad block. */
 export function enableGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = true;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
+  return withGradMode(true, fn);
 }
 
 /**
@@ -139,7 +137,7 @@ export function runBackward(
       throw new GradkitError('backward', `tried to run backward through the graph of '${node.op}' a second time; its saved tensors were freed (pass { retainGraph: true } to the first backward)`);
     }
     if (t.retainsGrad) sink(t, g);
-    const inputGrads = noGradRule(node, new Tensor(g, t.shape));
+    const inputGrads = noGrad(() => node.backward(new Tensor(g, t.shape)));
     for (let i = 0; i < node.inputs.length; i++) {
       const input = node.inputs[i];
       const gi = inputGrads[i];
@@ -157,15 +155,6 @@ export function runBackward(
   }
 }
 
-function noGradRule(node: GradNode, g: Tensor): (Tensor | null)[] {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return node.backward(g);
-  } finally {
-    gradEnabled = prev;
-  }
-}
 
 function accumulateIntoGrad(leaf: Tensor, g: DataArray): void {
   if (leaf.grad === null) {
