@@ -10,13 +10,17 @@ import { measure } from './timing.js';
 import type { LibRunner } from './libs/runner.js';
 import type { Stepper } from './timing.js';
 
-/** Runs a few extra steps with every gradkit kernel timed (after, and apart from, the measurement). */
+/**
+ * Runs a few extra steps with every gradkit kernel timed (after, and apart from, the
+ * measurement): the backend's kernels and the optimizer's update kernels, in one table.
+ */
 async function profileSteps(w: Workload, stepper: Stepper, budgetMs: number): Promise<string> {
   const g = await import('../src/index.js');
   const { formatProfile, profileKernels } = await import('./profile.js');
-  const { BenchAdam } = await import('./gradkit-models.js');
+  const { optimizerTime } = await import('./gradkit-models.js');
   const prof = profileKernels(g.getBackend().kernels);
-  const adam0 = BenchAdam.totalMs;
+  const optProf = profileKernels(g.optim.optimKernels, prof.stats, 'optim.');
+  const opt0 = optimizerTime.ms;
   const t0 = performance.now();
   let steps = 0;
   try {
@@ -25,12 +29,13 @@ async function profileSteps(w: Workload, stepper: Stepper, budgetMs: number): Pr
       steps++;
     }
   } finally {
+    optProf.restore();
     prof.restore();
   }
   const total = performance.now() - t0;
-  const adam = (BenchAdam.totalMs - adam0) / steps;
+  const opt = (optimizerTime.ms - opt0) / steps;
   return `  ${w}: ${steps} profiled step${steps === 1 ? '' : 's'}, ${(total / steps).toFixed(1)} ms/step (timers add a little); ` +
-    `the JS Adam loop takes ${adam.toFixed(2)} ms/step of the time outside kernels\n${formatProfile(prof.stats.values(), total, steps)}`;
+    `optim.Adam.step() takes ${opt.toFixed(2)} ms/step in all (its update kernels are the optim.* rows)\n${formatProfile(prof.stats.values(), total, steps)}`;
 }
 
 function errMessage(e: unknown): string {

@@ -1,157 +1,139 @@
 /**
- * The benchmark networks and optimizer for gradkit, written with raw gradkit ops because
- * nn/optim are being built in parallel. Everything model-specific for gradkit is in this one
- * file so it can later be switched to nn.Linear / nn.Conv2d / nn.BatchNorm2d / optim.Adam
- * without touching the harness. Shapes and sizes come from spec.ts; initial values from
- * data.ts, shared with the peers.
+ * The benchmark networks for gradkit, built from the public API a user would write with:
+ * `nn` layers, `optim.Adam` and `losses.crossEntropy` (so the figures measure what users run,
+ * not a hand-rolled imitation). The shared seeded weights of data.ts are copied in through
+ * loadStateDict, so every library starts from the very same network.
+ *
+ * Layout differences are handled here: data.ts stores linear weights as [in, out] (y = x·W + b,
+ * the layout tfjs and jax-js use), nn.Linear holds PyTorch's [out, in]; conv weights are OIHW in
+ * both. BatchNorm runs in training mode (batch statistics, biased variance, eps 1e-5) like the
+ * peers; nn.BatchNorm2d also updates its running averages, a small cost users pay too.
  */
 import * as g from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { cnnParams, mlpParams, resnetParams, type Param } from './data.js';
-import { ADAM, CNN, RESNET, cnnFeatures } from './spec.js';
+import { ADAM, CNN, MLP, RESNET, cnnFeatures } from './spec.js';
+
+const { nn, optim, losses } = g;
 
 export interface GradkitModel {
-  params: Map<string, Tensor>;
-  /** Mean cross-entropy of the batch; x has the model's input shape, y holds class indices. */
+  module: g.nn.Module;
+  /** Mean cross-entropy of the batch; x has the model's input shape, y holds int32 class indices. */
   loss(x: Tensor, y: Tensor): Tensor;
 }
 
-function toParams(ps: Param[]): Map<string, Tensor> {
-  return new Map(ps.map((p) => [p.name, g.tensor(p.data, { shape: p.shape, requiresGrad: true })]));
+/** How one module parameter is filled from data.ts: its source name, transposed or not. */
+interface Source {
+  from: string;
+  transpose?: boolean;
 }
 
-function get(params: Map<string, Tensor>, name: string): Tensor {
-  const t = params.get(name);
-  if (!t) throw new Error(`bench model: missing parameter '${name}'`);
-  return t;
-}
-
-/** Mean negative log-likelihood of the right class: logSoftmax + gather, as the issue suggests. */
-export function crossEntropy(logits: Tensor, y: Tensor): Tensor {
-  return logits.logSoftmax(1).gather(1, y.reshape([y.shape[0], 1])).neg().mean();
-}
-
-export function mlpModel(): GradkitModel {
-  const params = toParams(mlpParams());
-  const p = (n: string): Tensor => get(params, n);
-  return {
-    params,
-    loss: (x, y) => {
-      const h1 = x.matmul(p('w1')).add(p('b1')).relu();
-      const h2 = h1.matmul(p('w2')).add(p('b2')).relu();
-      return crossEntropy(h2.matmul(p('w3')).add(p('b3')), y);
-    },
-  };
-}
-
-export function cnnModel(): GradkitModel {
-  const params = toParams(cnnParams());
-  const p = (n: string): Tensor => get(params, n);
-  const features = cnnFeatures();
-  return {
-    params,
-    loss: (x, y) => {
-      const a = g.conv2d(x, p('conv1.w'), p('conv1.b')).relu().maxPool2d({ kernelSize: 2 });
-      const b = g.conv2d(a, p('conv2.w'), p('conv2.b')).relu().maxPool2d({ kernelSize: 2 });
-      if (b.shape[1] * b.shape[2] * b.shape[3] !== features) throw new Error(`cnn: expected ${features} features, got ${b.shape}`);
-      return crossEntropy(b.reshape([CNN.batch, features]).matmul(p('fc.w')).add(p('fc.b')), y);
-    },
-  };
-}
-
-/** Training-mode BatchNorm over N, H, W with batch statistics (biased variance), composed from ops. */
-export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
-  const c = x.shape[1];
-  const mean = x.mean([0, 2, 3], { keepDims: true });
-  const centered = x.sub(mean);
-  const variance = centered.square().mean([0, 2, 3], { keepDims: true });
-  return centered.div(variance.add(eps).sqrt()).mul(gamma.reshape([1, c, 1, 1])).add(beta.reshape([1, c, 1, 1]));
-}
-
-export function resnetModel(): GradkitModel {
-  const params = toParams(resnetParams());
-  const p = (n: string): Tensor => get(params, n);
-  const convBn = (x: Tensor, conv: string, bn: string): Tensor =>
-    batchNorm2d(g.conv2d(x, p(conv), null, { padding: 1 }), p(`${bn}.gamma`), p(`${bn}.beta`), RESNET.eps);
-  return {
-    params,
-    loss: (x, y) => {
-      let h = convBn(x, 'stem.w', 'stem.bn').relu();
-      for (let b = 0; b < RESNET.blocks; b++) {
-        const r = convBn(convBn(h, `block${b}.conv1.w`, `block${b}.bn1`).relu(), `block${b}.conv2.w`, `block${b}.bn2`);
-        h = r.add(h).relu();
-      }
-      const pooled = h.mean([2, 3]);
-      return crossEntropy(pooled.matmul(p('fc.w')).add(p('fc.b')), y);
-    },
-  };
+/** [rows, cols] → [cols, rows], for the [in, out] → [out, in] linear weights. */
+function transpose2d(p: Param): Float32Array {
+  const [r, c] = p.shape;
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = p.data[i * c + j];
+  return out;
 }
 
 /**
- * Adam (Kingma & Ba) with PyTorch's defaults, updating parameter buffers in place:
- *   m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − lr·m̂/(√v̂ + ε), m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ).
- * A plain loop over the buffers: the bench measures the model's kernels, and this is a small,
- * fixed share of the step that every library pays in its own way.
+ * Copies the shared initial weights into `module` with loadStateDict. Every parameter of the
+ * module must be named in `map` and every source must exist and be used, so a renamed layer
+ * cannot silently keep its own random init (the loss-agreement check would catch it later, but
+ * this says which one). Buffers (BatchNorm running statistics) keep their fresh values.
  */
-export interface AdamHyper {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
+export function loadShared(module: g.nn.Module, params: Param[], map: Record<string, Source>): void {
+  const byName = new Map(params.map((p) => [p.name, p]));
+  const state = module.stateDict();
+  const used = new Set<string>();
+  for (const [name] of module.namedParameters()) {
+    const src = map[name];
+    if (src === undefined) throw new g.GradkitError('bench model', `parameter '${name}' has no shared initial value`);
+    const p = byName.get(src.from);
+    if (p === undefined) throw new g.GradkitError('bench model', `no shared parameter '${src.from}' (for '${name}')`);
+    const shape = src.transpose ? [p.shape[1], p.shape[0]] : p.shape;
+    state.set(name, g.tensor(src.transpose ? transpose2d(p) : p.data, { shape }));
+    used.add(src.from);
+  }
+  const unused = params.filter((p) => !used.has(p.name)).map((p) => p.name);
+  if (unused.length > 0) throw new g.GradkitError('bench model', `shared parameters not loaded: ${unused.join(', ')}`);
+  module.loadStateDict(state);
 }
 
-export class BenchAdam {
-  /** Wall time spent in step() by all instances, for --profile's breakdown. */
-  static totalMs = 0;
-  private readonly m: Float32Array[];
-  private readonly v: Float32Array[];
-  private t = 0;
-
-  constructor(private readonly params: Tensor[], private readonly hp: AdamHyper = ADAM) {
-    this.m = params.map((p) => new Float32Array(p.size));
-    this.v = params.map((p) => new Float32Array(p.size));
-  }
-
-  step(): void {
-    const t0 = performance.now();
-    this.t++;
-    const { lr, beta1, beta2, eps } = this.hp;
-    // Bias corrections folded into two constants: p −= (lr/c1)·m / (√v·(1/√c2) + ε).
-    const stepSize = lr / (1 - beta1 ** this.t);
-    const invSqrtC2 = 1 / Math.sqrt(1 - beta2 ** this.t);
-    const b1 = 1 - beta1;
-    const b2 = 1 - beta2;
-    g.noGrad(() => {
-      for (let i = 0; i < this.params.length; i++) {
-        const p = this.params[i];
-        if (p.grad === null) continue;
-        const w = p.buffer;
-        const gr = p.grad.buffer;
-        const m = this.m[i];
-        const v = this.v[i];
-        for (let j = 0; j < w.length; j++) {
-          const gj = gr[j];
-          const mj = beta1 * m[j] + b1 * gj;
-          const vj = beta2 * v[j] + b2 * gj * gj;
-          m[j] = mj;
-          v[j] = vj;
-          w[j] -= (stepSize * mj) / (Math.sqrt(vj) * invSqrtC2 + eps);
-        }
-      }
-    });
-    BenchAdam.totalMs += performance.now() - t0;
-  }
-
-  zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
-  }
+function withLoss(module: g.nn.Module): GradkitModel {
+  return { module, loss: (x, y) => losses.crossEntropy(module.call(x) as Tensor, y) };
 }
 
-/** One training step: forward, backward, Adam; returns the loss before the update. */
-export function trainStep(model: GradkitModel, opt: BenchAdam, x: Tensor, y: Tensor): number {
+/** 784-256-256-10 with ReLU. */
+export function mlpModel(): GradkitModel {
+  const [i, h1, h2, o] = MLP.sizes;
+  const module = new nn.Sequential(new nn.Linear(i, h1), new nn.ReLU(), new nn.Linear(h1, h2), new nn.ReLU(), new nn.Linear(h2, o));
+  loadShared(module, mlpParams(), {
+    '0.weight': { from: 'w1', transpose: true }, '0.bias': { from: 'b1' },
+    '2.weight': { from: 'w2', transpose: true }, '2.bias': { from: 'b2' },
+    '4.weight': { from: 'w3', transpose: true }, '4.bias': { from: 'b3' },
+  });
+  return withLoss(module);
+}
+
+/** conv-ReLU-pool, conv-ReLU-pool, flatten (NCHW order, as the shared fc.w rows), linear. */
+export function cnnModel(): GradkitModel {
+  const { inC, c1, c2, k, classes } = CNN;
+  const module = new nn.Sequential(
+    new nn.Conv2d(inC, c1, k), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Conv2d(c1, c2, k), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Flatten(), new nn.Linear(cnnFeatures(), classes),
+  );
+  loadShared(module, cnnParams(), {
+    '0.weight': { from: 'conv1.w' }, '0.bias': { from: 'conv1.b' },
+    '3.weight': { from: 'conv2.w' }, '3.bias': { from: 'conv2.b' },
+    '7.weight': { from: 'fc.w', transpose: true }, '7.bias': { from: 'fc.b' },
+  });
+  return withLoss(module);
+}
+
+/**
+ * nn.resnet with one stage of `blocks` basic blocks at `width` channels is exactly the spec's
+ * network: small stem conv3×3(pad 1, no bias)-BN-ReLU, identity-shortcut blocks, global
+ * average pool, linear head.
+ */
+export function resnetModel(): GradkitModel {
+  const { inC, width, blocks, classes, eps } = RESNET;
+  const module = nn.resnet({ inChannels: inC, numClasses: classes, widths: [width], blocksPerStage: blocks });
+  // nn.BatchNorm2d's default eps; the spec's is checked here so a change on either side shows.
+  for (const m of module.modules()) {
+    if (m instanceof nn.BatchNorm2d && m.eps !== eps) throw new g.GradkitError('bench resnet', `BatchNorm eps ${m.eps}, spec ${eps}`);
+  }
+  const map: Record<string, Source> = {
+    'stem.0.weight': { from: 'stem.w' }, 'stem.1.weight': { from: 'stem.bn.gamma' }, 'stem.1.bias': { from: 'stem.bn.beta' },
+    'fc.weight': { from: 'fc.w', transpose: true }, 'fc.bias': { from: 'fc.b' },
+  };
+  for (let b = 0; b < blocks; b++) {
+    for (const j of [1, 2]) {
+      map[`stages.0.${b}.conv${j}.weight`] = { from: `block${b}.conv${j}.w` };
+      map[`stages.0.${b}.bn${j}.weight`] = { from: `block${b}.bn${j}.gamma` };
+      map[`stages.0.${b}.bn${j}.bias`] = { from: `block${b}.bn${j}.beta` };
+    }
+  }
+  loadShared(module, resnetParams(), map);
+  return withLoss(module);
+}
+
+/** optim.Adam with the spec's hyper-parameters (PyTorch's defaults, spelled out). */
+export function makeAdam(model: GradkitModel): g.optim.Adam {
+  return new optim.Adam(model.module.parameters(), { lr: ADAM.lr, betas: [ADAM.beta1, ADAM.beta2], eps: ADAM.eps });
+}
+
+/** Wall time spent in optimizer steps, for --profile's split of the time outside kernels. */
+export const optimizerTime = { ms: 0 };
+
+/** One training step as a user writes it: zeroGrad, forward, backward, step; returns the loss before the update. */
+export function trainStep(model: GradkitModel, opt: g.optim.Adam, x: Tensor, y: Tensor): number {
   opt.zeroGrad();
   const loss = model.loss(x, y);
   loss.backward();
+  const t0 = performance.now();
   opt.step();
+  optimizerTime.ms += performance.now() - t0;
   return loss.item();
 }

@@ -5,7 +5,7 @@
  */
 import * as g from '../src/index.js';
 import { mlpData } from './data.js';
-import { BenchAdam, mlpModel, trainStep } from './gradkit-models.js';
+import { makeAdam, mlpModel, trainStep } from './gradkit-models.js';
 import { mb, peakRssMB, send } from './protocol.js';
 import { MLP } from './spec.js';
 
@@ -22,7 +22,7 @@ function main(): void {
   g.manualSeed(0);
   const ds = mlpData();
   const model = mlpModel();
-  const opt = new BenchAdam([...model.params.values()]);
+  const opt = makeAdam(model);
   const steps = Math.floor(samples / MLP.batch);
   const perEpoch = Math.floor(ds.count / MLP.batch);
   let k = 0;

@@ -2,9 +2,11 @@
  * Kernel-time breakdown for gradkit workloads (`--profile`): wraps the current backend's kernel
  * table with timers, so a missed target can be explained by where the step's time goes
  * (which kernel, at which shapes) and how much is spent outside kernels (autograd bookkeeping,
- * the JS Adam, allocation). Bench-only: the library itself is untouched.
+ * layer plumbing, allocation). The optimizer's update table (optim.optimKernels) can be wrapped
+ * too, into the same stats. Bench-only: the library itself is untouched.
  */
 import type { Conv2dParams, Kernels, MatmulParams } from '../src/index.js';
+import type { optim } from '../src/index.js';
 
 export interface KernelStat {
   key: string;
@@ -30,9 +32,13 @@ function label(name: string, a: unknown[]): string {
   }
 }
 
-/** Replaces every kernel with a timed wrapper; returns the stats table (live) and an undo. */
-export function profileKernels(kernels: Kernels): { stats: Map<string, KernelStat>; restore: () => void } {
-  const stats = new Map<string, KernelStat>();
+/**
+ * Replaces every kernel with a timed wrapper; returns the stats table (live) and an undo.
+ * Pass `stats` to add a second table's kernels (e.g. optim.optimKernels, labelled `prefix`name).
+ */
+export function profileKernels(
+  kernels: Kernels | optim.OptimKernels, stats = new Map<string, KernelStat>(), prefix = '',
+): { stats: Map<string, KernelStat>; restore: () => void } {
   const table = kernels as unknown as Record<string, (...args: unknown[]) => unknown>;
   const originals = new Map<string, (...args: unknown[]) => unknown>();
   for (const name of Object.keys(table)) {
@@ -43,7 +49,7 @@ export function profileKernels(kernels: Kernels): { stats: Map<string, KernelSta
       const t0 = performance.now();
       const r = fn.apply(this, args);
       const ms = performance.now() - t0;
-      const key = label(name, args);
+      const key = prefix + label(name, args);
       const s = stats.get(key);
       if (s) {
         s.calls++;
@@ -63,6 +69,6 @@ export function formatProfile(stats: Iterable<KernelStat>, totalMs: number, step
     `    ${((100 * s.ms) / totalMs).toFixed(1).padStart(5)}%  ${(s.ms / steps).toFixed(2).padStart(8)} ms/step  ${String(Math.round(s.calls / steps)).padStart(4)} calls/step  ${s.key}`);
   const rest = all.slice(top).reduce((s, x) => s + x.ms, 0);
   if (rest > 0) lines.push(`    ${((100 * rest) / totalMs).toFixed(1).padStart(5)}%  ${(rest / steps).toFixed(2).padStart(8)} ms/step  (${all.length - top} other kernel shapes)`);
-  lines.push(`    ${((100 * (totalMs - inKernels)) / totalMs).toFixed(1).padStart(5)}%  ${((totalMs - inKernels) / steps).toFixed(2).padStart(8)} ms/step  outside kernels (autograd, JS Adam, allocation, GC)`);
+  lines.push(`    ${((100 * (totalMs - inKernels)) / totalMs).toFixed(1).padStart(5)}%  ${((totalMs - inKernels) / steps).toFixed(2).padStart(8)} ms/step  outside kernels (autograd, layers, optimizer bookkeeping, allocation, GC)`);
   return lines.join('\n');
 }

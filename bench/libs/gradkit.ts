@@ -1,11 +1,11 @@
 /**
  * gradkit adapter: runs every workload on one named backend. SGEMM is a plain matmul; the
- * training workloads use the models and Adam of gradkit-models.ts.
+ * training workloads use the nn models, optim.Adam and losses.crossEntropy of gradkit-models.ts.
  */
 import * as g from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { batchAt, cnnData, makeRng, mlpData, randnArray, resnetData, type Dataset } from '../data.js';
-import { BenchAdam, cnnModel, mlpModel, resnetModel, trainStep, type GradkitModel } from '../gradkit-models.js';
+import { cnnModel, makeAdam, mlpModel, resnetModel, trainStep, type GradkitModel } from '../gradkit-models.js';
 import { CNN, MLP, RESNET, sgemmDims, type Workload } from '../spec.js';
 import type { Stepper } from '../timing.js';
 import type { LibRunner } from './runner.js';
@@ -39,7 +39,7 @@ function batches(ds: Dataset, batch: number): { x: Tensor; y: Tensor }[] {
 }
 
 function trainer(model: GradkitModel, ds: Dataset, batch: number): Stepper {
-  const opt = new BenchAdam([...model.params.values()]);
+  const opt = makeAdam(model);
   const data = batches(ds, batch);
   let i = 0;
   return {

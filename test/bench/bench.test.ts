@@ -1,18 +1,16 @@
 /**
  * The pure parts of the benchmark harness (bench/): argument parsing, the JSON report and its
- * atomic writer, ratios, the table, the memory verdict, layout conversions and the bench's own
- * Adam. No timing is asserted: the machine is shared.
+ * atomic writer, ratios, the table, the memory verdict and layout conversions (the gradkit
+ * models are tested in models.test.ts). No timing is asserted: the machine is shared.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import * as g from '../../src/index.js';
 import { ArgError, libSelected, parseArgs } from '../../bench/args.js';
 import { runOrder } from '../../bench/budget.js';
 import { batchAt, makeDataset, makeImageDataset, makeRng } from '../../bench/data.js';
-import { BenchAdam, batchNorm2d } from '../../bench/gradkit-models.js';
 import { backendThreads } from '../../bench/libs/gradkit.js';
 import { flattenRowsToNhwc, nchwToNhwc, oihwToHwio } from '../../bench/libs/layout.js';
 import { parseLine, MARK } from '../../bench/protocol.js';
@@ -208,51 +206,6 @@ test('backendThreads: a numeric property first, else "N threads" in the descript
   assert.equal(backendThreads({ numThreads: () => 3 }, ''), 3);
   assert.equal(backendThreads({}, 'wasm (simd, 5x8 micro-kernel, 2 threads)'), 2);
   assert.equal(backendThreads({}, 'reference (plain TypeScript)'), 1);
-});
-
-test('BenchAdam: the first step moves each weight by lr·g/(|g|+ε), the second matches the formula', () => {
-  const p = g.tensor(new Float32Array([1, -2, 0.5]), { requiresGrad: true });
-  const opt = new BenchAdam([p], { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
-  const grads = [[0.5, -4, 2], [1, 1, -1]];
-  const ref = [1, -2, 0.5];
-  const m = [0, 0, 0];
-  const v = [0, 0, 0];
-  for (let t = 1; t <= 2; t++) {
-    p.grad = g.tensor(new Float32Array(grads[t - 1]));
-    opt.step();
-    for (let j = 0; j < 3; j++) {
-      const gj = grads[t - 1][j];
-      m[j] = 0.9 * m[j] + 0.1 * gj;
-      v[j] = 0.999 * v[j] + 0.001 * gj * gj;
-      ref[j] -= (0.1 * m[j] / (1 - 0.9 ** t)) / (Math.sqrt(v[j] / (1 - 0.999 ** t)) + 1e-8);
-    }
-    const got = p.dataSync();
-    for (let j = 0; j < 3; j++) assert.ok(Math.abs(got[j] - ref[j]) < 1e-5, `step ${t} weight ${j}: ${got[j]} vs ${ref[j]}`);
-    if (t === 1) {
-      // Bias correction makes the first step exactly lr against the gradient's sign.
-      const start = [1, -2, 0.5];
-      for (let j = 0; j < 3; j++) assert.ok(Math.abs(got[j] - (start[j] - 0.1 * Math.sign(grads[0][j]))) < 1e-6, `first step, weight ${j}: ${got[j]}`);
-    }
-  }
-  opt.zeroGrad();
-  assert.equal(p.grad, null);
-});
-
-test('bench batchNorm2d normalises each channel and has correct gradients', () => {
-  const x = g.randn([4, 3, 2, 2], { dtype: 'float64', seed: 1 });
-  const gamma = g.tensor(new Float64Array([1, 2, 0.5]));
-  const beta = g.tensor(new Float64Array([0, 1, -1]));
-  const y = batchNorm2d(x, gamma, beta, 1e-5).dataSync();
-  for (let c = 0; c < 3; c++) {
-    const vals: number[] = [];
-    for (let n = 0; n < 4; n++) for (let k = 0; k < 4; k++) vals.push(y[(n * 3 + c) * 4 + k]);
-    const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
-    const sd = Math.sqrt(vals.reduce((a, b) => a + (b - mean) ** 2, 0) / vals.length);
-    assert.ok(Math.abs(mean - [0, 1, -1][c]) < 1e-9, `channel ${c} mean ${mean}`);
-    assert.ok(Math.abs(sd - [1, 2, 0.5][c]) < 1e-3, `channel ${c} std ${sd}`);
-  }
-  const check = g.gradCheck((a, gm, bt) => batchNorm2d(a, gm, bt, 1e-5).mul(a).sum(), [x, gamma, beta]);
-  assert.ok(check.ok, check.summary);
 });
 
 test('runOrder: --quick puts cheap workloads first and keeps only the chosen ones', () => {
