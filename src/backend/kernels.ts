@@ -78,6 +78,24 @@ export interface Pool2dParams {
   countIncludePad: boolean;
 }
 
+/** Result of batchNormForwardTrain; the per-channel arrays have length C and the input's dtype. */
+export interface BatchNormTrainResult {
+  /** (x − mean)·invstd·γ + β, same shape as x. */
+  out: DataArray;
+  mean: DataArray;
+  /** 1 / √(variance + eps), saved for the backward pass. */
+  invstd: DataArray;
+  /** Biased batch variance (divided by the count M = N·spatial); the caller derives the unbiased one. */
+  variance: DataArray;
+}
+
+/** Gradients from batchNormBackward: dx like x, dgamma and dbeta of length C. */
+export interface BatchNormGrads {
+  dx: DataArray;
+  dgamma: DataArray;
+  dbeta: DataArray;
+}
+
 export interface Kernels {
   /** Elementwise unary op; result has the input's dtype except logicalNot (bool). */
   unary(op: UnaryOp, x: DataArray): DataArray;
@@ -126,6 +144,27 @@ export interface Kernels {
   maxPool2dBackward(dy: DataArray, argmax: Int32Array, p: Pool2dParams): DataArray;
   avgPool2d(x: DataArray, p: Pool2dParams): DataArray;
   avgPool2dBackward(dy: DataArray, p: Pool2dParams): DataArray;
+
+  // Fused kernels for training hot paths: one or two passes where the composed ops take many.
+  /**
+   * Gradient of relu: dy where x > 0, 0 where x ≤ 0, and NaN where x is NaN (relu passes NaN
+   * through, so its gradient does too: a diverged value stays visible instead of becoming 0).
+   */
+  reluBackward(x: DataArray, dy: DataArray): DataArray;
+  /**
+   * Training-mode batch normalization of x [N, C, ...spatial] with per-channel batch statistics
+   * over N and the spatial axes. gamma/beta (length C) may be null (scale 1, shift 0).
+   */
+  batchNormForwardTrain(x: DataArray, shape: Shape, gamma: DataArray | null, beta: DataArray | null, eps: number): BatchNormTrainResult;
+  /** Per-channel affine map y = x·scale[c] + shift[c] over x [N, C, ...] (eval-mode batch norm). */
+  batchNormForwardEval(x: DataArray, shape: Shape, scale: DataArray, shift: DataArray): DataArray;
+  /**
+   * Gradients of batch normalization given the saved per-channel mean and invstd. With
+   * `batchStats` true the statistics came from x itself (training), so dx includes their
+   * dependence on x: dx = γ·invstd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M); otherwise they were constants
+   * (running statistics) and dx = γ·invstd·dy. Always dgamma = Σ dy·x̂ and dbeta = Σ dy.
+   */
+  batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mean: DataArray, invstd: DataArray, gamma: DataArray | null, batchStats: boolean): BatchNormGrads;
 }
 
 export type KernelName = keyof Kernels;

@@ -70,50 +70,14 @@ export interface BatchNormFunctionalOptions {
  * normalize with the running buffers.
  */
 export function batchNorm(x: Tensor, opts: BatchNormFunctionalOptions = {}): Tensor {
-  const op = 'batchNorm';
-  if (x.rank < 2) throw new GradkitError(op, `input must be at least 2-D [N, C, ...], got ${fmtShape(x.shape)}`);
-  const c = x.shape[1];
-  const eps = checkEps(op, opts.eps ?? 1e-5);
-  const axes = [0, ...Array.from({ length: x.rank - 2 }, (_, i) => i + 2)];
-  const training = opts.training ?? true;
-  const rm = opts.runningMean ?? null;
-  const rv = opts.runningVar ?? null;
-  for (const [name, t] of [['runningMean', rm], ['runningVar', rv], ['weight', opts.weight ?? null], ['bias', opts.bias ?? null]] as const) {
-    if (t !== null && (t.rank !== 1 || t.shape[0] !== c)) throw new GradkitError(op, `${name} must have shape [${c}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
-  }
-  const weight = opts.weight ? channelView(opts.weight, x.rank) : null;
-  const bias = opts.bias ? channelView(opts.bias, x.rank) : null;
-  // Per-channel factors are computed on the small [1, C, 1, …] tensors, so the full-size input
-  // is touched as few times as possible: y = (x − μ)·(γ/√(σ²+ε)) + β.
-  const scaleOf = (variance: Tensor): Tensor => {
-    const inv = ops.reciprocal(ops.sqrt(ops.add(variance, eps)));
-    return weight ? ops.mul(inv, weight) : inv;
-  };
-  if (!training && rm !== null && rv !== null) {
-    const scale = scaleOf(channelView(rv, x.rank));
-    let shift = ops.neg(ops.mul(channelView(rm, x.rank), scale));
-    if (bias) shift = ops.add(shift, bias);
-    return ops.add(ops.mul(x, scale), shift);
-  }
-  const n = x.size / c;
-  if (n <= 1) {
-    throw new GradkitError(op, `in training, batch statistics need more than 1 value per channel; input ${fmtShape(x.shape)} has ${n} (batch size 1 without spatial axes). Use eval() or a larger batch`);
-  }
-  const mean = ops.mean(x, axes, { keepDims: true });
-  const centered = ops.sub(x, mean);
-  const variance = ops.mean(ops.square(centered), axes, { keepDims: true });
-  if (training && rm !== null && rv !== null) {
-    const momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
-    const f = momentum === null ? 1 / ((opts.batchesTracked ?? 0) + 1) : momentum;
-    noGrad(() => {
-      const bm = ops.reshape(mean, [c]);
-      const bv = ops.mul(ops.reshape(variance, [c]), n / (n - 1));
-      rm.assign(ops.add(ops.mul(rm, 1 - f), ops.mul(bm, f)));
-      rv.assign(ops.add(ops.mul(rv, 1 - f), ops.mul(bv, f)));
-    });
-  }
-  const y = ops.mul(centered, scaleOf(variance));
-  return bias ? ops.add(y, bias) : y;
+  // One fused kernel forward and one backward (ops.batchNorm) instead of ~a dozen broadcasting
+  // passes; it validates shapes and applies the same running-statistics update.
+  return ops.batchNorm(x, opts.runningMean ?? null, opts.runningVar ?? null, opts.weight ?? null, opts.bias ?? null, {
+    training: opts.training ?? true,
+    momentum: opts.momentum,
+    batchesTracked: opts.batchesTracked,
+    eps: checkEps('batchNorm', opts.eps ?? 1e-5),
+  });
 }
 
 /** Shared implementation of BatchNorm1d and BatchNorm2d (they differ only in accepted ranks). */

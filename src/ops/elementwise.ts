@@ -41,7 +41,10 @@ export const sin = (x: Tensor): Tensor => unaryOp('sin', x, (x, _y, g) => mul(g,
 export const cos = (x: Tensor): Tensor => unaryOp('cos', x, (x, _y, g) => neg(mul(g, sin(x))));
 export const tanh = (x: Tensor): Tensor => unaryOp('tanh', x, (_x, y, g) => mul(g, sub(1, square(y))));
 export const sigmoid = (x: Tensor): Tensor => unaryOp('sigmoid', x, (_x, y, g) => mul(g, mul(y, sub(1, y))));
-export const relu = (x: Tensor): Tensor => unaryOp('relu', x, (x, _y, g) => mul(g, castTo(gt(x, 0), g.dtype)));
+// One fused pass (kernel reluBackward) instead of gt → cast → mul. At x = NaN the gradient is
+// NaN: relu passes NaN through, so its gradient does too rather than hiding the divergence.
+export const relu = (x: Tensor): Tensor =>
+  unaryOp('relu', x, (x, _y, g) => wrap(kernels().reluBackward(x.buffer, castTo(g, x.dtype).buffer), x.shape));
 export const square = (x: Tensor): Tensor => unaryOp('square', x, (x, _y, g) => mul(g, mul(x, 2)));
 export const reciprocal = (x: Tensor): Tensor => unaryOp('reciprocal', x, (_x, y, g) => neg(mul(g, square(y))));
 /** log(1 + e^x), computed stably. */

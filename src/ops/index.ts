@@ -6,3 +6,4 @@ export * from './matmul.js';
 export * from './softmax.js';
 export * from './conv.js';
 export type { TensorLike } from './util.js';
+export * from './fused.js';

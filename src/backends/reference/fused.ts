@@ -1,0 +1,143 @@
+/**
+ * Fused kernels for training hot paths (ReLU backward, batch normalization): plain loops that
+ * touch each full-size buffer once or twice, where the composed ops take many broadcasting
+ * passes and temporaries. Accumulation is in float64 (JS numbers) for either input dtype.
+ */
+import type { DataArray } from '../../core/dtype.js';
+import type { Shape } from '../../core/shape.js';
+import type { BatchNormGrads, BatchNormTrainResult } from '../../backend/kernels.js';
+import { allocLike } from './util.js';
+
+export function reluBackward(x: DataArray, dy: DataArray): DataArray {
+  const dx = allocLike(dy, dy.length);
+  for (let i = 0; i < dx.length; i++) {
+    const v = x[i];
+    // v > 0 keeps dy; v !== v is NaN, which propagates; everything else (≤ 0) is 0 already.
+    if (v > 0) dx[i] = dy[i];
+    else if (v !== v) dx[i] = v;
+  }
+  return dx;
+}
+
+/** [N, C, ...spatial] → N, C and the spatial size S (1 for [N, C]). */
+function dims(shape: Shape): [number, number, number] {
+  let s = 1;
+  for (let i = 2; i < shape.length; i++) s *= shape[i];
+  return [shape[0], shape[1], s];
+}
+
+export function batchNormForwardTrain(x: DataArray, shape: Shape, gamma: DataArray | null, beta: DataArray | null, eps: number): BatchNormTrainResult {
+  const [n, c, s] = dims(shape);
+  const m = n * s;
+  const sum = new Float64Array(c);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (b * c + ch) * s;
+      let acc = 0;
+      for (let i = 0; i < s; i++) acc += x[base + i];
+      sum[ch] += acc;
+    }
+  }
+  const mean = allocLike(x, c);
+  for (let ch = 0; ch < c; ch++) sum[ch] /= m;
+  // Second pass over centred values: the one-pass E[x²] − E[x]² loses digits when |mean| ≫ std.
+  const sq = new Float64Array(c);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (b * c + ch) * s;
+      const mu = sum[ch];
+      let acc = 0;
+      for (let i = 0; i < s; i++) {
+        const d = x[base + i] - mu;
+        acc += d * d;
+      }
+      sq[ch] += acc;
+    }
+  }
+  const variance = allocLike(x, c);
+  const invstd = allocLike(x, c);
+  const scale = new Float64Array(c);
+  const shift = new Float64Array(c);
+  for (let ch = 0; ch < c; ch++) {
+    const v = sq[ch] / m;
+    const inv = 1 / Math.sqrt(v + eps);
+    mean[ch] = sum[ch];
+    variance[ch] = v;
+    invstd[ch] = inv;
+    scale[ch] = gamma === null ? inv : inv * gamma[ch];
+    shift[ch] = (beta === null ? 0 : beta[ch]) - sum[ch] * scale[ch];
+  }
+  return { out: affine(x, n, c, s, scale, shift), mean, invstd, variance };
+}
+
+/** y = x·scale[c] + shift[c]. */
+function affine(x: DataArray, n: number, c: number, s: number, scale: ArrayLike<number>, shift: ArrayLike<number>): DataArray {
+  const out = allocLike(x, x.length);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (b * c + ch) * s;
+      const k = scale[ch];
+      const t = shift[ch];
+      for (let i = base; i < base + s; i++) out[i] = x[i] * k + t;
+    }
+  }
+  return out;
+}
+
+export function batchNormForwardEval(x: DataArray, shape: Shape, scale: DataArray, shift: DataArray): DataArray {
+  const [n, c, s] = dims(shape);
+  return affine(x, n, c, s, scale, shift);
+}
+
+export function batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mean: DataArray, invstd: DataArray, gamma: DataArray | null, batchStats: boolean): BatchNormGrads {
+  const [n, c, s] = dims(shape);
+  const m = n * s;
+  // Pass 1: Σdy and Σdy·(x − μ) per channel (x̂ = (x − μ)·invstd is applied once per channel).
+  const sumDy = new Float64Array(c);
+  const sumDyXc = new Float64Array(c);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (b * c + ch) * s;
+      const mu = mean[ch];
+      let a1 = 0;
+      let a2 = 0;
+      for (let i = base; i < base + s; i++) {
+        const g = dy[i];
+        a1 += g;
+        a2 += g * (x[i] - mu);
+      }
+      sumDy[ch] += a1;
+      sumDyXc[ch] += a2;
+    }
+  }
+  const dgamma = allocLike(x, c);
+  const dbeta = allocLike(x, c);
+  // Pass 2: dx = k·dy − q·(x − μ) − r per channel, with k = γ·invstd and, for batch
+  // statistics, q = k·invstd·Σ(dy·x̂)/M and r = k·Σdy/M (zero when the statistics were constants).
+  const k = new Float64Array(c);
+  const q = new Float64Array(c);
+  const r = new Float64Array(c);
+  for (let ch = 0; ch < c; ch++) {
+    const inv = invstd[ch];
+    const dyXhat = sumDyXc[ch] * inv;
+    dgamma[ch] = dyXhat;
+    dbeta[ch] = sumDy[ch];
+    k[ch] = gamma === null ? inv : gamma[ch] * inv;
+    if (batchStats) {
+      q[ch] = (k[ch] * inv * dyXhat) / m;
+      r[ch] = (k[ch] * sumDy[ch]) / m;
+    }
+  }
+  const dx = allocLike(x, x.length);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (b * c + ch) * s;
+      const kk = k[ch];
+      const qq = q[ch];
+      const rr = r[ch];
+      const mu = mean[ch];
+      for (let i = base; i < base + s; i++) dx[i] = kk * dy[i] - qq * (x[i] - mu) - rr;
+    }
+  }
+  return { dx, dgamma, dbeta };
+}

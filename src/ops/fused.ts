@@ -1,0 +1,139 @@
+/**
+ * Fused ops for training hot paths: one kernel call forward and one backward where the
+ * composed version would run many broadcasting elementwise passes (issue 3 follow-up).
+ */
+import { GradkitError, fmtShape } from '../core/errors.js';
+import { noGrad, record } from '../autograd/engine.js';
+import { Tensor } from '../tensor/tensor.js';
+import { add, cast, mul, neg, reciprocal, sqrt } from './elementwise.js';
+import { castTo, checkTensor, kernels, requireFloat, wrap } from './util.js';
+
+export interface BatchNormOpOptions {
+  /**
+   * Normalize with batch statistics and update the running ones (default true, like
+   * nn.batchNorm). False normalizes with runningMean/runningVar, or with batch statistics
+   * (and no update) when none are given.
+   */
+  training?: boolean;
+  /**
+   * Weight of the new batch statistic: running = (1 − momentum)·running + momentum·batch
+   * (default 0.1). null: cumulative average, using `batchesTracked`.
+   */
+  momentum?: number | null;
+  /** Batches already averaged into the running statistics (for momentum null; default 0). */
+  batchesTracked?: number;
+  /** Added to the variance before the square root (default 1e-5). */
+  eps?: number;
+}
+
+const OP = 'batchNorm';
+
+function checkChannelParam(name: string, t: Tensor | null, x: Tensor): Tensor | null {
+  if (t === null || t === undefined) return null;
+  checkTensor(OP, name, t);
+  const c = x.shape[1];
+  if (t.rank !== 1 || t.shape[0] !== c) {
+    throw new GradkitError(OP, `${name} must have shape [${c}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
+  }
+  requireFloat(OP, t);
+  return t;
+}
+
+function checkOptions(opts: BatchNormOpOptions): { training: boolean; momentum: number | null; batchesTracked: number; eps: number } {
+  const eps = opts.eps ?? 1e-5;
+  if (!(Number.isFinite(eps) && eps >= 0)) throw new GradkitError(OP, `eps must be a non-negative number, got ${eps}`);
+  const momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+  if (momentum !== null && !(momentum >= 0 && momentum <= 1)) {
+    throw new GradkitError(OP, `momentum must be in [0, 1] or null, got ${momentum}`);
+  }
+  const batchesTracked = opts.batchesTracked ?? 0;
+  if (!Number.isInteger(batchesTracked) || batchesTracked < 0) {
+    throw new GradkitError(OP, `batchesTracked must be a non-negative integer, got ${batchesTracked}`);
+  }
+  return { training: opts.training ?? true, momentum, batchesTracked, eps };
+}
+
+/**
+ * Batch normalization over axis 1 of x [N, C, ...spatial] (PyTorch's F.batch_norm), as fused
+ * kernels: one forward call and one backward call regardless of rank.
+ *
+ * Training: y = (x − μ_B)/√(σ²_B + eps)·γ + β with the batch mean and biased variance per
+ * channel; runningMean/runningVar (if given) are updated in place with
+ * running = (1 − f)·running + f·batch, f = momentum (or 1/(batchesTracked + 1) when momentum is
+ * null), using the unbiased batch variance. Eval (training false, running stats given): the
+ * running statistics are constants. Differentiable w.r.t. x, weight (γ) and bias (β).
+ *
+ * ```ts
+ * const y = batchNorm(x, runningMean, runningVar, gamma, beta, { training: true, momentum: 0.1 });
+ * ```
+ */
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  opts: BatchNormOpOptions = {},
+): Tensor {
+  checkTensor(OP, 'input', x);
+  requireFloat(OP, x);
+  if (x.rank < 2) throw new GradkitError(OP, `input must be at least 2-D [N, C, ...], got ${fmtShape(x.shape)}`);
+  const rm = checkChannelParam('runningMean', runningMean, x);
+  const rv = checkChannelParam('runningVar', runningVar, x);
+  if ((rm === null) !== (rv === null)) {
+    throw new GradkitError(OP, `runningMean and runningVar must be given together (got ${rm === null ? 'only runningVar' : 'only runningMean'})`);
+  }
+  const w = checkChannelParam('weight', weight, x);
+  const b = checkChannelParam('bias', bias, x);
+  // Mixed float dtypes promote as the composed ops would (gradCheck runs x in float64 while a
+  // module's parameters may be float32); `cast` passes gradients back to the original dtype.
+  if (x.dtype === 'float64' || w?.dtype === 'float64' || b?.dtype === 'float64') {
+    if (x.dtype !== 'float64' || (w && w.dtype !== 'float64') || (b && b.dtype !== 'float64')) {
+      return batchNorm(cast(x, 'float64'), rm, rv, w && cast(w, 'float64'), b && cast(b, 'float64'), opts);
+    }
+  }
+  const gamma = w;
+  const beta = b;
+  const { training, momentum, batchesTracked, eps } = checkOptions(opts);
+  const c = x.shape[1];
+  const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
+  const grads = (g: { dx: Tensor; dgamma: Tensor; dbeta: Tensor }): (Tensor | null)[] =>
+    [g.dx, ...(gamma ? [g.dgamma] : []), ...(beta ? [g.dbeta] : [])];
+
+  if (!training && rm !== null && rv !== null) {
+    // Per-channel factors on the small [C] tensors, in the input's dtype, exactly as the
+    // composed version: scale = γ/√(σ² + eps), shift = β − μ·scale.
+    const { invstd, mean, scale, shift } = noGrad(() => {
+      const mean = castTo(rm, x.dtype);
+      const invstd = reciprocal(sqrt(add(castTo(rv, x.dtype), eps)));
+      const scale = gamma ? mul(invstd, gamma) : invstd;
+      const negMs = neg(mul(mean, scale));
+      return { invstd, mean, scale, shift: beta ? add(negMs, beta) : negMs };
+    });
+    const y = wrap(kernels().batchNormForwardEval(x.buffer, x.shape, scale.buffer, shift.buffer), x.shape);
+    return record(OP, y, inputs, (g) => grads(backward(x, g, mean.buffer, invstd.buffer, gamma, false)));
+  }
+
+  const m = x.size / c;
+  if (m <= 1) {
+    throw new GradkitError(OP, `in training, batch statistics need more than 1 value per channel; input ${fmtShape(x.shape)} has ${m} (batch size 1 without spatial axes). Use eval() or a larger batch`);
+  }
+  const r = kernels().batchNormForwardTrain(x.buffer, x.shape, gamma?.buffer ?? null, beta?.buffer ?? null, eps);
+  if (training && rm !== null && rv !== null) {
+    const f = momentum === null ? 1 / (batchesTracked + 1) : momentum;
+    noGrad(() => {
+      const bm = wrap(r.mean, [c]);
+      const bv = mul(wrap(r.variance, [c]), m / (m - 1));
+      rm.assign(add(mul(rm, 1 - f), mul(bm, f)));
+      rv.assign(add(mul(rv, 1 - f), mul(bv, f)));
+    });
+  }
+  const y = wrap(r.out, x.shape);
+  return record(OP, y, inputs, (g) => grads(backward(x, g, r.mean, r.invstd, gamma, true)));
+}
+
+function backward(x: Tensor, g: Tensor, mean: Tensor['buffer'], invstd: Tensor['buffer'], gamma: Tensor | null, batchStats: boolean): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+  const c = x.shape[1];
+  const r = kernels().batchNormBackward(x.buffer, castTo(g, x.dtype).buffer, x.shape, mean, invstd, gamma?.buffer ?? null, batchStats);
+  return { dx: wrap(r.dx, x.shape), dgamma: wrap(r.dgamma, [c]), dbeta: wrap(r.dbeta, [c]) };
+}
