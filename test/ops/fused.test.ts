@@ -1,0 +1,254 @@
+import assert from 'node:assert/strict';
+import * as g from '../../src/index.js';
+import { assertClose, assertGrad, assertThrowsMsg } from '../helpers.js';
+import { testAllBackends } from './backends.js';
+
+type Float = 'float32' | 'float64';
+const FLOATS: Float[] = ['float32', 'float64'];
+const f64 = { dtype: 'float64' } as const;
+// Shapes cover 2-D [N, C], N = 2, odd spatial sizes and a spatial size of 1.
+const SHAPES = [[2, 3], [5, 4], [2, 3, 5], [3, 2, 1, 7], [2, 4, 3, 5]];
+const tol = (dtype: Float) => (dtype === 'float32' ? { atol: 2e-5, rtol: 2e-4 } : { atol: 1e-12, rtol: 1e-10 });
+
+// ---------------------------------------------------------------------------------------------
+// The composed versions the fused ops replace: the oracle.
+// ---------------------------------------------------------------------------------------------
+
+const reluGradComposed = (x: g.Tensor, dy: g.Tensor) => g.mul(dy, g.cast(g.gt(x, 0), dy.dtype));
+
+function view(p: g.Tensor, rank: number): g.Tensor {
+  return g.reshape(p, [1, p.shape[0], ...new Array<number>(rank - 2).fill(1)]);
+}
+
+function statAxes(rank: number): number[] {
+  return [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
+}
+
+/** Training-mode batch norm from broadcasting ops: (x − μ)/√(σ² + eps)·γ + β. */
+function bnComposed(x: g.Tensor, gamma: g.Tensor | null, beta: g.Tensor | null, eps = 1e-5): g.Tensor {
+  const axes = statAxes(x.rank);
+  const centered = g.sub(x, g.mean(x, axes, { keepDims: true }));
+  const variance = g.mean(g.square(centered), axes, { keepDims: true });
+  let y = g.div(centered, g.sqrt(g.add(variance, eps)));
+  if (gamma) y = g.mul(y, view(gamma, x.rank));
+  if (beta) y = g.add(y, view(beta, x.rank));
+  return y;
+}
+
+/** Eval-mode batch norm from broadcasting ops with constant statistics. */
+function bnEvalComposed(x: g.Tensor, rm: g.Tensor, rv: g.Tensor, gamma: g.Tensor | null, beta: g.Tensor | null, eps = 1e-5): g.Tensor {
+  let y = g.div(g.sub(x, view(rm, x.rank)), g.sqrt(g.add(view(rv, x.rank), eps)));
+  if (gamma) y = g.mul(y, view(gamma, x.rank));
+  if (beta) y = g.add(y, view(beta, x.rank));
+  return y;
+}
+
+/** Forward value and gradients of (x, γ, β) under upstream gradient dy, for either implementation. */
+function run(f: (x: g.Tensor, gm: g.Tensor, bt: g.Tensor) => g.Tensor, x: g.Tensor, gm: g.Tensor, bt: g.Tensor, dy: g.Tensor) {
+  const leaves = [x, gm, bt].map((t) => {
+    const l = t.detach();
+    l.requiresGrad = true;
+    return l;
+  });
+  const y = f(leaves[0], leaves[1], leaves[2]);
+  y.backward(dy);
+  return { y: y.dataSync(), grads: leaves.map((l) => l.grad!.dataSync()) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// ReLU backward
+// ---------------------------------------------------------------------------------------------
+
+testAllBackends('reluBackward kernel equals the composed gt → cast → mul, float32 and float64', () => {
+  for (const dtype of FLOATS) {
+    const x = g.randn([3, 7, 5], { seed: 1, dtype });
+    // Exact zeros and -0 must take the ≤ 0 branch (gradient 0 at the kink, as gt(x, 0) gives).
+    const xb = x.dataSync().slice();
+    xb[0] = 0;
+    xb[1] = -0;
+    const xz = g.tensor(Array.from(xb), { dtype }).reshape([3, 7, 5]);
+    const dy = g.randn([3, 7, 5], { seed: 2, dtype });
+    const got = g.getBackend().kernels.reluBackward(xz.buffer, dy.buffer);
+    assert.equal(got.constructor, dy.buffer.constructor, 'result keeps the dtype');
+    assertClose(got, reluGradComposed(xz, dy).dataSync(), { atol: 0, rtol: 0 });
+    assert.ok(Array.from(got).some((v) => v !== 0) && Array.from(got).some((v) => v === 0), 'both branches taken');
+    // Through the op: relu's gradient rule now uses the kernel.
+    const leaf = xz.detach();
+    leaf.requiresGrad = true;
+    g.relu(leaf).backward(dy);
+    assertClose(leaf.grad!, reluGradComposed(xz, dy).dataSync(), { atol: 0, rtol: 0 });
+  }
+});
+
+testAllBackends('reluBackward: NaN input gives a NaN gradient (relu passes NaN through)', () => {
+  const x = g.tensor([NaN, 1, -1, 0], f64);
+  x.requiresGrad = true;
+  const y = g.relu(x);
+  assert.ok(Number.isNaN(y.dataSync()[0]));
+  y.backward(g.tensor([2, 3, 4, 5], f64));
+  assertClose(x.grad!, [NaN, 3, 0, 0]);
+});
+
+testAllBackends('relu gradient matches finite differences away from the kink', () => {
+  const x = g.randn([4, 6], { seed: 3, ...f64 });
+  // Keep every value at least 0.1 from 0 so the finite difference does not straddle the kink.
+  const safe = g.add(x, g.mul(g.sign(x), 0.1));
+  assertGrad((t) => g.relu(t).square().sum(), [safe]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Batch norm: values and gradients against the composed ops
+// ---------------------------------------------------------------------------------------------
+
+testAllBackends('batchNorm training: output and dx, dγ, dβ equal the composed ops (float32, float64; 2-D to 4-D)', () => {
+  let seed = 10;
+  for (const dtype of FLOATS) {
+    for (const shape of SHAPES) {
+      const c = shape[1];
+      const x = g.randn(shape, { seed: seed++, dtype, mean: 3, std: 2 });
+      const gm = g.randn([c], { seed: seed++, dtype });
+      const bt = g.randn([c], { seed: seed++, dtype });
+      const dy = g.randn(shape, { seed: seed++, dtype });
+      const fused = run((a, w, b) => g.batchNorm(a, null, null, w, b), x, gm, bt, dy);
+      const ref = run((a, w, b) => bnComposed(a, w, b), x, gm, bt, dy);
+      const msg = `${dtype} ${JSON.stringify(shape)}`;
+      assertClose(fused.y, ref.y, { ...tol(dtype), msg: `${msg} y` });
+      ['dx', 'dgamma', 'dbeta'].forEach((name, i) => assertClose(fused.grads[i], ref.grads[i], { ...tol(dtype), msg: `${msg} ${name}` }));
+    }
+  }
+});
+
+testAllBackends('batchNorm without affine and eval mode equal the composed ops', () => {
+  let seed = 100;
+  for (const dtype of FLOATS) {
+    for (const shape of SHAPES) {
+      const c = shape[1];
+      const x = g.randn(shape, { seed: seed++, dtype });
+      const dy = g.randn(shape, { seed: seed++, dtype });
+      const xl = x.detach();
+      xl.requiresGrad = true;
+      const y = g.batchNorm(xl, null, null);
+      y.backward(dy);
+      const xr = x.detach();
+      xr.requiresGrad = true;
+      const yr = bnComposed(xr, null, null);
+      yr.backward(dy);
+      assertClose(y, yr.dataSync(), tol(dtype));
+      assertClose(xl.grad!, xr.grad!.dataSync(), tol(dtype));
+
+      const rm = g.randn([c], { seed: seed++, dtype });
+      const rv = g.rand([c], { seed: seed++, dtype }).add(0.5);
+      const gm = g.randn([c], { seed: seed++, dtype });
+      const bt = g.randn([c], { seed: seed++, dtype });
+      const before = [rm.dataSync().slice(), rv.dataSync().slice()];
+      const fused = run((a, w, b) => g.batchNorm(a, rm, rv, w, b, { training: false }), x, gm, bt, dy);
+      const ref = run((a, w, b) => bnEvalComposed(a, rm, rv, w, b), x, gm, bt, dy);
+      assertClose(fused.y, ref.y, tol(dtype));
+      fused.grads.forEach((gr, i) => assertClose(gr, ref.grads[i], { ...tol(dtype), msg: `eval grad ${i}` }));
+      assert.deepEqual([rm.dataSync(), rv.dataSync()], before, 'eval does not touch the running statistics');
+    }
+  }
+});
+
+testAllBackends('batchNorm gradients match finite differences (float64) for x, γ, β in training and eval', () => {
+  for (const shape of [[2, 3], [3, 2, 5], [2, 2, 3, 3]]) {
+    const c = shape[1];
+    const x = g.randn(shape, { seed: 200, ...f64 });
+    const gm = g.randn([c], { seed: 201, ...f64 });
+    const bt = g.randn([c], { seed: 202, ...f64 });
+    const w = g.randn(shape, { seed: 203, ...f64 });
+    // A weighted sum makes every output element matter (Σy alone is constant in x).
+    const loss = (y: g.Tensor) => g.mul(y, w).sum().add(y.square().sum().mul(0.1));
+    assertGrad((a, ga, b) => loss(g.batchNorm(a, null, null, ga, b)), [x, gm, bt]);
+    assertGrad((a) => loss(g.batchNorm(a, null, null)), [x]);
+    const rm = g.randn([c], { seed: 204, ...f64 });
+    const rv = g.rand([c], { seed: 205, ...f64 }).add(0.5);
+    assertGrad((a, ga, b) => loss(g.batchNorm(a, rm, rv, ga, b, { training: false })), [x, gm, bt]);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Running statistics
+// ---------------------------------------------------------------------------------------------
+
+/** Per-channel mean and unbiased variance of x [N, C, ...], straight from the numbers. */
+function channelStats(x: g.Tensor): { mean: number[]; unbiased: number[] } {
+  const [n, c] = x.shape;
+  const s = x.size / (n * c);
+  const d = x.dataSync();
+  const mean: number[] = [];
+  const unbiased: number[] = [];
+  for (let ch = 0; ch < c; ch++) {
+    const vals: number[] = [];
+    for (let b = 0; b < n; b++) for (let i = 0; i < s; i++) vals.push(d[(b * c + ch) * s + i]);
+    const mu = vals.reduce((a, v) => a + v, 0) / vals.length;
+    mean.push(mu);
+    unbiased.push(vals.reduce((a, v) => a + (v - mu) ** 2, 0) / (vals.length - 1));
+  }
+  return { mean, unbiased };
+}
+
+testAllBackends('batchNorm running statistics follow the momentum formula (unbiased variance), and the cumulative average for momentum null', () => {
+  for (const momentum of [0.3, null]) {
+    const rm = g.zeros([3], f64);
+    const rv = g.ones([3], f64);
+    let em = [0, 0, 0];
+    let ev = [1, 1, 1];
+    for (let step = 0; step < 3; step++) {
+      const x = g.randn([2, 3, 3, 1], { seed: 300 + step, ...f64, mean: step, std: 1 + step });
+      g.batchNorm(x, rm, rv, null, null, { momentum, batchesTracked: step });
+      const { mean, unbiased } = channelStats(x);
+      const f = momentum === null ? 1 / (step + 1) : momentum;
+      em = em.map((v, i) => (1 - f) * v + f * mean[i]);
+      ev = ev.map((v, i) => (1 - f) * v + f * unbiased[i]);
+      assertClose(rm, em, { atol: 1e-12, msg: `mean, momentum ${momentum} step ${step}` });
+      assertClose(rv, ev, { atol: 1e-12, msg: `var, momentum ${momentum} step ${step}` });
+    }
+  }
+  // float32 buffers and input: the same formula within float32 rounding.
+  const rm = g.zeros([2]);
+  const rv = g.ones([2]);
+  const x = g.randn([5, 2], { seed: 310 });
+  g.batchNorm(x, rm, rv);
+  const { mean, unbiased } = channelStats(x);
+  assertClose(rm, mean.map((m) => 0.1 * m), { atol: 1e-6 });
+  assertClose(rv, unbiased.map((v) => 0.9 + 0.1 * v), { atol: 1e-6 });
+});
+
+testAllBackends('batchNorm training output has zero mean and unit (biased) variance per channel, scaled by γ and shifted by β', () => {
+  const x = g.randn([4, 2, 3], { seed: 400, ...f64, mean: 5, std: 3 });
+  const y = g.batchNorm(x, null, null, g.tensor([2, 1], f64), g.tensor([0, -1], f64), { eps: 0 });
+  const { mean, unbiased } = channelStats(y);
+  assertClose(mean, [0, -1], { atol: 1e-12 });
+  // Biased variance = unbiased·(M − 1)/M with M = 12: γ² and 1.
+  assertClose(unbiased.map((v) => (v * 11) / 12), [4, 1], { atol: 1e-12 });
+});
+
+testAllBackends('batchNorm promotes mixed float dtypes and returns gradients in each input dtype', () => {
+  const x = g.randn([3, 2, 2], { seed: 500, ...f64 });
+  x.requiresGrad = true;
+  const gm = g.randn([2], { seed: 501 });
+  gm.requiresGrad = true;
+  const y = g.batchNorm(x, null, null, gm, null);
+  assert.equal(y.dtype, 'float64');
+  y.square().sum().backward();
+  assert.equal(gm.grad!.dtype, 'float32');
+  assert.equal(x.grad!.dtype, 'float64');
+  const ref = bnComposed(x.detach(), g.cast(gm.detach(), 'float64'), null);
+  assertClose(y, ref.dataSync(), { atol: 1e-12 });
+});
+
+testAllBackends('batchNorm errors name the op, the shapes and what was expected', () => {
+  const x = g.randn([4, 3, 2]);
+  assertThrowsMsg(() => g.batchNorm(g.randn([3]), null, null), /batchNorm/, /at least 2-D/, /\[3\]/);
+  assertThrowsMsg(() => g.batchNorm(x, null, null, g.ones([2])), /weight must have shape \[3\]/, /\[4, ?3, ?2\]/, /\[2\]/);
+  assertThrowsMsg(() => g.batchNorm(x, g.zeros([3]), null), /runningMean and runningVar must be given together/);
+  assertThrowsMsg(() => g.batchNorm(x, g.zeros([3]), g.ones([4])), /runningVar must have shape \[3\]/);
+  assertThrowsMsg(() => g.batchNorm(g.randn([1, 3]), null, null), /more than 1 value per channel/, /\[1, ?3\]/);
+  assertThrowsMsg(() => g.batchNorm(x, null, null, null, null, { eps: -1 }), /eps must be a non-negative number, got -1/);
+  assertThrowsMsg(() => g.batchNorm(x, null, null, null, null, { momentum: 1.5 }), /momentum must be in \[0, 1\] or null, got 1.5/);
+  assertThrowsMsg(() => g.batchNorm(x, null, null, null, null, { batchesTracked: -1 }), /batchesTracked/);
+  assertThrowsMsg(() => g.batchNorm(g.zeros([2, 3], { dtype: 'int32' }), null, null), /batchNorm/, /float/);
+  // Batch size 1 is fine in eval (running statistics).
+  assert.deepEqual(g.batchNorm(g.randn([1, 3]), g.zeros([3]), g.ones([3]), null, null, { training: false }).shape, [1, 3]);
+});
