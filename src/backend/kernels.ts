@@ -147,7 +147,7 @@ export interface Kernels {
 
   // Fused kernels for training hot paths: one or two passes where the composed ops take many.
   /**
-   * Gradient of relu: dy where x > 0, 0 where x ≤ 0, and NaN where x is NaN (relu passes NaN
+   * Gradient of relu: dy·(x > 0 ? 1 : 0), and NaN where x is NaN (relu passes NaN
    * through, so its gradient does too: a diverged value stays visible instead of becoming 0).
    */
   reluBackward(x: DataArray, dy: DataArray): DataArray;

@@ -12,9 +12,12 @@ export function reluBackward(x: DataArray, dy: DataArray): DataArray {
   const dx = allocLike(dy, dy.length);
   for (let i = 0; i < dx.length; i++) {
     const v = x[i];
-    // v > 0 keeps dy; v !== v is NaN, which propagates; everything else (≤ 0) is 0 already.
-    if (v > 0) dx[i] = dy[i];
-    else if (v !== v) dx[i] = v;
+    // Multiply by the 0/1 mask instead of branching on the sign: activations have random signs,
+    // and a mispredicted branch per element made this 2–3× slower. The NaN test is almost never
+    // taken, so it predicts well. (dy·0 is NaN for infinite dy, exactly as the composed mul.)
+    let r = dy[i] * +(v > 0);
+    if (v !== v) r = v;
+    dx[i] = r;
   }
   return dx;
 }
