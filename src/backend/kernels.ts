@@ -165,6 +165,14 @@ export interface Kernels {
    * (running statistics) and dx = γ·invstd·dy. Always dgamma = Σ dy·x̂ and dbeta = Σ dy.
    */
   batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mean: DataArray, invstd: DataArray, gamma: DataArray | null, batchStats: boolean): BatchNormGrads;
+  /**
+   * Per-row cross-entropy of logits [rows, classes] against int32 labels (validated: in range or
+   * equal to ignoreIndex), with label smoothing ε: loss = logΣe^z − (1−ε)·z[label] − ε·mean(z).
+   * Rows whose label is ignoreIndex get loss 0. Also returns softmax(z), saved for the backward.
+   */
+  softmaxCrossEntropy(logits: DataArray, rows: number, classes: number, labels: Int32Array, smoothing: number, ignoreIndex: number | null): { loss: DataArray; probs: DataArray };
+  /** dlogits = dloss[row]·(probs − (1−ε)·onehot(label) − ε/classes); 0 for ignored rows. */
+  softmaxCrossEntropyBackward(probs: DataArray, labels: Int32Array, dloss: DataArray, rows: number, classes: number, smoothing: number, ignoreIndex: number | null): DataArray;
 }
 
 export type KernelName = keyof Kernels;

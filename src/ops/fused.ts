@@ -137,3 +137,50 @@ function backward(x: Tensor, g: Tensor, mean: Tensor['buffer'], invstd: Tensor['
   const r = kernels().batchNormBackward(x.buffer, castTo(g, x.dtype).buffer, x.shape, mean, invstd, gamma?.buffer ?? null, batchStats);
   return { dx: wrap(r.dx, x.shape), dgamma: wrap(r.dgamma, [c]), dbeta: wrap(r.dbeta, [c]) };
 }
+
+export interface SoftmaxCrossEntropyOptions {
+  /** Label smoothing ε in [0, 1): the target is (1 − ε)·onehot + ε/C (default 0). */
+  labelSmoothing?: number;
+  /** Rows with this label get loss 0 and no gradient (default: none; PyTorch uses −100). */
+  ignoreIndex?: number;
+}
+
+/**
+ * Per-row cross-entropy of logits [N, C] against int32 class labels [N]: −log softmax(z)[label]
+ * (with label smoothing, −Σ target·log softmax(z)). One kernel pass forward, which also keeps
+ * softmax(z), and one pass backward: dz = dloss·(softmax(z) − target). Returns the unreduced
+ * loss [N]; average or weight it with ordinary ops (ignored rows are 0).
+ *
+ * ```ts
+ * const loss = softmaxCrossEntropy(logits, labels).mean();
+ * ```
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: SoftmaxCrossEntropyOptions = {}): Tensor {
+  const op = 'softmaxCrossEntropy';
+  checkTensor(op, 'logits', logits);
+  checkTensor(op, 'labels', labels);
+  requireFloat(op, logits);
+  if (logits.rank !== 2 || logits.shape[1] < 1) throw new GradkitError(op, `logits must be 2-D [N, C] with C ≥ 1, got ${fmtShape(logits.shape)}`);
+  const [n, c] = logits.shape;
+  if (labels.dtype !== 'int32') throw new GradkitError(op, `labels must be int32 class indices, got ${labels.dtype}`);
+  if (labels.rank !== 1 || labels.shape[0] !== n) {
+    throw new GradkitError(op, `labels must have shape [${n}] for logits ${fmtShape(logits.shape)}, got ${fmtShape(labels.shape)}`);
+  }
+  const smoothing = opts.labelSmoothing ?? 0;
+  if (!(smoothing >= 0 && smoothing < 1)) throw new GradkitError(op, `labelSmoothing must be in [0, 1), got ${smoothing}`);
+  const ignore = opts.ignoreIndex ?? null;
+  if (ignore !== null && !Number.isInteger(ignore)) throw new GradkitError(op, `ignoreIndex must be an integer, got ${ignore}`);
+  // A copy: the backward pass must see the labels of this call even if the tensor is later assigned.
+  const lab = (labels.buffer as Int32Array).slice();
+  for (let i = 0; i < n; i++) {
+    const l = lab[i];
+    if (l !== ignore && !(l >= 0 && l < c)) {
+      throw new GradkitError(op, `label ${l} at row ${i} is out of range for ${c} classes (expected 0..${c - 1}${ignore !== null ? ` or ignoreIndex ${ignore}` : ''})`);
+    }
+  }
+  const r = kernels().softmaxCrossEntropy(logits.buffer, n, c, lab, smoothing, ignore);
+  const loss = wrap(r.loss, [n]);
+  return record(op, loss, [logits], (g) => [
+    wrap(kernels().softmaxCrossEntropyBackward(r.probs, lab, castTo(g, logits.dtype).buffer, n, c, smoothing, ignore), logits.shape),
+  ]);
+}

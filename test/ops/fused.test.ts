@@ -252,3 +252,68 @@ testAllBackends('batchNorm errors name the op, the shapes and what was expected'
   // Batch size 1 is fine in eval (running statistics).
   assert.deepEqual(g.batchNorm(g.randn([1, 3]), g.zeros([3]), g.ones([3]), null, null, { training: false }).shape, [1, 3]);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Softmax + cross-entropy
+// ---------------------------------------------------------------------------------------------
+
+/** The composed version: −(1−ε)·logp[label] − ε·mean(logp), with ignored rows zeroed. */
+function sceComposed(z: g.Tensor, labels: number[], eps = 0, ignore: number | null = null): g.Tensor {
+  const [, c] = z.shape;
+  const keep = labels.map((l) => (l === ignore ? 0 : 1));
+  const idx = g.tensor(labels.map((l) => (l === ignore ? 0 : l)), { dtype: 'int32' }).reshape([labels.length, 1]);
+  const logp = g.logSoftmax(z, 1);
+  const nll = g.neg(g.gather(logp, 1, idx)).reshape([labels.length]);
+  const smooth = g.neg(g.sum(logp, 1)).mul(eps / c);
+  return g.mul(g.add(nll.mul(1 - eps), smooth), g.tensor(keep, { dtype: z.dtype }));
+}
+
+testAllBackends('softmaxCrossEntropy: loss and gradient equal logSoftmax → gather → neg (float32, float64; smoothing; ignoreIndex)', () => {
+  let seed = 600;
+  for (const dtype of FLOATS) {
+    for (const [n, c] of [[2, 3], [5, 7], [4, 1]]) {
+      for (const [eps, ignore] of [[0, null], [0.1, null], [0, -100], [0.2, 1]] as const) {
+        const z = g.randn([n, c], { seed: seed++, dtype, std: 3 });
+        const labels = Array.from(g.randint(0, c, [n], { seed: seed++ }).dataSync());
+        if (ignore !== null) labels[0] = ignore;
+        const lt = g.tensor(labels, { dtype: 'int32' });
+        const dl = g.randn([n], { seed: seed++, dtype });
+        const a = z.detach();
+        a.requiresGrad = true;
+        const la = g.softmaxCrossEntropy(a, lt, { labelSmoothing: eps, ignoreIndex: ignore ?? undefined });
+        la.backward(dl);
+        const b = z.detach();
+        b.requiresGrad = true;
+        const lb = sceComposed(b, labels, eps, ignore);
+        lb.backward(dl);
+        const msg = `${dtype} [${n}, ${c}] ε=${eps} ignore=${ignore}`;
+        assertClose(la, lb.dataSync(), { ...tol(dtype), msg });
+        assertClose(a.grad!, b.grad!.dataSync(), { ...tol(dtype), msg: `${msg} grad` });
+        if (ignore !== null && labels[0] === ignore) {
+          assert.equal(la.dataSync()[0], 0);
+          assert.ok(Array.from(a.grad!.dataSync().slice(0, c)).every((v) => v === 0), 'ignored row gets no gradient');
+        }
+      }
+    }
+  }
+});
+
+testAllBackends('softmaxCrossEntropy: gradCheck in float64; large logits do not overflow', () => {
+  const z = g.randn([3, 4], { seed: 700, ...f64 });
+  const labels = g.tensor([3, 0, 2], { dtype: 'int32' });
+  const w = g.tensor([1, -2, 0.5], f64);
+  assertGrad((t) => g.mul(g.softmaxCrossEntropy(t, labels, { labelSmoothing: 0.1 }), w).sum(), [z]);
+  // −log softmax([1000, 0])[1] = 1000 exactly (log(1 + e^−1000) underflows to 0).
+  assertClose(g.softmaxCrossEntropy(g.tensor([[1000, 0], [0, 1000]]), g.tensor([1, 1], { dtype: 'int32' })), [1000, 0], { atol: 1e-3 });
+});
+
+testAllBackends('softmaxCrossEntropy errors name the op, the shapes and the bad label', () => {
+  const z = g.randn([3, 4]);
+  const ok = g.tensor([0, 1, 2], { dtype: 'int32' });
+  assertThrowsMsg(() => g.softmaxCrossEntropy(g.randn([3, 4, 1]), ok), /softmaxCrossEntropy/, /2-D/, /\[3, ?4, ?1\]/);
+  assertThrowsMsg(() => g.softmaxCrossEntropy(z, g.tensor([0, 1], { dtype: 'int32' })), /labels must have shape \[3\]/, /\[2\]/);
+  assertThrowsMsg(() => g.softmaxCrossEntropy(z, g.tensor([0, 1, 2])), /labels must be int32/, /float32/);
+  assertThrowsMsg(() => g.softmaxCrossEntropy(z, g.tensor([0, 4, 2], { dtype: 'int32' })), /label 4 at row 1 is out of range for 4 classes/);
+  assertThrowsMsg(() => g.softmaxCrossEntropy(z, g.tensor([0, -1, 2], { dtype: 'int32' }), { ignoreIndex: -100 }), /label -1/, /ignoreIndex -100/);
+  assertThrowsMsg(() => g.softmaxCrossEntropy(z, ok, { labelSmoothing: 1 }), /labelSmoothing must be in \[0, 1\), got 1/);
+});

@@ -144,3 +144,46 @@ export function batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mea
   }
   return { dx, dgamma, dbeta };
 }
+
+export function softmaxCrossEntropy(logits: DataArray, rows: number, classes: number, labels: Int32Array, smoothing: number, ignoreIndex: number | null): { loss: DataArray; probs: DataArray } {
+  const loss = allocLike(logits, rows);
+  const probs = allocLike(logits, logits.length);
+  for (let r = 0; r < rows; r++) {
+    const base = r * classes;
+    let max = -Infinity;
+    for (let j = 0; j < classes; j++) max = Math.max(max, logits[base + j]);
+    // All −∞ (or a +∞) would give ∞ − ∞ = NaN below; shifting by 0 lets that NaN/∞ show honestly.
+    if (!Number.isFinite(max)) max = 0;
+    let sum = 0;
+    let zSum = 0;
+    for (let j = 0; j < classes; j++) {
+      const z = logits[base + j] - max;
+      const e = Math.exp(z);
+      probs[base + j] = e;
+      sum += e;
+      zSum += z;
+    }
+    for (let j = base; j < base + classes; j++) probs[j] /= sum;
+    const label = labels[r];
+    if (label === ignoreIndex) continue;
+    // With z shifted by max: −log p[label] = log Σe^z − z[label].
+    const logSum = Math.log(sum);
+    const zl = logits[base + label] - max;
+    loss[r] = smoothing === 0 ? logSum - zl : logSum - (1 - smoothing) * zl - (smoothing * zSum) / classes;
+  }
+  return { loss, probs };
+}
+
+export function softmaxCrossEntropyBackward(probs: DataArray, labels: Int32Array, dloss: DataArray, rows: number, classes: number, smoothing: number, ignoreIndex: number | null): DataArray {
+  const dx = allocLike(probs, probs.length);
+  const off = smoothing / classes;
+  for (let r = 0; r < rows; r++) {
+    const label = labels[r];
+    if (label === ignoreIndex) continue;
+    const base = r * classes;
+    const g = dloss[r];
+    for (let j = 0; j < classes; j++) dx[base + j] = g * (probs[base + j] - off);
+    dx[base + label] -= g * (1 - smoothing);
+  }
+  return dx;
+}

@@ -9,14 +9,17 @@ import { broadcastTo, concat, gather, indexAdd, indexSelect, pad, scatterAdd, sl
 import { logSoftmax, softmax } from './softmax.js';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from './conv.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool.js';
-import { batchNormBackward, batchNormForwardEval, batchNormForwardTrain, reluBackward } from './fused.js';
+import {
+  batchNormBackward, batchNormForwardEval, batchNormForwardTrain, reluBackward, softmaxCrossEntropy, softmaxCrossEntropyBackward,
+} from './fused.js';
 
 /** Every kernel in its plain, obviously-right form: the oracle the fast backends are tested against. */
 export const referenceKernels: Kernels = {
   unary, binary, where, reduce, argReduce, matmul, transpose, broadcastTo, slice, sliceGrad, pad, concat,
   indexSelect, indexAdd, gather, scatterAdd, softmax, logSoftmax, conv2d, conv2dBackwardInput,
   conv2dBackwardFilter, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
-  reluBackward, batchNormForwardTrain, batchNormForwardEval, batchNormBackward,
+  reluBackward, batchNormForwardTrain, batchNormForwardEval, batchNormBackward, softmaxCrossEntropy,
+  softmaxCrossEntropyBackward,
 };
 
 export function createReferenceBackend(): Backend {
