@@ -71,11 +71,21 @@ export function makeConv(rt: WasmRuntime) {
     const wsStride = workspace(rt, p);
     const ws = rt.alloc(wsStride * nt);
     rt.runJob([JOB_CONV_BWD_FILTER, ...geometry(p), px, pdy, parts, partStride, ws, wsStride], nt);
-    // Each thread summed its own images; adding the few partials here is O(threads · |dW|).
-    const out = rt.take(parts, dwLen);
+    // Each thread summed its own images into a transposed partial (per group K × cOutG); adding
+    // the few partials and transposing here is O(threads · |dW|).
+    const sum = rt.take(parts, dwLen);
     for (let t = 1; t < nt; t++) {
       const part = rt.view(parts + t * partStride, dwLen);
-      for (let i = 0; i < dwLen; i++) out[i] += part[i];
+      for (let i = 0; i < dwLen; i++) sum[i] += part[i];
+    }
+    const cOutG = p.cOut / p.groups;
+    const k = dwLen / p.cOut;
+    const out = new Float32Array(dwLen);
+    for (let g = 0; g < p.groups; g++) {
+      const base = g * cOutG * k;
+      for (let i = 0; i < k; i++) {
+        for (let o = 0; o < cOutG; o++) out[base + o * k + i] = sum[base + i * cOutG + o];
+      }
     }
     return out;
   }
