@@ -26,7 +26,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --quick              short run (< 2 minutes)
   --json FILE          write {"machine", "results"} to FILE (atomically)
   --only LIST          workloads or groups, comma-separated: ${[...WORKLOADS, ...Object.keys(WORKLOAD_GROUPS)].join(', ')}
-  --libs LIST          libraries, comma-separated: gradkit (all backends), gradkit-<backend>, ${PEERS.join(', ')}
+  --libs LIST          libraries, comma-separated: gradkit (all backends), gradkit-<backend>, ${PEERS.join(', ')},
+                       rawops-<backend> (opt-in comparison: the same models in raw ops with a plain-loop Adam)
   --memory-epochs N    epochs of the gradkit memory run (default 20; --quick: 5)
   --no-memory          skip the memory run
   --profile            after measuring, time each gradkit kernel for a few steps and print where the time goes
@@ -58,8 +59,8 @@ function resolveWorkloads(items: string[]): Workload[] {
 }
 
 function checkLib(name: string): string {
-  if (name === 'gradkit' || /^gradkit-[a-z0-9_-]+$/.test(name) || (PEERS as readonly string[]).includes(name)) return name;
-  throw new ArgError(`unknown library '${name}'; expected gradkit, gradkit-<backend>, ${PEERS.join(', ')}`);
+  if (name === 'gradkit' || /^(gradkit|rawops)-[a-z0-9_-]+$/.test(name) || (PEERS as readonly string[]).includes(name)) return name;
+  throw new ArgError(`unknown library '${name}'; expected gradkit, gradkit-<backend>, ${PEERS.join(', ')}, rawops-<backend>`);
 }
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
@@ -99,8 +100,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   return opts;
 }
 
-/** Whether a library passes the --libs filter ('gradkit' selects every gradkit backend). */
+/**
+ * Whether a library passes the --libs filter ('gradkit' selects every gradkit backend). The
+ * rawops-<backend> comparison is never selected by default, only when named.
+ */
 export function libSelected(lib: string, filter: readonly string[] | null): boolean {
-  if (filter === null) return true;
+  if (filter === null) return !lib.startsWith('rawops-');
   return filter.includes(lib) || (lib.startsWith('gradkit-') && filter.includes('gradkit'));
 }

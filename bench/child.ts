@@ -35,7 +35,7 @@ async function profileSteps(w: Workload, stepper: Stepper, budgetMs: number): Pr
   const total = performance.now() - t0;
   const opt = (optimizerTime.ms - opt0) / steps;
   return `  ${w}: ${steps} profiled step${steps === 1 ? '' : 's'}, ${(total / steps).toFixed(1)} ms/step (timers add a little); ` +
-    `optim.Adam.step() takes ${opt.toFixed(2)} ms/step in all (its update kernels are the optim.* rows)\n${formatProfile(prof.stats.values(), total, steps)}`;
+    `the optimizer step takes ${opt.toFixed(2)} ms/step in all (optim.Adam's update kernels are the optim.* rows)\n${formatProfile(prof.stats.values(), total, steps)}`;
 }
 
 function errMessage(e: unknown): string {
@@ -57,6 +57,7 @@ async function listBackends(): Promise<void> {
 
 async function makeRunner(lib: string): Promise<LibRunner> {
   if (lib.startsWith('gradkit-')) return (await import('./libs/gradkit.js')).gradkitRunner(lib.slice('gradkit-'.length));
+  if (lib.startsWith('rawops-')) return (await import('./libs/gradkit.js')).gradkitRunner(lib.slice('rawops-'.length), 'rawops');
   if (lib === 'tfjs-cpu' || lib === 'tfjs-wasm') return (await import('./libs/tfjs.js')).tfjsRunner(lib === 'tfjs-cpu' ? 'cpu' : 'wasm');
   if (lib === 'jax-js') return (await import('./libs/jax.js')).jaxRunner();
   throw new Error(`no adapter for library '${lib}'`);
@@ -69,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
   // Profiles are for the training steps of fast backends: an SGEMM is one kernel, and the
   // reference backend is the oracle, not a target (its steps take seconds).
-  const profile = argv.includes('--profile') && lib.startsWith('gradkit-') && lib !== 'gradkit-reference';
+  const profile = argv.includes('--profile') && (lib.startsWith('gradkit-') || lib.startsWith('rawops-')) && !lib.endsWith('-reference');
   let runner: LibRunner;
   try {
     runner = await makeRunner(lib);

@@ -191,14 +191,16 @@ export function memoryVerdict(rssPerEpochMB: readonly number[], tolerance = 0.1)
  * How closely two libraries' loss sequences agree over their first `n` common steps. Same data,
  * same initial weights, same Adam: the trajectories should match up to float32 rounding, which
  * checks every library's gradients against the others (a wrong gradient diverges within steps).
+ * `relDiffs` has the difference per step: a model bug shows at step 1 or 2, while Adam's
+ * first steps (±lr for any gradient, however small) can blow rounding up a few steps in.
  */
-export function lossAgreement(a: readonly number[], b: readonly number[], n = 5): { steps: number; maxRelDiff: number } | null {
+export function lossAgreement(a: readonly number[], b: readonly number[], n = 5): { steps: number; maxRelDiff: number; relDiffs: number[] } | null {
   const steps = Math.min(n, a.length, b.length);
   if (steps === 0) return null;
-  let maxRelDiff = 0;
+  const relDiffs: number[] = [];
   for (let i = 0; i < steps; i++) {
     const d = Math.abs(a[i] - b[i]) / Math.max(Math.abs(a[i]), Math.abs(b[i]), 1e-12);
-    maxRelDiff = Math.max(maxRelDiff, Number.isNaN(d) ? Infinity : d);
+    relDiffs.push(Number.isNaN(d) ? Infinity : d);
   }
-  return { steps, maxRelDiff };
+  return { steps, maxRelDiff: Math.max(...relDiffs), relDiffs };
 }

@@ -194,7 +194,9 @@ function printLossSanity(outcomes: Map<string, LibOutcome>): void {
         if (a) {
           const what = a.steps === 1 ? 'first loss' : `first ${a.steps} losses`;
           const verb = a.maxRelDiff < 1e-3 ? (a.steps === 1 ? 'matches' : 'match') : (a.steps === 1 ? 'DIFFERS FROM' : 'DIFFER FROM');
-          line += `; ${what} ${verb} ${ref[0]} (max rel. diff ${a.maxRelDiff.toExponential(1)})`;
+          line += `; ${what} ${verb} ${ref[0]} (max rel. diff ${a.maxRelDiff.toExponential(1)}`;
+          // Where they part says what kind of difference it is (see lossAgreement).
+          line += a.maxRelDiff < 1e-3 ? ')' : `; per step ${a.relDiffs.map((d) => d.toExponential(0)).join(', ')})`;
         }
       }
       console.log(line);
@@ -232,9 +234,10 @@ async function main(): Promise<void> {
     console.log(`gradkit backend '${b.name}' (priority ${b.priority}): ${b.available ? b.describe ?? 'available' : `not available here${b.error ? `: ${b.error}` : ''}`}`);
   }
   const gradkitLibs = backends.filter((b) => b.available).map((b) => `gradkit-${b.name}`);
-  const libs = [...gradkitLibs, ...PEERS].filter((l) => libSelected(l, opts.libs));
+  const rawLibs = gradkitLibs.map((l) => `rawops-${l.slice('gradkit-'.length)}`);
+  const libs = [...gradkitLibs, ...rawLibs, ...PEERS].filter((l) => libSelected(l, opts.libs));
   for (const wanted of opts.libs ?? []) {
-    if (wanted !== 'gradkit' && !libs.includes(wanted)) console.log(`--libs ${wanted}: no such library available here (gradkit backends: ${gradkitLibs.join(', ') || 'none'})`);
+    if (wanted !== 'gradkit' && !libs.includes(wanted)) console.log(`--libs ${wanted}: no such library available here (gradkit backends: ${gradkitLibs.join(', ') || 'none'}; rawops-<backend> for the same backends)`);
   }
 
   const outcomes = new Map<string, LibOutcome>();

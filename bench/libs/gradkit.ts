@@ -1,11 +1,13 @@
 /**
  * gradkit adapter: runs every workload on one named backend. SGEMM is a plain matmul; the
- * training workloads use the nn models, optim.Adam and losses.crossEntropy of gradkit-models.ts.
+ * training workloads use the nn models, optim.Adam and losses.crossEntropy of gradkit-models.ts
+ * (or, as the opt-in 'rawops-<backend>' comparison, the raw-ops models of raw-models.ts).
  */
 import * as g from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { batchAt, cnnData, makeRng, mlpData, randnArray, resnetData, type Dataset } from '../data.js';
 import { cnnModel, makeAdam, mlpModel, resnetModel, trainStep, type GradkitModel } from '../gradkit-models.js';
+import { RawAdam, rawCnnModel, rawMlpModel, rawResnetModel, rawTrainStep, type RawModel } from '../raw-models.js';
 import { CNN, MLP, RESNET, sgemmDims, type Workload } from '../spec.js';
 import type { Stepper } from '../timing.js';
 import type { LibRunner } from './runner.js';
@@ -38,33 +40,51 @@ function batches(ds: Dataset, batch: number): { x: Tensor; y: Tensor }[] {
   return out;
 }
 
-function trainer(model: GradkitModel, ds: Dataset, batch: number): Stepper {
-  const opt = makeAdam(model);
+/** A training stepper over pre-built batches; `step` is one optimizer step returning the loss. */
+function trainer(step: (x: Tensor, y: Tensor) => number, ds: Dataset, batch: number): Stepper {
   const data = batches(ds, batch);
   let i = 0;
   return {
     workPerStep: batch,
     step: () => {
       const b = data[i++ % data.length];
-      return trainStep(model, opt, b.x, b.y);
+      return step(b.x, b.y);
     },
   };
 }
 
-export async function gradkitRunner(backend: string): Promise<LibRunner> {
+function nnTrainer(model: GradkitModel, ds: Dataset, batch: number): Stepper {
+  const opt = makeAdam(model);
+  return trainer((x, y) => trainStep(model, opt, x, y), ds, batch);
+}
+
+function rawTrainer(model: RawModel, ds: Dataset, batch: number): Stepper {
+  const opt = new RawAdam([...model.params.values()]);
+  return trainer((x, y) => rawTrainStep(model, opt, x, y), ds, batch);
+}
+
+/** The library names of the raw-ops comparison ('rawops-<backend>'), opt-in with --libs. */
+export const RAW_PREFIX = 'rawops-';
+
+/**
+ * gradkit on `backend`. The default variant trains the nn/optim models users write; 'rawops'
+ * trains the raw-ops comparison models of raw-models.ts (never in the default run).
+ */
+export async function gradkitRunner(backend: string, variant: 'nn' | 'rawops' = 'nn'): Promise<LibRunner> {
   g.setBackend(backend);
   const b = g.getBackend();
   const describe = b.describe?.() ?? backend;
+  const raw = variant === 'rawops';
   return {
-    library: `gradkit-${backend}`,
+    library: raw ? `${RAW_PREFIX}${backend}` : `gradkit-${backend}`,
     threads: backendThreads(b, describe),
-    describe,
+    describe: raw ? `${describe}; raw ops and a plain-loop Adam, for comparison` : describe,
     async stepper(w: Workload): Promise<Stepper> {
       g.manualSeed(0);
       switch (w) {
-        case 'mlp-train': return trainer(mlpModel(), mlpData(), MLP.batch);
-        case 'cnn-train': return trainer(cnnModel(), cnnData(), CNN.batch);
-        case 'resnet-train': return trainer(resnetModel(), resnetData(), RESNET.batch);
+        case 'mlp-train': return raw ? rawTrainer(rawMlpModel(), mlpData(), MLP.batch) : nnTrainer(mlpModel(), mlpData(), MLP.batch);
+        case 'cnn-train': return raw ? rawTrainer(rawCnnModel(), cnnData(), CNN.batch) : nnTrainer(cnnModel(), cnnData(), CNN.batch);
+        case 'resnet-train': return raw ? rawTrainer(rawResnetModel(), resnetData(), RESNET.batch) : nnTrainer(resnetModel(), resnetData(), RESNET.batch);
         default: {
           const [m, k, n] = sgemmDims(w);
           const rng = makeRng(7);

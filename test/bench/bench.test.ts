@@ -58,6 +58,12 @@ test('libSelected: "gradkit" selects every gradkit backend', () => {
   assert.ok(!libSelected('tfjs-cpu', ['gradkit']));
   assert.ok(libSelected('tfjs-cpu', null));
   assert.ok(!libSelected('gradkit-reference', ['gradkit-wasm']));
+  // The raw-ops comparison is opt-in: never by default, nor by 'gradkit'; only when named.
+  assert.ok(!libSelected('rawops-wasm', null));
+  assert.ok(!libSelected('rawops-wasm', ['gradkit']));
+  assert.ok(libSelected('rawops-wasm', ['rawops-wasm', 'gradkit-wasm']));
+  assert.deepEqual(parseArgs(['--libs', 'gradkit-wasm,rawops-wasm']).libs, ['gradkit-wasm', 'rawops-wasm']);
+  assert.throws(() => parseArgs(['--libs', 'rawops']), /unknown library 'rawops'/);
 });
 
 test('median of odd and even counts', () => {
@@ -214,13 +220,16 @@ test('runOrder: --quick puts cheap workloads first and keeps only the chosen one
   assert.deepEqual(runOrder([...WORKLOADS], true).slice().sort(), [...WORKLOADS].sort(), 'nothing dropped');
 });
 
-test('lossAgreement: over the common prefix, relative', () => {
-  assert.deepEqual(lossAgreement([2, 1.5, 1], [2, 1.5]), { steps: 2, maxRelDiff: 0 });
+test('lossAgreement: over the common prefix, relative, per step', () => {
+  assert.deepEqual(lossAgreement([2, 1.5, 1], [2, 1.5]), { steps: 2, maxRelDiff: 0, relDiffs: [0, 0] });
   const a = lossAgreement([2, 1], [2, 1.1], 5)!;
   assert.equal(a.steps, 2);
   assert.ok(Math.abs(a.maxRelDiff - 0.1 / 1.1) < 1e-12);
+  assert.equal(a.relDiffs[0], 0);
+  assert.equal(a.relDiffs[1], a.maxRelDiff);
   assert.equal(lossAgreement([], [1]), null);
   assert.equal(lossAgreement([1], [NaN])!.maxRelDiff, Infinity, 'a NaN loss never counts as agreement');
+  assert.equal(lossAgreement([1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 7])!.steps, 5, 'five steps by default');
 });
 
 test('image data: seeded, and the class signal survives global average pooling', () => {

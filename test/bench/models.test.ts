@@ -11,6 +11,7 @@ import * as g from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { cnnParams, makeImageDataset, makeDataset, mlpParams, resnetParams, type Param } from '../../bench/data.js';
 import { cnnModel, loadShared, makeAdam, mlpModel, resnetModel, trainStep } from '../../bench/gradkit-models.js';
+import { RawAdam, rawCnnModel, rawMlpModel, rawResnetModel } from '../../bench/raw-models.js';
 import { ADAM, CNN, MLP, RESNET } from '../../bench/spec.js';
 import { assertThrowsMsg } from '../helpers.js';
 
@@ -147,4 +148,36 @@ test('loadShared: every parameter needs a source and every source must be used',
     { '0.weight': { from: 'w', transpose: true }, '0.bias': { from: 'b' } }), /not loaded: extra/);
   // A shape mismatch (no transpose) is refused by loadStateDict itself, naming the key.
   assertThrowsMsg(() => loadShared(lin(), ps, { '0.weight': { from: 'w' }, '0.bias': { from: 'b' } }), /0\.weight/);
+});
+
+test('rawops comparison models compute the same first loss as the nn models', () => {
+  const m = inputs(makeDataset(8, [MLP.sizes[0]], 10, 9), 8);
+  relClose(rawMlpModel().loss(m.x, m.y).item(), mlpModel().loss(m.x, m.y).item(), 1e-5, 'mlp');
+  const c = inputs(makeImageDataset(2, [CNN.inC, CNN.hw, CNN.hw], CNN.classes, 10), 2);
+  relClose(rawCnnModel().loss(c.x, c.y).item(), cnnModel().loss(c.x, c.y).item(), 1e-5, 'cnn');
+  const r = inputs(makeImageDataset(2, [RESNET.inC, RESNET.hw, RESNET.hw], RESNET.classes, 11), 2);
+  relClose(rawResnetModel().loss(r.x, r.y).item(), resnetModel().loss(r.x, r.y).item(), 1e-5, 'resnet');
+});
+
+test('RawAdam (the comparison\'s plain-loop Adam) follows the formula over two steps', () => {
+  const p = g.tensor(new Float32Array([1, -2, 0.5]), { requiresGrad: true });
+  const opt = new RawAdam([p], { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+  const grads = [[0.5, -4, 2], [1, 1, -1]];
+  const ref = [1, -2, 0.5];
+  const m = [0, 0, 0];
+  const v = [0, 0, 0];
+  for (let t = 1; t <= 2; t++) {
+    p.grad = g.tensor(new Float32Array(grads[t - 1]));
+    opt.step();
+    for (let j = 0; j < 3; j++) {
+      const gj = grads[t - 1][j];
+      m[j] = 0.9 * m[j] + 0.1 * gj;
+      v[j] = 0.999 * v[j] + 0.001 * gj * gj;
+      ref[j] -= (0.1 * m[j] / (1 - 0.9 ** t)) / (Math.sqrt(v[j] / (1 - 0.999 ** t)) + 1e-8);
+    }
+    const got = p.dataSync();
+    for (let j = 0; j < 3; j++) assert.ok(Math.abs(got[j] - ref[j]) < 1e-5, `step ${t} weight ${j}: ${got[j]} vs ${ref[j]}`);
+  }
+  opt.zeroGrad();
+  assert.equal(p.grad, null);
 });
