@@ -1,0 +1,6 @@
+/** Model files: the safetensors codec and gradkit model files built on it. Browser-safe (no Node imports). */
+export { saveSafetensors, loadSafetensors, type SafetensorsContents, type SafetensorsMetadata } from './safetensors.js';
+export {
+  saveModel, loadModelWeights, readModelFile, saveModelFile, loadModelFile, MODEL_FORMAT,
+  type SaveModelOptions, type ModelFile, type Json,
+} from './model-file.js';
