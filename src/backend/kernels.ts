@@ -96,6 +96,9 @@ export interface BatchNormGrads {
   dbeta: DataArray;
 }
 
+/** Activations biasAct can fuse with the bias-add. */
+export type FusedActivation = 'none' | 'relu';
+
 export interface Kernels {
   /** Elementwise unary op; result has the input's dtype except logicalNot (bool). */
   unary(op: UnaryOp, x: DataArray): DataArray;
@@ -171,6 +174,16 @@ export interface Kernels {
    * Rows whose label is ignoreIndex get loss 0. Also returns softmax(z), saved for the backward.
    */
   softmaxCrossEntropy(logits: DataArray, rows: number, classes: number, labels: Int32Array, smoothing: number, ignoreIndex: number | null): { loss: DataArray; probs: DataArray };
+  /**
+   * y = act(x + bias) with bias (length shape[axis]) broadcast along `axis`: the bias-add and
+   * activation of a Linear/Conv layer in one pass. relu follows the relu kernel (NaN passes).
+   */
+  biasAct(x: DataArray, shape: Shape, bias: DataArray, axis: number, act: FusedActivation): DataArray;
+  /**
+   * Gradients of biasAct from its output y: dx = dy·act'(y) (for relu, as reluBackward on y,
+   * since y > 0 exactly where x + bias > 0) and dbias = dx summed over every axis but `axis`.
+   */
+  biasActBackward(y: DataArray, dy: DataArray, shape: Shape, axis: number, act: FusedActivation): { dx: DataArray; dbias: DataArray };
   /** dlogits = dloss[row]·(probs − (1−ε)·onehot(label) − ε/classes); 0 for ignored rows. */
   softmaxCrossEntropyBackward(probs: DataArray, labels: Int32Array, dloss: DataArray, rows: number, classes: number, smoothing: number, ignoreIndex: number | null): DataArray;
 }

@@ -3,6 +3,7 @@
  * composed version would run many broadcasting elementwise passes (issue 3 follow-up).
  */
 import { GradkitError, fmtShape } from '../core/errors.js';
+import type { FusedActivation } from '../backend/kernels.js';
 import { noGrad, record } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add, cast, mul, neg, reciprocal, sqrt } from './elementwise.js';
@@ -184,3 +185,39 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: Softma
     wrap(kernels().softmaxCrossEntropyBackward(r.probs, lab, castTo(g, logits.dtype).buffer, n, c, smoothing, ignore), logits.shape),
   ]);
 }
+
+/**
+ * act(x + bias), bias broadcast along `axis` (default 1: features of [N, F], channels of
+ * [N, C, H, W]): a layer's bias-add and activation in one pass forward and one backward.
+ *
+ * ```ts
+ * const h = biasAct(matmul(x, w), b, { activation: 'relu' });   // relu(x·w + b)
+ * ```
+ */
+export function biasAct(x: Tensor, bias: Tensor, opts: { axis?: number; activation?: FusedActivation } = {}): Tensor {
+  const op = 'biasAct';
+  checkTensor(op, 'input', x);
+  checkTensor(op, 'bias', bias);
+  requireFloat(op, x);
+  requireFloat(op, bias);
+  const act = opts.activation ?? 'none';
+  if (act !== 'none' && act !== 'relu') throw new GradkitError(op, `activation must be 'none' or 'relu', got '${String(act)}'`);
+  const rawAxis = opts.axis ?? 1;
+  if (!Number.isInteger(rawAxis) || rawAxis < -x.rank || rawAxis >= x.rank) {
+    throw new GradkitError(op, `axis ${rawAxis} is out of range for input ${fmtShape(x.shape)} (expected ${-x.rank}..${x.rank - 1})`);
+  }
+  const axis = rawAxis < 0 ? rawAxis + x.rank : rawAxis;
+  if (bias.rank !== 1 || bias.shape[0] !== x.shape[axis]) {
+    throw new GradkitError(op, `bias must have shape [${x.shape[axis]}] (axis ${axis} of input ${fmtShape(x.shape)}), got ${fmtShape(bias.shape)}`);
+  }
+  if (x.dtype !== bias.dtype) {
+    // Promote as add would; cast passes gradients back in each input's own dtype.
+    return biasAct(cast(x, 'float64'), cast(bias, 'float64'), opts);
+  }
+  const y = wrap(kernels().biasAct(x.buffer, x.shape, bias.buffer, axis, act), x.shape);
+  return record(op, y, [x, bias], (g) => {
+    const r = kernels().biasActBackward(y.buffer, castTo(g, x.dtype).buffer, x.shape, axis, act);
+    return [wrap(r.dx, x.shape), wrap(r.dbias, bias.shape)];
+  });
+}
+export type { FusedActivation } from '../backend/kernels.js';

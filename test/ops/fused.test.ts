@@ -317,3 +317,51 @@ testAllBackends('softmaxCrossEntropy errors name the op, the shapes and the bad 
   assertThrowsMsg(() => g.softmaxCrossEntropy(z, g.tensor([0, -1, 2], { dtype: 'int32' }), { ignoreIndex: -100 }), /label -1/, /ignoreIndex -100/);
   assertThrowsMsg(() => g.softmaxCrossEntropy(z, ok, { labelSmoothing: 1 }), /labelSmoothing must be in \[0, 1\), got 1/);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Bias + activation
+// ---------------------------------------------------------------------------------------------
+
+testAllBackends('biasAct: act(x + bias) and its gradients equal add → relu, on every axis (float32, float64)', () => {
+  let seed = 800;
+  for (const dtype of FLOATS) {
+    for (const [shape, axis] of [[[2, 5], 1], [[4, 3], -1], [[2, 3, 5, 3], 1], [[3, 2, 5], 0], [[2, 3, 5], 2]] as const) {
+      for (const activation of ['none', 'relu'] as const) {
+        const ax = axis < 0 ? axis + shape.length : axis;
+        const x = g.randn([...shape], { seed: seed++, dtype });
+        const b = g.randn([shape[ax]], { seed: seed++, dtype });
+        const dy = g.randn([...shape], { seed: seed++, dtype });
+        const leaves = () => [x, b].map((t) => {
+          const l = t.detach();
+          l.requiresGrad = true;
+          return l;
+        });
+        const [xa, ba] = leaves();
+        const ya = g.biasAct(xa, ba, { axis, activation });
+        ya.backward(dy);
+        const [xb, bb] = leaves();
+        const view = g.reshape(bb, shape.map((d, i) => (i === ax ? d : 1)));
+        const sum = g.add(xb, view);
+        const yb = activation === 'relu' ? g.relu(sum) : sum;
+        yb.backward(dy);
+        const msg = `${dtype} ${JSON.stringify(shape)} axis ${axis} ${activation}`;
+        assertClose(ya, yb.dataSync(), { ...tol(dtype), msg });
+        assertClose(xa.grad!, xb.grad!.dataSync(), { ...tol(dtype), msg: `${msg} dx` });
+        assertClose(ba.grad!, bb.grad!.dataSync(), { ...tol(dtype), msg: `${msg} dbias` });
+      }
+    }
+  }
+});
+
+testAllBackends('biasAct: gradCheck (float64); relu keeps NaN and maps −∞ to 0; errors', () => {
+  const x = g.randn([3, 4], { seed: 900, ...f64 });
+  // Shift values away from the kink at x + b = 0 so finite differences stay on one side.
+  const safe = g.add(x, g.mul(g.sign(x), 0.2));
+  const b = g.zeros([4], f64);
+  assertGrad((t, bb) => g.biasAct(t, bb, { activation: 'relu' }).square().sum(), [safe, b]);
+  assertGrad((t, bb) => g.biasAct(t, bb).square().sum(), [x, g.randn([4], { seed: 901, ...f64 })]);
+  assertClose(g.biasAct(g.tensor([[NaN, -Infinity, -1, 2]]), g.tensor([0, 0, 0.5, 0.5]), { activation: 'relu' }), [NaN, 0, 0, 2.5]);
+  assertThrowsMsg(() => g.biasAct(g.randn([2, 3]), g.randn([2])), /biasAct/, /bias must have shape \[3\]/, /\[2\]/);
+  assertThrowsMsg(() => g.biasAct(g.randn([2, 3]), g.randn([3]), { axis: 2 }), /axis 2 is out of range/, /\[2, ?3\]/);
+  assertThrowsMsg(() => g.biasAct(g.randn([2, 3]), g.randn([3]), { activation: 'gelu' as 'relu' }), /activation must be 'none' or 'relu', got 'gelu'/);
+});

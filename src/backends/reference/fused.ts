@@ -5,7 +5,7 @@
  */
 import type { DataArray } from '../../core/dtype.js';
 import type { Shape } from '../../core/shape.js';
-import type { BatchNormGrads, BatchNormTrainResult } from '../../backend/kernels.js';
+import type { BatchNormGrads, BatchNormTrainResult, FusedActivation } from '../../backend/kernels.js';
 import { allocLike } from './util.js';
 
 export function reluBackward(x: DataArray, dy: DataArray): DataArray {
@@ -186,4 +186,50 @@ export function softmaxCrossEntropyBackward(probs: DataArray, labels: Int32Array
     dx[base + label] -= g * (1 - smoothing);
   }
   return dx;
+}
+
+/** shape split around `axis` into [outer, size, inner]. */
+function around(shape: Shape, axis: number): [number, number, number] {
+  let outer = 1;
+  let inner = 1;
+  for (let i = 0; i < axis; i++) outer *= shape[i];
+  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i];
+  return [outer, shape[axis], inner];
+}
+
+export function biasAct(x: DataArray, shape: Shape, bias: DataArray, axis: number, act: FusedActivation): DataArray {
+  const [outer, size, inner] = around(shape, axis);
+  const out = allocLike(x, x.length);
+  const relu = act === 'relu';
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < size; j++) {
+      const base = (o * size + j) * inner;
+      const b = bias[j];
+      if (relu) {
+        // Math.max compiles to a max instruction (no branch on the sign), keeps NaN as the relu
+        // kernel does, and maps −∞ to 0 (a 0/1 mask multiply would give −∞·0 = NaN).
+        for (let i = base; i < base + inner; i++) out[i] = Math.max(x[i] + b, 0);
+      } else {
+        for (let i = base; i < base + inner; i++) out[i] = x[i] + b;
+      }
+    }
+  }
+  return out;
+}
+
+export function biasActBackward(y: DataArray, dy: DataArray, shape: Shape, axis: number, act: FusedActivation): { dx: DataArray; dbias: DataArray } {
+  const [outer, size, inner] = around(shape, axis);
+  const dx = act === 'relu' ? reluBackward(y, dy) : dy.slice();
+  const sums = new Float64Array(size);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < size; j++) {
+      const base = (o * size + j) * inner;
+      let acc = 0;
+      for (let i = base; i < base + inner; i++) acc += dx[i];
+      sums[j] += acc;
+    }
+  }
+  const dbias = allocLike(dy, size);
+  dbias.set(sums);
+  return { dx, dbias };
 }

@@ -11,6 +11,7 @@ import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from './conv.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool.js';
 import {
   batchNormBackward, batchNormForwardEval, batchNormForwardTrain, reluBackward, softmaxCrossEntropy, softmaxCrossEntropyBackward,
+  biasAct, biasActBackward,
 } from './fused.js';
 
 /** Every kernel in its plain, obviously-right form: the oracle the fast backends are tested against. */
@@ -19,7 +20,7 @@ export const referenceKernels: Kernels = {
   indexSelect, indexAdd, gather, scatterAdd, softmax, logSoftmax, conv2d, conv2dBackwardInput,
   conv2dBackwardFilter, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
   reluBackward, batchNormForwardTrain, batchNormForwardEval, batchNormBackward, softmaxCrossEntropy,
-  softmaxCrossEntropyBackward,
+  softmaxCrossEntropyBackward, biasAct, biasActBackward,
 };
 
 export function createReferenceBackend(): Backend {
