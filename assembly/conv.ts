@@ -75,9 +75,17 @@ function col2im(g: Geo, col: usize, cInG: i32, dx: usize): void {
           if (iy < 0 || iy >= g.h) continue;
           const src = row + (<usize>(oy * g.outW) << 2);
           const dst = xc + (<usize>(iy * g.w + off) << 2);
-          for (let ox = lo; ox < hi; ox++) {
-            const d = dst + (<usize>(ox * g.sw) << 2);
-            store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ox << 2)));
+          if (g.sw == 1) {
+            // Unit stride: the row adds onto a contiguous run of pixels, four at a time.
+            let d = dst + (<usize>lo << 2), q = src + (<usize>lo << 2);
+            const end = dst + (<usize>hi << 2);
+            for (; d + 16 <= end; d += 16, q += 16) v128.store(d, f32x4.add(v128.load(d), v128.load(q)));
+            for (; d < end; d += 4, q += 4) store<f32>(d, load<f32>(d) + load<f32>(q));
+          } else {
+            for (let ox = lo; ox < hi; ox++) {
+              const d = dst + (<usize>(ox * g.sw) << 2);
+              store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ox << 2)));
+            }
           }
         }
         row += <usize>P << 2;
@@ -114,7 +122,11 @@ export function convForward(g: Geo, x: usize, w: usize, y: usize, ws: usize, cou
   }
 }
 
-export function convBackwardInput(g: Geo, dy: usize, w: usize, dx: usize, ws: usize, counter: usize): void {
+/**
+ * `wT` is the weight already transposed per group (K × cOutG, done once by the caller), so the
+ * GEMM packs it with vector copies instead of gathering it one float at a time for every image.
+ */
+export function convBackwardInput(g: Geo, dy: usize, wT: usize, dx: usize, ws: usize, counter: usize): void {
   const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
   const K = cInG * g.kh * g.kw, P = g.outH * g.outW;
   const col = ws + <usize>GEMM_WS_BYTES;
@@ -122,9 +134,9 @@ export function convBackwardInput(g: Geo, dy: usize, w: usize, dx: usize, ws: us
     memory.fill(dx + (<usize>(b * g.cIn * g.h * g.w) << 2), 0, <usize>(g.cIn * g.h * g.w) << 2);
     for (let gi = 0; gi < g.groups; gi++) {
       const dyg = dy + (<usize>((b * g.cOut + gi * cOutG) * P) << 2);
-      const wg = w + (<usize>(gi * cOutG * K) << 2);
-      // dcol(K×P) = W_gᵀ(K×cOutG) · dy_g(cOutG×P); W_g is stored [cOutG, K].
-      gemm(K, P, cOutG, wg, 1, K, dyg, P, 1, col, P, 0, ws);
+      const wg = wT + (<usize>(gi * cOutG * K) << 2);
+      // dcol(K×P) = W_gᵀ(K×cOutG) · dy_g(cOutG×P).
+      gemm(K, P, cOutG, wg, cOutG, 1, dyg, P, 1, col, P, 0, ws);
       col2im(g, col, cInG, dx + (<usize>((b * g.cIn + gi * cInG) * g.h * g.w) << 2));
     }
   }

@@ -21,6 +21,23 @@ function flops(p: Conv2dParams): number {
 }
 
 /**
+ * The weight [cOut, cIn/groups, kh, kw] as per-group transposes (K × cOutG): the input gradient's
+ * GEMM reads Wᵀ, and transposing once here is cheaper than gathering it again for every image.
+ */
+function transposeWeight(w: Float32Array, p: Conv2dParams): Float32Array {
+  const cOutG = p.cOut / p.groups;
+  const k = w.length / p.cOut;
+  const out = new Float32Array(w.length);
+  for (let g = 0; g < p.groups; g++) {
+    const base = g * cOutG * k;
+    for (let o = 0; o < cOutG; o++) {
+      for (let i = 0; i < k; i++) out[base + i * cOutG + o] = w[base + o * k + i];
+    }
+  }
+  return out;
+}
+
+/**
  * Conv forward / input-gradient / weight-gradient via im2col + the wasm GEMM, images split across
  * threads (bottom padding/right padding need no code: they only bound outH/outW, which are given).
  */
@@ -49,7 +66,7 @@ export function makeConv(rt: WasmRuntime) {
     if (!rt.canHold(4 * (dy.length + w.length + outLen) + workspace(rt, p) * nt)) return refBackwardInput(dy, w, p);
     rt.reset();
     const pdy = rt.put(dy);
-    const pw = rt.put(w);
+    const pw = rt.put(transposeWeight(w, p));
     const pdx = rt.alloc(outLen * 4);
     const wsStride = workspace(rt, p);
     const ws = rt.alloc(wsStride * nt);
