@@ -50,7 +50,7 @@ test('gradkit init-study: prints the table and writes SVG histograms into --out'
   assert.equal(code, 0);
   assert.match(text, /3 layers of 64 units/);
   assert.match(text, /relu He/);
-  const files = storage.list('st');
+  const files = await storage.list('st');
   assert.equal(files.filter((f) => f.endsWith('.svg')).length, 5 * 3);
   assert.ok(files.includes('tanh-std-0-05-layer2.svg') && files.includes('results.json'));
   const svg = new TextDecoder().decode(storage.read('st/relu-he-layer1.svg') as Uint8Array);
