@@ -365,3 +365,17 @@ testAllBackends('biasAct: gradCheck (float64); relu keeps NaN and maps −∞ to
   assertThrowsMsg(() => g.biasAct(g.randn([2, 3]), g.randn([3]), { axis: 2 }), /axis 2 is out of range/, /\[2, ?3\]/);
   assertThrowsMsg(() => g.biasAct(g.randn([2, 3]), g.randn([3]), { activation: 'gelu' as 'relu' }), /activation must be 'none' or 'relu', got 'gelu'/);
 });
+
+testAllBackends('batchNorm statistics stay accurate when |mean| ≫ std, and a constant channel gives variance 0 (no NaN)', () => {
+  const x = g.add(g.randn([4, 2, 5], { seed: 1000, ...f64, std: 1e-3 }), 1e6);
+  const rm = g.zeros([2], f64);
+  const rv = g.zeros([2], f64);
+  g.batchNorm(x, rm, rv, null, null, { momentum: 1 });
+  const { mean, unbiased } = channelStats(x);
+  assertClose(rm, mean, { atol: 0, rtol: 1e-14 });
+  assertClose(rv, unbiased, { atol: 0, rtol: 1e-6 });
+  const flat = g.full([3, 2, 2], 7, f64);
+  const y = g.batchNorm(flat, rm, rv, null, g.tensor([1, -2], f64), { momentum: 1 });
+  assertClose(y, [1, 1, -2, -2, 1, 1, -2, -2, 1, 1, -2, -2], { atol: 0 });
+  assertClose(rv, [0, 0], { atol: 0 });
+});

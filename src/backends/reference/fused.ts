@@ -32,43 +32,45 @@ function dims(shape: Shape): [number, number, number] {
 export function batchNormForwardTrain(x: DataArray, shape: Shape, gamma: DataArray | null, beta: DataArray | null, eps: number): BatchNormTrainResult {
   const [n, c, s] = dims(shape);
   const m = n * s;
-  const sum = new Float64Array(c);
+  // One pass for both moments, on values shifted by each channel's first element K:
+  // var = (Σd² − (Σd)²/M)/M with d = x − K. Unshifted (K = 0) this cancels catastrophically when
+  // |mean| ≫ std; K is a data point, so |K − mean| ≤ √M·std and the float64 sums keep a relative
+  // error near M·2⁻⁵³. Saves the third read of x a separate centring pass would cost.
+  const shiftK = new Float64Array(c);
+  if (m > 0) for (let ch = 0; ch < c; ch++) shiftK[ch] = x[ch * s];
+  const sumD = new Float64Array(c);
+  const sumD2 = new Float64Array(c);
   for (let b = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {
       const base = (b * c + ch) * s;
-      let acc = 0;
-      for (let i = 0; i < s; i++) acc += x[base + i];
-      sum[ch] += acc;
+      const k = shiftK[ch];
+      let a1 = 0;
+      let a2 = 0;
+      for (let i = base; i < base + s; i++) {
+        const d = x[i] - k;
+        a1 += d;
+        a2 += d * d;
+      }
+      sumD[ch] += a1;
+      sumD2[ch] += a2;
     }
   }
   const mean = allocLike(x, c);
-  for (let ch = 0; ch < c; ch++) sum[ch] /= m;
-  // Second pass over centred values: the one-pass E[x²] − E[x]² loses digits when |mean| ≫ std.
-  const sq = new Float64Array(c);
-  for (let b = 0; b < n; b++) {
-    for (let ch = 0; ch < c; ch++) {
-      const base = (b * c + ch) * s;
-      const mu = sum[ch];
-      let acc = 0;
-      for (let i = 0; i < s; i++) {
-        const d = x[base + i] - mu;
-        acc += d * d;
-      }
-      sq[ch] += acc;
-    }
-  }
   const variance = allocLike(x, c);
   const invstd = allocLike(x, c);
   const scale = new Float64Array(c);
   const shift = new Float64Array(c);
   for (let ch = 0; ch < c; ch++) {
-    const v = sq[ch] / m;
+    const md = sumD[ch] / m;
+    const mu = shiftK[ch] + md;
+    // Rounding can leave a tiny negative for a constant channel; a variance is ≥ 0.
+    const v = Math.max(sumD2[ch] - md * sumD[ch], 0) / m;
     const inv = 1 / Math.sqrt(v + eps);
-    mean[ch] = sum[ch];
+    mean[ch] = mu;
     variance[ch] = v;
     invstd[ch] = inv;
     scale[ch] = gamma === null ? inv : inv * gamma[ch];
-    shift[ch] = (beta === null ? 0 : beta[ch]) - sum[ch] * scale[ch];
+    shift[ch] = (beta === null ? 0 : beta[ch]) - mu * scale[ch];
   }
   return { out: affine(x, n, c, s, scale, shift), mean, invstd, variance };
 }
