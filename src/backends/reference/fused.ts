@@ -221,13 +221,24 @@ export function biasAct(x: DataArray, shape: Shape, bias: DataArray, axis: numbe
 
 export function biasActBackward(y: DataArray, dy: DataArray, shape: Shape, axis: number, act: FusedActivation): { dx: DataArray; dbias: DataArray } {
   const [outer, size, inner] = around(shape, axis);
-  const dx = act === 'relu' ? reluBackward(y, dy) : dy.slice();
+  const relu = act === 'relu';
+  const dx = allocLike(dy, dy.length);
   const sums = new Float64Array(size);
+  // One pass: the masked gradient is written and summed per bias entry in the same loop.
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < size; j++) {
       const base = (o * size + j) * inner;
       let acc = 0;
-      for (let i = base; i < base + inner; i++) acc += dx[i];
+      for (let i = base; i < base + inner; i++) {
+        let r = dy[i];
+        if (relu) {
+          const v = y[i];
+          r *= +(v > 0); // mask multiply, as in reluBackward (no branch on the sign)
+          if (v !== v) r = v;
+        }
+        dx[i] = r;
+        acc += r;
+      }
       sums[j] += acc;
     }
   }
