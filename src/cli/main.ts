@@ -5,17 +5,20 @@
  *   gradkit train [experiment.json] [--out <dir>] [--epochs <n>]
  *   gradkit train --resume <run-folder>
  *   gradkit eval <run-folder> [--checkpoint best|last]
+ *   gradkit init-study [--out <dir>] [--width <n>] [--depth <n>] [--batch <n>] [--seed <n>]
  */
 import { parseArgs } from 'node:util';
 import { GradkitError } from '../core/errors.js';
 import '../index.js'; // registers the tensor methods and the backends
 import { nodeStorage } from '../platform/fs-node.js';
 import { evalCommand, trainCommand, type CommandEnv } from './commands.js';
+import { initStudyCommand, intFlag } from './init-study.js';
 
 export const USAGE = `usage:
   gradkit train [experiment.json] [--out <dir>] [--epochs <n>]   train (no file: a small CNN on the shipped digits)
   gradkit train --resume <run-folder>                            continue a run from its last checkpoint
   gradkit eval <run-folder> [--checkpoint best|last]             evaluate a saved run on its test set
+  gradkit init-study [--out <dir>] [--width <n>] [--depth <n>]   activation statistics of deep nets under 5 inits (SVG histograms)
 `;
 
 class UsageError extends Error {}
@@ -56,6 +59,15 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
       const which = values.checkpoint ?? 'best';
       if (which !== 'best' && which !== 'last') throw new UsageError(`--checkpoint must be 'best' or 'last', got '${which}'`);
       await evalCommand({ run: positionals[0], checkpoint: which }, env);
+      return 0;
+    }
+    if (command === 'init-study') {
+      const opt = { type: 'string' } as const;
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: opt, width: opt, depth: opt, batch: opt, seed: opt } });
+      if (positionals.length > 0) throw new UsageError(`init-study takes no positional arguments, got ${positionals.join(' ')}`);
+      const seed = values.seed === undefined ? undefined : Number(values.seed);
+      if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got '${values.seed}'`);
+      await initStudyCommand({ out: values.out, width: intFlag('width', values.width), depth: intFlag('depth', values.depth), batch: intFlag('batch', values.batch), seed }, env);
       return 0;
     }
     throw new UsageError(`unknown command '${command}'`);
