@@ -1,7 +1,8 @@
 /**
  * Conv kernel timings for the benchmark CNN's two layers at batch 64 (wasm backend vs itself
  * across runs). Usage: node --import tsx scripts/bench-conv.ts [threads] [rounds]
- * Prints the median and best milliseconds per call of forward, backward-input and backward-filter.
+ * Prints the median and best milliseconds per call of forward, backward-input and backward-filter,
+ * and the median CPU time per call (with one thread the steadiest number on a shared machine).
  */
 import { getBackend, Random, type Conv2dParams } from '../src/index.js';
 import { isWasmBackend } from '../src/backends/wasm/index.js';
@@ -37,14 +38,20 @@ for (const [name, p] of layers) {
   for (const [label, f] of fns) {
     for (let i = 0; i < 10; i++) f();
     const times: number[] = [];
+    const cpu: number[] = [];
     for (let r = 0; r < rounds; r++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       for (let i = 0; i < 5; i++) f();
+      const c = process.cpuUsage(c0);
       times.push((performance.now() - t0) / 5);
+      cpu.push((c.user + c.system) / 1000 / 5);
     }
     times.sort((a, b) => a - b);
+    cpu.sort((a, b) => a - b);
     const med = times[times.length >> 1];
-    console.log(`  ${name} ${label}: median ${med.toFixed(3)} ms (${(flop / med / 1e6).toFixed(1)} GFLOP/s), best ${times[0].toFixed(3)} ms`);
+    // CPU time (all threads of the process) is far less disturbed by other load than wall time.
+    console.log(`  ${name} ${label}: median ${med.toFixed(3)} ms (${(flop / med / 1e6).toFixed(1)} GFLOP/s), best ${times[0].toFixed(3)} ms; cpu median ${cpu[cpu.length >> 1].toFixed(3)} ms`);
   }
 }
 backend.dispose?.();

@@ -84,6 +84,26 @@ for (const threads of [1, 2]) {
     }
   });
 
+  test(`conv2d: whole rows inside the image (im2col's whole-vector row copies) ${suffix}`, () => {
+    // Valid padding and unit horizontal stride take im2col's fast path; widths that are not a
+    // multiple of 4 make each row's last vector spill into the next row (or past the matrix),
+    // vertical stride/dilation move the source rows, and top/bottom-only padding mixes zero rows
+    // with copied ones. Big enough (> 2 MFLOP) that 2 threads split the images.
+    const rng = new Random(800 + threads);
+    const cases: [string, Partial<Geo>][] = [
+      ['benchmark conv2 shape, 13×13 → 11×11', { n: 6, cIn: 16, cOut: 32, h: 13, w: 13 }],
+      ['width 5 → 3 outputs per row', { n: 3, cIn: 2, cOut: 3, h: 6, w: 5 }],
+      ['width 8 → 6, vertical stride 2 and dilation 2', { n: 4, cIn: 5, cOut: 7, h: 15, w: 8, strideH: 2, dilationH: 2 }],
+      ['top and bottom padding only', { n: 3, cIn: 3, cOut: 4, h: 9, w: 10, padTop: 2, padBottom: 1 }],
+      ['output width a multiple of 4', { n: 2, cIn: 3, cOut: 5, h: 7, w: 10 }],
+    ];
+    for (const [label, over] of cases) {
+      const p = withOut({ ...base, ...over });
+      assert.ok(p, `${label}: geometry must have an output`);
+      checkAll(threads, p, rng, label);
+    }
+  });
+
   test(`conv2d: large enough to split images across threads ${suffix}`, () => {
     const rng = new Random(700 + threads);
     const b = wasmWithThreads(threads);

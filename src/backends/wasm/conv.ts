@@ -10,10 +10,13 @@ function geometry(p: Conv2dParams): number[] {
     p.dilationH, p.dilationW, p.groups, p.outH, p.outW];
 }
 
-/** Per-thread scratch: gemm packing buffers plus one image-group column matrix (K × P floats). */
+/**
+ * Per-thread scratch: gemm packing buffers plus one image-group column matrix (K × P floats) and
+ * 16 spare bytes that im2col's whole-vector row copies may write past its last row.
+ */
 function workspace(rt: WasmRuntime, p: Conv2dParams): number {
   const k = (p.cIn / p.groups) * p.kh * p.kw;
-  return align64(rt.gemmWsBytes + k * p.outH * p.outW * 4);
+  return align64(rt.gemmWsBytes + k * p.outH * p.outW * 4 + 16);
 }
 
 function flops(p: Conv2dParams): number {
