@@ -19,3 +19,4 @@ export { initStudy, formatInitStudy, INIT_STUDY_CONFIGS, type InitStudyOptions, 
 export { lrFinder, suggestLr, type LrFinderOptions, type LrFinderResult } from './lr-finder.js';
 export { checkInitialLoss, overfitSubset, type InitialLossResult, type OverfitOptions, type OverfitResult } from './sanity.js';
 export { histogramSvg, lineSvg } from './svg.js';
+export { modelGradCheck, type ModelGradCheckOptions, type ModelGradCheckResult, type ModelGradCheckEntry } from './model-gradcheck.js';
