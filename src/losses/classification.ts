@@ -1,7 +1,7 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 import {
-  add, clamp, div, gather, log, logSoftmax, mul, neg, permute, reshape, softplus, sub, sum,
+  add, clamp, div, gather, log, logSoftmax, mul, neg, permute, reshape, softmaxCrossEntropy, softplus, sub, sum,
 } from '../ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, checkSameShape, reduceLoss, weightVector, type Reduction } from './reduction.js';
@@ -82,6 +82,34 @@ function pickTargets(op: string, logp: Tensor, target: Tensor, outShape: number[
   return denom === 0 ? mul(total, 0) : div(total, denom);
 }
 
+/**
+ * The common case (int32 targets, no class weights) in one fused kernel pass each way; the same
+ * validation, ignoreIndex and reduction rules as pickTargets, which stays the general path.
+ */
+function fusedClassTargets(op: string, x2: Tensor, target: Tensor, outShape: number[], opts: ClassLossOptions, smoothing: number): Tensor {
+  const [m, c] = x2.shape;
+  const reduction = checkReduction(op, opts.reduction ?? 'mean', ['mean', 'sum', 'none'] as const);
+  const ignore = opts.ignoreIndex ?? -100;
+  if (!Number.isInteger(ignore)) throw new GradkitError(op, `ignoreIndex must be an integer, got ${ignore}`);
+  if (!shapesEqual(target.shape, outShape)) {
+    throw new GradkitError(op, `class-index target must have shape ${fmtShape(outShape)} for input of that batch, got ${fmtShape(target.shape)}`);
+  }
+  const t = target.buffer as Int32Array;
+  let kept = 0;
+  for (let i = 0; i < m; i++) {
+    const k = t[i];
+    if (k === ignore) continue;
+    if (k < 0 || k >= c) throw new GradkitError(op, `target ${k} at position ${i} is not a class index in [0, ${c}) nor ignoreIndex (${ignore})`);
+    kept++;
+  }
+  const perRow = softmaxCrossEntropy(x2, reshape(target, [m]), { labelSmoothing: smoothing, ignoreIndex: ignore });
+  if (reduction === 'none') return reshape(perRow, outShape);
+  const total = sum(perRow);
+  if (reduction === 'sum') return total;
+  // Every target ignored: PyTorch returns 0/0 = NaN; a zero loss keeps training sane (as pickTargets).
+  return kept === 0 ? mul(total, 0) : div(total, kept);
+}
+
 function checkSmoothing(op: string, s: unknown): number {
   if (typeof s !== 'number' || !(s >= 0 && s <= 1)) throw new GradkitError(op, `labelSmoothing must be in [0, 1], got ${String(s)}`);
   return s;
@@ -100,6 +128,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   if (!(target instanceof Tensor)) throw new GradkitError(op, `target must be a Tensor, got ${typeof target}`);
   const smoothing = checkSmoothing(op, opts.labelSmoothing ?? 0);
   const { x2, outShape } = classesLast(input);
+  if (target.dtype === 'int32' && opts.weight === undefined && smoothing < 1) return fusedClassTargets(op, x2, target, outShape, opts, smoothing);
   const logp = logSoftmax(x2, -1);
   if (target.dtype === 'int32') return pickTargets(op, logp, target, outShape, opts, smoothing);
   if (target.dtype === 'bool') throw new GradkitError(op, 'target must be int32 class indices or float probabilities, got bool');

@@ -11,17 +11,16 @@ export function defaultClassificationLoss(logits: Tensor, target: Tensor): Tenso
   const op = 'Trainer loss (cross-entropy)';
   if (logits.rank !== 2) throw new GradkitError(op, `expected logits [N, C], got ${fmtShape(logits.shape)}`);
   const [n, c] = logits.shape;
-  const logp = ops.logSoftmax(logits, 1);
   if (target.dtype === 'int32') {
     if (target.rank !== 1 || target.shape[0] !== n) throw new GradkitError(op, `integer labels must have shape [${n}], got ${fmtShape(target.shape)}`);
     const labels = target.buffer;
     for (let i = 0; i < n; i++) {
       if (!(labels[i] >= 0 && labels[i] < c)) throw new GradkitError(op, `label ${labels[i]} at index ${i} is outside 0..${c - 1}`);
     }
-    return ops.neg(ops.mean(ops.gather(logp, 1, ops.reshape(target, [n, 1]))));
+    return ops.mean(ops.softmaxCrossEntropy(logits, target));
   }
   if (target.rank !== 2 || target.shape[0] !== n || target.shape[1] !== c) {
     throw new GradkitError(op, `soft targets must have the logits' shape ${fmtShape(logits.shape)}, got ${target.dtype} ${fmtShape(target.shape)}`);
   }
-  return ops.neg(ops.mean(ops.sum(ops.mul(logp, target), 1)));
+  return ops.neg(ops.mean(ops.sum(ops.mul(ops.logSoftmax(logits, 1), target), 1)));
 }
