@@ -9,7 +9,7 @@ const { nn } = g;
 test('modelGradCheck: a CNN with BatchNorm and dropout passes, and is left exactly as it was', () => {
   g.manualSeed(1);
   const model = new nn.Sequential(
-    new nn.Conv2d(1, 3, 3), new nn.BatchNorm2d(3), new nn.Tanh(), new nn.Flatten(), new nn.Dropout(0.3), new nn.Linear(3 * 4 * 4, 4),
+    new nn.Conv2d(1, 3, 3), new nn.BatchNorm2d(3), new nn.Tanh(), new nn.Flatten(), new nn.Dropout({ p: 0.3 }), new nn.Linear(3 * 4 * 4, 4),
   );
   const x = g.randn([5, 1, 6, 6]);
   const y = g.tensor([0, 1, 2, 3, 1], { dtype: 'int32' });
