@@ -4,3 +4,4 @@ export {
   saveModel, loadModelWeights, readModelFile, saveModelFile, loadModelFile, MODEL_FORMAT,
   type SaveModelOptions, type ModelFile, type Json,
 } from './model-file.js';
+export { loadModel, loadModelFrom, type LoadedModel } from './load-model.js';

@@ -4,3 +4,4 @@ export { InceptionBlock, type InceptionOptions } from './inception.js';
 export { mlp, type MlpOptions, type ActivationName } from './mlp.js';
 export { resnet18, resnet34, type ResNetLayoutOptions } from './resnets.js';
 export { resnet, ResNet, BasicBlock, type ResNetOptions, type BasicBlockOptions } from '../nn/residual.js';
+export { build, registerArchitecture, architectures, type Architecture } from './architecture.js';
