@@ -27,6 +27,28 @@ export function relu(n: i32, x: usize, y: usize, tid: i32, nt: i32): void {
 }
 
 /**
+ * relu's gradient: dy·(x > 0 ? 1 : 0), and x itself where x is NaN — the reference's expression
+ * (a multiply by the 0/1 mask, so an infinite dy under x ≤ 0 gives NaN there too), branch-free.
+ */
+export function reluBackward(n: i32, x: usize, dy: usize, dx: usize, tid: i32, nt: i32): void {
+  const r = range(n, tid, nt);
+  let i = <i32>(r >> 32);
+  const end = <i32>(r & 0xffffffff);
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  for (; i + 4 <= end; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    const g = f32x4.mul(v128.load(dy + o), v128.bitselect(one, zero, f32x4.gt(v, zero)));
+    v128.store(dx + o, v128.bitselect(v, g, f32x4.ne(v, v)));
+  }
+  for (; i < end; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    store<f32>(dx + o, v != v ? v : load<f32>(dy + o) * (v > 0 ? <f32>1 : <f32>0));
+  }
+}
+
+/**
  * Max pooling over planes [plane0, plane1) of this thread: window clipped to the image, the
  * first maximum wins, a NaN wins and later values (even NaNs) do not replace it — exactly the
  * reference's scan, without its branches. argmax is the flat index inside the plane.

@@ -5,7 +5,7 @@
 
 import { gemm, GEMM_WS_BYTES, MR } from './gemm';
 import { convForward, convBackwardInput, convBackwardFilter, Geo } from './conv';
-import { relu, maxPool } from './elementwise';
+import { relu, maxPool, reluBackward } from './elementwise';
 
 export const JOB_GEMM: i32 = 1;
 export const JOB_CONV_FWD: i32 = 2;
@@ -17,6 +17,8 @@ export const JOB_PROBE: i32 = 5;
 export const JOB_RELU: i32 = 6;
 /** max pool: words 1..11 planes, h, w, kh, kw, sh, sw, padTop, padLeft, outH, outW; 12 x, 13 y, 14 argmax. */
 export const JOB_MAXPOOL: i32 = 7;
+/** relu gradient: words 1 n, 2 x, 3 dy, 4 dx. */
+export const JOB_RELU_BWD: i32 = 8;
 
 /** Scratch bytes one thread needs for gemm (the JS side adds conv column buffers on top). */
 export function gemmWorkspaceBytes(): i32 {
@@ -99,6 +101,7 @@ export function run(job: usize, tid: i32, nt: i32): void {
   if (kind == JOB_GEMM) runGemm(job, tid, nt);
   else if (kind == JOB_PROBE) store<i32>(<usize>word(job, 1) + <usize>tid * <usize>word(job, 2), tid + 1);
   else if (kind == JOB_RELU) relu(word(job, 1), <usize>word(job, 2), <usize>word(job, 3), tid, nt);
+  else if (kind == JOB_RELU_BWD) reluBackward(word(job, 1), <usize>word(job, 2), <usize>word(job, 3), <usize>word(job, 4), tid, nt);
   else if (kind == JOB_MAXPOOL) {
     maxPool(word(job, 1), word(job, 2), word(job, 3), word(job, 4), word(job, 5), word(job, 6), word(job, 7),
       word(job, 8), word(job, 9), word(job, 10), word(job, 11), <usize>word(job, 12), <usize>word(job, 13), <usize>word(job, 14), tid, nt);

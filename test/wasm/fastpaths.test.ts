@@ -179,6 +179,30 @@ test('wasm relu (large inputs) equals the reference, including NaN, ±Inf, ±0, 
   }
 });
 
+test('wasm reluBackward equals the reference bit for bit (NaN/±Inf/±0 in x and dy), below and above its size threshold, on 1 and 2 threads', () => {
+  const rng = new Random(21);
+  for (const threads of [1, 2]) {
+    const b = wasmWithThreads(threads);
+    // 1023 stays in JS (the copy into wasm memory would cost more), 1024 and up run in wasm;
+    // odd sizes exercise the scalar tail, 2.1M elements the split across threads.
+    for (const [n, inWasm] of [[1023, false], [1024, true], [1031, true], [2_100_003, true]] as const) {
+      const x = data(rng, n);
+      const dy = data(rng, n);
+      const before = b.stats();
+      const got = b.kernels.reluBackward(x, dy);
+      const after = b.stats();
+      assert.equal(after.jobs - before.jobs, inWasm ? 1 : 0, `n=${n}: ran in wasm: ${inWasm}`);
+      if (threads === 2 && n > 2e6) assert.equal(after.parallelJobs - before.parallelJobs, 1, 'split across threads');
+      assert.ok(got instanceof Float32Array);
+      assertSame(got, referenceKernels.reluBackward(x, dy), `reluBackward n=${n} threads=${threads}`);
+    }
+  }
+  // Infinite dy where x ≤ 0 is NaN (dy·0), as in the reference and the composed ops.
+  const x = new Float32Array(2048).fill(-1);
+  const dy = new Float32Array(2048).fill(Infinity);
+  assert.ok(Number.isNaN(wasmWithThreads(1).kernels.reluBackward(x, dy)[5]));
+});
+
 test('wasm max pooling on 2 threads (large input) equals the reference, argmax included', () => {
   const rng = new Random(19);
   const b = wasmWithThreads(2);
