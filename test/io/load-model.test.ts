@@ -57,3 +57,25 @@ test('loadModel: clear errors for weights-only files, unknown builders, mismatch
   assertThrowsMsg(() => build({ builder: 'mlp', options: null } as never), /options must be an object/);
   assertThrowsMsg(() => registerArchitecture('', () => m), /non-empty string/);
 });
+
+test('model files on disk through the atomic Node writer (nodeStorage)', async () => {
+  const { nodeStorage } = await import('../../src/platform/fs-node.js');
+  const { mkdtempSync, rmSync, readdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'gradkit-io-'));
+  try {
+    manualSeed(5);
+    const arch: Architecture = { builder: 'mlp', options: { sizes: [3, 4, 2], batchNorm: true } };
+    const m = build(arch);
+    const path = join(dir, 'm.safetensors');
+    await saveModelFile(nodeStorage(), path, m, { architecture: arch as never });
+    assert.deepEqual(readdirSync(dir), ['m.safetensors'], 'no temp file left behind');
+    const back = await loadModelFrom(nodeStorage(), path);
+    m.eval();
+    const x = randn([2, 3], { rng: new Random(6) });
+    assert.deepEqual([...back.model.call(x).dataSync()], [...m.call(x).dataSync()]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
