@@ -49,6 +49,36 @@ export function reluBackward(n: i32, x: usize, dy: usize, dx: usize, tid: i32, n
 }
 
 /**
+ * Four adjacent 2×2 windows (stride 2) whose top-left pixels are at src (row stride w floats):
+ * the even and odd columns of two rows are the four taps, visited in the reference's order
+ * (row by row) with its rule — a later tap wins when greater, or when it is the first NaN.
+ * `idx` holds the flat indices of the four top-left taps.
+ */
+// @ts-ignore: decorator
+@inline function pool2x2(src: usize, w: i32, idx: v128, y: usize, arg: usize): void {
+  const below = src + (<usize>w << 2);
+  const r0a = v128.load(src), r0b = v128.load(src, 16);
+  const r1a = v128.load(below), r1b = v128.load(below, 16);
+  let best = v128.shuffle<f32>(r0a, r0b, 0, 2, 4, 6);
+  let at = idx;
+  // Taps 2..4: (row 0, odd column), (row 1, even), (row 1, odd).
+  let v = v128.shuffle<f32>(r0a, r0b, 1, 3, 5, 7);
+  let better = v128.or(f32x4.gt(v, best), v128.andnot(f32x4.ne(v, v), f32x4.ne(best, best)));
+  best = v128.bitselect(v, best, better);
+  at = v128.bitselect(i32x4.add(idx, i32x4.splat(1)), at, better);
+  v = v128.shuffle<f32>(r1a, r1b, 0, 2, 4, 6);
+  better = v128.or(f32x4.gt(v, best), v128.andnot(f32x4.ne(v, v), f32x4.ne(best, best)));
+  best = v128.bitselect(v, best, better);
+  at = v128.bitselect(i32x4.add(idx, i32x4.splat(w)), at, better);
+  v = v128.shuffle<f32>(r1a, r1b, 1, 3, 5, 7);
+  better = v128.or(f32x4.gt(v, best), v128.andnot(f32x4.ne(v, v), f32x4.ne(best, best)));
+  best = v128.bitselect(v, best, better);
+  at = v128.bitselect(i32x4.add(idx, i32x4.splat(w + 1)), at, better);
+  v128.store(y, best);
+  v128.store(arg, at);
+}
+
+/**
  * Max pooling over planes [plane0, plane1) of this thread: window clipped to the image, the
  * first maximum wins, a NaN wins and later values (even NaNs) do not replace it — exactly the
  * reference's scan, without its branches. argmax is the flat index inside the plane.
@@ -59,13 +89,22 @@ export function maxPool(
 ): void {
   const p0 = <i32>((<i64>planes * tid) / nt);
   const p1 = <i32>((<i64>planes * (tid + 1)) / nt);
+  // The common 2×2 / stride 2 window with every window inside the image: four outputs at once.
+  const pair = kh == 2 && kw == 2 && sh == 2 && sw == 2 && pt == 0 && pl == 0 && 2 * outH <= h && 2 * outW <= w;
   for (let p = p0; p < p1; p++) {
     const xp = x + (<usize>(p * h * w) << 2);
     let oi = p * outH * outW;
     for (let oy = 0; oy < outH; oy++) {
       const ys = oy * sh - pt;
       const y0 = max(ys, 0), y1 = min(ys + kh, h);
-      for (let ox = 0; ox < outW; ox++, oi++) {
+      let ox = 0;
+      if (pair) {
+        for (; ox + 4 <= outW; ox += 4, oi += 4) {
+          const t = ys * w + 2 * ox;
+          pool2x2(xp + (<usize>t << 2), w, i32x4(t, t + 2, t + 4, t + 6), y + (<usize>oi << 2), arg + (<usize>oi << 2));
+        }
+      }
+      for (; ox < outW; ox++, oi++) {
         const xs = ox * sw - pl;
         const x0 = max(xs, 0), x1 = min(xs + kw, w);
         // The running best lives in lane 0 of a vector: f32x4 compares and bitselect are

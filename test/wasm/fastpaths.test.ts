@@ -203,6 +203,35 @@ test('wasm reluBackward equals the reference bit for bit (NaN/±Inf/±0 in x and
   assert.ok(Number.isNaN(wasmWithThreads(1).kernels.reluBackward(x, dy)[5]));
 });
 
+test('wasm 2×2/stride-2 max pooling (four windows at a time) equals the reference: ties, NaN, -Inf, row tails', () => {
+  const rng = new Random(22);
+  const b = wasmWithThreads(1);
+  // Few distinct values, so windows often tie (the first maximum in scan order must win), plus
+  // NaN (the first NaN wins), -Inf (whole windows of -Inf keep the first tap) and ±0.
+  const tied = (n: number) => {
+    const x = new Float32Array(n);
+    const pool = [1, 2, 2, -1, 0, -0, NaN, -Infinity, -Infinity, Infinity];
+    for (let i = 0; i < n; i++) x[i] = pool[rng.int(0, pool.length)];
+    return x;
+  };
+  // [h, w, outH, outW, padTop, padLeft]: widths with 0..3 outputs after the last group of
+  // four, odd sizes (the last row/column unused), and geometries that must stay on the scalar
+  // path (padding; windows running off the image).
+  const geos: [number, number, number, number, number, number][] = [
+    [26, 26, 13, 13, 0, 0], [8, 16, 4, 8, 0, 0], [5, 11, 2, 5, 0, 0], [4, 14, 2, 7, 0, 0], [3, 12, 1, 6, 0, 0],
+    [6, 9, 3, 4, 0, 0], [7, 10, 4, 5, 1, 1], [6, 9, 3, 5, 0, 0],
+  ];
+  for (const [h, w, outH, outW, padTop, padLeft] of geos) {
+    const p: Pool2dParams = { n: 2, c: 3, h, w, kh: 2, kw: 2, strideH: 2, strideW: 2, padTop, padLeft, outH, outW, countIncludePad: true };
+    const x = tied(2 * 3 * h * w);
+    const got = b.kernels.maxPool2d(x, p);
+    const want = referenceKernels.maxPool2d(x, p);
+    const label = `h ${h} w ${w} → ${outH}×${outW} pad ${padTop},${padLeft}`;
+    assertSame(got.out, want.out, label);
+    assert.deepEqual(Array.from(got.argmax), Array.from(want.argmax), `argmax ${label}`);
+  }
+});
+
 test('wasm max pooling on 2 threads (large input) equals the reference, argmax included', () => {
   const rng = new Random(19);
   const b = wasmWithThreads(2);
