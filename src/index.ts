@@ -28,3 +28,5 @@ export * as optim from './optim/index.js';
 export * as losses from './losses/index.js';
 export * as data from './data/index.js';
 export * as train from './train/index.js';
+export * as diagnostics from './diagnostics/index.js';
+export * as metrics from './metrics/index.js';
