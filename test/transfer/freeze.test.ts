@@ -132,3 +132,27 @@ test('freeze: held BatchNorms save and load normally', () => {
   assert.deepEqual([...b.call(x).dataSync()], [...a.call(x).dataSync()]);
   assert.match(a.toString(), /BatchNorm2d/);
 });
+
+test('freeze: AdamW (decoupled decay) and SGD with momentum also leave frozen weights bit-identical, even with a stale gradient', () => {
+  for (const make of [
+    (ps: ReturnType<nn.Sequential['parameters']>) => new optim.AdamW(ps, { lr: 0.1, weightDecay: 0.1 }),
+    (ps: ReturnType<nn.Sequential['parameters']>) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }),
+  ]) {
+    manualSeed(12);
+    const model = cnn();
+    const opt = make(model.parameters());
+    const rng = new Random(13);
+    const stepOnce = (): void => {
+      opt.zeroGrad();
+      losses.crossEntropy(model.call(randn([4, 1, 5, 5], { rng })), randint(0, 3, [4], { rng })).backward();
+      opt.step();
+    };
+    stepOnce(); // momentum/Adam state now exists for every parameter
+    model.call(randn([4, 1, 5, 5], { rng })).sum().backward(); // leave gradients behind
+    freeze(model, { upTo: 2 });
+    const before = snapshot([...model.stateDict()].filter(([k]) => k.startsWith('0.') || k.startsWith('1.')));
+    for (let i = 0; i < 3; i++) stepOnce();
+    const after = snapshot([...model.stateDict()].filter(([k]) => k.startsWith('0.') || k.startsWith('1.')));
+    assert.deepEqual(after, before, opt.name);
+  }
+});
