@@ -27,6 +27,30 @@ export function relu(n: i32, x: usize, y: usize, tid: i32, nt: i32): void {
 }
 
 /**
+ * y = x ⊙ part[m] (⊙ = + when mul is 0, × when 1) over x viewed as [outer, mid, inner], e.g. a
+ * channel bias [C] over [N, C, H, W]; this thread takes runs (outer·mid of them) [r0, r1).
+ * f32 + and × round exactly as the reference's double-precision expression rounded to f32.
+ */
+export function blockedBinary(mul: i32, outer: i32, mid: i32, inner: i32, x: usize, part: usize, y: usize, tid: i32, nt: i32): void {
+  const runs = outer * mid;
+  const r0 = <i32>((<i64>runs * tid) / nt);
+  const r1 = <i32>((<i64>runs * (tid + 1)) / nt);
+  for (let r = r0; r < r1; r++) {
+    const c = load<f32>(part + (<usize>(r % mid) << 2));
+    const cv = f32x4.splat(c);
+    let i = <usize>r * <usize>inner << 2;
+    const end = i + (<usize>inner << 2);
+    if (mul) {
+      for (; i + 16 <= end; i += 16) v128.store(y + i, f32x4.mul(v128.load(x + i), cv));
+      for (; i < end; i += 4) store<f32>(y + i, load<f32>(x + i) * c);
+    } else {
+      for (; i + 16 <= end; i += 16) v128.store(y + i, f32x4.add(v128.load(x + i), cv));
+      for (; i < end; i += 4) store<f32>(y + i, load<f32>(x + i) + c);
+    }
+  }
+}
+
+/**
  * relu's gradient: dy·(x > 0 ? 1 : 0), and x itself where x is NaN — the reference's expression
  * (a multiply by the 0/1 mask, so an infinite dy under x ≤ 0 gives NaN there too), branch-free.
  */

@@ -5,7 +5,7 @@
 
 import { gemm, GEMM_WS_BYTES, MR } from './gemm';
 import { convForward, convBackwardInput, convBackwardFilter, Geo } from './conv';
-import { relu, maxPool, reluBackward } from './elementwise';
+import { relu, maxPool, reluBackward, blockedBinary } from './elementwise';
 
 export const JOB_GEMM: i32 = 1;
 export const JOB_CONV_FWD: i32 = 2;
@@ -19,6 +19,8 @@ export const JOB_RELU: i32 = 6;
 export const JOB_MAXPOOL: i32 = 7;
 /** relu gradient: words 1 n, 2 x, 3 dy, 4 dx. */
 export const JOB_RELU_BWD: i32 = 8;
+/** full ⊙ broadcast block (add or mul): words 1 mul, 2 outer, 3 mid, 4 inner, 5 x, 6 part, 7 y. */
+export const JOB_BLOCKED: i32 = 9;
 
 /** Scratch bytes one thread needs for gemm (the JS side adds conv column buffers on top). */
 export function gemmWorkspaceBytes(): i32 {
@@ -101,6 +103,9 @@ export function run(job: usize, tid: i32, nt: i32): void {
   if (kind == JOB_GEMM) runGemm(job, tid, nt);
   else if (kind == JOB_PROBE) store<i32>(<usize>word(job, 1) + <usize>tid * <usize>word(job, 2), tid + 1);
   else if (kind == JOB_RELU) relu(word(job, 1), <usize>word(job, 2), <usize>word(job, 3), tid, nt);
+  else if (kind == JOB_BLOCKED) {
+    blockedBinary(word(job, 1), word(job, 2), word(job, 3), word(job, 4), <usize>word(job, 5), <usize>word(job, 6), <usize>word(job, 7), tid, nt);
+  }
   else if (kind == JOB_RELU_BWD) reluBackward(word(job, 1), <usize>word(job, 2), <usize>word(job, 3), <usize>word(job, 4), tid, nt);
   else if (kind == JOB_MAXPOOL) {
     maxPool(word(job, 1), word(job, 2), word(job, 3), word(job, 4), word(job, 5), word(job, 6), word(job, 7),

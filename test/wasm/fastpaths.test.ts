@@ -232,6 +232,43 @@ test('wasm 2×2/stride-2 max pooling (four windows at a time) equals the referen
   }
 });
 
+test('wasm bias-style add/mul equals the reference bit for bit, both orders; thresholds on size and run length', () => {
+  const rng = new Random(23);
+  const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+  // [full shape, broadcast shape, runs in wasm]: 4096 elements and runs of 16 are the smallest
+  // sent to wasm; odd run lengths exercise the scalar tail; 2.1M elements split across threads.
+  const cases: [number[], number[], boolean][] = [
+    [[4, 16, 8, 8], [1, 16, 1, 1], true], // 4096 elements
+    [[4, 16, 8, 8], [16, 1, 1], true],
+    [[4, 15, 8, 8], [15, 1, 1], false], // 3840 elements
+    [[3, 5, 13, 22], [5, 1, 1], true], // runs of 286 (tail of 2)
+    [[20, 17, 16], [17, 1], true], // runs of 16
+    [[20, 17, 15], [17, 1], false], // runs of 15
+    [[256, 64], [64], false], // a Linear bias: runs of 1
+    [[2, 32, 181, 181], [32, 1, 1], true],
+  ];
+  for (const threads of [1, 2]) {
+    const b = wasmWithThreads(threads);
+    for (const op of ['add', 'mul', 'sub'] as BinaryOp[]) {
+      for (const [fs, ps, inWasm] of cases) {
+        if (threads === 2 && size(fs) < 2e6) continue;
+        const full = data(rng, size(fs));
+        const part = data(rng, size(ps));
+        for (const swap of [false, true]) {
+          const [a, as, c, cs] = swap ? [part, ps, full, fs] : [full, fs, part, ps];
+          const before = b.stats();
+          const got = b.kernels.binary(op, a, as, c, cs, fs, 'float32');
+          const after = b.stats();
+          const label = `${op} ${JSON.stringify(as)}·${JSON.stringify(cs)} threads ${threads}`;
+          assert.equal(after.jobs - before.jobs, inWasm && op !== 'sub' ? 1 : 0, `${label}: ran in wasm`);
+          if (threads === 2) assert.equal(after.parallelJobs - before.parallelJobs, op !== 'sub' ? 1 : 0, `${label}: split`);
+          assertSame(got, referenceKernels.binary(op, a, as, c, cs, fs, 'float32'), label);
+        }
+      }
+    }
+  }
+});
+
 test('wasm max pooling on 2 threads (large input) equals the reference, argmax included', () => {
   const rng = new Random(19);
   const b = wasmWithThreads(2);

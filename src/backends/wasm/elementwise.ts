@@ -47,7 +47,7 @@ const ARITH = new Set<BinaryOp>(['add', 'sub', 'mul', 'div', 'maximum', 'minimum
  * holds one value per mid index (a bias [N] in [B, N], a channel bias [C, 1, 1] in [N, C, H, W],
  * a scalar). Null when its non-1 axes are not one contiguous run matching the output.
  */
-function blockView(shape: Shape, outShape: Shape): { outer: number; mid: number; inner: number } | null {
+export function blockView(shape: Shape, outShape: Shape): { outer: number; mid: number; inner: number } | null {
   const r = outShape.length;
   const s = [...new Array<number>(r - shape.length).fill(1), ...shape];
   let first = -1;

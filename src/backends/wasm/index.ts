@@ -12,8 +12,9 @@
  * - threadpool.ts runs a kernel on the caller plus workers (src/platform adapters) that share
  *   that memory; kernels stay synchronous: the caller does its share, then waits in Atomics.wait.
  * - elementwise/reduce/pool2d/shape.ts are float32 fast paths in plain JS (memory-bound ops where
- *   a copy into wasm would cost what it saves). Everything else, and every non-float32 dtype,
- *   is the reference kernel.
+ *   a copy into wasm would cost what it saves); wasmelementwise.ts sends the few memory-bound ops
+ *   that pay for the copies (relu, its gradient, max pooling, bias-style add/mul of large
+ *   tensors) through wasm. Everything else, and every non-float32 dtype, is the reference kernel.
  */
 import { allocArray } from '../../core/dtype.js';
 import { GradkitError } from '../../core/errors.js';
@@ -23,7 +24,7 @@ import { getBackend, registerBackend } from '../../backend/registry.js';
 import { referenceKernels } from '../reference/index.js';
 import { makeConv } from './conv.js';
 import type { Flavour } from './detect.js';
-import { binary, where } from './elementwise.js';
+import { where } from './elementwise.js';
 import { makeMatmul } from './matmul.js';
 import { avgPool2d, avgPool2dBackward, maxPool2dBackward } from './pool2d.js';
 import { makeWasmElementwise } from './wasmelementwise.js';
@@ -71,7 +72,6 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     ...makeConv(rt),
     ...makeWasmElementwise(rt),
     where,
-    binary,
     reduce,
     transpose,
     broadcastTo,
