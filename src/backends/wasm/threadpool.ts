@@ -73,13 +73,18 @@ export class ThreadPool {
     return true;
   }
 
-  /** Runs job on `nt` threads (nt ≤ size), returning when all are done. */
+  /** Runs the nt slices of job (on nt threads when the pool can), returning when all are done. */
   dispatch(job: number, nt: number): void {
-    if (nt <= 1 || this.size <= 1 || (!this.ready && !this.waitReady()) || this.monitor.runSolo()) {
+    if (nt <= 1) {
       this.run(job, 0, 1);
       return;
     }
-    nt = Math.min(nt, this.size);
+    if (nt > this.size || (!this.ready && !this.waitReady()) || this.monitor.runSolo()) {
+      // The caller has already laid out the job for nt slices (e.g. one partial sum per slice, added
+      // afterwards), so run every slice here, in order: the same result, bit for bit, as threads.
+      for (let t = 0; t < nt; t++) this.run(job, t, nt);
+      return;
+    }
     this.parallelJobs++;
     const c = this.ctrl;
     Atomics.store(c, CTRL.FAILED, 0);
