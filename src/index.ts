@@ -30,3 +30,6 @@ export * as data from './data/index.js';
 export * as train from './train/index.js';
 export * as diagnostics from './diagnostics/index.js';
 export * as metrics from './metrics/index.js';
+export * as io from './io/index.js';
+export * as transfer from './transfer/index.js';
+export * as zoo from './zoo/index.js';
