@@ -85,8 +85,9 @@ function runGemm(job: usize, tid: i32, nt: i32): void {
 /**
  * Conv jobs. Words 1..16: the geometry (n, cIn, h, w, cOut, kh, kw, strideH, strideW, padTop,
  * padLeft, dilationH, dilationW, groups, outH, outW); 17, 18: the two inputs; 19: the output
- * (for the filter gradient: the base of per-thread partial sums, 20: their stride in bytes);
- * 21: workspace base, 22: workspace stride per thread, 23: an image counter the caller zeroes.
+ * (for the filter gradient: the base of per-chunk partial sums, 20: their stride in bytes);
+ * 21: workspace base, 22: workspace stride per thread, 23: an image (or chunk) counter the caller
+ * zeroes, 24: for the filter gradient, the number of chunks (see assembly/conv.ts).
  */
 function runConv(kind: i32, job: usize, tid: i32, nt: i32): void {
   const geo = changetype<Geo>(job + 4);
@@ -95,7 +96,7 @@ function runConv(kind: i32, job: usize, tid: i32, nt: i32): void {
   const counter = job + 23 * 4;
   if (kind == JOB_CONV_FWD) convForward(geo, in0, in1, out, ws, counter);
   else if (kind == JOB_CONV_BWD_INPUT) convBackwardInput(geo, in0, in1, out, ws, counter);
-  else convBackwardFilter(geo, in0, in1, out + <usize>tid * <usize>word(job, 20), ws, tid, nt);
+  else convBackwardFilter(geo, in0, in1, out, <usize>word(job, 20), ws, max(1, word(job, 24)), counter);
 }
 
 export function run(job: usize, tid: i32, nt: i32): void {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Random, referenceKernels, type Conv2dParams } from '../../src/index.js';
+import { filterChunks } from '../../src/backends/wasm/conv.js';
 import { absArray, assertKernelClose, disposeAll, randArray, wasmWithThreads } from './util.js';
 
 after(disposeAll);
@@ -125,4 +126,21 @@ test('conv2d: float64 inputs take the reference path exactly', () => {
   const got = k.conv2d(x, w, p);
   assert.ok(got instanceof Float64Array);
   assert.deepEqual(Array.from(got), Array.from(referenceKernels.conv2d(x, w, p)));
+});
+
+test('conv2d weight gradient: fixed chunks on 2 threads give the same bits every run (whoever takes which chunk)', () => {
+  assert.equal(filterChunks(64, 1), 1, 'one thread: one partial');
+  assert.equal(filterChunks(64, 2), 8, 'four chunks per thread');
+  assert.equal(filterChunks(3, 2), 3, 'never more chunks than images');
+  const rng = new Random(31);
+  const b = wasmWithThreads(2);
+  const p = withOut({ ...base, n: 9, cIn: 8, cOut: 16, h: 16, w: 15 })!; // > 2 MFLOP: threaded
+  const x = randArray(rng, p.n * p.cIn * p.h * p.w);
+  const dy = randArray(rng, p.n * p.cOut * p.outH * p.outW);
+  const before = b.stats().parallelJobs;
+  const first = b.kernels.conv2dBackwardFilter(x, dy, p);
+  assert.equal(b.stats().parallelJobs, before + 1, 'split across threads');
+  const ref = referenceKernels;
+  assertKernelClose(first, ref.conv2dBackwardFilter(x, dy, p), ref.conv2dBackwardFilter(absArray(x), absArray(dy), p), p.n * p.outH * p.outW, 'chunked weight gradient');
+  for (let run = 0; run < 5; run++) assert.deepEqual(Array.from(b.kernels.conv2dBackwardFilter(x, dy, p)), Array.from(first), `run ${run}`);
 });

@@ -24,6 +24,14 @@ function flops(p: Conv2dParams): number {
 }
 
 /**
+ * Weight-gradient chunks: one on one thread (a single partial, no extra rounding), else four per
+ * thread so the shared counter can rebalance when a thread loses its core (see assembly/conv.ts).
+ */
+export function filterChunks(n: number, threads: number): number {
+  return threads <= 1 ? 1 : Math.min(n, 4 * threads);
+}
+
+/**
  * The weight [cOut, cIn/groups, kh, kw] as per-group transposes (K × cOutG): the input gradient's
  * GEMM reads Wᵀ, and transposing once here is cheaper than gathering it again for every image.
  */
@@ -82,20 +90,21 @@ export function makeConv(rt: WasmRuntime) {
     const dwLen = p.cOut * (p.cIn / p.groups) * p.kh * p.kw;
     if (dwLen === 0) return new Float32Array(0);
     const nt = threadsFor(flops(p), rt.threads, p.n);
-    if (!rt.canHold(4 * (x.length + dy.length + dwLen * nt) + workspace(rt, p) * nt)) return refBackwardFilter(x, dy, p);
+    const chunks = filterChunks(p.n, nt);
+    const partStride = align64(dwLen * 4);
+    if (!rt.canHold(4 * (x.length + dy.length) + partStride * chunks + workspace(rt, p) * nt)) return refBackwardFilter(x, dy, p);
     rt.reset();
     const px = rt.put(x);
     const pdy = rt.put(dy);
-    const partStride = align64(dwLen * 4);
-    const parts = rt.alloc(partStride * nt);
+    const parts = rt.alloc(partStride * chunks);
     const wsStride = workspace(rt, p);
     const ws = rt.alloc(wsStride * nt);
-    rt.runJob([JOB_CONV_BWD_FILTER, ...geometry(p), px, pdy, parts, partStride, ws, wsStride], nt);
-    // Each thread summed its own images into a transposed partial (per group K × cOutG); adding
-    // the few partials and transposing here is O(threads · |dW|).
+    rt.runJob([JOB_CONV_BWD_FILTER, ...geometry(p), px, pdy, parts, partStride, ws, wsStride, 0, chunks], nt);
+    // Each chunk summed its images into a transposed partial (per group K × cOutG); adding the
+    // few partials in chunk order and transposing here is O(chunks · |dW|).
     const sum = rt.take(parts, dwLen);
-    for (let t = 1; t < nt; t++) {
-      const part = rt.view(parts + t * partStride, dwLen);
+    for (let c = 1; c < chunks; c++) {
+      const part = rt.view(parts + c * partStride, dwLen);
       for (let i = 0; i < dwLen; i++) sum[i] += part[i];
     }
     const cOutG = p.cOut / p.groups;
