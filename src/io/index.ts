@@ -5,3 +5,7 @@ export {
   type SaveModelOptions, type ModelFile, type Json,
 } from './model-file.js';
 export { loadModel, loadModelFrom, type LoadedModel } from './load-model.js';
+export {
+  importKerasWeights, importKerasFrom, concatShards,
+  type KerasModelJson, type KerasManifestGroup, type KerasWeightSpec, type KerasImportOptions, type KerasImportResult,
+} from './keras.js';
