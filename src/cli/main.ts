@@ -6,6 +6,8 @@
  *   gradkit train --resume <run-folder>
  *   gradkit eval <run-folder> [--checkpoint best|last]
  *   gradkit init-study [--out <dir>] [--width <n>] [--depth <n>] [--batch <n>] [--seed <n>]
+ *   gradkit tune <space.json> [--out <dir>] [--resume <dir>]
+ *   gradkit gradcheck [experiment.json] [--samples <n>] [--batch <n>] [--seed <n>]
  */
 import { parseArgs } from 'node:util';
 import { GradkitError } from '../core/errors.js';
@@ -13,12 +15,16 @@ import '../index.js'; // registers the tensor methods and the backends
 import { nodeStorage } from '../platform/fs-node.js';
 import { evalCommand, trainCommand, type CommandEnv } from './commands.js';
 import { initStudyCommand, intFlag } from './init-study.js';
+import { tuneCommand } from './tune.js';
+import { gradcheckCommand } from './gradcheck.js';
 
 export const USAGE = `usage:
   gradkit train [experiment.json] [--out <dir>] [--epochs <n>]   train (no file: a small CNN on the shipped digits)
   gradkit train --resume <run-folder>                            continue a run from its last checkpoint
   gradkit eval <run-folder> [--checkpoint best|last]             evaluate a saved run on its test set
   gradkit init-study [--out <dir>] [--width <n>] [--depth <n>]   activation statistics of deep nets under 5 inits (SVG histograms)
+  gradkit tune <space.json> [--out <dir>] [--resume <dir>]       hyperparameter search; re-run in the same folder to resume
+  gradkit gradcheck [experiment.json] [--samples <n>]            backprop vs finite differences on the experiment's model
 `;
 
 class UsageError extends Error {}
@@ -69,6 +75,23 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
       if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got '${values.seed}'`);
       await initStudyCommand({ out: values.out, width: intFlag('width', values.width), depth: intFlag('depth', values.depth), batch: intFlag('batch', values.batch), seed }, env);
       return 0;
+    }
+    if (command === 'tune') {
+      const opt = { type: 'string' } as const;
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: opt, resume: opt } });
+      if (positionals.length !== 1) throw new UsageError(`tune takes one space file, got ${positionals.length}`);
+      if (values.out !== undefined && values.resume !== undefined && values.out !== values.resume) throw new UsageError('give either --out or --resume (the same folder), not both');
+      await tuneCommand({ space: positionals[0], out: values.resume ?? values.out }, env);
+      return 0;
+    }
+    if (command === 'gradcheck') {
+      const opt = { type: 'string' } as const;
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { samples: opt, batch: opt, seed: opt } });
+      if (positionals.length > 1) throw new UsageError(`gradcheck takes at most one experiment file, got ${positionals.length}`);
+      const seed = values.seed === undefined ? undefined : Number(values.seed);
+      if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new UsageError(`--seed must be a whole number >= 0, got '${values.seed}'`);
+      const r = await gradcheckCommand({ experiment: positionals[0], samples: intFlag('samples', values.samples), batch: intFlag('batch', values.batch), seed }, env);
+      return r.ok ? 0 : 1;
     }
     throw new UsageError(`unknown command '${command}'`);
   } catch (e) {
