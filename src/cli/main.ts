@@ -5,6 +5,7 @@
  *   gradkit train [experiment.json] [--out <dir>] [--epochs <n>]
  *   gradkit train --resume <run-folder>
  *   gradkit eval <run-folder> [--checkpoint best|last]
+ *   gradkit finetune <model-file-or-run-folder> <experiment.json> [--out <dir>]
  *   gradkit init-study [--out <dir>] [--width <n>] [--depth <n>] [--batch <n>] [--seed <n>]
  *   gradkit tune <space.json> [--out <dir>] [--resume <dir>]
  *   gradkit gradcheck [experiment.json] [--samples <n>] [--batch <n>] [--seed <n>]
@@ -15,6 +16,7 @@ import '../index.js'; // registers the tensor methods and the backends
 import { nodeStorage } from '../platform/fs-node.js';
 import { evalCommand, trainCommand, type CommandEnv } from './commands.js';
 import { initStudyCommand, intFlag } from './init-study.js';
+import { finetuneCommand } from './finetune.js';
 import { tuneCommand } from './tune.js';
 import { gradcheckCommand } from './gradcheck.js';
 
@@ -22,6 +24,7 @@ export const USAGE = `usage:
   gradkit train [experiment.json] [--out <dir>] [--epochs <n>]   train (no file: a small CNN on the shipped digits)
   gradkit train --resume <run-folder>                            continue a run from its last checkpoint
   gradkit eval <run-folder> [--checkpoint best|last]             evaluate a saved run on its test set
+  gradkit finetune <model-file|run-folder> <experiment.json> [--out <dir>]   fine-tune a saved model (the experiment's "transfer" section)
   gradkit init-study [--out <dir>] [--width <n>] [--depth <n>]   activation statistics of deep nets under 5 inits (SVG histograms)
   gradkit tune <space.json> [--out <dir>] [--resume <dir>]       hyperparameter search; re-run in the same folder to resume
   gradkit gradcheck [experiment.json] [--samples <n>]            backprop vs finite differences on the experiment's model
@@ -65,6 +68,12 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
       const which = values.checkpoint ?? 'best';
       if (which !== 'best' && which !== 'last') throw new UsageError(`--checkpoint must be 'best' or 'last', got '${which}'`);
       await evalCommand({ run: positionals[0], checkpoint: which }, env);
+      return 0;
+    }
+    if (command === 'finetune') {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' } } });
+      if (positionals.length !== 2) throw new UsageError(`finetune takes a model file or run folder and an experiment file, got ${positionals.length} arguments`);
+      await finetuneCommand({ source: positionals[0], experiment: positionals[1], out: values.out }, env);
       return 0;
     }
     if (command === 'init-study') {
