@@ -2,7 +2,9 @@
  * `gradkit finetune <model-file-or-run-folder> <experiment.json>`: load a trained model, apply
  * the experiment's `transfer` section (freeze early layers, replace the head, per-layer learning
  * rates) and train on the experiment's data, writing a run folder like `gradkit train`
- * (config.json, preprocessing.json, metrics.jsonl, best.ckpt/last.ckpt, summary.json).
+ * (config.json, preprocessing.json, metrics.jsonl, best.ckpt/last.ckpt, summary.json) plus
+ * finetune.json (the source and the transfer section). A run fine-tuned from a run folder can be
+ * evaluated with `gradkit eval` when its head matches the data's class count.
  *
  * The experiment file is an ordinary experiment plus
  *   "transfer": { "freeze": { "upTo": 2, "unit": "child", "batchNorm": "eval" },
@@ -102,7 +104,13 @@ export function resolveFinetuneExperiment(raw: unknown): { experiment: Experimen
   return { experiment, transfer: transfer as TransferSpec };
 }
 
-interface LoadedSource { model: AnyModule; fitted: PreprocessorJSON[] | undefined; from: string }
+interface LoadedSource {
+  model: AnyModule;
+  fitted: PreprocessorJSON[] | undefined;
+  from: string;
+  /** The source run's model section (run folders only): lets config.json describe the fine-tuned model. */
+  modelSpec?: Experiment['model'];
+}
 
 /** A run folder (config.json + best.ckpt or last.ckpt) or a model file. */
 async function loadSource(storage: Storage, source: string, inputShape: number[]): Promise<LoadedSource> {
@@ -119,7 +127,7 @@ async function loadSource(storage: Storage, source: string, inputShape: number[]
     // The source model must accept the new data's samples; a mismatch surfaces as a weight-shape error.
     const model = buildModel(layers, inputShape, src.model.init, last.outFeatures);
     loadRunWeights(model, decodeCheckpoint(await storage.read(path), path), path, OP);
-    return { model, fitted, from: path };
+    return { model, fitted, from: path, modelSpec: src.model };
   }
   if (!(await storage.exists(source))) throw new GradkitError(OP, `${source} is neither a run folder (with config.json) nor a model file`);
   const bytes = await storage.read(source);
@@ -215,9 +223,16 @@ export async function finetuneCommand(opts: FinetuneOptions, env: CommandEnv): P
     loss, model, optimizer, trainData: data.train, validData: data.valid ?? undefined, epochs: experiment.epochs,
     callbacks: [...callbacks, checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink })],
   });
-  // 2. The run folder. config.json records the source and transfer so the run can be traced.
+  // 2. The run folder. config.json stays a plain experiment; from a run folder its model section is
+  // the source's layers with the new head, so `gradkit eval` can rebuild the fine-tuned model.
+  // finetune.json records where the weights came from and what was frozen.
   await storage.mkdir(dir);
-  await storage.writeAtomic(joinPath(dir, 'config.json'), `${JSON.stringify({ ...experiment, transfer, finetunedFrom: src.from }, null, 2)}\n`);
+  const modelSpec = src.modelSpec === undefined ? experiment.model : {
+    init: src.modelSpec.init,
+    layers: src.modelSpec.layers.map((l, i, all) => (i === all.length - 1 && l.type === 'linear' && transfer.replaceHead ? { ...l, outFeatures: transfer.replaceHead.numClasses } : l)),
+  };
+  await storage.writeAtomic(joinPath(dir, 'config.json'), `${JSON.stringify({ ...experiment, model: modelSpec }, null, 2)}\n`);
+  await storage.writeAtomic(joinPath(dir, 'finetune.json'), `${JSON.stringify({ source: src.from, transfer, frozenParameters: frozen }, null, 2)}\n`);
   await storage.writeAtomic(joinPath(dir, 'preprocessing.json'), JSON.stringify(data.preprocessing));
   const c = data.counts;
   say(`gradkit finetune · ${src.from} → ${name} · ${c.train} train / ${c.valid} validation / ${c.test} test · ${frozen.length} frozen parameter tensors · backend ${backendName()}`);

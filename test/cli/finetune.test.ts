@@ -30,11 +30,11 @@ test('finetune a run folder: frozen layers bit-identical, new head, run folder w
   const before = decodeCheckpoint(env.storage.read('src-run/best.ckpt') as Uint8Array).model;
   env.storage.writeAtomic('ft.json', json({
     name: 'ft', seed: 2, epochs: 1, data: { ...DATA, trainSize: 160 }, optimizer: { type: 'adamw', lr: 0.05 },
-    transfer: { freeze: { upTo: 3 }, replaceHead: { numClasses: 12 }, lrDecayPerLayer: 0.5 },
+    transfer: { freeze: { upTo: 3 }, replaceHead: { numClasses: 10 }, lrDecayPerLayer: 0.5 },
   }));
   const summary = await finetuneCommand({ source: 'src-run', experiment: 'ft.json', out: 'ft-run' }, env);
   assert.equal(summary.epochs, 1);
-  for (const f of ['config.json', 'preprocessing.json', 'metrics.jsonl', 'last.ckpt', 'summary.json']) {
+  for (const f of ['config.json', 'finetune.json', 'preprocessing.json', 'metrics.jsonl', 'last.ckpt', 'summary.json']) {
     assert.ok(env.storage.exists(`ft-run/${f}`), `ft-run/${f} missing`);
   }
   assert.deepEqual(summary.frozenParameters, ['0.weight', '2.weight', '2.bias']);
@@ -43,12 +43,14 @@ test('finetune a run folder: frozen layers bit-identical, new head, run folder w
   for (const k of ['0.weight', '2.weight', '2.bias', '2.runningMean', '2.runningVar']) {
     assert.deepEqual(Array.from(after.get(k)!.dataSync()), Array.from(before.get(k)!.dataSync()), `${k} changed`);
   }
-  // The new head: 12 classes on the 4·7·7 features.
-  assert.deepEqual(after.get('5.weight')!.shape, [12, 4 * (DIGIT_SIZE / 4) ** 2]);
-  assert.deepEqual(after.get('5.bias')!.shape, [12]);
-  const config = JSON.parse(new TextDecoder().decode(env.storage.read('ft-run/config.json') as Uint8Array));
-  assert.equal(config.transfer.replaceHead.numClasses, 12);
-  assert.match(config.finetunedFrom, /src-run\/best\.ckpt/);
+  // The new head on the 4·7·7 features: a fresh layer, not the source's.
+  assert.deepEqual(after.get('5.weight')!.shape, [10, 4 * (DIGIT_SIZE / 4) ** 2]);
+  assert.notDeepEqual(Array.from(after.get('5.weight')!.dataSync()), Array.from(before.get('5.weight')!.dataSync()));
+  const info = JSON.parse(new TextDecoder().decode(env.storage.read('ft-run/finetune.json') as Uint8Array));
+  assert.equal(info.transfer.replaceHead.numClasses, 10);
+  assert.match(info.source, /src-run\/best\.ckpt/);
+  // config.json is a plain experiment describing the fine-tuned model: gradkit eval works on the folder.
+  assert.equal(await main(['eval', 'ft-run'], env), 0, env.out.join(''));
   // The source's fitted preprocessing is reused.
   assert.deepEqual(env.storage.read('ft-run/preprocessing.json'), env.storage.read('src-run/preprocessing.json'));
 });
