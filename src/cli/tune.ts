@@ -70,7 +70,7 @@ export async function resolveTune(raw: unknown, storage: Storage, baseDir: strin
   const exp = raw.experiment;
   let experiment: Experiment;
   if (exp === undefined) experiment = structuredClone(DEFAULT_EXPERIMENT);
-  else if (typeof exp === 'string') experiment = resolveExperiment(await readJson(storage, nodePath.isAbsolute(exp) ? exp : joinPath(baseDir, exp)));
+  else if (typeof exp === 'string') experiment = resolveExperiment(await readJson(storage, nodePath.isAbsolute(exp) ? exp : nodePath.join(baseDir, exp)));
   else experiment = resolveExperiment(exp);
   const method = raw.method ?? 'random';
   if (!METHODS.includes(method as (typeof METHODS)[number])) throw new GradkitError(OP, `method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
