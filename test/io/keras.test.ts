@@ -143,3 +143,40 @@ test('keras import from storage: model.json + two shards, paths relative to the 
   storage.files.delete('m/group1-shard2of2.bin');
   await assert.rejects(importKerasFrom(storage, 'm/model.json', gradkitModel()), /shard2of2\.bin' named in m\/model\.json does not exist/);
 });
+
+test('keras import: converter layout (model_config, scoped names with :0), Dense → BN1d → Dense without bias', async () => {
+  await tf.setBackend('cpu');
+  const m = tf.sequential();
+  m.add(tf.layers.dense({ inputShape: [5], units: 6, activation: 'relu' }));
+  m.add(tf.layers.batchNormalization({ epsilon: 0.005, momentum: 0.9 }));
+  m.add(tf.layers.dense({ units: 3, useBias: false }));
+  const names = m.weights.map((v) => v.name);
+  let seed = 3;
+  m.setWeights(m.getWeights().map((w, i) => {
+    const r = tf.randomNormal(w.shape, 0, 0.7, 'float32', seed++);
+    return names[i].includes('moving_variance') ? tf.add(tf.abs(r), 0.2) : r;
+  }));
+  let topo: unknown, specs: KerasModelJson['weightSpecs'], data: ArrayBuffer | undefined;
+  await m.save(tf.io.withSaveHandler(async (a) => {
+    topo = a.modelTopology; specs = a.weightSpecs; data = a.weightData as ArrayBuffer;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  // What tensorflowjs_converter writes for a Keras model: the topology under model_config and
+  // weights named with the model scope and a ':0' suffix.
+  const json: KerasModelJson = {
+    modelTopology: { keras_version: '2.15.0', backend: 'tensorflow', model_config: topo },
+    weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: (specs ?? []).map((s) => ({ ...s, name: `sequential/${s.name}:0` })) }],
+  };
+  const model = new nn.Sequential(new nn.Linear(5, 6), new nn.ReLU(), new nn.BatchNorm1d(6), new nn.Linear(6, 3, { bias: false }));
+  importKerasWeights(model, json, data!);
+  model.eval();
+  const bn = model.at(2) as nn.BatchNorm1d;
+  assert.equal(bn.eps, 0.005);
+  assert.ok(Math.abs((bn.momentum ?? 0) - 0.1) < 1e-12, `momentum ${bn.momentum}`);
+  const xs = Float32Array.from({ length: 4 * 5 }, (_, i) => Math.sin(i * 1.7));
+  const expected = (m.predict(tf.tensor2d(xs, [4, 5])) as tf.Tensor).dataSync();
+  assertClose(model.call(tensor(xs, { shape: [4, 5] })), Array.from(expected), { atol: 1e-4, rtol: 1e-4 });
+  // A gradkit Linear with a bias where Keras has none is reported, not silently left at its init.
+  const withBias = new nn.Sequential(new nn.Linear(5, 6), new nn.ReLU(), new nn.BatchNorm1d(6), new nn.Linear(6, 3));
+  assertThrowsMsg(() => importKerasWeights(withBias, json, data!), /use_bias false/, /bias: false/);
+});
