@@ -1,5 +1,6 @@
 import { GradkitError } from '../core/errors.js';
 import { adagradStep, adamStep, clipValueStep, decayStep, momentumStep, rmsStep, scaleStep } from './math.js';
+import { adamFusedStep, sgdFusedStep } from './fused-kernels.js';
 
 /**
  * The per-parameter update loops the transforms call, gathered in one swappable table: a fast
@@ -14,14 +15,29 @@ export interface OptimKernels {
   decayStep: typeof decayStep;
   scaleStep: typeof scaleStep;
   clipValueStep: typeof clipValueStep;
+  /** One-pass float32 Adam/AdamW + lr + apply (the standard recipe's fast path). */
+  adamFusedStep: typeof adamFusedStep;
+  /** One-pass float32 SGD (+ momentum) + lr + apply. */
+  sgdFusedStep: typeof sgdFusedStep;
 }
 
 export const referenceOptimKernels: Readonly<OptimKernels> = Object.freeze({
-  momentumStep, adamStep, rmsStep, adagradStep, decayStep, scaleStep, clipValueStep,
+  momentumStep, adamStep, rmsStep, adagradStep, decayStep, scaleStep, clipValueStep, adamFusedStep, sgdFusedStep,
 });
 
 /** The table in use; transforms read it at every step. */
 export const optimKernels: OptimKernels = { ...referenceOptimKernels };
+
+// Kernels replaced through registerOptimKernels by something other than the reference. A fused
+// fast path stands in for several step kernels at once, so it is only taken while none of the
+// kernels it replaces has been swapped: a registered adamStep must really run.
+const swapped = new Set<string>();
+
+/** True when every named step kernel is the reference one (the fused path may replace them). */
+export function stepKernelsAreReference(names: readonly (keyof OptimKernels)[]): boolean {
+  for (const n of names) if (swapped.has(n)) return false;
+  return true;
+}
 
 /**
  * Replaces some update kernels (pass `referenceOptimKernels` to restore). Returns the previous
@@ -33,6 +49,8 @@ export function registerOptimKernels(kernels: Partial<OptimKernels>): OptimKerne
     if (!(name in referenceOptimKernels)) throw new GradkitError('registerOptimKernels', `unknown kernel '${name}'; known: ${Object.keys(referenceOptimKernels).join(', ')}`);
     if (typeof fn !== 'function') throw new GradkitError('registerOptimKernels', `kernel '${name}' must be a function, got ${typeof fn}`);
     (optimKernels as unknown as Record<string, unknown>)[name] = fn;
+    if (fn === (referenceOptimKernels as unknown as Record<string, unknown>)[name]) swapped.delete(name);
+    else swapped.add(name);
   }
   return previous;
 }

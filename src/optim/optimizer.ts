@@ -138,9 +138,12 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
             throw new GradkitError(this.name, `gradient of group ${gi}, parameter ${i}${p.name ? ` (${p.name})` : ''} has shape ${fmtShape(p.grad.shape)} but the parameter has ${fmtShape(p.shape)}`);
           }
         });
-        const updates = gradsToUpdates(group.params, this.scratch[gi]);
-        this.transforms[gi].update(updates, this.states[gi], group.params);
         // lr 0 must leave weights bit-for-bit unchanged (adding −0·u could flip −0 to +0 or add NaN).
+        const transform = this.transforms[gi];
+        // Standard recipes (chain() recognised them) run in one pass per parameter, same results.
+        if (transform.fusedStep?.(group.params, this.states[gi], lr !== 0)) return;
+        const updates = gradsToUpdates(group.params, this.scratch[gi]);
+        transform.update(updates, this.states[gi], group.params);
         if (lr !== 0) applyUpdates(group.params, updates);
       });
     });
@@ -214,7 +217,7 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
       const next = { ...options, params: group.params, initialLr } as ParamGroup<O>;
       const transform = this.buildFor(next, gi);
       checkStateStructure(op, transform.init(group.params), sd.state[gi], `state of group ${gi}`);
-      return { next, state: cloneState(sd.state[gi]) };
+      return { next, state: cloneState(sd.state[gi], true) };
     });
     staged.forEach(({ next, state }, gi) => {
       // Mutate the existing group objects so references held by schedulers stay valid, and

@@ -1,13 +1,18 @@
 import { GradkitError } from '../core/errors.js';
+import { copySlot } from './slots.js';
 import type { StateTree } from './transform.js';
 
-/** A deep copy (typed arrays copied), so a saved state never aliases live optimizer slots. */
-export function cloneState<T extends StateTree>(s: T): T {
-  if (s instanceof Float32Array || s instanceof Float64Array) return s.slice() as T;
-  if (Array.isArray(s)) return s.map((x) => cloneState(x)) as T;
+/**
+ * A deep copy (typed arrays copied), so a saved state never aliases live optimizer slots.
+ * `asSlots` copies typed arrays the way live slots are allocated (see slots.ts), for state
+ * that is about to be stepped on (loadStateDict).
+ */
+export function cloneState<T extends StateTree>(s: T, asSlots = false): T {
+  if (s instanceof Float32Array || s instanceof Float64Array) return (asSlots ? copySlot(s) : s.slice()) as T;
+  if (Array.isArray(s)) return s.map((x) => cloneState(x, asSlots)) as T;
   if (s !== null && typeof s === 'object') {
     const out: { [k: string]: StateTree } = {};
-    for (const [k, v] of Object.entries(s)) out[k] = cloneState(v);
+    for (const [k, v] of Object.entries(s)) out[k] = cloneState(v, asSlots);
     return out as T;
   }
   return s;

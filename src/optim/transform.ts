@@ -1,5 +1,7 @@
 import { allocArray, type DataArray, type FloatDType } from '../core/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { fuseChain, type FusionLink } from './fusion.js';
+import { allocSlot } from './slots.js';
 
 /**
  * One update buffer per parameter, in parameter order. `null` means "this parameter takes no
@@ -24,22 +26,36 @@ export interface GradientTransform<S extends StateTree = StateTree> {
   readonly name: string;
   init(params: readonly Tensor[]): S;
   update(updates: Updates, state: S, params: readonly Tensor[]): void;
+  /**
+   * What this link computes, for chain() to recognise a standard recipe (set by the built-in
+   * transforms only; a custom transform leaves it out and its chain takes the composed path).
+   */
+  readonly fusion?: FusionLink;
+  /**
+   * A chain's one-pass fast path: grads → update → weights (added only when `apply`), with the
+   * same results and state changes as update() followed by applyUpdates(). Returns false, having
+   * changed nothing, when it cannot run (e.g. a step kernel was swapped); the caller then takes
+   * the composed path.
+   */
+  fusedStep?(params: readonly Tensor[], state: S, apply: boolean): boolean;
 }
 
 /** Runs transforms one after another; the state is the list of their states. */
 export function chain(...transforms: GradientTransform<any>[]): GradientTransform<StateTree[]> {
+  const fused = fuseChain(transforms);
   return {
     name: `chain(${transforms.map((t) => t.name).join(', ')})`,
     init: (params) => transforms.map((t) => t.init(params)),
     update: (updates, state, params) => {
       transforms.forEach((t, i) => t.update(updates, state[i], params));
     },
+    ...(fused === undefined ? {} : { fusedStep: fused }),
   };
 }
 
 /** A zeroed buffer per parameter, in the parameter's float dtype (the optimizer's slots). */
 export function zerosLikeParams(params: readonly Tensor[]): (Float32Array | Float64Array)[] {
-  return params.map((p) => allocArray(p.dtype as FloatDType, p.size) as Float32Array | Float64Array);
+  return params.map((p) => allocSlot(p.dtype as FloatDType, p.size));
 }
 
 /**

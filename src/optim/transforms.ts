@@ -3,7 +3,7 @@ import { isParameter } from '../nn/parameter.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumSquares } from './math.js';
 import { optimKernels as K } from './kernels.js';
-import { zerosLikeParams, type GradientTransform, type Updates } from './transform.js';
+import { zerosLikeParams, type GradientTransform, type StateTree, type Updates } from './transform.js';
 import { checkBoolean, checkNumber } from './validate.js';
 
 /** A step-indexed value (learning rate, ...): a pure function of the 0-based step. */
@@ -20,15 +20,20 @@ type Slots = (Float32Array | Float64Array)[];
 /** Scales updates by −lr (a number or a schedule of the step); the last link of an optimizer. */
 export function scaleByLearningRate(lr: number | Schedule): GradientTransform<{ count: number }> {
   if (typeof lr === 'number') checkNumber('scaleByLearningRate', 'lr', lr, { min: 0 });
+  const next = (state: { count: number }): number => {
+    const value = typeof lr === 'number' ? lr : lr(state.count);
+    checkNumber('scaleByLearningRate', `lr at step ${state.count}`, value);
+    state.count++;
+    return value;
+  };
   return {
     name: 'scaleByLearningRate',
     init: () => ({ count: 0 }),
     update(updates, state) {
-      const value = typeof lr === 'number' ? lr : lr(state.count);
-      checkNumber('scaleByLearningRate', `lr at step ${state.count}`, value);
-      state.count++;
+      const value = next(state);
       for (const u of updates) if (u !== null) K.scaleStep(u, -value);
     },
+    fusion: { kind: 'lr', next: next as (state: StateTree) => number },
   };
 }
 
@@ -95,6 +100,7 @@ export function trace(opts: TraceOptions = {}): GradientTransform<{ buf: Slots; 
   return {
     name: 'trace',
     init: (params) => ({ buf: zerosLikeParams(params), count: params.map(() => 0) }),
+    fusion: { kind: 'trace', momentum, dampening, nesterov },
     update(updates, state) {
       updates.forEach((u, i) => {
         if (u === null) return;
@@ -124,6 +130,7 @@ export function scaleByAdam(opts: AdamOptions = {}): GradientTransform<AdamState
   const amsgrad = checkBoolean('scaleByAdam', 'amsgrad', opts.amsgrad ?? false);
   return {
     name: 'scaleByAdam',
+    fusion: { kind: 'adam', b1, b2, eps, amsgrad },
     init: (params) => ({
       m: zerosLikeParams(params),
       v: zerosLikeParams(params),
@@ -215,11 +222,12 @@ export interface DecayOptions {
   mask?: ParamMask;
 }
 
-function decayTransform(name: string, weightDecay: number, opts: DecayOptions): GradientTransform<null> {
+function decayTransform(name: string, weightDecay: number, opts: DecayOptions, kind: 'l2' | 'decoupled'): GradientTransform<null> {
   checkNumber(name, 'weightDecay', weightDecay, { min: 0 });
   const mask = opts.mask ?? decayMask;
   return {
     name,
+    fusion: { kind, weightDecay, mask },
     init: () => null,
     update(updates, _state, params) {
       if (weightDecay === 0) return;
@@ -235,7 +243,7 @@ function decayTransform(name: string, weightDecay: number, opts: DecayOptions): 
  * scaleByAdam and before scaleByLearningRate; the weights then shrink by lr·λ·p per step.
  */
 export function addDecayedWeights(weightDecay: number, opts: DecayOptions = {}): GradientTransform<null> {
-  return decayTransform('addDecayedWeights', weightDecay, opts);
+  return decayTransform('addDecayedWeights', weightDecay, opts, 'decoupled');
 }
 
 /**
@@ -243,5 +251,5 @@ export function addDecayedWeights(weightDecay: number, opts: DecayOptions = {}):
  * gradient, so place it first; the preconditioner then sees it like any gradient.
  */
 export function addL2ToGradient(weightDecay: number, opts: DecayOptions = {}): GradientTransform<null> {
-  return decayTransform('addL2ToGradient', weightDecay, opts);
+  return decayTransform('addL2ToGradient', weightDecay, opts, 'l2');
 }

@@ -1,0 +1,72 @@
+/**
+ * Micro-benchmark of optimizer steps (issue 3): ms per step() for Adam, AdamW and SGD with
+ * momentum on float32 parameters, composed path (update buffers, separate lr and apply passes)
+ * against the fused one-pass path, in the same process.
+ *
+ *   node --import tsx scripts/optim-bench.ts [--steps 200]
+ */
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import type * as G from '../src/index.js';
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const STEPS = Number(arg('--steps') ?? 200);
+// --src DIR benchmarks another checkout's src (e.g. an export of the previous commit), to
+// compare against the code before the fused path in the same way; it reports one column then.
+const SRC = resolve(arg('--src') ?? new URL('../src', import.meta.url).pathname);
+const g = (await import(pathToFileURL(`${SRC}/index.ts`).href)) as typeof G;
+const fusion = (await import(pathToFileURL(`${SRC}/optim/fusion.ts`).href).catch(() => null)) as
+  | { setFusedSteps(on: boolean): boolean }
+  | null;
+const setFusedSteps = (on: boolean): void => void fusion?.setFusedSteps(on);
+
+// Parameter layouts: the benchmark MLP 784-256-256-10 (269,322 values) and a ~1M one.
+const LAYOUTS: Record<string, number[][]> = {
+  'mlp 269k': [[784, 256], [256], [256, 256], [256], [256, 10], [10]],
+  '1M': [[1024, 1024], [1024], [1024, 10], [10]],
+};
+
+function makeParams(shapes: number[][], seed: number): G.Parameter[] {
+  let s = seed >>> 0;
+  const rnd = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  return shapes.map((shape) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const p = new g.Parameter(g.tensor(Float32Array.from({ length: n }, rnd), { shape }), { tags: shape.length === 1 ? ['noDecay'] : [] });
+    p.grad = g.tensor(Float32Array.from({ length: n }, () => 0.01 * rnd()), { shape });
+    return p;
+  });
+}
+
+const OPTIMIZERS: Record<string, (ps: G.Parameter[]) => G.optim.Optimizer<any>> = {
+  Adam: (ps) => new g.optim.Adam(ps, { lr: 1e-3 }),
+  AdamW: (ps) => new g.optim.AdamW(ps, { lr: 1e-3, weightDecay: 0.01 }),
+  'SGD+momentum': (ps) => new g.optim.SGD(ps, { lr: 0.01, momentum: 0.9 }),
+};
+
+function msPerStep(fused: boolean, layout: number[][], make: (ps: G.Parameter[]) => G.optim.Optimizer<any>): number {
+  setFusedSteps(fused);
+  const opt = make(makeParams(layout, 1));
+  for (let i = 0; i < 10; i++) opt.step(); // warm up the JIT and the slots
+  const t0 = performance.now();
+  for (let i = 0; i < STEPS; i++) opt.step();
+  return (performance.now() - t0) / STEPS;
+}
+
+console.log(`optimizer step, float32, ${STEPS} steps, best of 5 runs (ms/step; the best, as the machine is shared), src ${SRC}`);
+console.log(fusion ? 'layout     optimizer      composed    fused   speedup' : 'layout     optimizer      composed');
+for (const [lname, layout] of Object.entries(LAYOUTS)) {
+  for (const [oname, make] of Object.entries(OPTIMIZERS)) {
+    const med = (fused: boolean): number => Math.min(...[0, 1, 2, 3, 4].map(() => msPerStep(fused, layout, make)));
+    const before = med(false);
+    if (!fusion) {
+      console.log(`${lname.padEnd(10)} ${oname.padEnd(13)} ${before.toFixed(3).padStart(9)}`);
+      continue;
+    }
+    const after = med(true);
+    console.log(`${lname.padEnd(10)} ${oname.padEnd(13)} ${before.toFixed(3).padStart(9)} ${after.toFixed(3).padStart(8)} ${(before / after).toFixed(2).padStart(8)}x`);
+  }
+}
+setFusedSteps(true);

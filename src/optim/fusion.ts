@@ -1,0 +1,107 @@
+import { allocArray, type DataArray, type FloatDType } from '../core/dtype.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { optimKernels as K, stepKernelsAreReference, type OptimKernels } from './kernels.js';
+import type { GradientTransform, StateTree } from './transform.js';
+
+/**
+ * Recognising the standard optimizer recipes inside chain() so a step runs as one pass per
+ * parameter (issue 3): [addL2ToGradient] → scaleByAdam → [addDecayedWeights] →
+ * scaleByLearningRate, and [addL2ToGradient] → [trace] → scaleByLearningRate. The composed
+ * transforms stay the definition; this only removes the intermediate update buffer and the
+ * separate lr and apply passes, with bit-identical results (see fused-kernels.ts).
+ */
+
+/** What a built-in link computes, as far as fusion needs to know. */
+export type FusionLink =
+  | { kind: 'lr'; /** Checks and returns this step's lr, advancing the link's count. */ next(state: StateTree): number }
+  | { kind: 'l2' | 'decoupled'; weightDecay: number; mask: (param: Tensor, index: number) => boolean }
+  | { kind: 'adam'; b1: number; b2: number; eps: number; amsgrad: boolean }
+  | { kind: 'trace'; momentum: number; dampening: number; nesterov: boolean };
+
+type FusedStep = (params: readonly Tensor[], state: StateTree[], apply: boolean) => boolean;
+type Buf = Float32Array | Float64Array;
+type Slots = Buf[];
+
+// A switch for the micro-benchmark and the fused-vs-composed tests; not part of the public API.
+let enabled = true;
+/** Turns the fused fast path on or off; returns the previous setting. */
+export function setFusedSteps(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+type Decay = Extract<FusionLink, { kind: 'l2' | 'decoupled' }>;
+
+function decayFor(link: Decay | undefined, p: Tensor, i: number): number {
+  return link !== undefined && link.weightDecay !== 0 && link.mask(p, i) ? link.weightDecay : 0;
+}
+
+/** The fused step for a chain of built-in links in a standard order, or undefined. */
+export function fuseChain(transforms: readonly GradientTransform<any>[]): FusedStep | undefined {
+  const links = transforms.map((t) => t.fusion);
+  let k = 0;
+  const l2At = links[k]?.kind === 'l2' ? k++ : -1;
+  const coreAt = links[k]?.kind === 'adam' || links[k]?.kind === 'trace' ? k++ : -1;
+  const core = coreAt < 0 ? undefined : links[coreAt];
+  const decoupledAt = core?.kind === 'adam' && links[k]?.kind === 'decoupled' ? k++ : -1;
+  const lrAt = links[k]?.kind === 'lr' ? k++ : -1;
+  if (lrAt < 0 || k !== links.length) return undefined;
+  const l2 = l2At < 0 ? undefined : (links[l2At] as Decay);
+  const decoupled = decoupledAt < 0 ? undefined : (links[decoupledAt] as Decay);
+  const lr = links[lrAt] as Extract<FusionLink, { kind: 'lr' }>;
+  const components: (keyof OptimKernels)[] = [core?.kind === 'adam' ? 'adamStep' : 'momentumStep', 'decayStep', 'scaleStep'];
+  // Update buffers for parameters the float32 kernels do not take (float64, mixed dtypes).
+  const scratch: (Buf | undefined)[] = [];
+
+  return (params, state, apply) => {
+    if (!enabled || !stepKernelsAreReference(components)) return false;
+    const s = -lr.next(state[lrAt]);
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i];
+      if (!p.requiresGrad || p.grad === null) continue;
+      const w = p.buffer;
+      const g = p.grad.buffer;
+      const l2i = decayFor(l2, p, i);
+      const fast = w instanceof Float32Array && g instanceof Float32Array;
+      // The slow path is the composed chain for this one parameter, kernel by kernel.
+      let u: Buf | undefined;
+      if (!fast) {
+        u = scratch[i];
+        if (u === undefined || u.length !== p.size) scratch[i] = u = allocArray(p.dtype as FloatDType, p.size) as Buf;
+        u.set(g as ArrayLike<number>);
+        if (l2i !== 0) K.decayStep(u, w, l2i);
+      }
+      if (core?.kind === 'adam') {
+        const st = state[coreAt] as { m: Slots; v: Slots; vMax: Slots | null; count: number[] };
+        const t = ++st.count[i];
+        const vMax = st.vMax === null ? null : st.vMax[i];
+        const dec = decayFor(decoupled, p, i);
+        if (fast) {
+          K.adamFusedStep(w, g, st.m[i] as Float32Array, st.v[i] as Float32Array, vMax as Float32Array | null, core.b1, core.b2, core.eps, t, l2i, dec, s, apply);
+          continue;
+        }
+        K.adamStep(u!, st.m[i], st.v[i], vMax, core.b1, core.b2, core.eps, t);
+        if (dec !== 0) K.decayStep(u!, w, dec);
+      } else if (core?.kind === 'trace') {
+        const st = state[coreAt] as { buf: Slots; count: number[] };
+        const first = st.count[i]++ === 0;
+        if (fast) {
+          K.sgdFusedStep(w, g, st.buf[i] as Float32Array, first, core.momentum, core.dampening, core.nesterov, l2i, s, apply);
+          continue;
+        }
+        K.momentumStep(u!, st.buf[i], first, core.momentum, core.dampening, core.nesterov);
+      } else if (fast) {
+        K.sgdFusedStep(w, g, null, false, 0, 0, false, l2i, s, apply);
+        continue;
+      }
+      K.scaleStep(u!, s);
+      if (apply) addInto(w, u!);
+    }
+    return true;
+  };
+}
+
+function addInto(w: DataArray, u: Buf): void {
+  for (let j = 0; j < u.length; j++) w[j] += u[j];
+}

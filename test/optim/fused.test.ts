@@ -1,0 +1,186 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as g from '../../src/index.js';
+import { setFusedSteps } from '../../src/optim/fusion.js';
+import { allocSlot } from '../../src/optim/slots.js';
+
+const o = g.optim;
+type Dtype = 'float32' | 'float64';
+type Make = (groups: g.optim.ParamGroupInput<any>[]) => g.optim.Optimizer<any>;
+
+/** A seeded stream in [−0.5, 0.5) (LCG), so runs are reproducible without Math.random. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
+}
+
+/**
+ * A model covering every per-parameter case: a large weight (over the slot-staggering
+ * threshold) and a small one, a noDecay bias, a frozen weight and one that never gets a
+ * gradient, split into two groups; the second group runs at lr 0 when `lr0` is set.
+ */
+function model(dtype: Dtype, seed = 7) {
+  const r = rng(seed);
+  const make = (n: number, opts: { tags?: ('noDecay')[]; requiresGrad?: boolean } = {}) =>
+    new g.Parameter(g.tensor(Array.from({ length: n }, () => r()), { dtype }), opts);
+  const big = make(1500);
+  const small = make(12);
+  const bias = make(40, { tags: ['noDecay'] });
+  const frozen = make(30, { requiresGrad: false });
+  const noGrad = make(8);
+  const other = make(1100);
+  const negZero = make(4);
+  negZero.buffer[0] = -0;
+  return { params: [big, small, bias, frozen, noGrad, other, negZero], withGrad: [big, small, bias, other, negZero], frozen, r };
+}
+
+/** Runs `steps` steps with seeded gradients; returns weights and state after each step. */
+function run(make: Make, dtype: Dtype, fused: boolean, opts: { steps?: number; lr0?: boolean } = {}) {
+  const prev = setFusedSteps(fused);
+  try {
+    const m = model(dtype);
+    const [big, small, bias, frozen, noGrad, other, negZero] = m.params;
+    const opt = make([
+      { params: [big, small, bias, frozen, noGrad] },
+      { params: [other, negZero], ...(opts.lr0 ? { lr: 0 } : { lr: 0.03 }) },
+    ]);
+    const grads = rng(99);
+    const trace: number[][] = [];
+    for (let s = 0; s < (opts.steps ?? 4); s++) {
+      for (const p of m.withGrad) p.grad = g.tensor(Array.from({ length: p.size }, () => grads()), { dtype });
+      frozen.grad = g.tensor(Array.from({ length: frozen.size }, () => grads()), { dtype }); // stale grad on a frozen weight
+      opt.step();
+      // Object.is keeps −0 apart from +0; the arrays compare bit for bit via their doubles.
+      trace.push(m.params.flatMap((p) => Array.from(p.buffer as Float32Array)));
+    }
+    void noGrad;
+    return { trace, state: opt.stateDict(), params: m.params };
+  } finally {
+    setFusedSteps(prev);
+  }
+}
+
+function assertSameBits(a: number[][], b: number[][], what: string): void {
+  assert.equal(a.length, b.length);
+  a.forEach((row, s) => row.forEach((x, i) => {
+    if (!Object.is(x, b[s][i])) assert.fail(`${what}: step ${s + 1}, value ${i}: fused ${x} vs composed ${b[s][i]}`);
+  }));
+}
+
+const RECIPES: Record<string, Make> = {
+  'Adam': (p) => new o.Adam(p, { lr: 0.01 }),
+  'Adam weightDecay 0.1': (p) => new o.Adam(p, { lr: 0.01, weightDecay: 0.1 }),
+  'Adam amsgrad + weightDecay': (p) => new o.Adam(p, { lr: 0.01, weightDecay: 0.05, amsgrad: true }),
+  'AdamW (default decay)': (p) => new o.AdamW(p, { lr: 0.01 }),
+  'AdamW weightDecay 0': (p) => new o.AdamW(p, { lr: 0.01, weightDecay: 0 }),
+  'AdamW includeNoDecay + amsgrad': (p) => new o.AdamW(p, { lr: 0.01, weightDecay: 0.2, includeNoDecay: true, amsgrad: true }),
+  'SGD': (p) => new o.SGD(p, { lr: 0.1 }),
+  'SGD weightDecay': (p) => new o.SGD(p, { lr: 0.1, weightDecay: 0.01 }),
+  'SGD momentum': (p) => new o.SGD(p, { lr: 0.1, momentum: 0.9 }),
+  'SGD momentum dampening weightDecay': (p) => new o.SGD(p, { lr: 0.1, momentum: 0.8, dampening: 0.3, weightDecay: 0.02 }),
+  'SGD Nesterov': (p) => new o.SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
+  'RMSprop weightDecay': (p) => new o.RMSprop(p, { lr: 0.01, weightDecay: 0.01, momentum: 0.5 }),
+  'Adagrad': (p) => new o.Adagrad(p, { lr: 0.01, weightDecay: 0.01 }),
+  'custom chain(scaleByAdam, scaleByLearningRate)': (p) =>
+    new o.Optimizer(p, { lr: 0.01, weightDecay: 0, includeNoDecay: false }, (gr) => o.chain(o.scaleByAdam({ betas: [0.8, 0.99] }), o.scaleByLearningRate(() => gr.lr))),
+};
+
+for (const dtype of ['float32', 'float64'] as const) {
+  test(`fused steps equal the composed transforms bit for bit (${dtype}; groups, frozen, no grad, noDecay, −0)`, () => {
+    for (const [name, make] of Object.entries(RECIPES)) {
+      for (const lr0 of [false, true]) {
+        const fused = run(make, dtype, true, { lr0 });
+        const composed = run(make, dtype, false, { lr0 });
+        assertSameBits(fused.trace, composed.trace, `${name}${lr0 ? ' (group 2 at lr 0)' : ''}`);
+        assert.deepEqual(fused.state, composed.state, `${name}: optimizer state`);
+      }
+    }
+  });
+}
+
+test('lr 0 leaves weights bit for bit unchanged on the fused path (−0 stays −0) while the state advances', () => {
+  const before = model('float32').params.map((p) => Array.from(p.buffer));
+  const { trace, state } = run(RECIPES['AdamW (default decay)'], 'float32', true, { lr0: true, steps: 2 });
+  const sizes = model('float32').params.map((p) => p.size);
+  const start = sizes[0] + sizes[1] + sizes[2] + sizes[3] + sizes[4];
+  const group2 = trace[1].slice(start);
+  assertSameBits([group2], [[...before[5], ...before[6]]], 'lr-0 group');
+  assert.ok(Object.is(group2[sizes[5]], -0), 'the −0 weight must stay −0');
+  const adam = (state.state[1] as any)[0];
+  assert.deepEqual(adam.count, [2, 2]);
+  assert.ok(adam.m[0].some((x: number) => x !== 0), 'the first moment must advance at lr 0');
+});
+
+test('the fused kernels are the ones that run for float32, and a swapped step kernel turns fusion off', () => {
+  const calls = { fused: 0, adam: 0 };
+  const restore = o.registerOptimKernels({
+    adamFusedStep: (...args: Parameters<g.optim.OptimKernels['adamFusedStep']>) => {
+      calls.fused++;
+      o.referenceOptimKernels.adamFusedStep(...args);
+    },
+  });
+  try {
+    run(RECIPES['Adam'], 'float32', true, { steps: 2 });
+    assert.equal(calls.fused, 2 * 5, 'five float32 parameters with gradients, two steps');
+    o.registerOptimKernels({
+      adamStep: (...args: Parameters<g.optim.OptimKernels['adamStep']>) => {
+        calls.adam++;
+        o.referenceOptimKernels.adamStep(...args);
+      },
+    });
+    run(RECIPES['Adam'], 'float32', true, { steps: 1 });
+    assert.equal(calls.adam, 5, 'a registered adamStep must run');
+    assert.equal(calls.fused, 10, 'and the fused kernel must not');
+  } finally {
+    o.registerOptimKernels(restore);
+    o.registerOptimKernels(o.referenceOptimKernels);
+  }
+});
+
+test('chain() offers a fused step only for the standard recipes', () => {
+  const has = (t: g.optim.GradientTransform<any>) => typeof t.fusedStep === 'function';
+  assert.ok(has(o.chain(o.addL2ToGradient(0.1), o.scaleByAdam(), o.addDecayedWeights(0.1), o.scaleByLearningRate(0.1))));
+  assert.ok(has(o.chain(o.trace(), o.scaleByLearningRate(0.1))));
+  assert.ok(has(o.chain(o.scaleByLearningRate(0.1))));
+  assert.ok(!has(o.chain(o.clipByGlobalNorm(1), o.scaleByAdam(), o.scaleByLearningRate(0.1))), 'clipping is not fused');
+  assert.ok(!has(o.chain(o.scaleByAdam(), o.scaleByLearningRate(0.1), o.scaleByLearningRate(0.1))), 'two lr links');
+  assert.ok(!has(o.chain(o.trace(), o.addDecayedWeights(0.1), o.scaleByLearningRate(0.1))), 'decoupled decay after momentum');
+  assert.ok(!has(o.chain(o.scaleByAdam())), 'no lr link: the chain does not make the final step');
+});
+
+test('a run resumed from a state dict on the fused path matches the uninterrupted run bit for bit', () => {
+  const make = RECIPES['AdamW includeNoDecay + amsgrad'];
+  const full = run(make, 'float32', true, { steps: 5 });
+  // Same model and gradients, but a fresh optimizer takes over after step 3.
+  const m = model('float32');
+  const [big, small, bias, frozen, noGrad, other, negZero] = m.params;
+  const groups = () => [{ params: [big, small, bias, frozen, noGrad] }, { params: [other, negZero], lr: 0.03 }];
+  let opt = make(groups());
+  const grads = rng(99);
+  for (let s = 0; s < 5; s++) {
+    if (s === 3) {
+      const sd = opt.stateDict();
+      opt = make(groups());
+      opt.loadStateDict(sd);
+    }
+    for (const p of m.withGrad) p.grad = g.tensor(Array.from({ length: p.size }, () => grads()), { dtype: 'float32' });
+    frozen.grad = g.tensor(Array.from({ length: frozen.size }, () => grads()), { dtype: 'float32' });
+    opt.step();
+  }
+  assertSameBits([m.params.flatMap((p) => Array.from(p.buffer))], [full.trace[4]], 'resumed run');
+});
+
+test('slot buffers of large parameters start off the page boundary; small ones are plain', () => {
+  const a = allocSlot('float32', 5000);
+  const b = allocSlot('float32', 5000);
+  const d = allocSlot('float64', 3000);
+  for (const s of [a, b, d]) {
+    assert.notEqual(s.byteOffset % 4096, 0);
+    assert.equal(s.byteOffset % 64, 0, 'cache-line aligned shift');
+    assert.ok(s.every((x) => x === 0));
+  }
+  assert.equal(a.length, 5000);
+  assert.ok(d instanceof Float64Array && d.length === 3000);
+  assert.notEqual(a.byteOffset, b.byteOffset, 'consecutive slots get different shifts');
+  assert.equal(allocSlot('float32', 10).byteOffset, 0);
+});
