@@ -7,7 +7,7 @@
  *   gradkit eval <run-folder> [--checkpoint best|last]
  *   gradkit finetune <model-file-or-run-folder> <experiment.json> [--out <dir>]
  *   gradkit init-study [--out <dir>] [--width <n>] [--depth <n>] [--batch <n>] [--seed <n>]
- *   gradkit tune <space.json> [--out <dir>] [--resume <dir>]
+ *   gradkit tune <space.json> [--out <dir>] [--resume <dir>] [--workers <n>]
  *   gradkit gradcheck [experiment.json] [--samples <n>] [--batch <n>] [--seed <n>]
  */
 import { parseArgs } from 'node:util';
@@ -26,7 +26,7 @@ export const USAGE = `usage:
   gradkit eval <run-folder> [--checkpoint best|last]             evaluate a saved run on its test set
   gradkit finetune <model-file|run-folder> <experiment.json> [--out <dir>]   fine-tune a saved model (the experiment's "transfer" section)
   gradkit init-study [--out <dir>] [--width <n>] [--depth <n>]   activation statistics of deep nets under 5 inits (SVG histograms)
-  gradkit tune <space.json> [--out <dir>] [--resume <dir>]       hyperparameter search; re-run in the same folder to resume
+  gradkit tune <space.json> [--out <dir>] [--workers <n>]        hyperparameter search (n trials at once in worker threads); re-run in the same folder to resume
   gradkit gradcheck [experiment.json] [--samples <n>]            backprop vs finite differences on the experiment's model
 `;
 
@@ -87,10 +87,10 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
     }
     if (command === 'tune') {
       const opt = { type: 'string' } as const;
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: opt, resume: opt } });
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: opt, resume: opt, workers: opt } });
       if (positionals.length !== 1) throw new UsageError(`tune takes one space file, got ${positionals.length}`);
       if (values.out !== undefined && values.resume !== undefined && values.out !== values.resume) throw new UsageError('give either --out or --resume (the same folder), not both');
-      await tuneCommand({ space: positionals[0], out: values.resume ?? values.out }, env);
+      await tuneCommand({ space: positionals[0], out: values.resume ?? values.out, workers: intFlag('workers', values.workers) }, env);
       return 0;
     }
     if (command === 'gradcheck') {

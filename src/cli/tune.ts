@@ -11,12 +11,15 @@
  * ```
  * The run folder holds space.json (the resolved search), trials.jsonl (one line per finished
  * trial, append-only) and summary.json (atomic). Re-running with the same folder skips finished
- * trials. Trials run one after another in this process: parallel worker threads are not done yet.
+ * trials. With `workers` > 1 the trials run in that many worker threads (node:worker_threads),
+ * each with one wasm kernel thread, so W trials use W cores instead of one trial using them all;
+ * trial results are the same as in-process ones (every trial seeds its own generator).
  */
 import * as nodePath from 'node:path';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { GradkitError } from '../core/errors.js';
 import { applyAssignment, checkPaths, parseSpace, type SearchSpace } from '../tune/space.js';
-import { DEFAULT_SEARCH, formatTable, runSearch, type SearchOptions, type SearchResult, type TrialRunner } from '../tune/search.js';
+import { DEFAULT_SEARCH, formatTable, runSearch, type SearchOptions, type SearchResult, type TrialRunner, type TrialSpec } from '../tune/search.js';
 import { joinPath, type Storage } from '../train/storage.js';
 import type { Trainer } from '../train/trainer.js';
 import type { CommandEnv } from './commands.js';
@@ -32,6 +35,8 @@ export interface TuneOptions {
   space: string;
   /** Run folder (default runs/tune-<space file name>); an existing folder of the same search is resumed. */
   out?: string;
+  /** Trials at once, each in its own worker thread (default 1: in this thread). */
+  workers?: number;
 }
 
 export interface TuneSetup {
@@ -131,6 +136,78 @@ export function experimentRunner(setup: TuneSetup): TrialRunner {
   };
 }
 
+interface WorkerRequest { id: number; trial: TrialSpec; epochs: number; resume: boolean }
+type WorkerReply = { id: number; metrics: Record<string, number> } | { id: number; error: string; gradkit: boolean };
+
+/**
+ * Runs trials in `n` worker threads. A trial continued by successive halving goes back to the
+ * worker that holds its Trainer (the handle names the worker); the others take the least busy one.
+ */
+export function workerRunner(setup: TuneSetup, n: number): TrialRunner & { close(): Promise<void> } {
+  if (!(Number.isInteger(n) && n >= 1)) throw new GradkitError(OP, `--workers must be a positive whole number, got ${n}`);
+  // Workers load this TypeScript file: a small bootstrap registers tsx's loader in the worker
+  // first (found from here, not from the cwd), then imports this module, which serves trials.
+  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  const pool = Array.from({ length: n }, () => {
+    const w = new Worker(boot, { eval: true, workerData: { gradkitTuneWorker: setup } });
+    const pending = new Map<number, { resolve: (m: Record<string, number>) => void; reject: (e: Error) => void }>();
+    w.on('message', (r: WorkerReply) => {
+      const p = pending.get(r.id)!;
+      pending.delete(r.id);
+      if ('error' in r) p.reject(r.gradkit ? new GradkitError(OP, r.error) : new Error(r.error));
+      else p.resolve(r.metrics);
+    });
+    w.on('error', (e) => {
+      for (const p of pending.values()) p.reject(e);
+      pending.clear();
+    });
+    return { w, pending };
+  });
+  let nextId = 0;
+  return {
+    async run(trial, epochs, handle) {
+      const h = handle as { worker: number } | undefined;
+      const k = h?.worker ?? pool.reduce((best, p, i) => (p.pending.size < pool[best].pending.size ? i : best), 0);
+      const { w, pending } = pool[k];
+      const id = nextId++;
+      const metrics = await new Promise<Record<string, number>>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        w.postMessage({ id, trial, epochs, resume: h !== undefined } satisfies WorkerRequest);
+      });
+      return { metrics, handle: { worker: k } };
+    },
+    async close() {
+      await Promise.all(pool.map((p) => p.w.terminate()));
+    },
+  };
+}
+
+/** The worker side: one wasm thread, trials run with the in-process runner, Trainers kept for halving. */
+async function serveWorker(setup: TuneSetup): Promise<void> {
+  const { setNumThreads } = await import('../index.js');
+  try {
+    setNumThreads(1);
+  } catch {
+    /* no wasm backend here: the JS backend is single-threaded anyway */
+  }
+  const inner = experimentRunner(setup);
+  const live = new Map<string, unknown>();
+  parentPort!.on('message', async (m: WorkerRequest) => {
+    try {
+      const out = await inner.run(m.trial, m.epochs, m.resume ? live.get(m.trial.id) : undefined);
+      // Only successive halving continues trials; other methods would just pile up Trainers.
+      if (setup.search.method === 'halving') live.set(m.trial.id, out.handle);
+      parentPort!.postMessage({ id: m.id, metrics: out.metrics } satisfies WorkerReply);
+    } catch (e) {
+      parentPort!.postMessage({ id: m.id, error: (e as Error).message, gradkit: e instanceof GradkitError } satisfies WorkerReply);
+    }
+  });
+}
+
+if (!isMainThread && (workerData as { gradkitTuneWorker?: TuneSetup } | null)?.gradkitTuneWorker) {
+  void serveWorker((workerData as { gradkitTuneWorker: TuneSetup }).gradkitTuneWorker);
+}
+
 export async function tuneCommand(opts: TuneOptions, env: CommandEnv, runner?: (s: TuneSetup) => TrialRunner): Promise<SearchResult> {
   const { storage, sink } = env;
   const say = (s: string): void => void sink.write(`${s}\n`);
@@ -150,9 +227,16 @@ export async function tuneCommand(opts: TuneOptions, env: CommandEnv, runner?: (
     await storage.writeAtomic(spacePath, resolved);
   }
   const s = setup.search;
-  say(`gradkit tune · ${s.method} · ${[...setup.space.keys()].join(', ')} · ${s.epochs} epochs · ranked by ${s.metric} (${s.mode}) · trials run sequentially`);
+  const workers = opts.workers ?? 1;
+  say(`gradkit tune · ${s.method} · ${[...setup.space.keys()].join(', ')} · ${s.epochs} epochs · ranked by ${s.metric} (${s.mode}) · ${workers > 1 ? `${workers} worker threads` : 'trials run in this thread'}`);
   say(`run folder: ${dir}`);
-  const result = await runSearch(setup.space, s, (runner ?? experimentRunner)(setup), { storage, dir, log: say, now: env.now });
+  const pool = runner === undefined && workers > 1 ? workerRunner(setup, workers) : null;
+  let result: SearchResult;
+  try {
+    result = await runSearch(setup.space, s, pool ?? (runner ?? experimentRunner)(setup), { storage, dir, log: say, now: env.now, parallel: workers });
+  } finally {
+    await pool?.close();
+  }
   say('');
   say(formatTable(result.ranked, [...setup.space.keys()], s.metric));
   const best = result.ranked[0];

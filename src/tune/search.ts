@@ -82,17 +82,43 @@ export interface SearchEnv {
   /** Progress lines. */
   log?: (line: string) => void;
   now?: () => number;
+  /** Trials run at once (default 1); the runner must then be able to run several (worker threads). */
+  parallel?: number;
+}
+
+/**
+ * Calls fn on every item, at most `limit` at a time, in order of starting. After a failure no
+ * new item starts; the ones in flight finish (their results are recorded) and the first error is thrown.
+ */
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const lane = async (): Promise<void> => {
+    while (failure === null && next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failure !== null) throw (failure as { error: unknown }).error;
 }
 
 const key = (id: string, epochs: number): string => `${id}@${epochs}`;
+
+const trialIndex = (id: string): number => Number(/t(\d+)$/.exec(id)?.[1] ?? 0);
 
 /** Orders records best first: a longer budget first (halving), then the score; failures last. */
 export function rankRecords(records: TrialRecord[], mode: 'max' | 'min'): TrialRecord[] {
   return [...records].sort((a, b) => {
     if ((a.score === null) !== (b.score === null)) return a.score === null ? 1 : -1;
     if (a.epochs !== b.epochs) return b.epochs - a.epochs;
-    if (a.score === null || b.score === null) return 0;
-    return mode === 'max' ? b.score - a.score : a.score - b.score;
+    const d = a.score === null || b.score === null ? 0 : mode === 'max' ? b.score - a.score : a.score - b.score;
+    // Ties in trial order, so parallel runs (which finish in any order) print the same table.
+    return d !== 0 ? d : a.round - b.round || trialIndex(a.id) - trialIndex(b.id);
   });
 }
 
@@ -118,6 +144,8 @@ export async function runSearch(space: SearchSpace, opts: SearchOptions, runner:
   const { storage, dir } = env;
   const log = env.log ?? (() => {});
   const now = env.now ?? Date.now;
+  const parallel = env.parallel ?? 1;
+  if (!(Number.isInteger(parallel) && parallel >= 1)) throw new GradkitError('gradkit tune', `parallel must be a positive whole number, got ${parallel}`);
   const trialsPath = joinPath(dir, 'trials.jsonl');
   await storage.mkdir(dir);
   const done = await readTrials(storage, trialsPath);
@@ -170,7 +198,7 @@ export async function runSearch(space: SearchSpace, opts: SearchOptions, runner:
 
   if (opts.method === 'random' || opts.method === 'grid') {
     const points = opts.method === 'random' ? randomSearch(space, opts.trials, opts.seed) : gridSearch(space, opts.gridPoints);
-    for (const t of specs(points, 0)) await runOne(t, 0, opts.epochs);
+    await forEachLimited(specs(points, 0), parallel, async (t) => void (await runOne(t, 0, opts.epochs)));
   } else if (opts.method === 'coarseToFine') {
     let current = space;
     for (let round = 0; round < opts.rounds; round++) {
@@ -181,17 +209,17 @@ export async function runSearch(space: SearchSpace, opts: SearchOptions, runner:
         current = refineSpace(space, top.map((r) => r.params));
         log(`round ${round}: refined around the best ${top.length}: ${describeSpace(current)}`);
       }
-      for (const t of specs(randomSearch(current, opts.trials, opts.seed + round), round)) await runOne(t, round, opts.epochs);
+      await forEachLimited(specs(randomSearch(current, opts.trials, opts.seed + round), round), parallel, async (t) => void (await runOne(t, round, opts.epochs)));
     }
   } else {
     const rungs = halvingRungs(opts.trials, Math.min(opts.minEpochs, opts.epochs), opts.epochs, opts.eta);
     let alive = specs(randomSearch(space, opts.trials, opts.seed), 0).map((t) => ({ t, handle: undefined as unknown, rec: null as TrialRecord | null }));
     for (let i = 0; i < rungs.length; i++) {
-      for (const a of alive) {
+      await forEachLimited(alive, parallel, async (a) => {
         const r = await runOne(a.t, 0, rungs[i].epochs, a.handle);
         a.rec = r.rec;
         a.handle = r.handle;
-      }
+      });
       if (i + 1 < rungs.length) {
         const keep = survivors(alive.length, opts.eta);
         const order = rankRecords(alive.map((a) => a.rec!), opts.mode).map((r) => r.id);

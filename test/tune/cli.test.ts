@@ -100,3 +100,17 @@ test('gradkit tune and gradkit gradcheck through main(): exit codes, files on di
   const rel = Number(/worst relative error (\S+) at (\d+)\.(weight|bias)\[\d+\]/.exec(text)?.[1]);
   assert.ok(rel < 1e-5, text);
 });
+
+test('gradkit tune --workers 2: trials in worker threads give the same results as in this thread (halving continues trials)', async () => {
+  const space = { ...SPACE, method: 'halving', trials: 4, epochs: 2, eta: 2, space: { 'optimizer.lr': { logUniform: [1e-3, 1] }, 'data.batchSize': { choice: [8, 16] } } };
+  const a = memEnv({ 's.json': space });
+  const seq = await tuneCommand({ space: 's.json', out: 'run' }, a);
+  const b = memEnv({ 's.json': space });
+  const par = await tuneCommand({ space: 's.json', out: 'run', workers: 2 }, b);
+  assert.match(b.out.join(''), /2 worker threads/);
+  assert.equal(par.ran, 6, '4 trials at 1 epoch, 2 continued to 2');
+  assert.deepEqual(par.ranked.map((r) => [r.id, r.epochs, r.params]), seq.ranked.map((r) => [r.id, r.epochs, r.params]));
+  for (let i = 0; i < seq.ranked.length; i++) {
+    for (const k of ['valLoss', 'loss']) assert.ok(Math.abs(par.ranked[i].metrics[k] - seq.ranked[i].metrics[k]) < 1e-5, `${seq.ranked[i].id} ${k}`);
+  }
+});
