@@ -4,6 +4,10 @@
  * against the fused one-pass path, in the same process.
  *
  *   node --import tsx scripts/optim-bench.ts [--steps 200]
+ *   # the code before a change, same script: export that commit and point --src at it
+ *   git archive HEAD~1 | tar -x -C /tmp/base && node --import tsx scripts/optim-bench.ts --src /tmp/base/src
+ *
+ * Wall time, best of 5 alternating runs: on a shared machine the minimum is the stable figure.
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
@@ -59,13 +63,17 @@ console.log(`optimizer step, float32, ${STEPS} steps, best of 5 runs (ms/step; t
 console.log(fusion ? 'layout     optimizer      composed    fused   speedup' : 'layout     optimizer      composed');
 for (const [lname, layout] of Object.entries(LAYOUTS)) {
   for (const [oname, make] of Object.entries(OPTIMIZERS)) {
-    const med = (fused: boolean): number => Math.min(...[0, 1, 2, 3, 4].map(() => msPerStep(fused, layout, make)));
-    const before = med(false);
+    // Composed and fused runs alternate, so a burst of load from other processes hits both.
+    let before = Infinity;
+    let after = Infinity;
+    for (let r = 0; r < 5; r++) {
+      before = Math.min(before, msPerStep(false, layout, make));
+      if (fusion) after = Math.min(after, msPerStep(true, layout, make));
+    }
     if (!fusion) {
       console.log(`${lname.padEnd(10)} ${oname.padEnd(13)} ${before.toFixed(3).padStart(9)}`);
       continue;
     }
-    const after = med(true);
     console.log(`${lname.padEnd(10)} ${oname.padEnd(13)} ${before.toFixed(3).padStart(9)} ${after.toFixed(3).padStart(8)} ${(before / after).toFixed(2).padStart(8)}x`);
   }
 }
