@@ -33,3 +33,4 @@ export * as metrics from './metrics/index.js';
 export * as io from './io/index.js';
 export * as transfer from './transfer/index.js';
 export * as zoo from './zoo/index.js';
+export * as tune from './tune/index.js';
