@@ -37,10 +37,3 @@ export async function initStudyCommand(opts: InitStudyCommandOptions, env: Comma
   return r;
 }
 
-/** Parses a positive integer flag value. */
-export function intFlag(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n > 0)) throw new GradkitError('gradkit init-study', `--${name} must be a positive whole number, got '${v}'`);
-  return n;
-}

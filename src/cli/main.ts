@@ -15,7 +15,8 @@ import { GradkitError } from '../core/errors.js';
 import '../index.js'; // registers the tensor methods and the backends
 import { nodeStorage } from '../platform/fs-node.js';
 import { evalCommand, trainCommand, type CommandEnv } from './commands.js';
-import { initStudyCommand, intFlag } from './init-study.js';
+import { initStudyCommand } from './init-study.js';
+import { intFlag } from './flags.js';
 import { finetuneCommand } from './finetune.js';
 import { tuneCommand } from './tune.js';
 import { gradcheckCommand } from './gradcheck.js';
@@ -82,7 +83,7 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
       if (positionals.length > 0) throw new UsageError(`init-study takes no positional arguments, got ${positionals.join(' ')}`);
       const seed = values.seed === undefined ? undefined : Number(values.seed);
       if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got '${values.seed}'`);
-      await initStudyCommand({ out: values.out, width: intFlag('width', values.width), depth: intFlag('depth', values.depth), batch: intFlag('batch', values.batch), seed }, env);
+      await initStudyCommand({ out: values.out, width: intFlag('init-study', 'width', values.width), depth: intFlag('init-study', 'depth', values.depth), batch: intFlag('init-study', 'batch', values.batch), seed }, env);
       return 0;
     }
     if (command === 'tune') {
@@ -90,7 +91,7 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: opt, resume: opt, workers: opt } });
       if (positionals.length !== 1) throw new UsageError(`tune takes one space file, got ${positionals.length}`);
       if (values.out !== undefined && values.resume !== undefined && values.out !== values.resume) throw new UsageError('give either --out or --resume (the same folder), not both');
-      await tuneCommand({ space: positionals[0], out: values.resume ?? values.out, workers: intFlag('workers', values.workers) }, env);
+      await tuneCommand({ space: positionals[0], out: values.resume ?? values.out, workers: intFlag('tune', 'workers', values.workers) }, env);
       return 0;
     }
     if (command === 'gradcheck') {
@@ -99,7 +100,7 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
       if (positionals.length > 1) throw new UsageError(`gradcheck takes at most one experiment file, got ${positionals.length}`);
       const seed = values.seed === undefined ? undefined : Number(values.seed);
       if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new UsageError(`--seed must be a whole number >= 0, got '${values.seed}'`);
-      const r = await gradcheckCommand({ experiment: positionals[0], samples: intFlag('samples', values.samples), batch: intFlag('batch', values.batch), seed }, env);
+      const r = await gradcheckCommand({ experiment: positionals[0], samples: intFlag('gradcheck', 'samples', values.samples), batch: intFlag('gradcheck', 'batch', values.batch), seed }, env);
       return r.ok ? 0 : 1;
     }
     throw new UsageError(`unknown command '${command}'`);
