@@ -3,7 +3,7 @@
  * momentum on float32 parameters, composed path (update buffers, separate lr and apply passes)
  * against the fused one-pass path, in the same process.
  *
- *   node --import tsx scripts/optim-bench.ts [--steps 200]
+ *   node --import tsx scripts/optim-bench.ts [--steps 200] [--only Adam|AdamW|SGD+momentum]
  *   # the code before a change, same script: export that commit and point --src at it
  *   git archive HEAD~1 | tar -x -C /tmp/base && node --import tsx scripts/optim-bench.ts --src /tmp/base/src
  *
@@ -63,6 +63,7 @@ console.log(`optimizer step, float32, ${STEPS} steps, best of 5 runs (ms/step; t
 console.log(fusion ? 'layout     optimizer      composed    fused   speedup' : 'layout     optimizer      composed');
 for (const [lname, layout] of Object.entries(LAYOUTS)) {
   for (const [oname, make] of Object.entries(OPTIMIZERS)) {
+    if (arg('--only') !== undefined && arg('--only') !== oname) continue;
     // Composed and fused runs alternate, so a burst of load from other processes hits both.
     let before = Infinity;
     let after = Infinity;
