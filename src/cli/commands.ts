@@ -7,6 +7,7 @@
  *   summary.json         outcome, timings, test loss/accuracy, history
  * Everything that can be wrong with the input is checked before the folder is created.
  */
+import { readJsonFile } from './json-file.js';
 import { GradkitError } from '../core/errors.js';
 import { backendName } from '../backend/registry.js';
 import type { PreprocessorJSON } from '../data/index.js';
@@ -57,21 +58,6 @@ export interface RunSummary {
   history: Record<string, number>[];
 }
 
-const decoder = new TextDecoder();
-
-async function readJson(storage: Storage, path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = decoder.decode(await storage.read(path));
-  } catch (e) {
-    throw new GradkitError(what, `cannot read ${path}: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new GradkitError(what, `${path} is not valid JSON: ${(e as Error).message}`);
-  }
-}
 
 function timestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
@@ -98,10 +84,10 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
   let fitted: PreprocessorJSON[] | undefined;
   if (opts.resume !== undefined) {
     if (opts.experiment !== undefined) throw new GradkitError('gradkit train', 'give either an experiment file or --resume <run folder>, not both');
-    experiment = resolveExperiment(await readJson(storage, joinPath(opts.resume, 'config.json'), 'gradkit train --resume'));
-    fitted = (await readJson(storage, joinPath(opts.resume, 'preprocessing.json'), 'gradkit train --resume')) as PreprocessorJSON[];
+    experiment = resolveExperiment(await readJsonFile(storage, joinPath(opts.resume, 'config.json'), 'gradkit train --resume'));
+    fitted = (await readJsonFile(storage, joinPath(opts.resume, 'preprocessing.json'), 'gradkit train --resume')) as PreprocessorJSON[];
   } else if (opts.experiment !== undefined) {
-    experiment = resolveExperiment(await readJson(storage, opts.experiment, 'experiment'));
+    experiment = resolveExperiment(await readJsonFile(storage, opts.experiment, 'experiment'));
   } else {
     experiment = structuredClone(DEFAULT_EXPERIMENT);
   }
@@ -182,8 +168,8 @@ export async function evalCommand(opts: EvalOptions, env: CommandEnv): Promise<E
   const { storage, sink } = env;
   const op = 'gradkit eval';
   if (!(await storage.exists(joinPath(opts.run, 'config.json')))) throw new GradkitError(op, `${opts.run} is not a run folder (no config.json)`);
-  const experiment = resolveExperiment(await readJson(storage, joinPath(opts.run, 'config.json'), op));
-  const fitted = (await readJson(storage, joinPath(opts.run, 'preprocessing.json'), op)) as PreprocessorJSON[];
+  const experiment = resolveExperiment(await readJsonFile(storage, joinPath(opts.run, 'config.json'), op));
+  const fitted = (await readJsonFile(storage, joinPath(opts.run, 'preprocessing.json'), op)) as PreprocessorJSON[];
   const which = opts.checkpoint ?? 'best';
   let path = joinPath(opts.run, `${which}.ckpt`);
   if (which === 'best' && !(await storage.exists(path))) path = joinPath(opts.run, 'last.ckpt');

@@ -14,6 +14,7 @@
  * without any falls back to the experiment's own preprocessing, fitted on the new data.
  * Everything is checked before the run folder is created.
  */
+import { readJsonFile } from './json-file.js';
 import { GradkitError } from '../core/errors.js';
 import { backendName } from '../backend/registry.js';
 import type { PreprocessorJSON } from '../data/index.js';
@@ -75,22 +76,6 @@ export interface FinetuneOptions {
   out?: string;
 }
 
-const decoder = new TextDecoder();
-
-async function readJson(storage: Storage, path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = decoder.decode(await storage.read(path));
-  } catch (e) {
-    throw new GradkitError(OP, `cannot read ${path}: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new GradkitError(OP, `${path} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
 /** Splits the file into the ordinary experiment and its validated transfer section. */
 export function resolveFinetuneExperiment(raw: unknown): { experiment: Experiment; transfer: TransferSpec } {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new GradkitError('experiment', `the file must hold a JSON object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
@@ -116,8 +101,8 @@ interface LoadedSource {
 async function loadSource(storage: Storage, source: string, inputShape: number[]): Promise<LoadedSource> {
   const config = joinPath(source, 'config.json');
   if (await storage.exists(config)) {
-    const src = resolveExperiment(await readJson(storage, config));
-    const fitted = (await readJson(storage, joinPath(source, 'preprocessing.json'))) as PreprocessorJSON[];
+    const src = resolveExperiment(await readJsonFile(storage, config, OP));
+    const fitted = (await readJsonFile(storage, joinPath(source, 'preprocessing.json'), OP)) as PreprocessorJSON[];
     let path = joinPath(source, 'best.ckpt');
     if (!(await storage.exists(path))) path = joinPath(source, 'last.ckpt');
     if (!(await storage.exists(path))) throw new GradkitError(OP, `${source} has no checkpoint (best.ckpt or last.ckpt); did its run finish an epoch?`);
@@ -187,7 +172,7 @@ export async function finetuneCommand(opts: FinetuneOptions, env: CommandEnv): P
   const now = env.now ?? Date.now;
   const say = (s: string): void => void sink.write(`${s}\n`);
   // 1. Experiment and transfer section, data, source model, transfer: nothing written yet.
-  const { experiment, transfer } = resolveFinetuneExperiment(await readJson(storage, opts.experiment));
+  const { experiment, transfer } = resolveFinetuneExperiment(await readJsonFile(storage, opts.experiment, OP));
   manualSeed(experiment.seed);
   // Data first without preprocessing statistics only to learn the sample shape, then with the source's.
   const probe = await buildData(experiment);

@@ -15,6 +15,7 @@
  * each with one wasm kernel thread, so W trials use W cores instead of one trial using them all;
  * trial results are the same as in-process ones (every trial seeds its own generator).
  */
+import { readJsonFile } from './json-file.js';
 import * as nodePath from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { GradkitError } from '../core/errors.js';
@@ -45,19 +46,6 @@ export interface TuneSetup {
   search: SearchOptions;
 }
 
-async function readJson(storage: Storage, path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = new TextDecoder().decode(await storage.read(path));
-  } catch (e) {
-    throw new GradkitError(OP, `cannot read ${path}: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new GradkitError(OP, `${path} is not valid JSON: ${(e as Error).message}`);
-  }
-}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -75,7 +63,7 @@ export async function resolveTune(raw: unknown, storage: Storage, baseDir: strin
   const exp = raw.experiment;
   let experiment: Experiment;
   if (exp === undefined) experiment = structuredClone(DEFAULT_EXPERIMENT);
-  else if (typeof exp === 'string') experiment = resolveExperiment(await readJson(storage, nodePath.isAbsolute(exp) ? exp : nodePath.join(baseDir, exp)));
+  else if (typeof exp === 'string') experiment = resolveExperiment(await readJsonFile(storage, nodePath.isAbsolute(exp) ? exp : nodePath.join(baseDir, exp), OP));
   else experiment = resolveExperiment(exp);
   const method = raw.method ?? 'random';
   if (!METHODS.includes(method as (typeof METHODS)[number])) throw new GradkitError(OP, `method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
@@ -211,7 +199,7 @@ if (!isMainThread && (workerData as { gradkitTuneWorker?: TuneSetup } | null)?.g
 export async function tuneCommand(opts: TuneOptions, env: CommandEnv, runner?: (s: TuneSetup) => TrialRunner): Promise<SearchResult> {
   const { storage, sink } = env;
   const say = (s: string): void => void sink.write(`${s}\n`);
-  const raw = await readJson(storage, opts.space);
+  const raw = await readJsonFile(storage, opts.space, OP);
   const setup = await resolveTune(raw, storage, nodePath.dirname(opts.space));
   const base = nodePath.basename(opts.space).replace(/\.json$/, '');
   const dir = opts.out ?? joinPath('runs', `tune-${base}`);
