@@ -114,3 +114,23 @@ test('gradkit tune --workers 2: trials in worker threads give the same results a
     for (const k of ['valLoss', 'loss']) assert.ok(Math.abs(par.ranked[i].metrics[k] - seq.ranked[i].metrics[k]) < 1e-5, `${seq.ranked[i].id} ${k}`);
   }
 });
+
+/** The issue's done-when at small size: 400 digits, a small MLP, SGD at a poor default rate. */
+const DIGITS = {
+  name: 'digits-small',
+  seed: 2,
+  data: { dataset: 'digits', trainSize: 400, testSize: 100, validationFraction: 0.25, batchSize: 32 },
+  model: { layers: [{ type: 'flatten' }, { type: 'linear', outFeatures: 32 }, { type: 'relu' }, { type: 'linear', outFeatures: 10 }] },
+  optimizer: { type: 'sgd', lr: 1e-4, momentum: 0.9 },
+  earlyStopping: false,
+};
+
+test('tune on the digits (small): the best random configuration beats the default one', async () => {
+  const space = { experiment: DIGITS, method: 'random', trials: 4, epochs: 2, seed: 5, space: { 'optimizer.lr': { logUniform: [1e-2, 0.3] } } };
+  const e = memEnv({ 'space.json': space });
+  const r = await tuneCommand({ space: 'space.json', out: 'run' }, e);
+  const setup = await resolveTune(space, e.storage, '.');
+  const base = await experimentRunner(setup).run({ id: 'default', params: {} }, 2);
+  const best = r.ranked[0];
+  assert.ok(best.score! > base.metrics.valAccuracy + 0.1, `best ${best.score} vs default ${base.metrics.valAccuracy}`);
+});
