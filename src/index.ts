@@ -34,4 +34,4 @@ export * as io from './io/index.js';
 export * as transfer from './transfer/index.js';
 export * as zoo from './zoo/index.js';
 export * as tune from './tune/index.js';
-export * as experiments from './experiments/few-label.js';
+export * as experiments from './experiments/index.js';
