@@ -16,6 +16,21 @@ function dist2(a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: number,
   return s;
 }
 
+/** Sets labels[i] to the nearest centroid (first on ties) and returns the squared distance to it. */
+function assignNearest(data: ArrayLike<number>, i: number, cent: ArrayLike<number>, k: number, d: number, labels: number[]): number {
+  let best = 0;
+  let bd = Infinity;
+  for (let c = 0; c < k; c++) {
+    const v = dist2(data, i, cent, c, d);
+    if (v < bd) {
+      bd = v;
+      best = c;
+    }
+  }
+  labels[i] = best;
+  return bd;
+}
+
 /**
  * Recall@k: for each sample as a query, is there a sample of the same label among its k nearest
  * neighbours (the query itself excluded)? Returns the fraction per k. `metric: 'cosine'` ranks
@@ -122,16 +137,7 @@ export function kMeans(points: Matrix, k: number, opts: { seed?: number; maxIter
     let newInertia = 0;
     const dmin = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      let best = 0;
-      let bd = Infinity;
-      for (let c = 0; c < k; c++) {
-        const v = dist2(data, i, cent, c, d);
-        if (v < bd) {
-          bd = v;
-          best = c;
-        }
-      }
-      labels[i] = best;
+      const bd = assignNearest(data, i, cent, k, d, labels);
       dmin[i] = bd;
       newInertia += bd;
     }
@@ -157,19 +163,7 @@ export function kMeans(points: Matrix, k: number, opts: { seed?: number; maxIter
   }
   // Final assignment against the final centroids, so labels and centroids agree.
   inertia = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    let bd = Infinity;
-    for (let c = 0; c < k; c++) {
-      const v = dist2(data, i, cent, c, d);
-      if (v < bd) {
-        bd = v;
-        best = c;
-      }
-    }
-    labels[i] = best;
-    inertia += bd;
-  }
+  for (let i = 0; i < n; i++) inertia += assignNearest(data, i, cent, k, d, labels);
   const centroids = Array.from({ length: k }, (_, c) => Array.from(cent.subarray(c * d, (c + 1) * d)));
   return { labels, centroids, inertia, iterations };
 }
