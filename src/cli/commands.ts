@@ -7,6 +7,7 @@
  *   summary.json         outcome, timings, test loss/accuracy, history
  * Everything that can be wrong with the input is checked before the folder is created.
  */
+import type { Trainer } from '../train/trainer.js';
 import { readJsonFile } from './json-file.js';
 import { GradkitError } from '../core/errors.js';
 import { backendName } from '../backend/registry.js';
@@ -120,17 +121,37 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
   const c = run.data.counts;
   say(`gradkit train · ${name} · ${experiment.data.dataset}: ${c.train} train / ${c.valid} validation / ${c.test} test · ${run.model.numParameters()} parameters · backend ${backendName()}`);
   say(`run folder: ${dir}`);
-  const started = now();
   const summary: RunSummary = {
     name, status: 'completed', stopReason: null, epochs: 0, steps: 0, seconds: 0, peakMemoryMB: null, backend: backendName(),
     parameters: run.model.numParameters(), samples: c, best: null, test: null, history: [],
   };
+  const finish = await fitIntoSummary(trainer, summary, dir, env);
+  // 4. Test the weights a later `gradkit eval` will load (the best checkpoint when there is one).
+  const bestPath = joinPath(dir, 'best.ckpt');
+  if (ckptMonitor !== null && (await storage.exists(bestPath))) {
+    loadRunWeights(run.model, decodeCheckpoint(await storage.read(bestPath), bestPath), bestPath, 'gradkit train');
+    summary.best = { monitor: ckptMonitor, value: checkpoint.best, epoch: checkpoint.bestEpoch };
+  }
+  summary.test = evaluate(run.model, run.data.test);
+  await finish();
+  say(`test accuracy ${(summary.test.accuracy * 100).toFixed(2)}% · test loss ${summary.test.loss.toFixed(4)} · ${summary.seconds.toFixed(1)}s${summary.peakMemoryMB !== null ? ` · peak memory ${summary.peakMemoryMB} MB` : ''}`);
+  return summary;
+}
+
+/**
+ * Runs trainer.fit() and records its outcome in `summary`; returns `finish`, which stamps the
+ * time, peak memory and history and writes summary.json atomically. A failed fit writes the
+ * summary (status 'failed', the error, how far it got) and rethrows.
+ */
+export async function fitIntoSummary(trainer: Trainer, summary: RunSummary, dir: string, env: CommandEnv): Promise<() => Promise<void>> {
+  const now = env.now ?? Date.now;
+  const started = now();
   const finish = async (): Promise<void> => {
     summary.seconds = (now() - started) / 1000;
     const peak = env.peakMemory?.() ?? null;
     summary.peakMemoryMB = peak === null ? null : Math.round(peak / 2 ** 20);
     summary.history = trainer.history;
-    await storage.writeAtomic(joinPath(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    await env.storage.writeAtomic(joinPath(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   };
   try {
     const result = await trainer.fit();
@@ -146,16 +167,7 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
     await finish();
     throw e;
   }
-  // 4. Test the weights a later `gradkit eval` will load (the best checkpoint when there is one).
-  const bestPath = joinPath(dir, 'best.ckpt');
-  if (ckptMonitor !== null && (await storage.exists(bestPath))) {
-    loadRunWeights(run.model, decodeCheckpoint(await storage.read(bestPath), bestPath), bestPath, 'gradkit train');
-    summary.best = { monitor: ckptMonitor, value: checkpoint.best, epoch: checkpoint.bestEpoch };
-  }
-  summary.test = evaluate(run.model, run.data.test);
-  await finish();
-  say(`test accuracy ${(summary.test.accuracy * 100).toFixed(2)}% · test loss ${summary.test.loss.toFixed(4)} · ${summary.seconds.toFixed(1)}s${summary.peakMemoryMB !== null ? ` · peak memory ${summary.peakMemoryMB} MB` : ''}`);
-  return summary;
+  return finish;
 }
 
 export interface EvalOptions {

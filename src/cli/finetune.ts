@@ -42,7 +42,7 @@ import { evaluate } from '../train/evaluate.js';
 import { joinPath, type Storage } from '../train/storage.js';
 import { Trainer } from '../train/trainer.js';
 import { manualSeed } from '../core/rng.js';
-import { loadRunWeights, type CommandEnv, type RunSummary } from './commands.js';
+import { fitIntoSummary, loadRunWeights, type CommandEnv, type RunSummary } from './commands.js';
 import { buildData } from './data-builder.js';
 import { resolveExperiment, type Experiment } from './experiment.js';
 import { buildModel } from './model-builder.js';
@@ -222,30 +222,11 @@ export async function finetuneCommand(opts: FinetuneOptions, env: CommandEnv): P
   const c = data.counts;
   say(`gradkit finetune · ${src.from} → ${name} · ${c.train} train / ${c.valid} validation / ${c.test} test · ${frozen.length} frozen parameter tensors · backend ${backendName()}`);
   say(`run folder: ${dir}`);
-  const started = now();
   const summary: FinetuneSummary = {
     name, status: 'completed', stopReason: null, epochs: 0, steps: 0, seconds: 0, peakMemoryMB: null, backend: backendName(),
     parameters: model.numParameters(), samples: c, best: null, test: null, history: [], source: src.from, frozenParameters: frozen,
   };
-  const finish = async (): Promise<void> => {
-    summary.seconds = (now() - started) / 1000;
-    const peak = env.peakMemory?.() ?? null;
-    summary.peakMemoryMB = peak === null ? null : Math.round(peak / 2 ** 20);
-    summary.history = trainer.history;
-    await storage.writeAtomic(joinPath(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  };
-  try {
-    const result = await trainer.fit();
-    summary.epochs = result.epochs;
-    summary.steps = result.steps;
-    summary.stopReason = result.stopReason;
-    if (result.stopReason !== null) summary.status = 'stopped early';
-  } catch (e) {
-    summary.status = 'failed';
-    summary.error = (e as Error).message;
-    await finish();
-    throw e;
-  }
+  const finish = await fitIntoSummary(trainer, summary, dir, env);
   const bestPath = joinPath(dir, 'best.ckpt');
   if (await storage.exists(bestPath)) {
     model.loadStateDict(decodeCheckpoint(await storage.read(bestPath), bestPath).model);
