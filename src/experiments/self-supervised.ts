@@ -118,6 +118,28 @@ function batches(n: number, batchSize: number, rng: Random): Int32Array[] {
   return out;
 }
 
+/** Adam over `epochs` passes of `batchesOf()`, one step per batch; returns the mean loss per epoch and leaves the model in eval mode. */
+function trainEpochs<B>(model: nn.AnyModule, lr: number, epochs: number, batchesOf: () => Iterable<B>, lossOf: (batch: B) => Tensor): number[] {
+  const optimizer = new Adam(model.parameters(), { lr });
+  const losses: number[] = [];
+  model.train();
+  for (let e = 0; e < epochs; e++) {
+    let total = 0;
+    let steps = 0;
+    for (const batch of batchesOf()) {
+      const loss = lossOf(batch);
+      optimizer.zeroGrad();
+      loss.backward();
+      optimizer.step();
+      total += loss.item();
+      steps++;
+    }
+    losses.push(total / steps);
+  }
+  model.eval();
+  return losses;
+}
+
 /**
  * Pretrains `encoder` (images → features) on the rotation task: a fresh linear 4-way head on its
  * flattened output, both trained with Adam on rotated copies of every mini-batch. The encoder is
@@ -134,24 +156,10 @@ export function pretrainRotation(encoder: nn.AnyModule, images: Tensor, opts: Pr
   const rng = new Random(seed);
   const head = new nn.Linear(featureWidth(encoder, images), 4, { init: 'xavier', rng });
   const model = new nn.Sequential(encoder, new nn.Flatten(), head);
-  const optimizer = new Adam(model.parameters(), { lr });
-  const losses: number[] = [];
-  model.train();
-  for (let e = 0; e < epochs; e++) {
-    let total = 0;
-    let steps = 0;
-    for (const idx of batches(n, batchSize, rng)) {
-      const { images: xr, labels } = rotationBatch(gatherRows(images, idx));
-      const loss = crossEntropy(model.call(xr) as Tensor, labels);
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
-      total += loss.item();
-      steps++;
-    }
-    losses.push(total / steps);
-  }
-  model.eval();
+  const losses = trainEpochs(model, lr, epochs, () => batches(n, batchSize, rng), (idx) => {
+    const { images: xr, labels } = rotationBatch(gatherRows(images, idx));
+    return crossEntropy(model.call(xr) as Tensor, labels);
+  });
   const all = rotationBatch(images);
   const logits = extractFeatures(model, all.images);
   const pred = noGrad(() => ops.argmax(logits, 1)).dataSync();
@@ -212,26 +220,12 @@ export function pretrainSimclr(encoder: nn.AnyModule, projectionHead: nn.AnyModu
   const aug = opts.augmentation ?? defaultSimclrAugmentation();
   const rng = new Random(opts.seed ?? 0);
   const model = new nn.Sequential(encoder, new nn.Flatten(), projectionHead);
-  const optimizer = new Adam(model.parameters(), { lr });
-  const losses: number[] = [];
-  model.train();
-  for (let e = 0; e < epochs; e++) {
-    let total = 0;
-    let steps = 0;
-    for (const idx of batches(n, batchSize, rng)) {
-      const [a, b] = simclrViews(gatherRows(images, idx), aug, rng);
-      // One forward pass over both views, so BatchNorm normalises them with shared statistics.
-      const z = model.call(ops.concat([a, b], 0)) as Tensor;
-      const loss = ntXent(z, { temperature });
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
-      total += loss.item();
-      steps++;
-    }
-    losses.push(total / steps);
-  }
-  model.eval();
+  const losses = trainEpochs(model, lr, epochs, () => batches(n, batchSize, rng), (idx) => {
+    const [a, b] = simclrViews(gatherRows(images, idx), aug, rng);
+    // One forward pass over both views, so BatchNorm normalises them with shared statistics.
+    const z = model.call(ops.concat([a, b], 0)) as Tensor;
+    return ntXent(z, { temperature });
+  });
   return { losses };
 }
 
