@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WasmRuntime } from '../../src/backends/wasm/runtime.js';
 import { JoinMonitor } from '../../src/backends/wasm/joinmonitor.js';
+import { ThreadPool } from '../../src/backends/wasm/threadpool.js';
+import { CTRL, CTRL_WORDS } from '../../src/backends/wasm/worker-source.js';
+import type { ThreadPlatform } from '../../src/platform/types.js';
 import { JOB_GEMM, JOB_PROBE, threadsFor, MIN_PARALLEL_FLOPS } from '../../src/backends/wasm/jobs.js';
 import { browserPlatform } from '../../src/platform/browser.js';
 import { getPlatform } from '../../src/platform/index.js';
@@ -36,8 +39,8 @@ test('thread pool: a trap on a worker thread is reported to the caller, and the 
   const rt = WasmRuntime.create(undefined, 2)!;
   rt.reset();
   const slots = rt.alloc(8);
-  // Worker 1 stores 2 GiB past the slots, beyond the memory: only it traps.
-  assert.throws(() => rt.runJob([JOB_PROBE, slots, 2 ** 31], 2), /failed on worker thread 1/);
+  // Slice 1 stores 2 GiB past the slots, beyond the memory: only it traps (on whichever thread claimed it).
+  assert.throws(() => rt.runJob([JOB_PROBE, slots, 2 ** 31], 2), /failed on slice 1 of 2/);
   const { words, c } = gemmJob(rt, 2, 1, 1, 2, 0, new Float32Array(2).fill(1), new Float32Array(2).fill(1));
   rt.runJob(words, 2);
   assert.deepEqual(Array.from(rt.take(c, 2)), [2, 2]);
@@ -128,4 +131,44 @@ test('join monitor: sets threads aside only after repeated long waits, then trie
   const off = new JoinMonitor(false);
   for (let i = 0; i < 10; i++) off.record(1, 50);
   assert.equal(off.backoffs, 0, 'disabled monitor never backs off');
+});
+
+test('thread pool: a job never waits for a worker that has not started it (the caller claims its slices)', () => {
+  // A "worker" that checks in and then never runs anything: a thread the OS keeps descheduled.
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  const ctrlOffset = 1024;
+  const asleep: ThreadPlatform = {
+    name: 'asleep',
+    cores: () => 3,
+    canBlock: () => true,
+    startWorker: () => {
+      Atomics.add(new Int32Array(memory.buffer, ctrlOffset, CTRL_WORDS), CTRL.READY, 1);
+      return { terminate: () => {} };
+    },
+  };
+  const ran: number[] = [];
+  const module = {} as WebAssembly.Module; // never instantiated: the fake worker runs no script
+  const pool = new ThreadPool(asleep, module, memory, ctrlOffset, 3, (_job, slice, nt) => {
+    assert.equal(nt, 3);
+    ran.push(slice);
+  }, false);
+  for (let j = 0; j < 4; j++) pool.dispatch(8192, 3); // before slice claiming this hung at the first join
+  assert.deepEqual(ran, [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], 'every slice ran once per job, on the caller');
+  assert.equal(pool.parallelJobs, 4, 'the jobs were offered to the workers');
+  assert.equal(pool.workerJobs, 0, 'and no worker took part');
+  pool.stop();
+});
+
+test('thread pool: real workers take slices of large jobs', () => {
+  const rt = WasmRuntime.create(undefined, 2, false)!;
+  const n = 256;
+  const a = new Float32Array(n * n).fill(1);
+  let took = 0;
+  for (let i = 0; i < 20 && took === 0; i++) {
+    const { words } = gemmJob(rt, 1, n, n, n, 0, a, a);
+    rt.runJob(words, 2);
+    took = rt.workerJobs;
+  }
+  assert.ok(took > 0, 'a worker ran a slice of at least one of 20 GEMMs');
+  rt.dispose();
 });

@@ -125,6 +125,11 @@ export class WasmRuntime {
   get parallelJobs(): number {
     return this.retiredParallel + this.pool.parallelJobs;
   }
+  private retiredWorker = 0;
+  /** Jobs in which a worker thread actually ran a slice (the rest of the offered ones ran on the caller). */
+  get workerJobs(): number {
+    return this.retiredWorker + this.pool.workerJobs;
+  }
 
   private newPool(n: number): ThreadPool {
     // Each pool gets a fresh control block, so workers of a stopped pool can never see its jobs.
@@ -143,6 +148,7 @@ export class WasmRuntime {
 
   setThreads(n: number): void {
     this.retiredParallel += this.pool.parallelJobs;
+    this.retiredWorker += this.pool.workerJobs;
     this.pool.stop();
     this.pool = this.newPool(n);
   }

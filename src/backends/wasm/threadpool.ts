@@ -1,6 +1,6 @@
 import type { PlatformWorker, ThreadPlatform } from '../../platform/index.js';
 import { JoinMonitor } from './joinmonitor.js';
-import { CTRL, CTRL_WORDS, WORKER_SOURCE } from './worker-source.js';
+import { CTRL, CTRL_WORDS, MAX_SLICES, WORKER_SOURCE } from './worker-source.js';
 
 /**
  * Spin iterations before blocking in Atomics.wait. Workers spin a little after a job (~tens of µs):
@@ -25,8 +25,10 @@ export class ThreadPool {
   private ready = false;
   /** Threads actually usable (1 when workers could not start). */
   size: number;
-  /** Jobs that ran on more than one thread (tests use it to prove the threaded path ran). */
+  /** Jobs offered to the workers (tests use it to prove the threaded path ran). */
   parallelJobs = 0;
+  /** Of those, jobs in which a worker ran at least one slice. */
+  workerJobs = 0;
   readonly monitor: JoinMonitor;
 
   constructor(
@@ -73,12 +75,20 @@ export class ThreadPool {
     return true;
   }
 
-  /** Runs the nt slices of job (on nt threads when the pool can), returning when all are done. */
+  /**
+   * Runs the nt slices of job, returning when all are done. Slices are claimed, not assigned:
+   * the caller and every awake worker take the next unclaimed slice until none is left, so a
+   * worker the OS has not scheduled yet simply misses the job instead of holding up the join;
+   * the caller waits only for slices a worker has actually begun. A slice's index (not the
+   * thread's) selects its share of the work and its workspace, so results never depend on who
+   * ran what.
+   */
   dispatch(job: number, nt: number): void {
     if (nt <= 1) {
       this.run(job, 0, 1);
       return;
     }
+    if (nt > MAX_SLICES) throw new RangeError(`gradkit wasm: a job has at most ${MAX_SLICES} slices, got ${nt}`);
     if (nt > this.size || (!this.ready && !this.waitReady()) || this.monitor.runSolo()) {
       // The caller has already laid out the job for nt slices (e.g. one partial sum per slice, added
       // afterwards), so run every slice here, in order: the same result, bit for bit, as threads.
@@ -87,28 +97,45 @@ export class ThreadPool {
     }
     this.parallelJobs++;
     const c = this.ctrl;
+    const gen = (Atomics.load(c, CTRL.GEN) + 1) | 0;
+    const tag = (gen & 0xffffff) << 8;
     Atomics.store(c, CTRL.FAILED, 0);
-    Atomics.store(c, CTRL.PENDING, this.workers.length);
+    Atomics.store(c, CTRL.DONE, 0);
     Atomics.store(c, CTRL.NT, nt);
     Atomics.store(c, CTRL.JOB, job);
-    Atomics.add(c, CTRL.GEN, 1);
+    Atomics.store(c, CTRL.CLAIM, tag);
+    Atomics.store(c, CTRL.GEN, gen);
     Atomics.notify(c, CTRL.GEN);
     const t0 = performance.now();
-    let t1 = t0;
-    try {
-      this.run(job, 0, nt);
-    } finally {
-      t1 = performance.now();
-      let p = Atomics.load(c, CTRL.PENDING);
-      for (let s = 0; p !== 0 && s < CALLER_SPIN; s++) p = Atomics.load(c, CTRL.PENDING);
-      while (p !== 0) {
-        Atomics.wait(c, CTRL.PENDING, p);
-        p = Atomics.load(c, CTRL.PENDING);
+    let error: unknown = null;
+    let mine = 0;
+    for (;;) {
+      const v = Atomics.load(c, CTRL.CLAIM);
+      if ((v & 0xff) >= nt) break;
+      if (Atomics.compareExchange(c, CTRL.CLAIM, v, v + 1) !== v) continue;
+      mine++;
+      try {
+        this.run(job, v & 0xff, nt);
+      } catch (e) {
+        error ??= e;
+        Atomics.compareExchange(c, CTRL.FAILED, 0, (v & 0xff) + 1);
       }
     }
+    const t1 = performance.now();
+    // Count the caller's slices as done, then wait for the workers' (already running) slices.
+    let d = Atomics.add(c, CTRL.DONE, mine) + mine;
+    for (let s = 0; d < nt && s < CALLER_SPIN; s++) d = Atomics.load(c, CTRL.DONE);
+    while (d < nt) {
+      Atomics.wait(c, CTRL.DONE, d);
+      d = Atomics.load(c, CTRL.DONE);
+    }
+    if (mine < nt) this.workerJobs++;
     this.monitor.record(t1 - t0, performance.now() - t1);
     const failed = Atomics.load(c, CTRL.FAILED);
-    if (failed !== 0) throw new Error(`gradkit wasm: kernel job failed on worker thread ${failed}`);
+    if (failed !== 0) {
+      const why = error instanceof Error ? `: ${error.message}` : '';
+      throw new Error(`gradkit wasm: kernel job failed on slice ${failed - 1} of ${nt}${why}`);
+    }
   }
 
   /** Tells workers to exit and terminates them; the pool then runs everything on the caller. */
