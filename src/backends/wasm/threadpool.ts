@@ -3,12 +3,13 @@ import { JoinMonitor } from './joinmonitor.js';
 import { CTRL, CTRL_WORDS, MAX_SLICES, WORKER_SOURCE } from './worker-source.js';
 
 /**
- * Spin iterations before blocking in Atomics.wait. Workers spin a little after a job (~tens of µs):
- * the next kernel of a training step usually follows within that, and a futex wake costs about as
- * much. The caller spins less: its workers finish at about the same time it does, and on a loaded
+ * How long (ms) workers spin after a job before blocking in Atomics.wait: the next kernel of a
+ * training step usually follows within that, and a futex wake costs about as much. Measured in
+ * time, not iterations, so it means the same on fast and slow cores. The caller spins less: its workers finish at about the same time it does, and on a loaded
  * machine a spinning caller would steal the core its worker needs.
  */
-const WORKER_SPIN = 8000;
+const WORKER_SPIN_MS = 0.1;
+/** Spin iterations of the caller before it blocks at the join. */
 const CALLER_SPIN = 2000;
 /** How long the first job waits for workers to start before giving up on threads. */
 const START_TIMEOUT_MS = 10000;
@@ -45,7 +46,7 @@ export class ThreadPool {
     this.ctrl.fill(0);
     this.size = platform.canBlock() ? Math.max(1, requested) : 1;
     for (let tid = 1; tid < this.size; tid++) {
-      const w = platform.startWorker(WORKER_SOURCE, { module, memory, ctrl: ctrlOffset, tid, spin: WORKER_SPIN });
+      const w = platform.startWorker(WORKER_SOURCE, { module, memory, ctrl: ctrlOffset, tid, spinMs: WORKER_SPIN_MS });
       if (!w) {
         this.stop();
         this.size = 1;

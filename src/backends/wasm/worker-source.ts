@@ -29,7 +29,13 @@ function main(d) {
   Atomics.notify(ctrl, ${CTRL.READY});
   for (;;) {
     let g = Atomics.load(ctrl, ${CTRL.GEN});
-    for (let s = 0; g === seen && s < d.spin; s++) g = Atomics.load(ctrl, ${CTRL.GEN});
+    if (g === seen && d.spinMs > 0) {
+      const until = performance.now() + d.spinMs;
+      for (let s = 1; g === seen; s++) {
+        g = Atomics.load(ctrl, ${CTRL.GEN});
+        if ((s & 1023) === 0 && performance.now() > until) break;
+      }
+    }
     if (g === seen) {
       Atomics.wait(ctrl, ${CTRL.GEN}, seen);
       continue;
