@@ -6,6 +6,7 @@
 import { gemm, GEMM_WS_BYTES, MR } from './gemm';
 import { convForward, convBackwardInput, convBackwardFilter, Geo } from './conv';
 import { relu, maxPool, reluBackward, blockedBinary } from './elementwise';
+import { adamStep, AdamParams } from './optim';
 
 export const JOB_GEMM: i32 = 1;
 export const JOB_CONV_FWD: i32 = 2;
@@ -21,6 +22,12 @@ export const JOB_MAXPOOL: i32 = 7;
 export const JOB_RELU_BWD: i32 = 8;
 /** full ⊙ broadcast block (add or mul): words 1 mul, 2 outer, 3 mid, 4 inner, 5 x, 6 part, 7 y. */
 export const JOB_BLOCKED: i32 = 9;
+
+/**
+ * Adam/AdamW step: words 1 n, 2 w, 3 g, 4 m, 5 v, 6 vMax (0: none), 7 apply; the f64 scalars
+ * (AdamParams: b1, b2, eps, bc1, bc2Sqrt, l2, decay, s) at byte 64 of the job block.
+ */
+export const JOB_ADAM: i32 = 10;
 
 /** Scratch bytes one thread needs for gemm (the JS side adds conv column buffers on top). */
 export function gemmWorkspaceBytes(): i32 {
@@ -111,6 +118,10 @@ export function run(job: usize, tid: i32, nt: i32): void {
   else if (kind == JOB_MAXPOOL) {
     maxPool(word(job, 1), word(job, 2), word(job, 3), word(job, 4), word(job, 5), word(job, 6), word(job, 7),
       word(job, 8), word(job, 9), word(job, 10), word(job, 11), <usize>word(job, 12), <usize>word(job, 13), <usize>word(job, 14), tid, nt);
+  }
+  else if (kind == JOB_ADAM) {
+    adamStep(word(job, 1), <usize>word(job, 2), <usize>word(job, 3), <usize>word(job, 4), <usize>word(job, 5),
+      <usize>word(job, 6), word(job, 7), changetype<AdamParams>(job + 64), tid, nt);
   }
   else runConv(kind, job, tid, nt);
 }

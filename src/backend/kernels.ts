@@ -186,6 +186,16 @@ export interface Kernels {
   biasActBackward(y: DataArray, dy: DataArray, shape: Shape, axis: number, act: FusedActivation): { dx: DataArray; dbias: DataArray };
   /** dlogits = dloss[row]·(probs − (1−ε)·onehot(label) − ε/classes); 0 for ignored rows. */
   softmaxCrossEntropyBackward(probs: DataArray, labels: Int32Array, dloss: DataArray, rows: number, classes: number, smoothing: number, ignoreIndex: number | null): DataArray;
+  /**
+   * Optional fast path for the optimizer's one-pass float32 Adam/AdamW step (the contract and the
+   * reference are optim's adamFusedStep in src/optim/fused-kernels.ts; results must match it bit
+   * for bit). Updates w (when `apply`), m, v and vMax in place; returns false to decline, and the
+   * optimizer then runs its own loop.
+   */
+  adamFusedStep?(
+    w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vMax: Float32Array | null,
+    b1: number, b2: number, eps: number, t: number, l2: number, decay: number, s: number, apply: boolean,
+  ): boolean;
 }
 
 export type KernelName = keyof Kernels;

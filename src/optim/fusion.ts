@@ -1,5 +1,6 @@
 import { allocArray, type DataArray, type FloatDType } from '../core/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { getBackend } from '../backend/registry.js';
 import { optimKernels as K, stepKernelsAreReference, type OptimKernels } from './kernels.js';
 import type { GradientTransform, StateTree } from './transform.js';
 
@@ -78,6 +79,9 @@ export function fuseChain(transforms: readonly GradientTransform<any>[]): FusedS
         const vMax = st.vMax === null ? null : st.vMax[i];
         const dec = decayFor(decoupled, p, i);
         if (fast) {
+          // The backend's kernel (e.g. wasm SIMD on threads) unless the user registered their own.
+          const backendAdam = stepKernelsAreReference(['adamFusedStep']) ? getBackend().kernels.adamFusedStep : undefined;
+          if (backendAdam?.(w, g, st.m[i] as Float32Array, st.v[i] as Float32Array, vMax as Float32Array | null, core.b1, core.b2, core.eps, t, l2i, dec, s, apply)) continue;
           K.adamFusedStep(w, g, st.m[i] as Float32Array, st.v[i] as Float32Array, vMax as Float32Array | null, core.b1, core.b2, core.eps, t, l2i, dec, s, apply);
           continue;
         }

@@ -28,6 +28,7 @@ import { where } from './elementwise.js';
 import { makeMatmul } from './matmul.js';
 import { avgPool2d, avgPool2dBackward, maxPool2dBackward } from './pool2d.js';
 import { makeWasmElementwise } from './wasmelementwise.js';
+import { makeAdamFusedStep } from './optim.js';
 import { reduce } from './reduce.js';
 import { broadcastTo, transpose } from './shape.js';
 import { logSoftmax, softmax } from './softmax.js';
@@ -71,6 +72,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     matmul: makeMatmul(rt),
     ...makeConv(rt),
     ...makeWasmElementwise(rt),
+    adamFusedStep: makeAdamFusedStep(rt),
     where,
     reduce,
     transpose,

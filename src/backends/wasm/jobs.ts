@@ -8,6 +8,7 @@ export const JOB_RELU = 6;
 export const JOB_MAXPOOL = 7;
 export const JOB_RELU_BWD = 8;
 export const JOB_BLOCKED = 9;
+export const JOB_ADAM = 10;
 
 /** Words in a job block; runJob zeroes the unused tail (chunk counters live there). */
 export const JOB_WORDS = 32;

@@ -221,12 +221,19 @@ export class WasmRuntime {
     return this.f32.subarray(at >> 2, (at >> 2) + len);
   }
 
-  /** Writes a job block and runs it on up to `nt` threads. */
-  runJob(words: readonly number[], nt: number): void {
+  /**
+   * Writes a job block and runs it on up to `nt` threads. `f64` scalars (at most 8) go at byte
+   * 64 of the block, after at most 16 integer words.
+   */
+  runJob(words: readonly number[], nt: number, f64?: readonly number[]): void {
     this.jobs++;
     this.refreshViews();
     this.i32.fill(0, JOB_BASE >> 2, (JOB_BASE >> 2) + JOB_WORDS);
     this.i32.set(words, JOB_BASE >> 2);
+    if (f64) {
+      if (words.length > 16 || f64.length > 8) throw new RangeError('gradkit wasm: a job with f64 scalars has at most 16 words and 8 scalars');
+      new Float64Array(this.memory.buffer, JOB_BASE + 64, f64.length).set(f64);
+    }
     this.pool.dispatch(JOB_BASE, nt);
   }
 }
