@@ -193,7 +193,9 @@ export interface OnnxModel {
 /** Serializes a model to ONNX protobuf bytes. */
 export function encodeOnnxModel(model: OnnxModel): Uint8Array {
   const { ModelProto } = onnxTypes();
-  return ModelProto.encode(ModelProto.fromObject(model)).finish();
+  // Under Node protobufjs returns a Buffer, possibly a slice of a shared pool: copy it into a
+  // plain Uint8Array of its own, the same type in every environment.
+  return new Uint8Array(ModelProto.encode(ModelProto.fromObject(model)).finish());
 }
 
 /**
