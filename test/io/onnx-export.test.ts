@@ -170,3 +170,14 @@ test('a failed export leaves the train/eval modes as they were', () => {
   exportOnnx(model, { inputShape: [1, 1, 8, 8] });
   assert.deepEqual([...model.modules()].map((m) => m.training), before);
 });
+
+test('src/io/onnx imports nothing from Node (the io module stays browser-safe)', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const root = new URL('../../src/io/onnx/', import.meta.url);
+  const files = readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.length >= 10, `found ${files.length} files`);
+  for (const f of files) {
+    const src = readFileSync(new URL(f, root), 'utf8');
+    assert.doesNotMatch(src, /from '(node:|fs'|path'|os')|require\(/, `${f} imports a Node module`);
+  }
+});
