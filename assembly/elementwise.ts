@@ -27,26 +27,131 @@ export function relu(n: i32, x: usize, y: usize, tid: i32, nt: i32): void {
 }
 
 /**
- * y = x ⊙ part[m] (⊙ = + when mul is 0, × when 1) over x viewed as [outer, mid, inner], e.g. a
- * channel bias [C] over [N, C, H, W]; this thread takes runs (outer·mid of them) [r0, r1).
- * f32 + and × round exactly as the reference's double-precision expression rounded to f32.
+ * y = x ⊙ part[m] over x viewed as [outer, mid, inner], e.g. a channel bias [C] over
+ * [N, C, H, W]; mode 0: +, 1: ×, 2: + then relu (max with 0, which keeps NaN, as the relu
+ * kernel). This thread takes runs (outer·mid of them) [r0, r1). f32 + and × round exactly as the
+ * reference's double-precision expression rounded to f32.
  */
-export function blockedBinary(mul: i32, outer: i32, mid: i32, inner: i32, x: usize, part: usize, y: usize, tid: i32, nt: i32): void {
+export function blockedBinary(mode: i32, outer: i32, mid: i32, inner: i32, x: usize, part: usize, y: usize, tid: i32, nt: i32): void {
   const runs = outer * mid;
   const r0 = <i32>((<i64>runs * tid) / nt);
   const r1 = <i32>((<i64>runs * (tid + 1)) / nt);
+  const zero = f32x4.splat(0);
   for (let r = r0; r < r1; r++) {
     const c = load<f32>(part + (<usize>(r % mid) << 2));
     const cv = f32x4.splat(c);
     let i = <usize>r * <usize>inner << 2;
     const end = i + (<usize>inner << 2);
-    if (mul) {
+    if (mode == 1) {
       for (; i + 16 <= end; i += 16) v128.store(y + i, f32x4.mul(v128.load(x + i), cv));
       for (; i < end; i += 4) store<f32>(y + i, load<f32>(x + i) * c);
+    } else if (mode == 2) {
+      for (; i + 16 <= end; i += 16) v128.store(y + i, f32x4.max(f32x4.add(v128.load(x + i), cv), zero));
+      for (; i < end; i += 4) store<f32>(y + i, max<f32>(load<f32>(x + i) + c, 0));
     } else {
       for (; i + 16 <= end; i += 16) v128.store(y + i, f32x4.add(v128.load(x + i), cv));
       for (; i < end; i += 4) store<f32>(y + i, load<f32>(x + i) + c);
     }
+  }
+}
+
+/**
+ * y[o, j] = x[o, j] + b[j] (then relu when `relu`), the bias of a Linear layer: rows [o0, o1) of
+ * this thread, the row added to b four columns at a time.
+ */
+export function rowBias(rows: i32, cols: i32, x: usize, b: usize, y: usize, relu: i32, tid: i32, nt: i32): void {
+  const o0 = <i32>((<i64>rows * tid) / nt), o1 = <i32>((<i64>rows * (tid + 1)) / nt);
+  const zero = f32x4.splat(0);
+  for (let o = o0; o < o1; o++) {
+    const row = <usize>o * <usize>cols << 2;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const q = <usize>j << 2;
+      let v = f32x4.add(v128.load(x + row + q), v128.load(b + q));
+      if (relu) v = f32x4.max(v, zero);
+      v128.store(y + row + q, v);
+    }
+    for (; j < cols; j++) {
+      const q = <usize>j << 2;
+      let v = load<f32>(x + row + q) + load<f32>(b + q);
+      if (relu) v = max<f32>(v, 0);
+      store<f32>(y + row + q, v);
+    }
+  }
+}
+
+/** Rows per partial column sum in biasActBackward (inner = 1); the JS side uses the same. */
+export const ROW_BLOCK: i32 = 32;
+
+// @ts-ignore: decorator
+@inline function maskGrad(y: v128, dy: v128, relu: i32): v128 {
+  if (!relu) return dy;
+  const zero = f32x4.splat(0);
+  const g = f32x4.mul(dy, v128.bitselect(f32x4.splat(1), zero, f32x4.gt(y, zero)));
+  return v128.bitselect(y, g, f32x4.ne(y, y));
+}
+// @ts-ignore: decorator
+@inline function maskGrad1(y: f32, dy: f32, relu: i32): f32 {
+  if (!relu) return dy;
+  return y != y ? y : dy * (y > 0 ? <f32>1 : <f32>0);
+}
+
+/**
+ * The gradients of biasAct from its output y: dx = dy·relu'(y) (the reluBackward expression; dy
+ * itself when not relu), and the bias gradient's pieces in float64: with inner > 1 one sum per run
+ * (sums[r], r < outer·mid; the caller adds the runs of each channel), with inner = 1 (rows of a
+ * Linear) one partial column sum per block of ROW_BLOCK rows (sums + block·mid). The caller adds
+ * them in a fixed order, so the result depends neither on the thread count nor on who ran what.
+ */
+export function biasActBackward(outer: i32, mid: i32, inner: i32, y: usize, dy: usize, dx: usize, sums: usize, relu: i32, tid: i32, nt: i32): void {
+  if (inner == 1) {
+    const blocks = (outer + ROW_BLOCK - 1) / ROW_BLOCK;
+    const b0 = <i32>((<i64>blocks * tid) / nt), b1 = <i32>((<i64>blocks * (tid + 1)) / nt);
+    for (let blk = b0; blk < b1; blk++) {
+      const part = sums + (<usize>blk * <usize>mid << 3);
+      memory.fill(part, 0, <usize>mid << 3);
+      const oEnd = min(outer, (blk + 1) * ROW_BLOCK);
+      for (let o = blk * ROW_BLOCK; o < oEnd; o++) {
+        const row = <usize>o * <usize>mid << 2;
+        let j = 0;
+        for (; j + 4 <= mid; j += 4) {
+          const q = <usize>j << 2;
+          const g = maskGrad(v128.load(y + row + q), v128.load(dy + row + q), relu);
+          v128.store(dx + row + q, g);
+          const at = part + (<usize>j << 3);
+          v128.store(at, f64x2.add(v128.load(at), f64x2.promote_low_f32x4(g)));
+          v128.store(at, f64x2.add(v128.load(at, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(g, g, 2, 3, 0, 1))), 16);
+        }
+        for (; j < mid; j++) {
+          const q = <usize>j << 2;
+          const g = maskGrad1(load<f32>(y + row + q), load<f32>(dy + row + q), relu);
+          store<f32>(dx + row + q, g);
+          const at = part + (<usize>j << 3);
+          store<f64>(at, load<f64>(at) + <f64>g);
+        }
+      }
+    }
+    return;
+  }
+  const runs = outer * mid;
+  const r0 = <i32>((<i64>runs * tid) / nt), r1 = <i32>((<i64>runs * (tid + 1)) / nt);
+  for (let r = r0; r < r1; r++) {
+    let i = <usize>r * <usize>inner << 2;
+    const end = i + (<usize>inner << 2);
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+    for (; i + 16 <= end; i += 16) {
+      const g = maskGrad(v128.load(y + i), v128.load(dy + i), relu);
+      v128.store(dx + i, g);
+      a0 = f64x2.add(a0, f64x2.promote_low_f32x4(g));
+      a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(g, g, 2, 3, 0, 1)));
+    }
+    let acc = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1) + f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1);
+    for (; i < end; i += 4) {
+      const g = maskGrad1(load<f32>(y + i), load<f32>(dy + i), relu);
+      store<f32>(dx + i, g);
+      acc += <f64>g;
+    }
+    store<f64>(sums + (<usize>r << 3), acc);
   }
 }
 

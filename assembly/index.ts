@@ -5,7 +5,7 @@
 
 import { gemm, GEMM_WS_BYTES, MR } from './gemm';
 import { convForward, convBackwardInput, convBackwardFilter, Geo } from './conv';
-import { relu, maxPool, reluBackward, blockedBinary } from './elementwise';
+import { relu, maxPool, reluBackward, blockedBinary, rowBias, biasActBackward } from './elementwise';
 import { adamStep, AdamParams } from './optim';
 
 export const JOB_GEMM: i32 = 1;
@@ -20,7 +20,7 @@ export const JOB_RELU: i32 = 6;
 export const JOB_MAXPOOL: i32 = 7;
 /** relu gradient: words 1 n, 2 x, 3 dy, 4 dx. */
 export const JOB_RELU_BWD: i32 = 8;
-/** full ⊙ broadcast block (add or mul): words 1 mul, 2 outer, 3 mid, 4 inner, 5 x, 6 part, 7 y. */
+/** full ⊙ broadcast block: words 1 mode (0 add, 1 mul, 2 add + relu), 2 outer, 3 mid, 4 inner, 5 x, 6 part, 7 y. */
 export const JOB_BLOCKED: i32 = 9;
 
 /**
@@ -28,6 +28,10 @@ export const JOB_BLOCKED: i32 = 9;
  * (AdamParams: b1, b2, eps, bc1, bc2Sqrt, l2, decay, s) at byte 64 of the job block.
  */
 export const JOB_ADAM: i32 = 10;
+/** Linear bias (+ relu): words 1 rows, 2 cols, 3 x, 4 b, 5 y, 6 relu. */
+export const JOB_ROW_BIAS: i32 = 11;
+/** biasAct gradients: words 1 outer, 2 mid, 3 inner, 4 y, 5 dy, 6 dx, 7 sums (f64), 8 relu. */
+export const JOB_BIAS_ACT_BWD: i32 = 12;
 
 /** Scratch bytes one thread needs for gemm (the JS side adds conv column buffers on top). */
 export function gemmWorkspaceBytes(): i32 {
@@ -118,6 +122,10 @@ export function run(job: usize, tid: i32, nt: i32): void {
   else if (kind == JOB_MAXPOOL) {
     maxPool(word(job, 1), word(job, 2), word(job, 3), word(job, 4), word(job, 5), word(job, 6), word(job, 7),
       word(job, 8), word(job, 9), word(job, 10), word(job, 11), <usize>word(job, 12), <usize>word(job, 13), <usize>word(job, 14), tid, nt);
+  }
+  else if (kind == JOB_ROW_BIAS) rowBias(word(job, 1), word(job, 2), <usize>word(job, 3), <usize>word(job, 4), <usize>word(job, 5), word(job, 6), tid, nt);
+  else if (kind == JOB_BIAS_ACT_BWD) {
+    biasActBackward(word(job, 1), word(job, 2), word(job, 3), <usize>word(job, 4), <usize>word(job, 5), <usize>word(job, 6), <usize>word(job, 7), word(job, 8), tid, nt);
   }
   else if (kind == JOB_ADAM) {
     adamStep(word(job, 1), <usize>word(job, 2), <usize>word(job, 3), <usize>word(job, 4), <usize>word(job, 5),

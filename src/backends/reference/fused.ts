@@ -191,7 +191,8 @@ export function softmaxCrossEntropyBackward(probs: DataArray, labels: Int32Array
 }
 
 /** shape split around `axis` into [outer, size, inner]. */
-function around(shape: Shape, axis: number): [number, number, number] {
+/** [outer, size, inner]: the sizes before, at and after `axis`. */
+export function around(shape: Shape, axis: number): [number, number, number] {
   let outer = 1;
   let inner = 1;
   for (let i = 0; i < axis; i++) outer *= shape[i];

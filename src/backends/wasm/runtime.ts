@@ -221,6 +221,11 @@ export class WasmRuntime {
     return this.f32.subarray(at >> 2, (at >> 2) + len);
   }
 
+  /** A temporary float64 view (valid until the next alloc) of `len` doubles at `at` (8-aligned). */
+  viewF64(at: number, len: number): Float64Array {
+    return new Float64Array(this.memory.buffer, at, len);
+  }
+
   /**
    * Writes a job block and runs it on up to `nt` threads. `f64` scalars (at most 8) go at byte
    * 64 of the block, after at most 16 integer words.

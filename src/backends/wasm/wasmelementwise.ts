@@ -1,10 +1,10 @@
 import type { DataArray, DType } from '../../core/dtype.js';
 import { sizeOf, type Shape } from '../../core/shape.js';
-import type { BinaryOp, Pool2dParams, UnaryOp } from '../../backend/kernels.js';
+import type { BinaryOp, FusedActivation, Pool2dParams, UnaryOp } from '../../backend/kernels.js';
 import { binary as jsBinary, blockView, unary as jsUnary } from './elementwise.js';
 import { maxPool2d as jsMaxPool2d } from './pool2d.js';
-import { reluBackward as refReluBackward } from '../reference/fused.js';
-import { JOB_BLOCKED, JOB_MAXPOOL, JOB_RELU, JOB_RELU_BWD, threadsFor } from './jobs.js';
+import { around, biasAct as refBiasAct, biasActBackward as refBiasActBackward, reluBackward as refReluBackward } from '../reference/fused.js';
+import { JOB_BIAS_ACT_BWD, JOB_BLOCKED, JOB_MAXPOOL, JOB_RELU, JOB_RELU_BWD, JOB_ROW_BIAS, threadsFor } from './jobs.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**
@@ -15,6 +15,8 @@ import type { WasmRuntime } from './runtime.js';
  */
 /** Below this many elements a broadcast add/mul stays in JS (the wasm call's fixed cost). */
 export const BLOCKED_MIN = 4096;
+/** Rows per partial column sum of the Linear-bias gradient; must match ROW_BLOCK in assembly/elementwise.ts. */
+export const ROW_BLOCK = 32;
 
 export function makeWasmElementwise(rt: WasmRuntime) {
   function unary(op: UnaryOp, x: DataArray): DataArray {
@@ -82,5 +84,53 @@ export function makeWasmElementwise(rt: WasmRuntime) {
     return { out: rt.take(py, outLen), argmax: rt.takeInt32(pa, outLen) };
   }
 
-  return { unary, binary, reluBackward, maxPool2d };
+  /**
+   * y = act(x + bias) in one pass: a channel bias over long runs (conv) as the blocked kernel's
+   * add + relu mode, a bias along the last axis (Linear) row by row. Tiny tensors stay in JS.
+   */
+  function biasAct(x: DataArray, shape: Shape, bias: DataArray, axis: number, act: FusedActivation): DataArray {
+    const [outer, size, inner] = around(shape, axis);
+    const n = x.length;
+    if (!(x instanceof Float32Array) || !(bias instanceof Float32Array) || n < BLOCKED_MIN || (inner !== 1 && inner < 16) || !rt.canHold(8 * n + 4 * size)) {
+      return refBiasAct(x, shape, bias, axis, act);
+    }
+    rt.reset();
+    const px = rt.put(x);
+    const pb = rt.put(bias);
+    const py = rt.alloc(4 * n);
+    const relu = act === 'relu' ? 1 : 0;
+    if (inner === 1) rt.runJob([JOB_ROW_BIAS, outer, size, px, pb, py, relu], threadsFor(n, rt.threads, outer));
+    else rt.runJob([JOB_BLOCKED, relu ? 2 : 0, outer, size, inner, px, pb, py], threadsFor(n, rt.threads, outer * size));
+    return rt.take(py, n);
+  }
+
+  /**
+   * dx = dy·act'(y) and dbias in one pass. The bias sums come back from wasm as float64 pieces
+   * (per run, or per block of ROW_BLOCK rows) and are added here in a fixed order, so the result
+   * does not depend on the thread count.
+   */
+  function biasActBackward(y: DataArray, dy: DataArray, shape: Shape, axis: number, act: FusedActivation): { dx: DataArray; dbias: DataArray } {
+    const [outer, size, inner] = around(shape, axis);
+    const n = dy.length;
+    const pieces = inner === 1 ? Math.ceil(outer / ROW_BLOCK) * size : outer * size;
+    if (!(y instanceof Float32Array) || !(dy instanceof Float32Array) || y.length !== n || n < BLOCKED_MIN || (inner !== 1 && inner < 16) || !rt.canHold(12 * n + 8 * pieces)) {
+      return refBiasActBackward(y, dy, shape, axis, act);
+    }
+    rt.reset();
+    const py = rt.put(y);
+    const pdy = rt.put(dy);
+    const pdx = rt.alloc(4 * n);
+    const ps = rt.alloc(8 * pieces);
+    const units = inner === 1 ? Math.ceil(outer / ROW_BLOCK) : outer * size;
+    rt.runJob([JOB_BIAS_ACT_BWD, outer, size, inner, py, pdy, pdx, ps, act === 'relu' ? 1 : 0], threadsFor(n, rt.threads, units));
+    const sums = rt.viewF64(ps, pieces);
+    const acc = new Float64Array(size);
+    // Both layouts are [piece row][channel]: per-block column sums, or runs ordered (o, channel).
+    for (let r = 0; r < pieces; r += size) for (let j = 0; j < size; j++) acc[j] += sums[r + j];
+    const dbias = new Float32Array(size);
+    dbias.set(acc);
+    return { dx: rt.take(pdx, n), dbias };
+  }
+
+  return { unary, binary, reluBackward, maxPool2d, biasAct, biasActBackward };
 }
