@@ -1,6 +1,7 @@
 import { GradkitError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module, type AnyModule } from './module.js';
+import { ReLU } from './activation.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the chain passes whatever each module returns */
 
@@ -51,11 +52,45 @@ export class Sequential extends Module<[Tensor], Tensor> {
     return this._list[Symbol.iterator]();
   }
 
+  /**
+   * Runs the chain. A layer with a bias directly followed by a plain ReLU (neither with hooks)
+   * runs as one fused bias-add + relu kernel: the same values, one pass over the activation
+   * instead of two in each direction. Hooks (e.g. activation statistics) see the usual calls.
+   */
   override forward(x: Tensor): Tensor {
     let h: any = x;
-    for (const m of this._list) h = m.call(h);
+    const list = this._list;
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i];
+      const next = list[i + 1];
+      if (next !== undefined && isPlainRelu(next) && fusesRelu(m) && !m.hasHooks()) {
+        h = (m as unknown as BiasActLayer).biasActForward(h, 'relu');
+        i++;
+      } else {
+        h = m.call(h);
+      }
+    }
     return h as Tensor;
   }
+}
+
+/** A ReLU of the class itself (a subclass may change forward) with no hooks. */
+function isPlainRelu(m: AnyModule): boolean {
+  return Object.getPrototypeOf(m) === ReLU.prototype && !m.hasHooks();
+}
+
+interface BiasActLayer {
+  bias: Tensor | null;
+  biasActForward(x: Tensor, act: 'relu'): Tensor;
+}
+
+/**
+ * Whether m's own class (not just a base class: a subclass may change forward) defines
+ * biasActForward, and m has a bias to fuse.
+ */
+function fusesRelu(m: AnyModule): boolean {
+  const proto = Object.getPrototypeOf(m) as object;
+  return Object.prototype.hasOwnProperty.call(proto, 'biasActForward') && (m as unknown as BiasActLayer).bias != null;
 }
 
 /** A list of submodules that are registered (their parameters are the owner's) but not chained. */

@@ -82,6 +82,19 @@ export class Conv2d extends Module {
     return ops.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 
+  /**
+   * forward() followed by `act`, the bias-add and activation in one fused kernel (same values;
+   * Sequential uses it for a Conv2d directly followed by a ReLU). Needs a bias.
+   */
+  biasActForward(x: Tensor, act: ops.FusedActivation): Tensor {
+    if (this.bias === null) throw new GradkitError('Conv2d.biasActForward', 'this layer has no bias');
+    if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
+      throw new GradkitError('Conv2d', `expected input [N, ${this.inChannels}, H, W], got ${fmtShape(x.shape)}`);
+    }
+    const y = ops.conv2d(x, this.weight, null, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return ops.biasAct(y, this.bias, { axis: 1, activation: act });
+  }
+
   override extraRepr(): string {
     let s = `${this.inChannels}, ${this.outChannels}, kernelSize=${JSON.stringify(this.kernelSize)}, stride=${fmtPair(this.stride)}`;
     s += `, padding=${typeof this.padding === 'string' ? `'${this.padding}'` : fmtPair(this.padding)}`;

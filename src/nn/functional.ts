@@ -33,14 +33,25 @@ function matmulTransposed(x: Tensor, w: Tensor): Tensor {
 
 /** y = x·Wᵀ + b for W of shape [out, in] and x of shape [..., in]. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  checkLinear(x, weight);
+  const y = matmulTransposed(x, weight);
+  return bias === undefined || bias === null ? y : ops.add(y, bias);
+}
+
+/** act(x·Wᵀ + b) with the bias-add and activation as one fused kernel (ops.biasAct). */
+export function linearBiasAct(x: Tensor, weight: Tensor, bias: Tensor, act: ops.FusedActivation): Tensor {
+  checkLinear(x, weight);
+  const y = matmulTransposed(x, weight);
+  return ops.biasAct(y, bias, { axis: y.rank - 1, activation: act });
+}
+
+function checkLinear(x: Tensor, weight: Tensor): void {
   if (!(x instanceof Tensor) || !(weight instanceof Tensor)) throw new GradkitError('linear', 'input and weight must be Tensors');
   if (weight.rank !== 2) throw new GradkitError('linear', `weight must be 2-D [out, in], got ${fmtShape(weight.shape)}`);
   if (x.rank < 1 || x.shape[x.rank - 1] !== weight.shape[1]) {
     throw new GradkitError('linear', `input ${fmtShape(x.shape)} does not match weight ${fmtShape(weight.shape)}: expected input [..., ${weight.shape[1]}]`);
   }
   if (!isFloat(x.dtype) || !isFloat(weight.dtype)) throw new GradkitError('linear', `input and weight must be float tensors, got ${x.dtype} and ${weight.dtype}`);
-  const y = matmulTransposed(x, weight);
-  return bias === undefined || bias === null ? y : ops.add(y, bias);
 }
 
 // ---- activations ---------------------------------------------------------------------------------

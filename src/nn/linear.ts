@@ -1,6 +1,7 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { linear } from './functional.js';
+import type { FusedActivation } from '../ops/fused.js';
+import { linear, linearBiasAct } from './functional.js';
 import { initBias, initWeight } from './init.js';
 import { checkSize, newParam, rngOf, type WeightLayerOptions } from './layer-options.js';
 import { Module } from './module.js';
@@ -48,6 +49,18 @@ export class Linear extends Module {
       throw new GradkitError('Linear', `expected input [..., ${this.inFeatures}], got ${fmtShape(x.shape)}`);
     }
     return linear(x, this.weight, this.bias);
+  }
+
+  /**
+   * forward() followed by `act`, the bias-add and activation in one fused kernel (same values;
+   * Sequential uses it for a Linear directly followed by a ReLU). Needs a bias.
+   */
+  biasActForward(x: Tensor, act: FusedActivation): Tensor {
+    if (this.bias === null) throw new GradkitError('Linear.biasActForward', 'this layer has no bias');
+    if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new GradkitError('Linear', `expected input [..., ${this.inFeatures}], got ${fmtShape(x.shape)}`);
+    }
+    return linearBiasAct(x, this.weight, this.bias, act);
   }
 
   override extraRepr(): string {

@@ -82,6 +82,11 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     return out;
   }
 
+  /** Whether any forward hook or pre-hook is registered (a container may then not fuse this module's call away). */
+  hasHooks(): boolean {
+    return this._hooks.size > 0 || this._preHooks.size > 0;
+  }
+
   /** Registers a hook that sees (module, inputs, output) after every call(); returns its remover. */
   registerForwardHook(hook: ForwardHook<In, Out>): () => void {
     const id = this._nextHookId++;
