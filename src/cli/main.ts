@@ -9,6 +9,7 @@
  *   gradkit init-study [--out <dir>] [--width <n>] [--depth <n>] [--batch <n>] [--seed <n>]
  *   gradkit tune <space.json> [--out <dir>] [--resume <dir>] [--workers <n>]
  *   gradkit gradcheck [experiment.json] [--samples <n>] [--batch <n>] [--seed <n>]
+ *   gradkit export-onnx <model-file-or-run-folder> <out.onnx> [--input-shape <dims>] [--opset <n>] [--static-batch]
  */
 import { parseArgs } from 'node:util';
 import { GradkitError } from '../core/errors.js';
@@ -20,6 +21,7 @@ import { intFlag } from './flags.js';
 import { finetuneCommand } from './finetune.js';
 import { tuneCommand } from './tune.js';
 import { gradcheckCommand } from './gradcheck.js';
+import { exportOnnxCommand, parseShapeFlag } from './export-onnx.js';
 
 export const USAGE = `usage:
   gradkit train [experiment.json] [--out <dir>] [--epochs <n>]   train (no file: a small CNN on the shipped digits)
@@ -29,6 +31,7 @@ export const USAGE = `usage:
   gradkit init-study [--out <dir>] [--width <n>] [--depth <n>]   activation statistics of deep nets under 5 inits (SVG histograms)
   gradkit tune <space.json> [--out <dir>] [--workers <n>]        hyperparameter search (n trials at once in worker threads); re-run in the same folder to resume
   gradkit gradcheck [experiment.json] [--samples <n>]            backprop vs finite differences on the experiment's model
+  gradkit export-onnx <model-file|run-folder> <out.onnx> [--input-shape 1,1,28,28] [--opset 17] [--static-batch]   export to ONNX (for ONNX Runtime)
 `;
 
 class UsageError extends Error {}
@@ -102,6 +105,20 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
       if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new UsageError(`--seed must be a whole number >= 0, got '${values.seed}'`);
       const r = await gradcheckCommand({ experiment: positionals[0], samples: intFlag('gradcheck', 'samples', values.samples), batch: intFlag('gradcheck', 'batch', values.batch), seed }, env);
       return r.ok ? 0 : 1;
+    }
+    if (command === 'export-onnx') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { 'input-shape': { type: 'string' }, opset: { type: 'string' }, 'static-batch': { type: 'boolean' } },
+      });
+      if (positionals.length !== 2) throw new UsageError(`export-onnx takes a model file or run folder and an output path, got ${positionals.length} arguments`);
+      const shape = values['input-shape'];
+      await exportOnnxCommand({
+        source: positionals[0], out: positionals[1], inputShape: shape === undefined ? undefined : parseShapeFlag(shape),
+        opsetVersion: intFlag('export-onnx', 'opset', values.opset), staticBatch: values['static-batch'] ?? false,
+      }, env);
+      return 0;
     }
     throw new UsageError(`unknown command '${command}'`);
   } catch (e) {

@@ -94,3 +94,17 @@ test('saveOnnx writes the file atomically on disk (no temp file left) and the by
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('gradkit export-onnx through the command line: flags parsed, file written, usage errors exit 2', async () => {
+  const { main } = await import('../../src/cli/main.js');
+  const env = memEnv();
+  // The shipped zoo file carries its architecture, which the command rebuilds the model from.
+  env.storage.writeAtomic('net.safetensors', readFileSync(new URL('../../zoo/digits-cnn.safetensors', import.meta.url)));
+  assert.equal(await main(['export-onnx', 'net.safetensors', 'net.onnx', '--input-shape', '1,1,28,28', '--opset', '18', '--static-batch'], env), 0, env.out.join(''));
+  const decoded = decodeOnnxModel(env.storage.read('net.onnx') as Uint8Array);
+  assert.equal(decoded.opsetImport[0].version, 18);
+  assert.deepEqual(decoded.graph.input[0].type.tensorType.shape.dim.map((d: { dimValue?: number }) => Number(d.dimValue)), [1, 1, 28, 28], 'static batch');
+  const errEnv = memEnv();
+  assert.equal(await main(['export-onnx', 'only-one-arg'], errEnv), 2);
+  assert.equal(errEnv.storage.exists('only-one-arg'), false);
+});
