@@ -236,3 +236,21 @@ export function gemm(
     }
   }
 }
+
+/** Depth of the tile the ceiling probe runs (a full K-block). */
+export const PEAK_KC: i32 = KC;
+
+/**
+ * The GEMM's ceiling on this machine: the micro-kernel run `trips` times on one packed A panel
+ * and one packed B panel that stay in L1 (no packing, no cache misses, no edges) — what the
+ * inner loop reaches when memory costs nothing. `ws` is scratch for the panels and the tile
+ * (filled here, so the arithmetic is on ordinary numbers, not denormals).
+ */
+export function microPeak(trips: i32, ws: usize): void {
+  const ap = (ws + 15) & ~(<usize>15);
+  const bp = ap + (<usize>(MR * KC) << 2);
+  const c = bp + (<usize>(PEAK_KC * NR) << 2);
+  for (let i = 0; i < MR * KC; i++) store<f32>(ap + (<usize>i << 2), <f32>((i % 7) + 1) * 0.125);
+  for (let i = 0; i < PEAK_KC * NR; i++) store<f32>(bp + (<usize>i << 2), <f32>((i % 5) + 1) * 0.0625);
+  for (let t = 0; t < trips; t++) micro(PEAK_KC, ap, bp, c, NR, t > 0 ? 1 : 0);
+}

@@ -3,7 +3,7 @@
 // run(job, tid, nt) on the same block; the kernel itself decides which slice is tid's. Keeping the
 // partitioning here means the worker script stays a few lines of generic JS.
 
-import { gemm, GEMM_WS_BYTES, MR } from './gemm';
+import { gemm, GEMM_WS_BYTES, MR, KC, microPeak, PEAK_KC } from './gemm';
 import { convForward, convBackwardInput, convBackwardFilter, Geo } from './conv';
 import { relu, maxPool, reluBackward, blockedBinary, rowBias, biasActBackward } from './elementwise';
 import { adamStep, AdamParams } from './optim';
@@ -32,10 +32,22 @@ export const JOB_ADAM: i32 = 10;
 export const JOB_ROW_BIAS: i32 = 11;
 /** biasAct gradients: words 1 outer, 2 mid, 3 inner, 4 y, 5 dy, 6 dx, 7 sums (f64), 8 relu. */
 export const JOB_BIAS_ACT_BWD: i32 = 12;
+/** GEMM ceiling probe (benchmark): words 1 trips, 2 scratch (PEAK_BYTES per slice; see gemm.ts microPeak). */
+export const JOB_PEAK: i32 = 13;
 
 /** Scratch bytes one thread needs for gemm (the JS side adds conv column buffers on top). */
 export function gemmWorkspaceBytes(): i32 {
   return GEMM_WS_BYTES;
+}
+
+/** Flops per trip of the JOB_PEAK loop: one MR×8 tile over PEAK_KC. */
+export function peakFlopsPerTrip(): i32 {
+  return 2 * MR * 8 * PEAK_KC;
+}
+
+/** Scratch bytes per thread of the JOB_PEAK probe. */
+export function peakBytes(): i32 {
+  return (MR * KC + PEAK_KC * 8 + MR * 8) * 4 + 64;
 }
 
 /** Which micro-kernel this build carries (for describe()). */
@@ -127,6 +139,7 @@ export function run(job: usize, tid: i32, nt: i32): void {
   else if (kind == JOB_BIAS_ACT_BWD) {
     biasActBackward(word(job, 1), word(job, 2), word(job, 3), <usize>word(job, 4), <usize>word(job, 5), <usize>word(job, 6), <usize>word(job, 7), word(job, 8), tid, nt);
   }
+  else if (kind == JOB_PEAK) microPeak(word(job, 1), <usize>word(job, 2) + <usize>tid * <usize>peakBytes());
   else if (kind == JOB_ADAM) {
     adamStep(word(job, 1), <usize>word(job, 2), <usize>word(job, 3), <usize>word(job, 4), <usize>word(job, 5),
       <usize>word(job, 6), word(job, 7), changetype<AdamParams>(job + 64), tid, nt);

@@ -63,6 +63,18 @@ async function makeRunner(lib: string): Promise<LibRunner> {
   throw new Error(`no adapter for library '${lib}'`);
 }
 
+/**
+ * What the machine lets the GEMM reach right now: its micro-kernel on L1-resident panels, on one
+ * thread and on all of them, measured in this process just before the SGEMMs (a shared machine's
+ * speed moves from minute to minute, so a ceiling from another time would mislead).
+ */
+async function sendCeiling(library: string): Promise<void> {
+  const g = await import('../src/index.js');
+  const b = g.getBackend();
+  if (!g.isWasmBackend(b)) return;
+  send({ type: 'ceiling', library, oneThread: b.simdPeak(1), allThreads: b.simdPeak(), threads: b.threads });
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv.includes('--list')) return listBackends();
   const lib = argv[argv.indexOf('--lib') + 1];
@@ -79,6 +91,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   send({ type: 'info', library: runner.library, threads: runner.threads, describe: runner.describe });
+  if (lib === 'gradkit-wasm' && workloads.some((w) => w.startsWith('sgemm'))) await sendCeiling(runner.library);
   for (const w of workloads) {
     send({ type: 'start', workload: w });
     const base = { workload: w, library: runner.library, threads: runner.threads, unit: unitOf(w) };

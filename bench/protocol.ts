@@ -14,6 +14,8 @@ export type Message =
   | { type: 'start'; workload: Workload }
   | { type: 'result'; result: BenchResult; losses?: number[]; peakRssMB?: number }
   | { type: 'profile'; workload: Workload; text: string }
+  /** The GEMM's ceiling measured in this process (gradkit-wasm's micro-kernel on L1-resident panels), GFLOP/s. */
+  | { type: 'ceiling'; library: string; oneThread: number; allThreads: number; threads: number }
   | { type: 'fatal'; message: string }
   | { type: 'epoch'; epoch: number; samples: number; seconds: number; loss: number; rssMB: number; heapMB: number; externalMB: number }
   | { type: 'done'; peakRssMB: number };

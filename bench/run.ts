@@ -72,6 +72,7 @@ interface LibOutcome {
   describe: string;
   peakRssMB: number | null;
   profiles: string[];
+  ceiling?: { oneThread: number; allThreads: number; threads: number };
 }
 
 /**
@@ -120,6 +121,9 @@ async function runLibrary(lib: string, opts: BenchOptions): Promise<LibOutcome> 
           for (const w of todo) out.results.push({ workload: w, library: lib, threads, value: null, unit: unitOf(w), note: m.message });
           todo = [];
           process.stdout.write(`  ${lib}: ${m.message}\n`);
+        } else if (m.type === 'ceiling') {
+          out.ceiling = { oneThread: m.oneThread, allThreads: m.allThreads, threads: m.threads };
+          process.stdout.write(`  GEMM ceiling now (micro-kernel, L1-resident panels): ${m.oneThread.toFixed(1)} GFLOP/s on 1 thread, ${m.allThreads.toFixed(1)} on ${m.threads}\n`);
         } else if (m.type === 'profile') {
           process.stdout.write(`${m.text}\n`);
           out.profiles.push(m.text);
@@ -262,6 +266,7 @@ async function main(): Promise<void> {
   const ratios = computeRatios(results);
   console.log(formatRatios(ratios));
   printLossSanity(outcomes);
+  const ceilings = printCeilings(outcomes, results);
 
   const peaks = [...outcomes].map(([lib, o]) => `${lib} ${o.peakRssMB ?? '?'} MB`).join(', ');
   console.log(`\nPeak RSS per library process: ${peaks || 'none'}`);
@@ -285,11 +290,33 @@ async function main(): Promise<void> {
       libraries: descriptions,
       peakRssMB: Object.fromEntries([...outcomes].map(([lib, o]) => [lib, o.peakRssMB])),
       ratios,
+      ...(ceilings ? { gemmCeiling: ceilings } : {}),
       ...(memorySummary ? { memory: memorySummary } : {}),
     }));
     console.log(`\nWrote ${opts.json}`);
   }
   console.log(`\nTotal time ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+/**
+ * The SGEMM figures as a share of the ceiling measured in the same process: how much of what the
+ * machine allowed at that moment the whole GEMM (packing, cache misses, edges, threads) reached.
+ */
+function printCeilings(outcomes: Map<string, LibOutcome>, results: readonly BenchResult[]): Record<string, unknown> | null {
+  const o = outcomes.get('gradkit-wasm');
+  if (!o?.ceiling) return null;
+  const c = o.ceiling;
+  const shares: Record<string, number> = {};
+  const parts: string[] = [];
+  for (const r of results) {
+    if (r.library !== 'gradkit-wasm' || !r.workload.startsWith('sgemm') || r.value === null) continue;
+    const share = r.value / (r.threads > 1 ? c.allThreads : c.oneThread);
+    shares[r.workload] = Number(share.toFixed(3));
+    parts.push(`${r.workload} ${(100 * share).toFixed(0)}%`);
+  }
+  console.log(`\nGEMM ceiling measured in the gradkit-wasm process (its micro-kernel on L1-resident panels): ${c.oneThread.toFixed(1)} GFLOP/s on 1 thread, ${c.allThreads.toFixed(1)} on ${c.threads}.`);
+  if (parts.length > 0) console.log(`gradkit-wasm SGEMM as a share of it: ${parts.join(', ')}`);
+  return { oneThread: Number(c.oneThread.toFixed(2)), allThreads: Number(c.allThreads.toFixed(2)), threads: c.threads, shares };
 }
 
 main().catch((e) => {

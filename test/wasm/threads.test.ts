@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { WasmRuntime } from '../../src/backends/wasm/runtime.js';
 import { JoinMonitor } from '../../src/backends/wasm/joinmonitor.js';
 import { ThreadPool } from '../../src/backends/wasm/threadpool.js';
@@ -9,6 +9,9 @@ import { JOB_GEMM, JOB_PROBE, threadsFor, MIN_PARALLEL_FLOPS } from '../../src/b
 import { browserPlatform } from '../../src/platform/browser.js';
 import { getPlatform } from '../../src/platform/index.js';
 import { wasmReady } from '../../src/backends/wasm/index.js';
+import { disposeAll, wasmWithThreads } from './util.js';
+
+after(disposeAll);
 
 function gemmJob(rt: WasmRuntime, batch: number, m: number, n: number, k: number, strideA: number, a: Float32Array, b: Float32Array): { words: number[]; c: number } {
   rt.reset();
@@ -171,4 +174,13 @@ test('thread pool: real workers take slices of large jobs', () => {
   }
   assert.ok(took > 0, 'a worker ran a slice of at least one of 20 GEMMs');
   rt.dispose();
+});
+
+test('simdPeak: the GEMM ceiling probe returns a plausible speed and validates its thread count', () => {
+  const b = wasmWithThreads(2);
+  const one = b.simdPeak(1);
+  assert.ok(Number.isFinite(one) && one > 0.1, `1 thread: ${one} GFLOP/s`);
+  const all = b.simdPeak();
+  assert.ok(Number.isFinite(all) && all > 0.1, `2 threads: ${all} GFLOP/s`);
+  assert.throws(() => b.simdPeak(0), /thread count must be an integer ≥ 1, got 0/);
 });

@@ -39,6 +39,13 @@ export interface WasmBackend extends Backend {
   /** Threads kernels may use (the calling thread included). */
   readonly threads: number;
   setNumThreads(n: number): void;
+  /**
+   * Measures the GEMM's ceiling on this machine now, in GFLOP/s: its micro-kernel on
+   * L1-resident panels (no packing, no cache misses), on `threads` threads at once (default:
+   * all); about 0.2 s. Speeds of shared or throttled machines move; benchmarks report kernel
+   * speed as a share of this.
+   */
+  simdPeak(threads?: number): number;
   /** Counters: kernel jobs run in wasm, and those split across threads. */
   stats(): { jobs: number; parallelJobs: number; backoffs: number };
 }
@@ -93,6 +100,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     setNumThreads(n: number) {
       checkThreads('setNumThreads', n);
       rt.setThreads(n);
+    },
+    simdPeak(threads?: number) {
+      if (threads !== undefined) checkThreads('simdPeak', threads);
+      return rt.simdPeak(Math.min(threads ?? rt.threads, rt.threads));
     },
     stats: () => ({ jobs: rt.jobs, parallelJobs: rt.parallelJobs, backoffs: rt.backoffs }),
     alloc: allocArray,

@@ -11,6 +11,7 @@ export const JOB_BLOCKED = 9;
 export const JOB_ADAM = 10;
 export const JOB_ROW_BIAS = 11;
 export const JOB_BIAS_ACT_BWD = 12;
+export const JOB_PEAK = 13;
 
 /** Words in a job block; runJob zeroes the unused tail (chunk counters live there). */
 export const JOB_WORDS = 32;

@@ -1,7 +1,7 @@
 import { getPlatform, platformReady } from '../../platform/index.js';
 import { pickBinary, type Flavour } from './detect.js';
 import { ThreadPool } from './threadpool.js';
-import { JOB_CONV_BWD_FILTER, JOB_CONV_BWD_INPUT, JOB_CONV_FWD, JOB_GEMM, JOB_WORDS } from './jobs.js';
+import { JOB_CONV_BWD_FILTER, JOB_CONV_BWD_INPUT, JOB_CONV_FWD, JOB_GEMM, JOB_PEAK, JOB_WORDS } from './jobs.js';
 
 /** Bytes below 64 KiB belong to the JS side: pool control blocks and job descriptors live there. */
 const CTRL_BASE = 1024;
@@ -15,6 +15,8 @@ interface KernelExports {
   run(job: number, tid: number, nt: number): void;
   gemmWorkspaceBytes(): number;
   microRows(): number;
+  peakFlopsPerTrip(): number;
+  peakBytes(): number;
 }
 
 /**
@@ -219,6 +221,29 @@ export class WasmRuntime {
   view(at: number, len: number): Float32Array {
     this.refreshViews();
     return this.f32.subarray(at >> 2, (at >> 2) + len);
+  }
+
+  /**
+   * The GEMM's ceiling in GFLOP/s on `nt` threads at once: its micro-kernel on L1-resident
+   * panels (assembly/gemm.ts microPeak), the best of `repeats` runs of about `ms` milliseconds
+   * each. What a benchmark compares kernel speed with on a machine whose speed moves.
+   */
+  simdPeak(nt: number, ms = 30, repeats = 5): number {
+    const perTrip = this.exports.peakFlopsPerTrip();
+    this.reset();
+    const out = this.alloc(this.exports.peakBytes() * Math.max(1, nt));
+    const once = (trips: number) => {
+      const t0 = performance.now();
+      this.runJob([JOB_PEAK, trips, out], nt);
+      return performance.now() - t0;
+    };
+    // Calibrate the trip count on one thread's worth of work (slices run side by side).
+    let trips = 1 << 16;
+    for (let t = once(trips); t < ms / 4 && trips < 2 ** 30; t = once(trips)) trips *= 2;
+    trips = Math.max(1, Math.round((trips * ms) / Math.max(once(trips), 1e-3)));
+    let best = Infinity;
+    for (let r = 0; r < repeats; r++) best = Math.min(best, once(trips));
+    return (nt * trips * perTrip) / (best * 1e6);
   }
 
   /** A temporary float64 view (valid until the next alloc) of `len` doubles at `at` (8-aligned). */
