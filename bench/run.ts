@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { ArgError, USAGE, libSelected, parseArgs, type BenchOptions } from './args.js';
 import { runOrder, watchdogMs } from './budget.js';
 import { machineInfo } from './machine.js';
+import { relaxedSimdFlagForChildren } from '../src/platform/relaxed-simd-node.js';
 import { parseLine, type Message } from './protocol.js';
 import {
-  buildReport, computeRatios, fmtValue, formatRatios, formatTable, lossAgreement, memoryVerdict, writeJsonAtomic, type BenchResult,
+  buildReport, computeRatios, fmtValue, formatRatios, formatTable, lossAgreement, memoryVerdict, writeJsonAtomic, type BenchResult, type MachineInfo,
 } from './report.js';
 import { MLP, PEERS, cnnFeatures, CNN, unitOf, type Workload } from './spec.js';
 import { lossTrend } from './timing.js';
@@ -28,12 +29,20 @@ interface ChildRun {
 }
 
 /**
+ * Node flags for every library's process alike. On Node 20, WebAssembly relaxed SIMD (FMA) is
+ * behind a V8 flag; Node ≥ 22 has it on by default. Every child gets the flag, so each library
+ * runs with the wasm features a current Node gives it (gradkit then picks its FMA kernels).
+ */
+const relaxedFlag = relaxedSimdFlagForChildren();
+const CHILD_NODE_FLAGS: string[] = relaxedFlag ? [relaxedFlag] : [];
+
+/**
  * Runs a bench script in a child process, collecting protocol messages. `limitFor` gives the
  * time allowed from each 'start' message (or from launch); past it the child is killed.
  */
 function runChild(script: string, args: string[], onMessage: (m: Message) => void, limitFor: (m: Message | null) => number): Promise<ChildRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...CHILD_NODE_FLAGS, '--import', 'tsx', path.join(here, script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     const messages: Message[] = [];
     let failure: string | null = null;
     let timer: NodeJS.Timeout | undefined;
@@ -225,8 +234,9 @@ async function main(): Promise<void> {
   }
   if (cnnFeatures() !== 800) throw new Error(`CNN spec gives ${cnnFeatures()} features after the second pool, expected 800`);
   const t0 = performance.now();
-  const machine = machineInfo();
+  const machine: MachineInfo = { ...machineInfo(), nodeFlags: CHILD_NODE_FLAGS };
   console.log(`gradkit benchmark${opts.quick ? ' (--quick)' : ''}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${(machine.loadAverage as number[]).join(' ')}`);
+  if (relaxedFlag) console.log(`Every library process runs with ${relaxedFlag} (this Node keeps WebAssembly relaxed SIMD behind it; Node ≥ 22 has it on by default).`);
   console.log(`CNN: ${CNN.c1}/${CNN.c2} channels, ${cnnFeatures()} features before the linear layer. Numbers are medians; the machine may be shared, so expect noise.\n`);
 
   // Which gradkit backends exist here (asked in a child so no worker pool starts in this process).

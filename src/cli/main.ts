@@ -9,6 +9,7 @@
  *   gradkit init-study [--out <dir>] [--width <n>] [--depth <n>] [--batch <n>] [--seed <n>]
  *   gradkit tune <space.json> [--out <dir>] [--resume <dir>] [--workers <n>]
  *   gradkit gradcheck [experiment.json] [--samples <n>] [--batch <n>] [--seed <n>]
+ *   gradkit info
  *   gradkit export-onnx <model-file-or-run-folder> <out.onnx> [--input-shape <dims>] [--opset <n>] [--static-batch]
  */
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ import { finetuneCommand } from './finetune.js';
 import { tuneCommand } from './tune.js';
 import { gradcheckCommand } from './gradcheck.js';
 import { exportOnnxCommand, parseShapeFlag } from './export-onnx.js';
+import { infoCommand } from './info.js';
 
 export const USAGE = `usage:
   gradkit train [experiment.json] [--out <dir>] [--epochs <n>]   train (no file: a small CNN on the shipped digits)
@@ -31,6 +33,7 @@ export const USAGE = `usage:
   gradkit init-study [--out <dir>] [--width <n>] [--depth <n>]   activation statistics of deep nets under 5 inits (SVG histograms)
   gradkit tune <space.json> [--out <dir>] [--workers <n>]        hyperparameter search (n trials at once in worker threads); re-run in the same folder to resume
   gradkit gradcheck [experiment.json] [--samples <n>]            backprop vs finite differences on the experiment's model
+  gradkit info                                                   the gradkit version, and which backend (SIMD flavour, threads) it uses
   gradkit export-onnx <model-file|run-folder> <out.onnx> [--input-shape 1,1,28,28] [--opset 17] [--static-batch]   export to ONNX (for ONNX Runtime)
 `;
 
@@ -105,6 +108,11 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
       if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new UsageError(`--seed must be a whole number >= 0, got '${values.seed}'`);
       const r = await gradcheckCommand({ experiment: positionals[0], samples: intFlag('gradcheck', 'samples', values.samples), batch: intFlag('gradcheck', 'batch', values.batch), seed }, env);
       return r.ok ? 0 : 1;
+    }
+    if (command === 'info') {
+      if (rest.length > 0) throw new UsageError(`info takes no arguments, got ${rest.join(' ')}`);
+      infoCommand(env);
+      return 0;
     }
     if (command === 'export-onnx') {
       const { values, positionals } = parseArgs({
