@@ -284,8 +284,8 @@ async function main(): Promise<void> {
   if (memory) {
     if (memory.epochs.length >= 2) {
       const v = memoryVerdict(memory.epochs.map((e) => e.rssMB));
-      const change = `${v.maxChange >= 0 ? '+' : ''}${(v.maxChange * 100).toFixed(1)}%`;
-      console.log(`Memory run (gradkit-${memory.backend}${memory.note ? `, ${memory.note}` : ''}): RSS after epoch 1 ${v.baselineMB} MB, largest later ${v.maxMB} MB, largest change ${change}: ${v.flat ? 'flat within 10%' : 'NOT flat within 10%'}; peak RSS ${memory.peakRssMB ?? '?'} MB${memory.error ? `; stopped early: ${memory.error}` : ''}`);
+      const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+      console.log(`Memory run (gradkit-${memory.backend}${memory.note ? `, ${memory.note}` : ''}): RSS after epoch 1 ${v.baselineMB} MB; epochs 2–${memory.epochs.length}: median ${v.levelMB} MB, range ${v.minMB}–${v.maxMB} MB (largest distance from the median ${pct(v.maxChange)}; largest vs epoch 1 ${pct(v.growthOverFirst)}): ${v.flat ? 'flat within 10%' : 'NOT flat within 10%'}; peak RSS ${memory.peakRssMB ?? '?'} MB${memory.error ? `; stopped early: ${memory.error}` : ''}`);
       memorySummary = { library: `gradkit-${memory.backend}`, ...v, peakRssMB: memory.peakRssMB, epochs: memory.epochs, ...(memory.note ? { note: memory.note } : {}), ...(memory.error ? { error: memory.error } : {}) };
     } else {
       console.log(`Memory run failed: ${memory.error ?? 'fewer than two epochs completed'}`);

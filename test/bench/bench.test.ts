@@ -129,15 +129,26 @@ test('writeJsonAtomic writes parseable JSON and leaves no temp file', () => {
   }
 });
 
-test('memoryVerdict: flat within 10% of the RSS after epoch 1', () => {
+test('memoryVerdict: epochs 2..n stay within 10% of their median and never grow 10% past epoch 1', () => {
   const flat = memoryVerdict([200, 205, 210, 208]);
   assert.equal(flat.flat, true);
   assert.equal(flat.baselineMB, 200);
+  assert.equal(flat.levelMB, 208);
   assert.equal(flat.maxMB, 210);
-  assert.ok(Math.abs(flat.maxChange - 0.05) < 1e-12);
-  const leak = memoryVerdict([200, 215, 230]);
+  assert.equal(flat.minMB, 205);
+  assert.ok(Math.abs(flat.growthOverFirst - 0.05) < 1e-12);
+  // A slow leak: every epoch a little more; the later epochs drift away from their median.
+  const leak = memoryVerdict([200, 200, 210, 220, 230, 240, 250]);
   assert.equal(leak.flat, false);
-  assert.ok(Math.abs(leak.maxChange - 0.15) < 1e-12);
+  assert.ok(Math.abs(Math.abs(leak.maxChange) - 25 / 225) < 1e-12, "200 and 250 are both 25 MB from the median 225");
+  // Growth past epoch 1 alone also fails, even when the later epochs are steady.
+  const grown = memoryVerdict([200, 230, 231, 229]);
+  assert.equal(grown.flat, false);
+  assert.ok(Math.abs(grown.growthOverFirst - 0.155) < 1e-12);
+  // Epoch 1 holding the warm-up's garbage, later epochs steady below it: flat (the bench's real case).
+  const warm = memoryVerdict([230, 203.3, 200.9, 183.3, 213.3, 198.1, 205.9]);
+  assert.equal(warm.flat, true);
+  assert.ok(warm.growthOverFirst < 0);
   assert.throws(() => memoryVerdict([200]));
 });
 
