@@ -2,6 +2,7 @@ import { GradkitError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module, type AnyModule } from './module.js';
 import { ReLU } from './activation.js';
+import { Conv2d, MaxPool2d } from './conv.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the chain passes whatever each module returns */
 
@@ -55,7 +56,9 @@ export class Sequential extends Module<[Tensor], Tensor> {
   /**
    * Runs the chain. A layer with a bias directly followed by a plain ReLU (neither with hooks)
    * runs as one fused bias-add + relu kernel: the same values, one pass over the activation
-   * instead of two in each direction. Hooks (e.g. activation statistics) see the usual calls.
+   * instead of two in each direction; a Conv2d → ReLU → MaxPool2d triple pools first and then
+   * adds the bias and applies relu on the pooled tensor (the same values again, see below).
+   * Hooks (e.g. activation statistics) see the usual calls.
    */
   override forward(x: Tensor): Tensor {
     let h: any = x;
@@ -64,8 +67,17 @@ export class Sequential extends Module<[Tensor], Tensor> {
       const m = list[i];
       const next = list[i + 1];
       if (next !== undefined && isPlainRelu(next) && fusesRelu(m) && !m.hasHooks()) {
-        h = (m as unknown as BiasActLayer).biasActForward(h, 'relu');
-        i++;
+        const pool = list[i + 2];
+        if (pool !== undefined && m instanceof Conv2d && isPlain(pool, MaxPool2d)) {
+          // conv → +b → relu → maxpool equals conv → maxpool → +b → relu: max commutes with adding
+          // a per-channel constant and with relu (both monotonic; float rounding keeps the order),
+          // so the bias-add and relu run on the pooled tensor.
+          h = m.biasActForward(h, 'relu', (y) => (pool as MaxPool2d).forward(y));
+          i += 2;
+        } else {
+          h = (m as unknown as BiasActLayer).biasActForward(h, 'relu');
+          i++;
+        }
       } else {
         h = m.call(h);
       }
@@ -74,9 +86,13 @@ export class Sequential extends Module<[Tensor], Tensor> {
   }
 }
 
-/** A ReLU of the class itself (a subclass may change forward) with no hooks. */
+/** A module of exactly this class (a subclass may change forward) with no hooks. */
+function isPlain(m: AnyModule, cls: { prototype: object }): boolean {
+  return Object.getPrototypeOf(m) === cls.prototype && !m.hasHooks();
+}
+
 function isPlainRelu(m: AnyModule): boolean {
-  return Object.getPrototypeOf(m) === ReLU.prototype && !m.hasHooks();
+  return isPlain(m, ReLU);
 }
 
 interface BiasActLayer {

@@ -84,15 +84,18 @@ export class Conv2d extends Module {
 
   /**
    * forward() followed by `act`, the bias-add and activation in one fused kernel (same values;
-   * Sequential uses it for a Conv2d directly followed by a ReLU). Needs a bias.
+   * Sequential uses it for a Conv2d directly followed by a ReLU). Needs a bias. `between`, when
+   * given, runs on the unbiased convolution before the bias and activation; it must commute with
+   * adding a per-channel constant and with the activation — max pooling does, exactly: the
+   * bias-add and relu then touch the pooled tensor, a quarter of the size for 2×2 windows.
    */
-  biasActForward(x: Tensor, act: ops.FusedActivation): Tensor {
+  biasActForward(x: Tensor, act: ops.FusedActivation, between?: (y: Tensor) => Tensor): Tensor {
     if (this.bias === null) throw new GradkitError('Conv2d.biasActForward', 'this layer has no bias');
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
       throw new GradkitError('Conv2d', `expected input [N, ${this.inChannels}, H, W], got ${fmtShape(x.shape)}`);
     }
     const y = ops.conv2d(x, this.weight, null, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
-    return ops.biasAct(y, this.bias, { axis: 1, activation: act });
+    return ops.biasAct(between ? between(y) : y, this.bias, { axis: 1, activation: act });
   }
 
   override extraRepr(): string {

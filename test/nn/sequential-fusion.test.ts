@@ -39,6 +39,7 @@ const chained = (model: g.nn.Sequential) => (h: g.Tensor) => {
 for (const [name, make, shape] of [
   ['Linear → ReLU', () => new nn.Sequential(new nn.Linear(300, 64, { rng: new g.Random(1) }), new nn.ReLU(), new nn.Linear(64, 10, { rng: new g.Random(2) })), [70, 300]],
   ['Conv2d → ReLU', () => new nn.Sequential(new nn.Conv2d(3, 8, 3, { rng: new g.Random(3), biasInit: 0.05 }), new nn.ReLU(), new nn.Flatten(), new nn.Linear(8 * 14 * 14, 4, { rng: new g.Random(4) })), [6, 3, 16, 16]],
+  ['Conv2d → ReLU → MaxPool2d', () => new nn.Sequential(new nn.Conv2d(2, 6, 3, { rng: new g.Random(6), biasInit: -0.02 }), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Conv2d(6, 4, 3, { padding: 1, rng: new g.Random(7), biasInit: 0.1 }), new nn.ReLU(), new nn.MaxPool2d(3, { stride: 2, padding: 1 }), new nn.Flatten()), [5, 2, 19, 21]],
 ] as const) {
   test(`Sequential fuses ${name} (one biasAct kernel): the same outputs and input/weight gradients as the layer-by-layer chain`, () => {
     const model = (make as () => g.nn.Sequential)();
@@ -46,7 +47,8 @@ for (const [name, make, shape] of [
     let fused!: ReturnType<typeof gradsOf>;
     assert.equal(reluCalls(() => { fused = gradsOf(model, x, (h) => model.call(h)); }), 0, 'ReLU.forward is not called: the pair ran fused');
     let plain!: ReturnType<typeof gradsOf>;
-    assert.equal(reluCalls(() => { plain = gradsOf(model, x, chained(model)); }), 1);
+    const relus = [...model].filter((m) => m instanceof nn.ReLU).length;
+    assert.equal(reluCalls(() => { plain = gradsOf(model, x, chained(model)); }), relus);
     assert.deepEqual(fused.y, plain.y, 'outputs bit for bit');
     assert.deepEqual(fused.dx, plain.dx, 'input gradient bit for bit');
     model.parameters().forEach((p, i) => {
@@ -86,4 +88,25 @@ test('Sequential does not fuse when a hook must see the calls, for a layer witho
 
   class Leaky extends nn.ReLU {}
   assert.equal(reluCalls(() => new nn.Sequential(lin, new Leaky()).call(x)), 1, 'a ReLU subclass is not fused');
+});
+
+test('Sequential: Conv2d → ReLU → MaxPool2d pools before the bias and relu, with the same values; hooks or a subclass keep the plain path', () => {
+  const conv = new nn.Conv2d(3, 5, 3, { rng: new g.Random(8), biasInit: 0.01 });
+  const pool = new nn.MaxPool2d(2);
+  const model = new nn.Sequential(conv, new nn.ReLU(), pool);
+  const x = g.randn([4, 3, 12, 12], { seed: 3 });
+  let poolCalls = 0;
+  const remove = pool.registerForwardPreHook(() => void poolCalls++);
+  const hooked = model.call(x);
+  assert.equal(poolCalls, 1, 'a hook on the pool sees its call');
+  remove();
+  let fused!: g.Tensor;
+  assert.equal(reluCalls(() => { fused = model.call(x); }), 0, 'the triple ran fused');
+  assert.deepEqual(Array.from(fused.dataSync()), Array.from(hooked.dataSync()), 'pool-first gives the same values bit for bit');
+  assert.deepEqual(fused.shape, [4, 5, 5, 5]);
+  class MyPool extends nn.MaxPool2d {}
+  const sub = new nn.Sequential(conv, new nn.ReLU(), new MyPool(2));
+  let y!: g.Tensor;
+  assert.equal(reluCalls(() => { y = sub.call(x); }), 0, 'conv + relu still fuse');
+  assert.deepEqual(Array.from(y.dataSync()), Array.from(hooked.dataSync()));
 });
