@@ -70,8 +70,10 @@ export class Sequential extends Module<[Tensor], Tensor> {
         const pool = list[i + 2];
         if (pool !== undefined && m instanceof Conv2d && isPlain(pool, MaxPool2d)) {
           // conv → +b → relu → maxpool equals conv → maxpool → +b → relu: max commutes with adding
-          // a per-channel constant and with relu (both monotonic; float rounding keeps the order),
-          // so the bias-add and relu run on the pooled tensor.
+          // a per-channel constant and with relu (both monotonic, and float rounding never swaps
+          // two values), so the bias-add and relu run on the pooled tensor. The one difference:
+          // where rounding x + b makes two window entries equal, the plain order sends the
+          // gradient to the first of them and this one to the larger x — both valid subgradients.
           h = m.biasActForward(h, 'relu', (y) => (pool as MaxPool2d).forward(y));
           i += 2;
         } else {
