@@ -5,8 +5,9 @@ import { CTRL, CTRL_WORDS, MAX_SLICES, WORKER_SOURCE } from './worker-source.js'
 /**
  * How long (ms) workers spin after a job before blocking in Atomics.wait: the next kernel of a
  * training step usually follows within that, and a futex wake costs about as much. Measured in
- * time, not iterations, so it means the same on fast and slow cores. The caller spins less: its workers finish at about the same time it does, and on a loaded
- * machine a spinning caller would steal the core its worker needs.
+ * time, not iterations, so it means the same on fast and slow cores. The caller spins less: its
+ * workers finish at about the same time it does, and on a loaded machine a spinning caller would
+ * steal the core its worker needs.
  */
 const WORKER_SPIN_MS = 0.1;
 /** Spin iterations of the caller before it blocks at the join. */
