@@ -6,13 +6,15 @@ import { assertKernelClose, disposeAll, randArray, wasmWithThreads } from './uti
 
 after(disposeAll);
 
-/** [shape, axis]: conv channel bias (long runs), Linear rows (inner 1, odd widths), a leading axis. */
+/** [shape, axis]: conv channel bias (long and short runs), Linear rows (inner 1, odd widths), a leading axis. */
 const cases: [number[], number][] = [
   [[64, 16, 26, 26], 1],
   [[128, 256], 1],
   [[67, 70], 1],
   [[3, 5, 40, 41], 1],
   [[200, 30], 0],
+  [[40, 12, 3, 3], 1],
+  [[700, 3, 2], 1],
 ];
 
 function assertSame(actual: ArrayLike<number>, expected: ArrayLike<number>, msg: string): void {

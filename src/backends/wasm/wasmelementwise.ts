@@ -85,13 +85,14 @@ export function makeWasmElementwise(rt: WasmRuntime) {
   }
 
   /**
-   * y = act(x + bias) in one pass: a channel bias over long runs (conv) as the blocked kernel's
-   * add + relu mode, a bias along the last axis (Linear) row by row. Tiny tensors stay in JS.
+   * y = act(x + bias) in one pass: a channel bias (conv; runs of any length, short ones take the
+   * scalar tail) as the blocked kernel's add + relu mode, a bias along the last axis (Linear) row
+   * by row. Tiny tensors stay in JS.
    */
   function biasAct(x: DataArray, shape: Shape, bias: DataArray, axis: number, act: FusedActivation): DataArray {
     const [outer, size, inner] = around(shape, axis);
     const n = x.length;
-    if (!(x instanceof Float32Array) || !(bias instanceof Float32Array) || n < BLOCKED_MIN || (inner !== 1 && inner < 16) || !rt.canHold(8 * n + 4 * size)) {
+    if (!(x instanceof Float32Array) || !(bias instanceof Float32Array) || n < BLOCKED_MIN || !rt.canHold(8 * n + 4 * size)) {
       return refBiasAct(x, shape, bias, axis, act);
     }
     rt.reset();
@@ -113,7 +114,7 @@ export function makeWasmElementwise(rt: WasmRuntime) {
     const [outer, size, inner] = around(shape, axis);
     const n = dy.length;
     const pieces = inner === 1 ? Math.ceil(outer / ROW_BLOCK) * size : outer * size;
-    if (!(y instanceof Float32Array) || !(dy instanceof Float32Array) || y.length !== n || n < BLOCKED_MIN || (inner !== 1 && inner < 16) || !rt.canHold(12 * n + 8 * pieces)) {
+    if (!(y instanceof Float32Array) || !(dy instanceof Float32Array) || y.length !== n || n < BLOCKED_MIN || !rt.canHold(12 * n + 8 * pieces)) {
       return refBiasActBackward(y, dy, shape, axis, act);
     }
     rt.reset();
