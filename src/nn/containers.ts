@@ -66,7 +66,7 @@ export class Sequential extends Module<[Tensor], Tensor> {
     for (let i = 0; i < list.length; i++) {
       const m = list[i];
       const next = list[i + 1];
-      if (next !== undefined && isPlainRelu(next) && fusesRelu(m) && !m.hasHooks()) {
+      if (next !== undefined && isPlain(next, ReLU) && fusesRelu(m) && !m.hasHooks()) {
         const pool = list[i + 2];
         if (pool !== undefined && m instanceof Conv2d && isPlain(pool, MaxPool2d)) {
           // conv → +b → relu → maxpool equals conv → maxpool → +b → relu: max commutes with adding
@@ -91,10 +91,6 @@ export class Sequential extends Module<[Tensor], Tensor> {
 /** A module of exactly this class (a subclass may change forward) with no hooks. */
 function isPlain(m: AnyModule, cls: { prototype: object }): boolean {
   return Object.getPrototypeOf(m) === cls.prototype && !m.hasHooks();
-}
-
-function isPlainRelu(m: AnyModule): boolean {
-  return isPlain(m, ReLU);
 }
 
 interface BiasActLayer {
