@@ -7,6 +7,7 @@ import { gemm, GEMM_WS_BYTES, MR, KC, microPeak, PEAK_KC } from './gemm';
 import { convForward, convBackwardInput, convBackwardFilter, Geo } from './conv';
 import { relu, maxPool, reluBackward, blockedBinary, rowBias, biasActBackward } from './elementwise';
 import { adamStep, AdamParams } from './optim';
+import { bnStats, bnAffine, bnBackwardSums, bnBackwardDx } from './normalization';
 
 export const JOB_GEMM: i32 = 1;
 export const JOB_CONV_FWD: i32 = 2;
@@ -32,6 +33,14 @@ export const JOB_ADAM: i32 = 10;
 export const JOB_ROW_BIAS: i32 = 11;
 /** biasAct gradients: words 1 outer, 2 mid, 3 inner, 4 y, 5 dy, 6 dx, 7 sums (f64), 8 relu. */
 export const JOB_BIAS_ACT_BWD: i32 = 12;
+/** BatchNorm statistics: words 1 c, 2 s, 3 runs, 4 x, 5 shiftK (f64 [C]), 6 sums (f64 [runs][2]). */
+export const JOB_BN_STATS: i32 = 14;
+/** BatchNorm affine map: words 1 c, 2 s, 3 runs, 4 x, 5 scale (f64), 6 shift (f64), 7 y. */
+export const JOB_BN_AFFINE: i32 = 15;
+/** BatchNorm backward sums: words 1 c, 2 s, 3 runs, 4 x, 5 dy, 6 mean (f64), 7 sums (f64 [runs][2]). */
+export const JOB_BN_BWD_SUMS: i32 = 16;
+/** BatchNorm input gradient: words 1 c, 2 s, 3 runs, 4 x, 5 dy, 6 mean (f64), 7 k/q/r (f64 [3][C]), 8 dx. */
+export const JOB_BN_BWD_DX: i32 = 17;
 /** GEMM ceiling probe (benchmark): words 1 trips, 2 scratch (PEAK_BYTES per slice; see gemm.ts microPeak). */
 export const JOB_PEAK: i32 = 13;
 
@@ -138,6 +147,12 @@ export function run(job: usize, tid: i32, nt: i32): void {
   else if (kind == JOB_ROW_BIAS) rowBias(word(job, 1), word(job, 2), <usize>word(job, 3), <usize>word(job, 4), <usize>word(job, 5), word(job, 6), tid, nt);
   else if (kind == JOB_BIAS_ACT_BWD) {
     biasActBackward(word(job, 1), word(job, 2), word(job, 3), <usize>word(job, 4), <usize>word(job, 5), <usize>word(job, 6), <usize>word(job, 7), word(job, 8), tid, nt);
+  }
+  else if (kind == JOB_BN_STATS) bnStats(word(job, 1), word(job, 2), word(job, 3), <usize>word(job, 4), <usize>word(job, 5), <usize>word(job, 6), tid, nt);
+  else if (kind == JOB_BN_AFFINE) bnAffine(word(job, 1), word(job, 2), word(job, 3), <usize>word(job, 4), <usize>word(job, 5), <usize>word(job, 6), <usize>word(job, 7), tid, nt);
+  else if (kind == JOB_BN_BWD_SUMS) bnBackwardSums(word(job, 1), word(job, 2), word(job, 3), <usize>word(job, 4), <usize>word(job, 5), <usize>word(job, 6), <usize>word(job, 7), tid, nt);
+  else if (kind == JOB_BN_BWD_DX) {
+    bnBackwardDx(word(job, 1), word(job, 2), word(job, 3), <usize>word(job, 4), <usize>word(job, 5), <usize>word(job, 6), <usize>word(job, 7), <usize>word(job, 8), tid, nt);
   }
   else if (kind == JOB_PEAK) microPeak(word(job, 1), <usize>word(job, 2) + <usize>tid * <usize>peakBytes());
   else if (kind == JOB_ADAM) {

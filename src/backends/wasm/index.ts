@@ -29,6 +29,7 @@ import { makeMatmul } from './matmul.js';
 import { avgPool2d, avgPool2dBackward, maxPool2dBackward } from './pool2d.js';
 import { makeWasmElementwise } from './wasmelementwise.js';
 import { makeAdamFusedStep } from './optim.js';
+import { makeBatchNorm } from './normalization.js';
 import { reduce } from './reduce.js';
 import { broadcastTo, transpose } from './shape.js';
 import { logSoftmax, softmax } from './softmax.js';
@@ -80,6 +81,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     ...makeConv(rt),
     ...makeWasmElementwise(rt),
     adamFusedStep: makeAdamFusedStep(rt),
+    ...makeBatchNorm(rt),
     where,
     reduce,
     transpose,

@@ -12,6 +12,10 @@ export const JOB_ADAM = 10;
 export const JOB_ROW_BIAS = 11;
 export const JOB_BIAS_ACT_BWD = 12;
 export const JOB_PEAK = 13;
+export const JOB_BN_STATS = 14;
+export const JOB_BN_AFFINE = 15;
+export const JOB_BN_BWD_SUMS = 16;
+export const JOB_BN_BWD_DX = 17;
 
 /** Words in a job block; runJob zeroes the unused tail (chunk counters live there). */
 export const JOB_WORDS = 32;

@@ -1,0 +1,105 @@
+import type { DataArray } from '../../core/dtype.js';
+import type { Shape } from '../../core/shape.js';
+import type { BatchNormGrads, BatchNormTrainResult } from '../../backend/kernels.js';
+import { batchNormBackward as refBackward, batchNormForwardTrain as refForwardTrain } from '../reference/fused.js';
+import { JOB_BN_AFFINE, JOB_BN_BWD_DX, JOB_BN_BWD_SUMS, JOB_BN_STATS, threadsFor } from './jobs.js';
+import type { WasmRuntime } from './runtime.js';
+
+/** Below this many elements BatchNorm stays in TypeScript (the wasm calls' fixed cost). */
+export const BN_MIN = 4096;
+
+/**
+ * BatchNorm's training forward and its backward in wasm: the passes over the data (per-run sums,
+ * the affine map, the input gradient) run as jobs on the thread pool, two lanes of float64 at a
+ * time; the per-channel arithmetic between them is the reference's, here in TypeScript, over
+ * per-run sums added in image order. The affine map and the input gradient round exactly as the
+ * reference does; the statistics can differ from it in the last bits of their float64 sums
+ * (they are added in a different order), which float32 results almost never show.
+ */
+export function makeBatchNorm(rt: WasmRuntime) {
+  function dims(shape: Shape): [number, number, number] {
+    let s = 1;
+    for (let i = 2; i < shape.length; i++) s *= shape[i];
+    return [shape[0], shape[1], s];
+  }
+
+  function batchNormForwardTrain(x: DataArray, shape: Shape, gamma: DataArray | null, beta: DataArray | null, eps: number): BatchNormTrainResult {
+    const [n, c, s] = dims(shape);
+    const runs = n * c, m = n * s;
+    if (!(x instanceof Float32Array) || x.length < BN_MIN || m === 0 || !rt.canHold(8 * x.length + 16 * runs + 32 * c)) {
+      return refForwardTrain(x, shape, gamma, beta, eps);
+    }
+    rt.reset();
+    const px = rt.put(x);
+    const pK = rt.alloc(8 * c);
+    const pSums = rt.alloc(16 * runs);
+    const shiftK = rt.viewF64(pK, c);
+    for (let ch = 0; ch < c; ch++) shiftK[ch] = x[ch * s];
+    const nt = threadsFor(x.length, rt.threads, runs);
+    rt.runJob([JOB_BN_STATS, c, s, runs, px, pK, pSums], nt);
+    const sums = rt.viewF64(pSums, 2 * runs);
+    const mean = new Float32Array(c), variance = new Float32Array(c), invstd = new Float32Array(c);
+    const pScale = rt.alloc(8 * c), pShift = rt.alloc(8 * c);
+    const scale = rt.viewF64(pScale, c), shift = rt.viewF64(pShift, c);
+    const k = rt.viewF64(pK, c);
+    for (let ch = 0; ch < c; ch++) {
+      let sumD = 0, sumD2 = 0;
+      for (let b = 0; b < n; b++) {
+        sumD += sums[2 * (b * c + ch)];
+        sumD2 += sums[2 * (b * c + ch) + 1];
+      }
+      const md = sumD / m;
+      const mu = k[ch] + md;
+      const v = Math.max(sumD2 - md * sumD, 0) / m;
+      const inv = 1 / Math.sqrt(v + eps);
+      mean[ch] = mu;
+      variance[ch] = v;
+      invstd[ch] = inv;
+      scale[ch] = gamma === null ? inv : inv * gamma[ch];
+      shift[ch] = (beta === null ? 0 : beta[ch]) - mu * scale[ch];
+    }
+    const py = rt.alloc(4 * x.length);
+    rt.runJob([JOB_BN_AFFINE, c, s, runs, px, pScale, pShift, py], nt);
+    return { out: rt.take(py, x.length), mean, invstd, variance };
+  }
+
+  function batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mean: DataArray, invstd: DataArray, gamma: DataArray | null, batchStats: boolean): BatchNormGrads {
+    const [n, c, s] = dims(shape);
+    const runs = n * c, m = n * s;
+    if (!(x instanceof Float32Array) || !(dy instanceof Float32Array) || dy.length !== x.length || x.length < BN_MIN || m === 0
+      || !rt.canHold(12 * x.length + 16 * runs + 40 * c)) {
+      return refBackward(x, dy, shape, mean, invstd, gamma, batchStats);
+    }
+    rt.reset();
+    const px = rt.put(x), pdy = rt.put(dy);
+    const pMean = rt.alloc(8 * c);
+    rt.viewF64(pMean, c).set(mean as ArrayLike<number>);
+    const pSums = rt.alloc(16 * runs);
+    const nt = threadsFor(x.length, rt.threads, runs);
+    rt.runJob([JOB_BN_BWD_SUMS, c, s, runs, px, pdy, pMean, pSums], nt);
+    const sums = rt.viewF64(pSums, 2 * runs);
+    const dgamma = new Float32Array(c), dbeta = new Float32Array(c);
+    const pKqr = rt.alloc(24 * c);
+    const kqr = rt.viewF64(pKqr, 3 * c);
+    for (let ch = 0; ch < c; ch++) {
+      let sumDy = 0, sumDyXc = 0;
+      for (let b = 0; b < n; b++) {
+        sumDy += sums[2 * (b * c + ch)];
+        sumDyXc += sums[2 * (b * c + ch) + 1];
+      }
+      const inv = invstd[ch];
+      const dyXhat = sumDyXc * inv;
+      dgamma[ch] = dyXhat;
+      dbeta[ch] = sumDy;
+      const kk = gamma === null ? inv : gamma[ch] * inv;
+      kqr[ch] = kk;
+      kqr[c + ch] = batchStats ? (kk * inv * dyXhat) / m : 0;
+      kqr[2 * c + ch] = batchStats ? (kk * sumDy) / m : 0;
+    }
+    const pdx = rt.alloc(4 * x.length);
+    rt.runJob([JOB_BN_BWD_DX, c, s, runs, px, pdy, pMean, pKqr, pdx], nt);
+    return { dx: rt.take(pdx, x.length), dgamma, dbeta };
+  }
+
+  return { batchNormForwardTrain, batchNormBackward };
+}
