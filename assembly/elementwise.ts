@@ -56,6 +56,30 @@ export function blockedBinary(mode: i32, outer: i32, mid: i32, inner: i32, x: us
 }
 
 /**
+ * o = a ⋄ b elementwise over this thread's range, ⋄ by mode: 0 +, 1 −, 2 ×, 3 ÷. One float32
+ * operation rounds exactly as the reference's double-precision one rounded to float32 (double
+ * has more than twice float32's precision), so the results are the reference's bit for bit.
+ */
+export function fullBinary(mode: i32, n: i32, a: usize, b: usize, o: usize, tid: i32, nt: i32): void {
+  const r = range(n, tid, nt);
+  let i = <usize>(<i32>(r >> 32)) << 2;
+  const end = <usize>(<i32>(r & 0xffffffff)) << 2;
+  if (mode == 0) {
+    for (; i + 16 <= end; i += 16) v128.store(o + i, f32x4.add(v128.load(a + i), v128.load(b + i)));
+    for (; i < end; i += 4) store<f32>(o + i, load<f32>(a + i) + load<f32>(b + i));
+  } else if (mode == 1) {
+    for (; i + 16 <= end; i += 16) v128.store(o + i, f32x4.sub(v128.load(a + i), v128.load(b + i)));
+    for (; i < end; i += 4) store<f32>(o + i, load<f32>(a + i) - load<f32>(b + i));
+  } else if (mode == 2) {
+    for (; i + 16 <= end; i += 16) v128.store(o + i, f32x4.mul(v128.load(a + i), v128.load(b + i)));
+    for (; i < end; i += 4) store<f32>(o + i, load<f32>(a + i) * load<f32>(b + i));
+  } else {
+    for (; i + 16 <= end; i += 16) v128.store(o + i, f32x4.div(v128.load(a + i), v128.load(b + i)));
+    for (; i < end; i += 4) store<f32>(o + i, load<f32>(a + i) / load<f32>(b + i));
+  }
+}
+
+/**
  * y[o, j] = x[o, j] + b[j] (then relu when `relu`), the bias of a Linear layer: rows [o0, o1) of
  * this thread, the row added to b four columns at a time.
  */

@@ -5,7 +5,7 @@
 
 import { gemm, GEMM_WS_BYTES, MR, KC, microPeak, PEAK_KC } from './gemm';
 import { convForward, convBackwardInput, convBackwardFilter, Geo } from './conv';
-import { relu, maxPool, reluBackward, blockedBinary, rowBias, biasActBackward } from './elementwise';
+import { relu, maxPool, reluBackward, blockedBinary, rowBias, biasActBackward, fullBinary } from './elementwise';
 import { adamStep, AdamParams } from './optim';
 import { bnStats, bnAffine, bnBackwardSums, bnBackwardDx } from './normalization';
 
@@ -41,6 +41,8 @@ export const JOB_BN_AFFINE: i32 = 15;
 export const JOB_BN_BWD_SUMS: i32 = 16;
 /** BatchNorm input gradient: words 1 c, 2 s, 3 runs, 4 x, 5 dy, 6 mean (f64), 7 k/q/r (f64 [3][C]), 8 dx. */
 export const JOB_BN_BWD_DX: i32 = 17;
+/** Same-shape arithmetic: words 1 mode (0 +, 1 −, 2 ×, 3 ÷), 2 n, 3 a, 4 b, 5 out. */
+export const JOB_FULL_BINARY: i32 = 18;
 /** GEMM ceiling probe (benchmark): words 1 trips, 2 scratch (PEAK_BYTES per slice; see gemm.ts microPeak). */
 export const JOB_PEAK: i32 = 13;
 
@@ -154,6 +156,7 @@ export function run(job: usize, tid: i32, nt: i32): void {
   else if (kind == JOB_BN_BWD_DX) {
     bnBackwardDx(word(job, 1), word(job, 2), word(job, 3), <usize>word(job, 4), <usize>word(job, 5), <usize>word(job, 6), <usize>word(job, 7), <usize>word(job, 8), tid, nt);
   }
+  else if (kind == JOB_FULL_BINARY) fullBinary(word(job, 1), word(job, 2), <usize>word(job, 3), <usize>word(job, 4), <usize>word(job, 5), tid, nt);
   else if (kind == JOB_PEAK) microPeak(word(job, 1), <usize>word(job, 2) + <usize>tid * <usize>peakBytes());
   else if (kind == JOB_ADAM) {
     adamStep(word(job, 1), <usize>word(job, 2), <usize>word(job, 3), <usize>word(job, 4), <usize>word(job, 5),
