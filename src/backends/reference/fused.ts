@@ -60,19 +60,35 @@ export function batchNormForwardTrain(x: DataArray, shape: Shape, gamma: DataArr
   const invstd = allocLike(x, c);
   const scale = new Float64Array(c);
   const shift = new Float64Array(c);
-  for (let ch = 0; ch < c; ch++) {
+  batchStatsFromSums({ sumD, sumD2, shiftK, m, eps, gamma, beta }, { mean, variance, invstd, scale, shift });
+  return { out: affine(x, n, c, s, scale, shift), mean, invstd, variance };
+}
+
+/** Writable per-channel arrays (typed arrays, or float64 views into wasm memory). */
+type Channels = { [ch: number]: number; readonly length: number };
+
+/**
+ * BatchNorm's per-channel statistics from the sums of the shifted values d = x − K (one pass):
+ * mean, biased variance, invstd, and the affine map y = x·scale + shift that applies them with γ/β.
+ * Shared by every backend so that they finish the statistics the same way.
+ */
+export function batchStatsFromSums(
+  sums: { sumD: ArrayLike<number>; sumD2: ArrayLike<number>; shiftK: ArrayLike<number>; m: number; eps: number; gamma: DataArray | null; beta: DataArray | null },
+  out: { mean: Channels; variance: Channels; invstd: Channels; scale: Channels; shift: Channels },
+): void {
+  const { sumD, sumD2, shiftK, m, eps, gamma, beta } = sums;
+  for (let ch = 0; ch < out.mean.length; ch++) {
     const md = sumD[ch] / m;
     const mu = shiftK[ch] + md;
     // Rounding can leave a tiny negative for a constant channel; a variance is ≥ 0.
     const v = Math.max(sumD2[ch] - md * sumD[ch], 0) / m;
     const inv = 1 / Math.sqrt(v + eps);
-    mean[ch] = mu;
-    variance[ch] = v;
-    invstd[ch] = inv;
-    scale[ch] = gamma === null ? inv : inv * gamma[ch];
-    shift[ch] = (beta === null ? 0 : beta[ch]) - mu * scale[ch];
+    out.mean[ch] = mu;
+    out.variance[ch] = v;
+    out.invstd[ch] = inv;
+    out.scale[ch] = gamma === null ? inv : inv * gamma[ch];
+    out.shift[ch] = (beta === null ? 0 : beta[ch]) - mu * out.scale[ch];
   }
-  return { out: affine(x, n, c, s, scale, shift), mean, invstd, variance };
 }
 
 /** y = x·scale[c] + shift[c]. */
@@ -117,22 +133,11 @@ export function batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mea
   }
   const dgamma = allocLike(x, c);
   const dbeta = allocLike(x, c);
-  // Pass 2: dx = k·dy − q·(x − μ) − r per channel, with k = γ·invstd and, for batch
-  // statistics, q = k·invstd·Σ(dy·x̂)/M and r = k·Σdy/M (zero when the statistics were constants).
+  // Pass 2: dx = k·dy − q·(x − μ) − r per channel (batchNormCoefficients).
   const k = new Float64Array(c);
   const q = new Float64Array(c);
   const r = new Float64Array(c);
-  for (let ch = 0; ch < c; ch++) {
-    const inv = invstd[ch];
-    const dyXhat = sumDyXc[ch] * inv;
-    dgamma[ch] = dyXhat;
-    dbeta[ch] = sumDy[ch];
-    k[ch] = gamma === null ? inv : gamma[ch] * inv;
-    if (batchStats) {
-      q[ch] = (k[ch] * inv * dyXhat) / m;
-      r[ch] = (k[ch] * sumDy[ch]) / m;
-    }
-  }
+  batchNormCoefficients({ sumDy, sumDyXc, invstd, gamma, batchStats, m }, { dgamma, dbeta, k, q, r });
   const dx = allocLike(x, x.length);
   for (let b = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {
@@ -145,6 +150,28 @@ export function batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mea
     }
   }
   return { dx, dgamma, dbeta };
+}
+
+/**
+ * From Σdy and Σdy·(x − μ) per channel: dγ = Σdy·x̂, dβ = Σdy, and the coefficients of
+ * dx = k·dy − q·(x − μ) − r: k = γ·invstd and, for batch statistics, q = k·invstd·Σ(dy·x̂)/M and
+ * r = k·Σdy/M (zero when the statistics were constants). Shared by every backend.
+ */
+export function batchNormCoefficients(
+  sums: { sumDy: ArrayLike<number>; sumDyXc: ArrayLike<number>; invstd: DataArray; gamma: DataArray | null; batchStats: boolean; m: number },
+  out: { dgamma: Channels; dbeta: Channels; k: Channels; q: Channels; r: Channels },
+): void {
+  const { sumDy, sumDyXc, invstd, gamma, batchStats, m } = sums;
+  for (let ch = 0; ch < out.k.length; ch++) {
+    const inv = invstd[ch];
+    const dyXhat = sumDyXc[ch] * inv;
+    out.dgamma[ch] = dyXhat;
+    out.dbeta[ch] = sumDy[ch];
+    const kk = gamma === null ? inv : gamma[ch] * inv;
+    out.k[ch] = kk;
+    out.q[ch] = batchStats ? (kk * inv * dyXhat) / m : 0;
+    out.r[ch] = batchStats ? (kk * sumDy[ch]) / m : 0;
+  }
 }
 
 export function softmaxCrossEntropy(logits: DataArray, rows: number, classes: number, labels: Int32Array, smoothing: number, ignoreIndex: number | null): { loss: DataArray; probs: DataArray } {

@@ -1,7 +1,7 @@
 import type { DataArray } from '../../core/dtype.js';
 import type { Shape } from '../../core/shape.js';
 import type { BatchNormGrads, BatchNormTrainResult } from '../../backend/kernels.js';
-import { batchNormBackward as refBackward, batchNormForwardTrain as refForwardTrain } from '../reference/fused.js';
+import { batchNormBackward as refBackward, batchNormCoefficients, batchNormForwardTrain as refForwardTrain, batchStatsFromSums } from '../reference/fused.js';
 import { JOB_BN_AFFINE, JOB_BN_BWD_DX, JOB_BN_BWD_SUMS, JOB_BN_STATS, threadsFor } from './jobs.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -16,6 +16,21 @@ export const BN_MIN = 4096;
  * reference does; the statistics can differ from it in the last bits of their float64 sums
  * (they are added in a different order), which float32 results almost never show.
  */
+/**
+ * The two per-run sums the jobs leave ([run][2], runs ordered image by image) added up per
+ * channel, image after image: the reference's order of the per-image sums.
+ */
+function channelSums(sums: Float64Array, n: number, c: number): [Float64Array, Float64Array] {
+  const s1 = new Float64Array(c), s2 = new Float64Array(c);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      s1[ch] += sums[2 * (b * c + ch)];
+      s2[ch] += sums[2 * (b * c + ch) + 1];
+    }
+  }
+  return [s1, s2];
+}
+
 export function makeBatchNorm(rt: WasmRuntime) {
   function dims(shape: Shape): [number, number, number] {
     let s = 1;
@@ -37,27 +52,11 @@ export function makeBatchNorm(rt: WasmRuntime) {
     for (let ch = 0; ch < c; ch++) shiftK[ch] = x[ch * s];
     const nt = threadsFor(x.length, rt.threads, runs);
     rt.runJob([JOB_BN_STATS, c, s, runs, px, pK, pSums], nt);
-    const sums = rt.viewF64(pSums, 2 * runs);
     const mean = new Float32Array(c), variance = new Float32Array(c), invstd = new Float32Array(c);
     const pScale = rt.alloc(8 * c), pShift = rt.alloc(8 * c);
     const scale = rt.viewF64(pScale, c), shift = rt.viewF64(pShift, c);
-    const k = rt.viewF64(pK, c);
-    for (let ch = 0; ch < c; ch++) {
-      let sumD = 0, sumD2 = 0;
-      for (let b = 0; b < n; b++) {
-        sumD += sums[2 * (b * c + ch)];
-        sumD2 += sums[2 * (b * c + ch) + 1];
-      }
-      const md = sumD / m;
-      const mu = k[ch] + md;
-      const v = Math.max(sumD2 - md * sumD, 0) / m;
-      const inv = 1 / Math.sqrt(v + eps);
-      mean[ch] = mu;
-      variance[ch] = v;
-      invstd[ch] = inv;
-      scale[ch] = gamma === null ? inv : inv * gamma[ch];
-      shift[ch] = (beta === null ? 0 : beta[ch]) - mu * scale[ch];
-    }
+    const [sumD, sumD2] = channelSums(rt.viewF64(pSums, 2 * runs), n, c);
+    batchStatsFromSums({ sumD, sumD2, shiftK, m, eps, gamma, beta }, { mean, variance, invstd, scale, shift });
     const py = rt.alloc(4 * x.length);
     rt.runJob([JOB_BN_AFFINE, c, s, runs, px, pScale, pShift, py], nt);
     return { out: rt.take(py, x.length), mean, invstd, variance };
@@ -77,25 +76,12 @@ export function makeBatchNorm(rt: WasmRuntime) {
     const pSums = rt.alloc(16 * runs);
     const nt = threadsFor(x.length, rt.threads, runs);
     rt.runJob([JOB_BN_BWD_SUMS, c, s, runs, px, pdy, pMean, pSums], nt);
-    const sums = rt.viewF64(pSums, 2 * runs);
     const dgamma = new Float32Array(c), dbeta = new Float32Array(c);
     const pKqr = rt.alloc(24 * c);
     const kqr = rt.viewF64(pKqr, 3 * c);
-    for (let ch = 0; ch < c; ch++) {
-      let sumDy = 0, sumDyXc = 0;
-      for (let b = 0; b < n; b++) {
-        sumDy += sums[2 * (b * c + ch)];
-        sumDyXc += sums[2 * (b * c + ch) + 1];
-      }
-      const inv = invstd[ch];
-      const dyXhat = sumDyXc * inv;
-      dgamma[ch] = dyXhat;
-      dbeta[ch] = sumDy;
-      const kk = gamma === null ? inv : gamma[ch] * inv;
-      kqr[ch] = kk;
-      kqr[c + ch] = batchStats ? (kk * inv * dyXhat) / m : 0;
-      kqr[2 * c + ch] = batchStats ? (kk * sumDy) / m : 0;
-    }
+    const [sumDy, sumDyXc] = channelSums(rt.viewF64(pSums, 2 * runs), n, c);
+    batchNormCoefficients({ sumDy, sumDyXc, invstd, gamma, batchStats, m },
+      { dgamma, dbeta, k: kqr.subarray(0, c), q: kqr.subarray(c, 2 * c), r: kqr.subarray(2 * c, 3 * c) });
     const pdx = rt.alloc(4 * x.length);
     rt.runJob([JOB_BN_BWD_DX, c, s, runs, px, pdy, pMean, pKqr, pdx], nt);
     return { dx: rt.take(pdx, x.length), dgamma, dbeta };
