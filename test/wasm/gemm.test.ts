@@ -59,16 +59,17 @@ for (const threads of [1, 2]) {
     }
   });
 
-  test(`gemm: large enough to split — by batch, by N panels, by M rows (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+  test(`gemm: large enough to split — by batch, by N panels, by M rows, by a grid of both (${threads} thread${threads > 1 ? 's' : ''})`, () => {
     const rng = new Random(400 + threads);
     const b = wasmWithThreads(threads);
     const before = b.stats();
     check(threads, params(4, 70, 90, 50, false, false), rng, 'split by batch');
     check(threads, params(1, 65, 300, 129, false, true), rng, 'split by N');
     check(threads, params(1, 301, 600, 7, true, false), rng, 'split by M');
+    check(threads, params(1, 403, 70, 77, false, true), rng, 'split by rows × columns');
     const after = b.stats();
-    assert.ok(after.jobs >= before.jobs + 3, 'every float32 matmul ran in wasm');
-    if (threads > 1) assert.equal(after.parallelJobs - before.parallelJobs, 3, 'each of the three ran on several threads');
+    assert.ok(after.jobs >= before.jobs + 4, 'every float32 matmul ran in wasm');
+    if (threads > 1) assert.equal(after.parallelJobs - before.parallelJobs, 4, 'each of the four ran on several threads');
     else assert.equal(after.parallelJobs, before.parallelJobs, 'one thread never dispatches to workers');
   });
 }
@@ -103,4 +104,15 @@ test('gemm: NaN and Infinity propagate as in the reference', () => {
   const bb = Float32Array.from([1, 1, 1, 1, 1, 1]);
   const p = params(1, 2, 3, 2, false, false);
   assert.deepEqual(Array.from(b.kernels.matmul(a, bb, p)), Array.from(referenceKernels.matmul(a, bb, p)));
+});
+
+test('gemm: the result does not depend on the thread count (every split computes each element in the same order)', () => {
+  const rng = new Random(77);
+  for (const [m, k, n] of [[403, 70, 77], [65, 300, 129], [301, 600, 7], [1024, 64, 96]] as const) {
+    const a = randArray(rng, m * k), bb = randArray(rng, k * n);
+    const p = params(1, m, k, n, false, false);
+    const one = wasmWithThreads(1).kernels.matmul(a, bb, p);
+    const two = wasmWithThreads(2).kernels.matmul(a, bb, p);
+    assert.deepEqual(two, one, `${m}×${k}×${n}`);
+  }
 });
