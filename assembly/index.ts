@@ -78,8 +78,9 @@ export function microRows(): i32 {
  *
  * The work is cut into chunks — whole matrices, or when there are few of them, blocks of 8-wide
  * column panels (each chunk packs only its own part of B), or when N is narrow, blocks of rows,
- * or when both are large a grid of one row block per thread × three column blocks (measured at
- * 784×128×256 on two threads: ~10% faster than column blocks, which each re-pack all of A) —
+ * or when both are large a grid of one row block per thread × three column blocks (column
+ * blocks alone each re-pack all of A; the grid packs half as much on two threads — measured at
+ * 784×128×256 and 1024³, the difference stayed within this machine's ±10% run-to-run noise) —
  * about three per thread, and threads take chunks from the shared counter. On a busy machine a
  * descheduled thread then delays only its current chunk instead of half the job. Every element
  * is still computed by one chunk with the same K order, so results do not depend on threads.
