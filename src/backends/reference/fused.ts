@@ -23,7 +23,8 @@ export function reluBackward(x: DataArray, dy: DataArray): DataArray {
 }
 
 /** [N, C, ...spatial] → N, C and the spatial size S (1 for [N, C]). */
-function dims(shape: Shape): [number, number, number] {
+/** [N, C, S]: batch, channels, and the spatial size per channel (1 for [N, C]). */
+export function dims(shape: Shape): [number, number, number] {
   let s = 1;
   for (let i = 2; i < shape.length; i++) s *= shape[i];
   return [shape[0], shape[1], s];

@@ -1,7 +1,7 @@
 import type { DataArray } from '../../core/dtype.js';
 import type { Shape } from '../../core/shape.js';
 import type { BatchNormGrads, BatchNormTrainResult } from '../../backend/kernels.js';
-import { batchNormBackward as refBackward, batchNormCoefficients, batchNormForwardTrain as refForwardTrain, batchStatsFromSums } from '../reference/fused.js';
+import { batchNormBackward as refBackward, batchNormCoefficients, batchNormForwardTrain as refForwardTrain, batchStatsFromSums, dims } from '../reference/fused.js';
 import { JOB_BN_AFFINE, JOB_BN_BWD_DX, JOB_BN_BWD_SUMS, JOB_BN_STATS, threadsFor } from './jobs.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -32,12 +32,6 @@ function channelSums(sums: Float64Array, n: number, c: number): [Float64Array, F
 }
 
 export function makeBatchNorm(rt: WasmRuntime) {
-  function dims(shape: Shape): [number, number, number] {
-    let s = 1;
-    for (let i = 2; i < shape.length; i++) s *= shape[i];
-    return [shape[0], shape[1], s];
-  }
-
   function batchNormForwardTrain(x: DataArray, shape: Shape, gamma: DataArray | null, beta: DataArray | null, eps: number): BatchNormTrainResult {
     const [n, c, s] = dims(shape);
     const runs = n * c, m = n * s;

@@ -60,11 +60,12 @@ export function makeWasmElementwise(rt: WasmRuntime) {
    * else, and short runs (a Linear bias: inner = 1), stays in JS.
    */
   function binary(op: BinaryOp, a: DataArray, aShape: Shape, b: DataArray, bShape: Shape, outShape: Shape, outDtype: DType): DataArray {
-    const mode = FULL_MODES[op];
-    if (mode !== undefined && outDtype === 'float32' && a instanceof Float32Array && b instanceof Float32Array) {
+    if (outDtype === 'float32' && a instanceof Float32Array && b instanceof Float32Array) {
       const n = sizeOf(outShape);
+      const aFull = a.length === n, bFull = b.length === n;
+      const mode = FULL_MODES[op];
       // Same shapes (a residual sum, a gradient product): SIMD across threads.
-      if (a.length === n && b.length === n && n >= FULL_MIN && rt.canHold(12 * n)) {
+      if (mode !== undefined && aFull && bFull && n >= FULL_MIN && rt.canHold(12 * n)) {
         rt.reset();
         const pa = rt.put(a);
         const pb = rt.put(b);
@@ -72,12 +73,8 @@ export function makeWasmElementwise(rt: WasmRuntime) {
         rt.runJob([JOB_FULL_BINARY, mode, n, pa, pb, po], threadsFor(n, rt.threads));
         return rt.take(po, n);
       }
-    }
-    if ((op === 'add' || op === 'mul') && outDtype === 'float32' && a instanceof Float32Array && b instanceof Float32Array) {
-      const n = sizeOf(outShape);
-      const aFull = a.length === n;
-      // Both orders: + and × of two floats are commutative, NaN aside (any NaN is a NaN).
-      if (n >= BLOCKED_MIN && aFull !== (b.length === n)) {
+      // A broadcast add/mul; both orders: + and × of two floats are commutative, NaN aside (any NaN is a NaN).
+      if ((op === 'add' || op === 'mul') && n >= BLOCKED_MIN && aFull !== bFull) {
         const v = blockView(aFull ? bShape : aShape, outShape);
         if (v && v.inner >= 16 && rt.canHold(8 * n + 4 * v.mid)) {
           rt.reset();
