@@ -1,0 +1,60 @@
+/**
+ * The command line on corrupted files (issue 11, item 1): `gradkit eval`, `export-onnx` and
+ * `finetune` exit non-zero with one line naming the file and the tensor, instead of computing
+ * with wrong weights; a legacy run folder still evaluates, with one warning line.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { LEGACY, ROOT, currentCheckpoint, currentModelFile, flip, layout } from '../io/integrity-helpers.js';
+
+function gradkit(cwd: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [path.join(ROOT, 'bin/gradkit.js'), ...args], { cwd, encoding: 'utf8' });
+}
+
+/** A temp folder with run/ (today's format, last.ckpt corrupted), legacy/ (as shipped), net.safetensors (corrupted) and ft.json. */
+function workspace(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradkit-integrity-'));
+  for (const name of ['run', 'legacy']) {
+    fs.mkdirSync(path.join(dir, name));
+    for (const f of ['config.json', 'preprocessing.json', 'last.ckpt']) fs.copyFileSync(path.join(LEGACY, 'run', f), path.join(dir, name, f));
+  }
+  const ckpt = currentCheckpoint();
+  fs.writeFileSync(path.join(dir, 'run/last.ckpt'), flip(ckpt, layout(ckpt).tensors.get('model/0.weight')!.begin + 1));
+  const model = currentModelFile();
+  fs.writeFileSync(path.join(dir, 'net.safetensors'), flip(model, layout(model).tensors.get('5.weight')!.end - 2, 0x40));
+  fs.writeFileSync(path.join(dir, 'ft.json'), JSON.stringify({
+    seed: 1, epochs: 1, data: { dataset: 'digits', trainSize: 60, testSize: 20, batchSize: 20, validationFraction: 0.25 },
+    optimizer: { type: 'sgd', lr: 0.1 }, transfer: { replaceHead: { numClasses: 10 } },
+  }));
+  return dir;
+}
+
+function assertOneLineFailure(r: { status: number | null; stderr: string }, ...patterns: RegExp[]): void {
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+  for (const p of patterns) assert.match(lines[0], p);
+}
+
+test('eval, export-onnx and finetune refuse corrupted files with one line and exit 1; a legacy run evaluates with one warning', () => {
+  const dir = workspace();
+  const ckptRe = [/run\/last\.ckpt/, /tensor 'model\/0\.weight' fails its CRC-32C check/];
+  const modelRe = [/net\.safetensors/, /tensor '5\.weight' fails its CRC-32C check/];
+  assertOneLineFailure(gradkit(dir, 'eval', 'run'), ...ckptRe);
+  assertOneLineFailure(gradkit(dir, 'export-onnx', 'run', 'run.onnx'), ...ckptRe);
+  assertOneLineFailure(gradkit(dir, 'export-onnx', 'net.safetensors', 'net.onnx', '--input-shape', '1,1,28,28'), ...modelRe);
+  assertOneLineFailure(gradkit(dir, 'finetune', 'net.safetensors', 'ft.json', '--out', 'ft'), ...modelRe);
+  assertOneLineFailure(gradkit(dir, 'finetune', 'run', 'ft.json', '--out', 'ft2'), ...ckptRe);
+  assert.ok(!fs.existsSync(path.join(dir, 'net.onnx')) && !fs.existsSync(path.join(dir, 'run.onnx')), 'no ONNX file from corrupted weights');
+  const legacy = gradkit(dir, 'eval', 'legacy');
+  assert.equal(legacy.status, 0, legacy.stderr);
+  assert.match(legacy.stdout, /test accuracy/);
+  const warn = legacy.stderr.trim().split('\n');
+  assert.equal(warn.length, 1, legacy.stderr);
+  assert.match(warn[0], /legacy\/last\.ckpt/);
+  assert.match(warn[0], /integrity/);
+});
