@@ -91,7 +91,7 @@ async function loadSource(storage: Storage, source: string): Promise<Source> {
     return { model, from: path, sampleShape, hasPreprocessing: e.preprocessing.length > 0 };
   }
   if (!(await storage.exists(source))) throw new GradkitError(OP, `${source} is neither a run folder (with config.json) nor a model file`);
-  const loaded = loadModel(await storage.read(source));
+  const loaded = loadModel(await storage.read(source), { path: source });
   const options = loaded.architecture.options as { inputShape?: unknown } | undefined;
   const recorded = loaded.architecture.builder === LAYERS_BUILDER && Array.isArray(options?.inputShape) ? (options.inputShape as number[]) : undefined;
   return { model: loaded.model, from: source, sampleShape: recorded, hasPreprocessing: loaded.preprocessing !== null };

@@ -29,7 +29,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { freeze, trainableParameters, type FreezeOptions } from '../transfer/freeze.js';
 import { replaceHead } from '../transfer/head.js';
 import { layerwiseLrGroups, type LrGroup } from '../transfer/lr-groups.js';
-import { loadModelWeights } from '../io/model-file.js';
+import { assignWeights } from '../io/model-file.js';
 import type { Callback } from '../train/callback.js';
 import { Checkpoint } from '../train/callbacks/checkpointer.js';
 import { EarlyStopping } from '../train/callbacks/early-stopping.js';
@@ -116,10 +116,10 @@ async function loadSource(storage: Storage, source: string, inputShape: number[]
   }
   if (!(await storage.exists(source))) throw new GradkitError(OP, `${source} is neither a run folder (with config.json) nor a model file`);
   const bytes = await storage.read(source);
-  const file = readModelFile(bytes);
+  const file = readModelFile(bytes, { path: source });
   if (file.architecture === undefined) throw new GradkitError(OP, `${source} holds weights only (no architecture in its metadata); gradkit finetune needs a model file saved with an architecture`);
   const model = build(file.architecture as unknown as Architecture);
-  loadModelWeights(model, bytes);
+  assignWeights(model, file, source);
   const p = file.preprocessing;
   const fitted = p === undefined || p === null ? undefined : ((Array.isArray(p) ? p : [p]) as unknown as PreprocessorJSON[]);
   return { model, fitted, from: source };

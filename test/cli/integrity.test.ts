@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { main } from '../../src/cli/main.js';
+import { memoryStorage } from '../../src/train/index.js';
 import { LEGACY, ROOT, currentCheckpoint, currentModelFile, flip, layout } from '../io/integrity-helpers.js';
 
 function gradkit(cwd: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -40,16 +42,36 @@ function assertOneLineFailure(r: { status: number | null; stderr: string }, ...p
   for (const p of patterns) assert.match(lines[0], p);
 }
 
-test('eval, export-onnx and finetune refuse corrupted files with one line and exit 1; a legacy run evaluates with one warning', () => {
+/** Runs main() in this process on a memory file system; returns the exit code and what went to stderr and console.warn. */
+async function mainCaptured(storage: ReturnType<typeof memoryStorage>, ...args: string[]): Promise<{ status: number; stderr: string }> {
+  const chunks: string[] = [];
+  const write = process.stderr.write;
+  const warn = console.warn;
+  process.stderr.write = ((s: string) => chunks.push(String(s)) > 0) as typeof process.stderr.write;
+  console.warn = (...a: unknown[]) => void chunks.push(`${a.join(' ')}\n`);
+  try {
+    const status = await main(args, { storage, sink: { write: () => {} } });
+    return { status, stderr: chunks.join('') };
+  } finally {
+    process.stderr.write = write;
+    console.warn = warn;
+  }
+}
+
+function memWorkspace(): ReturnType<typeof memoryStorage> {
   const dir = workspace();
-  const ckptRe = [/run\/last\.ckpt/, /tensor 'model\/0\.weight' fails its CRC-32C check/];
-  const modelRe = [/net\.safetensors/, /tensor '5\.weight' fails its CRC-32C check/];
-  assertOneLineFailure(gradkit(dir, 'eval', 'run'), ...ckptRe);
-  assertOneLineFailure(gradkit(dir, 'export-onnx', 'run', 'run.onnx'), ...ckptRe);
-  assertOneLineFailure(gradkit(dir, 'export-onnx', 'net.safetensors', 'net.onnx', '--input-shape', '1,1,28,28'), ...modelRe);
-  assertOneLineFailure(gradkit(dir, 'finetune', 'net.safetensors', 'ft.json', '--out', 'ft'), ...modelRe);
-  assertOneLineFailure(gradkit(dir, 'finetune', 'run', 'ft.json', '--out', 'ft2'), ...ckptRe);
-  assert.ok(!fs.existsSync(path.join(dir, 'net.onnx')) && !fs.existsSync(path.join(dir, 'run.onnx')), 'no ONNX file from corrupted weights');
+  const storage = memoryStorage();
+  for (const f of ['run/config.json', 'run/preprocessing.json', 'run/last.ckpt', 'net.safetensors', 'ft.json']) storage.writeAtomic(f, new Uint8Array(fs.readFileSync(path.join(dir, f))));
+  fs.rmSync(dir, { recursive: true });
+  return storage;
+}
+
+const CKPT_RE = [/run\/last\.ckpt/, /tensor 'model\/0\.weight' fails its CRC-32C check/];
+const MODEL_RE = [/net\.safetensors/, /tensor '5\.weight' fails its CRC-32C check/];
+
+test('the gradkit process: eval of a corrupted run exits 1 with one line on stderr; a legacy run evaluates with one warning', () => {
+  const dir = workspace();
+  assertOneLineFailure(gradkit(dir, 'eval', 'run'), ...CKPT_RE);
   const legacy = gradkit(dir, 'eval', 'legacy');
   assert.equal(legacy.status, 0, legacy.stderr);
   assert.match(legacy.stdout, /test accuracy/);
@@ -57,4 +79,14 @@ test('eval, export-onnx and finetune refuse corrupted files with one line and ex
   assert.equal(warn.length, 1, legacy.stderr);
   assert.match(warn[0], /legacy\/last\.ckpt/);
   assert.match(warn[0], /integrity/);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('export-onnx and finetune refuse a corrupted run folder or model file: exit 1, one line, no output written', async () => {
+  const storage = memWorkspace();
+  assertOneLineFailure(await mainCaptured(storage, 'export-onnx', 'run', 'run.onnx'), ...CKPT_RE);
+  assertOneLineFailure(await mainCaptured(storage, 'export-onnx', 'net.safetensors', 'net.onnx', '--input-shape', '1,1,28,28'), ...MODEL_RE);
+  assertOneLineFailure(await mainCaptured(storage, 'finetune', 'net.safetensors', 'ft.json', '--out', 'ft'), ...MODEL_RE);
+  assertOneLineFailure(await mainCaptured(storage, 'finetune', 'run', 'ft.json', '--out', 'ft2'), ...CKPT_RE);
+  for (const f of ['run.onnx', 'net.onnx', 'ft', 'ft2']) assert.equal(storage.exists(f), false, `${f} was written from corrupted weights`);
 });
