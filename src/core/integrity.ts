@@ -50,10 +50,12 @@ function layoutCrc(entries: readonly LayoutEntry[], metadataKeys: readonly strin
 
 /** Builds the record's JSON string for a file about to be written; `bytesOf` gives a tensor's raw bytes. */
 export function integrityRecord(entries: readonly LayoutEntry[], metadata: Record<string, string>, bytesOf: (name: string) => Uint8Array): string {
+  // defineProperty, not assignment: a name like '__proto__' must become a key, not a prototype.
+  const setOwn = (o: Record<string, string>, k: string, v: string): void => void Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
   const meta: Record<string, string> = {};
-  for (const k of Object.keys(metadata).sort(byCodeUnit)) if (k !== INTEGRITY_KEY) meta[k] = hex(crc32c(enc.encode(metadata[k])));
+  for (const k of Object.keys(metadata).sort(byCodeUnit)) if (k !== INTEGRITY_KEY) setOwn(meta, k, hex(crc32c(enc.encode(metadata[k]))));
   const tensors: Record<string, string> = {};
-  for (const e of entries) Object.defineProperty(tensors, e.name, { value: hex(crc32c(bytesOf(e.name))), enumerable: true, writable: true, configurable: true });
+  for (const e of entries) setOwn(tensors, e.name, hex(crc32c(bytesOf(e.name))));
   const record: IntegrityRecord = { algorithm: ALGORITHM, layout: layoutCrc(entries, Object.keys(metadata)), metadata: meta, tensors };
   return JSON.stringify(record);
 }
