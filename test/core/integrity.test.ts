@@ -38,11 +38,10 @@ test('integrity record: a damaged record is refused, even when only its spelling
   const rec = (layout(bytes).header.__metadata__ as Record<string, string>)['gradkit.integrity'];
   const crc = JSON.parse(rec).tensors.b as string;
   const letter = crc.search(/[a-f]/);
-  if (letter >= 0) {
-    // Upper-case hex means the same number but is not what the writer wrote.
-    const upper = crc.slice(0, letter) + crc[letter].toUpperCase() + crc.slice(letter + 1);
-    assert.throws(() => decodeTensorFile(replaceInHeader(bytes, `"b\\":\\"${crc}`, `"b\\":\\"${upper}`), 'f'), /f: the integrity record .* is damaged \('tensors' is not a map of 8-digit hex CRCs/);
-  }
+  assert.ok(letter >= 0, `the CRC ${crc} has a hex letter to upper-case`);
+  // Upper-case hex means the same number but is not what the writer wrote.
+  const upper = crc.slice(0, letter) + crc[letter].toUpperCase() + crc.slice(letter + 1);
+  assert.throws(() => decodeTensorFile(replaceInHeader(bytes, `"b\\":\\"${crc}`, `"b\\":\\"${upper}`), 'f'), /f: the integrity record .* is damaged \('tensors' is not a map of 8-digit hex CRCs/);
   assert.throws(() => decodeTensorFile(replaceInHeader(bytes, 'crc32c', 'crc32x'), 'f'), /algorithm "crc32x"/);
   assert.throws(() => decodeTensorFile(flip(bytes, layout(bytes).tensors.get('10')!.begin), 'f'), /f: tensor '10' fails its CRC-32C check/);
   assert.throws(() => encodeTensorFile(new Map(), { 'gradkit.integrity': 'x' }), /reserved/);
