@@ -50,7 +50,7 @@ export interface ModelFile {
   stateDict: Map<string, Tensor>;
   architecture: Json | undefined;
   preprocessing: Json | undefined;
-  /** All of `__metadata__`, including the reserved keys. */
+  /** All of `__metadata__`, including the reserved keys (but not the integrity record, which is checked and dropped). */
   metadata: SafetensorsMetadata;
 }
 
@@ -113,8 +113,12 @@ export function readModelFile(bytes: Uint8Array, opts: ReadModelOptions = {}): M
   const op = 'readModelFile';
   const where = opts.path === undefined ? '' : `${opts.path}: `;
   const { tensors, metadata, integrity } = loadSafetensors(bytes, { path: opts.path });
+  const what = opts.path ?? 'the model file';
+  const fmt = metadata.format;
+  if (typeof fmt === 'string' && fmt.startsWith('gradkit-model/') && fmt !== MODEL_FORMAT && fmt !== LEGACY_MODEL_FORMAT) {
+    throw new GradkitError(op, `${what} is ${fmt}; this gradkit reads ${LEGACY_MODEL_FORMAT} and ${MODEL_FORMAT} (upgrade gradkit to load it)`);
+  }
   if (integrity === 'absent') {
-    const what = opts.path ?? 'the model file';
     if (metadata.format === MODEL_FORMAT) missingRecord(op, what, MODEL_FORMAT);
     if (metadata.format === LEGACY_MODEL_FORMAT) {
       (opts.onWarning ?? warnOnce)(`gradkit: warning: ${what} is ${LEGACY_MODEL_FORMAT}, written before gradkit checked file integrity; loaded without a CRC-32C check (save it again to add one)`);

@@ -78,6 +78,12 @@ test('a gradkit-model/2 file without its integrity record is refused', () => {
   oneLineError(() => io.readModelFile(stripped, { path: PATH }), /models\/net\.safetensors/, /integrity record/);
 });
 
+test('a model file of an unknown gradkit-model version is refused, not read as a plain safetensors file', () => {
+  const w = io.readModelFile(currentModelFile()).stateDict.get('5.bias')!;
+  const newer = io.saveSafetensors({ w }, { format: 'gradkit-model/9' });
+  oneLineError(() => io.readModelFile(newer, { path: PATH }), /models\/net\.safetensors is gradkit-model\/9/, /upgrade gradkit/);
+});
+
 test('a legacy model file (gradkit-model/1) loads with one warning; loadModel warns once, not per pass', () => {
   const legacy = readLegacy('model.safetensors');
   const warnings: string[] = [];
