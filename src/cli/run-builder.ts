@@ -77,7 +77,7 @@ function makeSchedule(e: Experiment, optimizer: optim.Optimizer<any>, stepsPerEp
 export async function buildRun(e: Experiment, fitted?: PreprocessorJSON[]): Promise<BuiltRun> {
   manualSeed(e.seed);
   const data = await buildData(e, fitted);
-  const model = buildModel(e.model.layers, data.inputShape, e.model.init, data.numClasses);
+  const model = buildModel(e.model.layers, data.inputShape, e.model.init, data.numClasses, Math.max(e.data.batchSize, e.data.evalBatchSize));
   // A forward pass on one sample catches anything the dry shape inference could not.
   const [x] = data.test.dataset.getBatch!([0]);
   try {
