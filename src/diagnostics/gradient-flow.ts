@@ -58,6 +58,10 @@ const l2 = (a: ArrayLike<number>): number => {
  */
 export class GradientFlow implements Callback {
   readonly name = 'gradientFlow';
+  /** Per-layer keys, known only once the model has run. */
+  logKeys(): null {
+    return null;
+  }
   // After gradient clipping (20) would measure clipped grads; we want what backward produced, so before it.
   readonly order = 15;
   readonly history: GradientFlowRecord[] = [];

@@ -28,7 +28,7 @@ test('GRADKIT_NUM_THREADS outside 1..255 is an error naming the variable and the
     const b = createWasmBackend();
     if (b !== null) {
       assert.equal(b.threads, 2);
-      b.dispose();
+      b.dispose?.();
     }
   } finally {
     if (saved === undefined) delete process.env.GRADKIT_NUM_THREADS;

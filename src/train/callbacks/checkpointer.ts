@@ -27,6 +27,10 @@ export interface CheckpointOptions {
 
 export class Checkpoint implements Callback {
   readonly name = 'checkpoint';
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
   readonly order = ORDER.checkpoint;
   readonly storage: Storage;
   readonly dir: string;

@@ -24,6 +24,10 @@ export interface EarlyStoppingOptions {
 
 export class EarlyStopping implements Callback {
   readonly name = 'earlyStopping';
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
   readonly order = ORDER.earlyStopping;
   readonly monitor: string;
   readonly mode: Mode;

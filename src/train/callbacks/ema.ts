@@ -14,6 +14,10 @@ export interface EmaCallbackOptions extends EMAOptions {
 
 export class EmaWeights implements Callback {
   readonly name = 'ema';
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
   readonly order = ORDER.ema;
   readonly ema: EMA;
   readonly applyAtEnd: boolean;

@@ -13,6 +13,10 @@ export interface GradClipOptions {
 
 export class GradClip implements Callback {
   readonly name = 'gradClip';
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
   readonly order = ORDER.gradClip;
   readonly maxNorm: number | undefined;
   readonly maxValue: number | undefined;

@@ -17,6 +17,10 @@ export interface MetricsLogOptions {
 
 export class MetricsLog implements Callback {
   readonly name = 'metricsLog';
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
   readonly order = ORDER.log;
   readonly storage: Storage;
   readonly path: string;

@@ -73,6 +73,12 @@ export class MetricsCallback implements Callback {
     this.valid = fresh(this.topK.length);
   }
 
+  logKeys(t: Trainer): string[] {
+    const keys = ['loss', ...(this.accuracy ? ['accuracy', ...this.topK.map((k) => `top${k}`)] : [])];
+    const val = t.validData === undefined ? [] : keys.map((k) => `val${k[0].toUpperCase()}${k.slice(1)}`);
+    return [...keys, 'lr', ...val];
+  }
+
   afterBatch(t: Trainer): void {
     if (t.loss === null || t.target === null) return; // a cancelled batch counts for nothing
     const acc = t.training ? this.train : this.valid;

@@ -26,6 +26,10 @@ export class NonFiniteError extends GradkitError {
 
 export class NanGuard implements Callback {
   readonly name = 'nanGuard';
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
   readonly order = ORDER.nanGuard;
   /** The global generator's state at the start of the batch, so a replay redraws the same dropout masks. */
   private rngState: number[] | null = null;

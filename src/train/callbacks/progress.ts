@@ -27,6 +27,10 @@ export function formatLogs(logs: Record<string, number>): string {
 
 export class Progress implements Callback {
   readonly name = 'progress';
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
   readonly order = ORDER.progress;
   readonly sink: TextSink;
   private lastDraw = 0;

@@ -14,6 +14,10 @@ export interface LrScheduleOptions {
 
 export class LrSchedule implements Callback {
   readonly name = 'lrSchedule';
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
   readonly order = ORDER.lrSchedule;
   readonly scheduler: LrScheduler;
   readonly interval: 'step' | 'epoch';
@@ -50,6 +54,10 @@ export interface PlateauScheduleOptions {
 
 export class PlateauSchedule implements Callback {
   readonly name = 'plateauSchedule';
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
   readonly order = ORDER.lrSchedule;
   readonly scheduler: ReduceLrOnPlateau;
   readonly monitor: string;
