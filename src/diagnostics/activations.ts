@@ -83,14 +83,15 @@ export interface ActivationStatsCallbackOptions extends ActivationStatsOptions {
  */
 export class ActivationStatsCallback implements Callback {
   readonly name = 'activationStats';
-  /** Per-layer keys, known only once the model has run. */
-  logKeys(): null {
-    return null;
-  }
   readonly order = 15;
   readonly history: { step: number; epoch: number; layers: LayerStats[] }[] = [];
   private readonly every: number;
   private watch: ReturnType<typeof watchActivations> | null = null;
+
+  /** Per-layer keys, known only once the model has run. */
+  logKeys(): null {
+    return null;
+  }
 
   constructor(private readonly opts: ActivationStatsCallbackOptions = {}) {
     this.every = opts.every ?? 100;

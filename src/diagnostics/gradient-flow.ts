@@ -58,10 +58,6 @@ const l2 = (a: ArrayLike<number>): number => {
  */
 export class GradientFlow implements Callback {
   readonly name = 'gradientFlow';
-  /** Per-layer keys, known only once the model has run. */
-  logKeys(): null {
-    return null;
-  }
   // After gradient clipping (20) would measure clipped grads; we want what backward produced, so before it.
   readonly order = 15;
   readonly history: GradientFlowRecord[] = [];
@@ -73,6 +69,11 @@ export class GradientFlow implements Callback {
   private before: Map<Parameter, Float64Array> | null = null;
   private current: GradientFlowRecord | null = null;
   private watch: ReturnType<typeof watchActivations> | null = null;
+
+  /** Per-layer keys, known only once the model has run. */
+  logKeys(): null {
+    return null;
+  }
 
   constructor(private readonly opts: GradientFlowOptions = {}) {
     const op = 'GradientFlow';

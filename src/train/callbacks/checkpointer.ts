@@ -27,10 +27,6 @@ export interface CheckpointOptions {
 
 export class Checkpoint implements Callback {
   readonly name = 'checkpoint';
-  /** Writes nothing into trainer.logs. */
-  logKeys(): string[] {
-    return [];
-  }
   readonly order = ORDER.checkpoint;
   readonly storage: Storage;
   readonly dir: string;
@@ -43,6 +39,11 @@ export class Checkpoint implements Callback {
   bestEpoch = -1;
   /** Checkpoints written by this callback (for logs and tests). */
   writes = 0;
+
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
 
   constructor(opts: CheckpointOptions) {
     const op = 'Checkpoint';

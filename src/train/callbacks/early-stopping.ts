@@ -24,10 +24,6 @@ export interface EarlyStoppingOptions {
 
 export class EarlyStopping implements Callback {
   readonly name = 'earlyStopping';
-  /** Writes nothing into trainer.logs. */
-  logKeys(): string[] {
-    return [];
-  }
   readonly order = ORDER.earlyStopping;
   readonly monitor: string;
   readonly mode: Mode;
@@ -38,6 +34,11 @@ export class EarlyStopping implements Callback {
   bestEpoch = -1;
   wait = 0;
   private bestWeights: StateDict | null = null;
+
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
 
   constructor(opts: EarlyStoppingOptions = {}) {
     const op = 'EarlyStopping';

@@ -14,14 +14,15 @@ export interface EmaCallbackOptions extends EMAOptions {
 
 export class EmaWeights implements Callback {
   readonly name = 'ema';
-  /** Writes nothing into trainer.logs. */
-  logKeys(): string[] {
-    return [];
-  }
   readonly order = ORDER.ema;
   readonly ema: EMA;
   readonly applyAtEnd: boolean;
   private swapped = false;
+
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
 
   constructor(params: Iterable<Tensor>, opts: EmaCallbackOptions = {}) {
     const { applyAtEnd, ...emaOpts } = opts;

@@ -13,15 +13,16 @@ export interface GradClipOptions {
 
 export class GradClip implements Callback {
   readonly name = 'gradClip';
-  /** Writes nothing into trainer.logs. */
-  logKeys(): string[] {
-    return [];
-  }
   readonly order = ORDER.gradClip;
   readonly maxNorm: number | undefined;
   readonly maxValue: number | undefined;
   /** Global norm before clipping, at the last step. */
   lastNorm = NaN;
+
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
 
   constructor(opts: GradClipOptions) {
     if (opts?.maxNorm === undefined && opts?.maxValue === undefined) throw new GradkitError('GradClip', 'give maxNorm, maxValue or both');

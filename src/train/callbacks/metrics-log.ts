@@ -17,14 +17,15 @@ export interface MetricsLogOptions {
 
 export class MetricsLog implements Callback {
   readonly name = 'metricsLog';
-  /** Writes nothing into trainer.logs. */
-  logKeys(): string[] {
-    return [];
-  }
   readonly order = ORDER.log;
   readonly storage: Storage;
   readonly path: string;
   readonly everySteps: number | null;
+
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
 
   constructor(opts: MetricsLogOptions) {
     if (opts?.storage === undefined || typeof opts.path !== 'string') throw new GradkitError('MetricsLog', 'expected { storage, path }');

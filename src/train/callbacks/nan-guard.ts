@@ -26,13 +26,14 @@ export class NonFiniteError extends GradkitError {
 
 export class NanGuard implements Callback {
   readonly name = 'nanGuard';
+  readonly order = ORDER.nanGuard;
+  /** The global generator's state at the start of the batch, so a replay redraws the same dropout masks. */
+  private rngState: number[] | null = null;
+
   /** Writes nothing into trainer.logs. */
   logKeys(): string[] {
     return [];
   }
-  readonly order = ORDER.nanGuard;
-  /** The global generator's state at the start of the batch, so a replay redraws the same dropout masks. */
-  private rngState: number[] | null = null;
 
   private where(t: Trainer, step = t.step + 1): string {
     // t.step counts completed steps, so the step being taken is t.step + 1 (1-based).

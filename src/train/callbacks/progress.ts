@@ -27,16 +27,17 @@ export function formatLogs(logs: Record<string, number>): string {
 
 export class Progress implements Callback {
   readonly name = 'progress';
-  /** Writes nothing into trainer.logs. */
-  logKeys(): string[] {
-    return [];
-  }
   readonly order = ORDER.progress;
   readonly sink: TextSink;
   private lastDraw = 0;
   private epochStart = 0;
   private runningLoss = 0;
   private seen = 0;
+
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
 
   constructor(opts: { sink?: TextSink } = {}) {
     this.sink = opts.sink ?? defaultSink();

@@ -14,13 +14,14 @@ export interface LrScheduleOptions {
 
 export class LrSchedule implements Callback {
   readonly name = 'lrSchedule';
+  readonly order = ORDER.lrSchedule;
+  readonly scheduler: LrScheduler;
+  readonly interval: 'step' | 'epoch';
+
   /** Writes nothing into trainer.logs. */
   logKeys(): string[] {
     return [];
   }
-  readonly order = ORDER.lrSchedule;
-  readonly scheduler: LrScheduler;
-  readonly interval: 'step' | 'epoch';
 
   constructor(opts: LrScheduleOptions) {
     if (opts?.scheduler === undefined || typeof opts.scheduler.step !== 'function') throw new GradkitError('LrSchedule', 'scheduler must be an optim.LrScheduler');
@@ -54,13 +55,14 @@ export interface PlateauScheduleOptions {
 
 export class PlateauSchedule implements Callback {
   readonly name = 'plateauSchedule';
+  readonly order = ORDER.lrSchedule;
+  readonly scheduler: ReduceLrOnPlateau;
+  readonly monitor: string;
+
   /** Writes nothing into trainer.logs. */
   logKeys(): string[] {
     return [];
   }
-  readonly order = ORDER.lrSchedule;
-  readonly scheduler: ReduceLrOnPlateau;
-  readonly monitor: string;
 
   constructor(opts: PlateauScheduleOptions) {
     if (opts?.scheduler === undefined || typeof opts.scheduler.step !== 'function') throw new GradkitError('PlateauSchedule', 'scheduler must be an optim.ReduceLrOnPlateau');
