@@ -4,7 +4,7 @@
  * impossible shape (a kernel larger than its input, a linear layer on an image) is reported
  * with the layer's index and the shapes, before any weight is allocated.
  */
-import { tensorTooLarge } from '../core/dtype.js';
+import { formatBytes, tensorTooLarge } from '../core/dtype.js';
 import { GradkitError } from '../core/errors.js';
 import * as nn from '../nn/index.js';
 import type { LayerSpec, Pair } from './experiment.js';
@@ -92,8 +92,10 @@ function weightShape(layer: LayerSpec, inShape: readonly number[]): number[] | n
  * float32 tensor can have, so `outChannels: 1e9` is named here instead of failing as a bare
  * RangeError from a typed array once the layer is built.
  */
-export function checkSizes(layers: readonly LayerSpec[], input: readonly number[], shapes: readonly number[][], batchSize = 1): void {
+export function checkSizes(layers: readonly LayerSpec[], input: readonly number[], shapes: readonly number[][], batchSize = 1, memoryBytes?: number): void {
   const count = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+  let weights = 0;
+  let activations = 0;
   layers.forEach((layer, i) => {
     const w = weightShape(layer, i === 0 ? input : shapes[i - 1]);
     const wBad = w === null ? null : tensorTooLarge('float32', count(w));
@@ -101,16 +103,27 @@ export function checkSizes(layers: readonly LayerSpec[], input: readonly number[
     const out = [batchSize, ...shapes[i]];
     const oBad = tensorTooLarge('float32', count(out));
     if (oBad !== null) fail(i, layer, `its output for a batch of ${batchSize} ${fmt(out)} ${oBad}; use fewer channels or a smaller batch`);
+    weights += w === null ? 0 : count(w);
+    activations += count(out);
   });
+  if (memoryBytes !== undefined) {
+    // Roughly what training holds at once: weights, gradients and two optimizer slots,
+    // and every activation with its gradient, all float32.
+    const need = 4 * (4 * weights + 2 * activations);
+    if (need > memoryBytes) {
+      throw new GradkitError('experiment', `training this model needs about ${formatBytes(need)} (weights, gradients, optimizer state and activations for a batch of ${batchSize}) but this machine has ${formatBytes(memoryBytes)} of memory; use smaller layers or batches`);
+    }
+  }
 }
 
 /**
  * Builds the Sequential model; `numClasses` checks that the last layer produces class scores,
- * and `batchSize` (the largest batch the run uses) sizes the activations checked.
+ * `batchSize` (the largest batch the run uses) sizes the activations checked, and
+ * `memoryBytes` (the machine's memory, where known) bounds what training will hold.
  */
-export function buildModel(layers: readonly LayerSpec[], input: readonly number[], init: nn.LinearOptions['init'], numClasses: number, batchSize = 1): nn.Sequential {
+export function buildModel(layers: readonly LayerSpec[], input: readonly number[], init: nn.LinearOptions['init'], numClasses: number, batchSize = 1, memoryBytes?: number): nn.Sequential {
   const shapes = inferShapes(layers, input);
-  checkSizes(layers, input, shapes, batchSize);
+  checkSizes(layers, input, shapes, batchSize, memoryBytes);
   const last = shapes[shapes.length - 1];
   if (last.length !== 1 || last[0] !== numClasses) {
     throw new GradkitError('experiment', `the model outputs ${fmt(last)} per sample but the dataset has ${numClasses} classes; end with { "type": "linear", "outFeatures": ${numClasses} }`);

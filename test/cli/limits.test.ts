@@ -26,6 +26,13 @@ test('a layer too large for memory is named with its byte size before anything i
   assert.throws(() => buildModel(wide, [1, 8, 8], 'he', 10, 100), /model\.layers\[0\] \(conv2d\): its output for a batch of 100 \[100, 100000, 8, 8\] needs 2\.6 GB; one tensor can hold at most 2 GiB/);
 });
 
+test('a model whose training state exceeds the machine memory is refused up front', () => {
+  // Each tensor fits, but weights [1000, 64] (+ gradients, 2 optimizer slots) and activations do not fit 1 MB.
+  const layers = [{ type: 'flatten' as const }, { type: 'linear' as const, outFeatures: 1000 }, { type: 'linear' as const, outFeatures: 10 }];
+  assert.throws(() => buildModel(layers, [1, 8, 8], 'he', 10, 32, 1e6), /^GradkitError: experiment: training this model needs about 1\.5 MB \(weights, gradients, optimizer state and activations for a batch of 32\) but this machine has 1\.0 MB of memory/);
+  assert.doesNotThrow(() => buildModel(layers, [1, 8, 8], 'he', 10, 32, 1e9));
+});
+
 test('typed arrays beyond 2 GiB are refused with a clear message, not a RangeError', () => {
   assert.throws(() => allocArray('float32', 1e9), /^GradkitError: alloc: a float32 tensor of 1000000000 elements needs 4\.0 GB; one tensor can hold at most 2 GiB/);
   assert.throws(() => zeros([1e5, 1e5]), (e: Error) => e.name === 'GradkitError' && /10000000000 elements needs 40\.0 GB/.test(e.message));
