@@ -4,6 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createWasmBackend, setNumThreads, getNumThreads } from '../../src/backends/wasm/index.js';
 import { MAX_SLICES } from '../../src/backends/wasm/worker-source.js';
 
@@ -34,4 +37,11 @@ test('GRADKIT_NUM_THREADS outside 1..255 is an error naming the variable and the
     if (saved === undefined) delete process.env.GRADKIT_NUM_THREADS;
     else process.env.GRADKIT_NUM_THREADS = saved;
   }
+});
+
+test('gradkit with GRADKIT_NUM_THREADS=256 exits with one line instead of crashing at the first job', () => {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const r = spawnSync(process.execPath, [path.join(root, 'bin/gradkit.js'), 'info'], { cwd: root, encoding: 'utf8', env: { ...process.env, GRADKIT_NUM_THREADS: '256' }, timeout: 60_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.stderr.trim(), "gradkit: wasm backend: GRADKIT_NUM_THREADS=256 is not a thread count in 1..255 (the thread pool's limit); set it in that range or unset it");
 });
