@@ -88,7 +88,7 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
     experiment = resolveExperiment(await readJsonFile(storage, joinPath(opts.resume, 'config.json'), 'gradkit train --resume'));
     fitted = (await readJsonFile(storage, joinPath(opts.resume, 'preprocessing.json'), 'gradkit train --resume')) as PreprocessorJSON[];
   } else if (opts.experiment !== undefined) {
-    experiment = resolveExperiment(await readJsonFile(storage, opts.experiment, 'experiment'));
+    experiment = resolveExperiment(await readJsonFile(storage, opts.experiment, 'experiment'), opts.experiment);
   } else {
     experiment = structuredClone(DEFAULT_EXPERIMENT);
   }

@@ -44,7 +44,7 @@ import { Trainer } from '../train/trainer.js';
 import { manualSeed } from '../core/rng.js';
 import { fitIntoSummary, loadRunWeights, type CommandEnv, type RunSummary } from './commands.js';
 import { buildData } from './data-builder.js';
-import { resolveExperiment, type Experiment } from './experiment.js';
+import { checkNesting, resolveExperiment, type Experiment } from './experiment.js';
 import { buildModel } from './model-builder.js';
 import { int, num, obj, str, validate, type Spec } from './schema.js';
 
@@ -79,6 +79,7 @@ export interface FinetuneOptions {
 /** Splits the file into the ordinary experiment and its validated transfer section. */
 export function resolveFinetuneExperiment(raw: unknown): { experiment: Experiment; transfer: TransferSpec } {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new GradkitError('experiment', `the file must hold a JSON object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+  checkNesting(raw, 'experiment'); // before the recursive validators, which a 100,000-deep file would overflow
   const { transfer = {}, ...rest } = raw as Record<string, unknown>;
   validate(transfer, transferSpec, 'transfer');
   const experiment = resolveExperiment(rest);

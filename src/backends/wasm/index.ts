@@ -34,6 +34,7 @@ import { reduce } from './reduce.js';
 import { broadcastTo, transpose } from './shape.js';
 import { logSoftmax, softmax } from './softmax.js';
 import { WasmRuntime } from './runtime.js';
+import { MAX_SLICES } from './worker-source.js';
 
 export interface WasmBackend extends Backend {
   readonly flavour: Flavour;
@@ -118,8 +119,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   };
 }
 
+/** The pool splits a job into at most MAX_SLICES slices (one per thread), so more threads cannot run. */
 function checkThreads(op: string, n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new GradkitError(op, `thread count must be an integer ≥ 1, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SLICES) throw new GradkitError(op, `thread count must be an integer in 1..${MAX_SLICES} (the thread pool's limit), got ${n}`);
 }
 
 /**

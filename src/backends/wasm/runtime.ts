@@ -1,6 +1,8 @@
+import { GradkitError } from '../../core/errors.js';
 import { getPlatform, platformReady } from '../../platform/index.js';
 import { pickBinary, type Flavour } from './detect.js';
 import { ThreadPool } from './threadpool.js';
+import { MAX_SLICES } from './worker-source.js';
 import { JOB_CONV_BWD_FILTER, JOB_CONV_BWD_INPUT, JOB_CONV_FWD, JOB_GEMM, JOB_PEAK, JOB_WORDS } from './jobs.js';
 
 /** Bytes below 64 KiB belong to the JS side: pool control blocks and job descriptors live there. */
@@ -303,9 +305,17 @@ async function prepareAsync(flavour: Flavour, bytes: Uint8Array<ArrayBuffer>): P
   }
 }
 
-/** Default thread count: GRADKIT_NUM_THREADS when set (benchmarks, CI), else the core count. */
+/**
+ * Default thread count: GRADKIT_NUM_THREADS when set (benchmarks, CI), else the core count
+ * (capped at the pool's MAX_SLICES). A bad variable is an error here, not a crash at the first
+ * parallel job.
+ */
 function defaultThreads(): number {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.GRADKIT_NUM_THREADS;
-  const n = env ? Number.parseInt(env, 10) : NaN;
-  return Number.isFinite(n) && n >= 1 ? n : getPlatform().cores();
+  if (env === undefined || env.trim() === '') return Math.min(getPlatform().cores(), MAX_SLICES);
+  const n = Number(env.trim());
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SLICES) {
+    throw new GradkitError('wasm backend', `GRADKIT_NUM_THREADS=${env} is not a thread count in 1..${MAX_SLICES} (the thread pool's limit); set it in that range or unset it`);
+  }
+  return n;
 }
