@@ -20,7 +20,7 @@ export type { Backend } from './backend/backend.js';
 export type { Kernels, MatmulParams, Conv2dParams, Pool2dParams } from './backend/kernels.js';
 export { registerBackend, getBackend, setBackend, backendName, listBackends, withBackend } from './backend/registry.js';
 export { referenceKernels } from './backends/reference/index.js';
-export { setNumThreads, getNumThreads, wasmReady, createWasmBackend, isWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
+export { setNumThreads, getNumThreads, wasmReady, ready, type ReadyInfo, createWasmBackend, isWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './testing/gradcheck.js';
 export * as nn from './nn/index.js';
 export { Parameter } from './nn/parameter.js';
