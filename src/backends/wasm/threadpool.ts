@@ -111,10 +111,14 @@ export class ThreadPool {
         this.stop();
         return;
       }
-      // Poll at least every 50 ms: a pool stopped meanwhile never notifies READY.
-      const r = typeof wait === 'function' ? wait(this.ctrl, CTRL.READY, n, Math.min(left, 50)) : null;
-      if (r?.async) await r.value;
-      else await new Promise((resolve) => setTimeout(resolve, 5));
+      // Wake on the workers' notify, or after at most 20 ms anyway: a pool stopped meanwhile never
+      // notifies, and Node does not keep the process alive for a pending waitAsync (the timer does).
+      const slice = Math.min(left, 20);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, slice);
+        const r = typeof wait === 'function' ? wait(this.ctrl, CTRL.READY, n, slice) : null;
+        if (r?.async) void (r.value as Promise<unknown>).then(() => { clearTimeout(timer); resolve(); });
+      });
     }
   }
 
