@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { startServer } from '../../demo/serve.mjs';
 import { chromiumMissing, launchChromium } from './chromium.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -35,9 +36,6 @@ before(() => {
 
 /** Loads the demo from a fresh server and browser, waits for training to end, returns what it saw. */
 async function runDemo(isolated: boolean): Promise<{ demo: DemoState; console: { type: string; text: string }[]; cores: number }> {
-  const { startServer } = (await import(`${root}demo/serve.mjs`)) as {
-    startServer(o: { isolated: boolean; port: number }): Promise<{ url: string; close(): Promise<void> }>;
-  };
   const server = await startServer({ isolated, port: 0 });
   const browser = await launchChromium();
   const messages: { type: string; text: string }[] = [];

@@ -1,0 +1,47 @@
+/**
+ * Browser vs Node speed of the same training (the demo's MLP, options and digits): runs it in
+ * Node, then in headless Chromium on an isolated page (threads) and a plain page (one thread),
+ * and prints samples/s and the browser/Node ratios. Node runs with the same thread count the page
+ * got. Needs `npm run demo:build` first and Chromium (test/browser/chromium.ts).
+ *
+ *   node --import tsx demo/speed.ts
+ */
+import { readFileSync } from 'node:fs';
+import * as g from '../src/index.js';
+import { launchChromium } from '../test/browser/chromium.js';
+import { startServer } from './serve.mjs';
+import { DEFAULT_OPTIONS, decodeDigits, trainDigits } from './src/train.js';
+
+const data = decodeDigits(new Uint8Array(readFileSync(new URL('./dist/digits.bin', import.meta.url))));
+
+async function browserRun(isolated: boolean): Promise<{ samplesPerSec: number; threads: number }> {
+  const server = await startServer({ isolated, port: 0 });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => (globalThis as { gradkitDemo?: { state: string } }).gradkitDemo?.state === 'done', undefined, { timeout: 300_000 });
+    return await page.evaluate(() => {
+      const d = (globalThis as unknown as { gradkitDemo: { threads: number; result: { samplesPerSec: number } } }).gradkitDemo;
+      return { samplesPerSec: d.result.samplesPerSec, threads: d.threads };
+    });
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+function nodeRun(threads: number): number {
+  g.setNumThreads(threads);
+  return trainDigits(data, DEFAULT_OPTIONS).samplesPerSec;
+}
+
+await g.ready();
+for (const isolated of [true, false]) {
+  const b = await browserRun(isolated);
+  const n = nodeRun(b.threads);
+  console.log(
+    `${isolated ? 'isolated page' : 'plain page   '} ${b.threads} thread(s): browser ${b.samplesPerSec.toFixed(0)} samples/s, ` +
+    `node ${n.toFixed(0)} samples/s, browser/node = ${(b.samplesPerSec / n).toFixed(2)}`,
+  );
+}
