@@ -2,7 +2,9 @@
  * Browser vs Node speed of the same training (the demo's MLP, options and digits): runs it in
  * Node, then in headless Chromium on an isolated page (threads) and a plain page (one thread),
  * and prints samples/s and the browser/Node ratios. Node runs with the same thread count the page
- * got. Needs `npm run demo:build` first and Chromium (test/browser/chromium.ts).
+ * got. Each side is the best of ROUNDS runs (the page's "Train again" button; a fresh worker each
+ * time), since a shared machine's speed moves between runs. Needs `npm run demo:build` first
+ * and Chromium (test/browser/chromium.ts).
  *
  *   node --import tsx demo/speed.ts
  */
@@ -12,6 +14,7 @@ import { launchChromium } from '../test/browser/chromium.js';
 import { startServer } from './serve.mjs';
 import { DEFAULT_OPTIONS, decodeDigits, trainDigits } from './src/train.js';
 
+const ROUNDS = 3;
 const data = decodeDigits(new Uint8Array(readFileSync(new URL('./dist/digits.bin', import.meta.url))));
 
 async function browserRun(isolated: boolean): Promise<{ samplesPerSec: number; threads: number }> {
@@ -20,11 +23,17 @@ async function browserRun(isolated: boolean): Promise<{ samplesPerSec: number; t
   try {
     const page = await browser.context.newPage();
     await page.goto(server.url);
-    await page.waitForFunction(() => (globalThis as { gradkitDemo?: { state: string } }).gradkitDemo?.state === 'done', undefined, { timeout: 300_000 });
-    return await page.evaluate(() => {
-      const d = (globalThis as unknown as { gradkitDemo: { threads: number; result: { samplesPerSec: number } } }).gradkitDemo;
-      return { samplesPerSec: d.result.samplesPerSec, threads: d.threads };
-    });
+    let best = { samplesPerSec: 0, threads: 0 };
+    for (let r = 0; r < ROUNDS; r++) {
+      if (r > 0) await page.click('#start');
+      await page.waitForFunction(() => (globalThis as { gradkitDemo?: { state: string } }).gradkitDemo?.state === 'done', undefined, { timeout: 300_000 });
+      const got = await page.evaluate(() => {
+        const d = (globalThis as unknown as { gradkitDemo: { threads: number; result: { samplesPerSec: number } } }).gradkitDemo;
+        return { samplesPerSec: d.result.samplesPerSec, threads: d.threads };
+      });
+      if (got.samplesPerSec > best.samplesPerSec) best = got;
+    }
+    return best;
   } finally {
     await browser.close();
     await server.close();
@@ -33,7 +42,9 @@ async function browserRun(isolated: boolean): Promise<{ samplesPerSec: number; t
 
 function nodeRun(threads: number): number {
   g.setNumThreads(threads);
-  return trainDigits(data, DEFAULT_OPTIONS).samplesPerSec;
+  let best = 0;
+  for (let r = 0; r < ROUNDS; r++) best = Math.max(best, trainDigits(data, DEFAULT_OPTIONS).samplesPerSec);
+  return best;
 }
 
 await g.ready();
