@@ -21,6 +21,7 @@ export type { Kernels, MatmulParams, Conv2dParams, Pool2dParams } from './backen
 export { registerBackend, getBackend, setBackend, backendName, listBackends, withBackend } from './backend/registry.js';
 export { referenceKernels } from './backends/reference/index.js';
 export { setNumThreads, getNumThreads, wasmReady, ready, type ReadyInfo, createWasmBackend, isWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
+export { trainInWorker, exposeTraining, ISOLATION_HEADERS, type TrainInWorkerHandlers, type TrainingJob } from './browser/index.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './testing/gradcheck.js';
 export * as nn from './nn/index.js';
 export { Parameter } from './nn/parameter.js';
