@@ -2,6 +2,7 @@
 // page.js directly: the page itself runs no kernels, so it needs none of the library.
 import { trainInWorker } from '../../src/browser/page.js';
 import { DEFAULT_OPTIONS, type DemoProgress, type DemoResult } from './options.js';
+import { predict, toDigit } from './predict.js';
 
 /** What the browser tests read back (and a curious user can inspect in the console). */
 interface DemoState {
@@ -12,6 +13,8 @@ interface DemoState {
   losses: number[];
   result?: DemoResult;
   error?: string;
+  /** The last drawing's prediction. */
+  prediction?: { digit: number; probs: number[] };
 }
 
 const $ = (id: string) => document.getElementById(id)!;
@@ -89,6 +92,48 @@ function run(): void {
     },
   );
 }
+
+const pad = $('pad') as HTMLCanvasElement;
+const padCtx = pad.getContext('2d')!;
+function clearPad(): void {
+  padCtx.fillStyle = '#000';
+  padCtx.fillRect(0, 0, pad.width, pad.height);
+  $('prediction').textContent = '–';
+  $('probs').innerHTML = '';
+}
+function showPrediction(): void {
+  const demo = (globalThis as { gradkitDemo?: DemoState }).gradkitDemo;
+  const pixels = toDigit(pad);
+  if (!demo?.result || !pixels) return;
+  const probs = Array.from(predict(demo.result.weights, pixels));
+  const digit = probs.indexOf(Math.max(...probs));
+  demo.prediction = { digit, probs };
+  $('prediction').textContent = `${digit}`;
+  $('probs').innerHTML = probs
+    .map((p, d) => `<tr><td>${d}</td><td><div style="background:#1565c0;height:10px;width:${Math.round(p * 150)}px"></div></td><td>${(100 * p).toFixed(1)} %</td></tr>`)
+    .join('');
+}
+let drawing = false;
+pad.addEventListener('pointerdown', (e) => {
+  drawing = true;
+  padCtx.beginPath();
+  padCtx.moveTo(e.offsetX, e.offsetY);
+});
+pad.addEventListener('pointermove', (e) => {
+  if (!drawing) return;
+  padCtx.strokeStyle = '#fff';
+  padCtx.lineWidth = 14;
+  padCtx.lineCap = padCtx.lineJoin = 'round';
+  padCtx.lineTo(e.offsetX, e.offsetY);
+  padCtx.stroke();
+});
+addEventListener('pointerup', () => {
+  if (!drawing) return;
+  drawing = false;
+  showPrediction();
+});
+$('clear').addEventListener('click', clearPad);
+clearPad();
 
 $('start').addEventListener('click', run);
 run();

@@ -23,5 +23,15 @@ export interface DemoResult {
   /** Training samples per second over all epochs (forward, backward and optimizer step). */
   samplesPerSec: number;
   trainSize: number;
+  /** The trained MLP's parameters (Linear weights are [out, in]), for predictions on the page. */
+  weights: MlpWeights;
+}
+
+export interface MlpWeights {
+  hidden: number;
+  w1: Float32Array;
+  b1: Float32Array;
+  w2: Float32Array;
+  b2: Float32Array;
 }
 

@@ -3,7 +3,7 @@
  * time exactly the same work: a 784-128-10 MLP with Adam on a few hundred digits.
  */
 import * as g from '../../src/index.js';
-import type { DemoOptions, DemoProgress, DemoResult } from './options.js';
+import type { DemoOptions, DemoProgress, DemoResult, MlpWeights } from './options.js';
 
 export { DEFAULT_OPTIONS, type DemoOptions, type DemoProgress, type DemoResult } from './options.js';
 
@@ -54,5 +54,7 @@ export function trainDigits(data: DigitsBlock, opts: DemoOptions, report: (p: De
   const pred = g.noGrad(() => model.forward(xt)).argmax(1).dataSync();
   let right = 0;
   for (let i = 0; i < opts.testSize; i++) if (pred[i] === data.y[trainSize + i]) right++;
-  return { losses, testAccuracy: right / opts.testSize, samplesPerSec: (opts.epochs * batches * opts.batchSize) / seconds, trainSize };
+  const [w1, b1, w2, b2] = model.parameters().map((p) => Float32Array.from(p.dataSync()));
+  const weights: MlpWeights = { hidden: opts.hidden, w1: w1!, b1: b1!, w2: w2!, b2: b2! };
+  return { losses, testAccuracy: right / opts.testSize, samplesPerSec: (opts.epochs * batches * opts.batchSize) / seconds, trainSize, weights };
 }

@@ -1,8 +1,8 @@
 /**
  * The demo page in real Chromium, on an ordinary server and on a cross-origin isolated one: the
  * page must train on the wasm backend (never the reference), single-threaded on a plain memory
- * when not isolated and with threads when isolated, the loss must fall, and the console must
- * show no errors. Screenshots go to .tmp/browser/.
+ * when not isolated and with threads when isolated, the loss must fall, a digit drawn on the pad
+ * must get a prediction, and the console must show no errors. Screenshots go to .tmp/browser/.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -23,6 +23,7 @@ interface DemoState {
   losses: number[];
   result?: { testAccuracy: number; samplesPerSec: number };
   error?: string;
+  prediction?: { digit: number; probs: number[] };
 }
 
 const skip = chromiumMissing();
@@ -48,6 +49,13 @@ async function runDemo(isolated: boolean): Promise<{ demo: DemoState; console: {
       const d = (globalThis as { gradkitDemo?: { state: string } }).gradkitDemo;
       return d !== undefined && d.state !== 'running';
     }, undefined, { timeout: 180_000 });
+    // Draw a "1": one vertical stroke down the middle of the pad.
+    await page.locator('#pad').scrollIntoViewIfNeeded();
+    const box = (await page.locator('#pad').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + 25);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 4, box.y + box.height - 25, { steps: 12 });
+    await page.mouse.up();
     const demo = (await page.evaluate(() => (globalThis as unknown as { gradkitDemo: unknown }).gradkitDemo)) as DemoState;
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     await page.screenshot({ path: `${shots}/demo-${isolated ? 'isolated' : 'plain'}.png`, fullPage: true });
@@ -65,9 +73,17 @@ function assertTrained(demo: DemoState): void {
   const last = demo.losses.slice(-10).reduce((a, b) => a + b) / 10;
   assert.ok(first > 1.5 && last < first / 3, `the loss fell from ${first.toFixed(3)} to ${last.toFixed(3)}`);
   assert.ok(demo.result!.testAccuracy > 0.7, `test accuracy ${demo.result!.testAccuracy}`);
+  const pred = demo.prediction;
+  assert.ok(pred, 'the drawn digit got a prediction');
+  assert.equal(pred.probs.length, 10);
+  assert.ok(Math.abs(pred.probs.reduce((x, y) => x + y) - 1) < 1e-4, 'class probabilities sum to 1');
+  assert.equal(pred.digit, pred.probs.indexOf(Math.max(...pred.probs)));
+  // A straight stroke is the easiest digit; the seeded MLP gives it p ≈ 0.99 with 1 or 2 threads.
+  assert.equal(pred.digit, 1, `a drawn "1" was predicted as ${pred.digit}`);
+  console.log(`drawn "1" predicted as ${pred.digit} (p = ${pred.probs[pred.digit]!.toFixed(2)})`);
 }
 
-test('demo on an ordinary (not isolated) page: wasm on one thread, loss falls, one warning naming the headers', { skip, timeout: 240_000 }, async () => {
+test('demo on an ordinary (not isolated) page: wasm on one thread, loss falls, a drawn 1 is predicted, one warning naming the headers', { skip, timeout: 240_000 }, async () => {
   const { demo, console: msgs } = await runDemo(false);
   assert.equal(demo.isolated, false);
   assertTrained(demo);
