@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { GradkitError } from '../core/errors.js';
 import '../index.js'; // registers the tensor methods and the backends
 import { nodeStorage } from '../platform/fs-node.js';
+import { isSystemError, syscallOperation, toFsError } from '../platform/fs-errors-node.js';
 import { evalCommand, trainCommand, type CommandEnv } from './commands.js';
 import { initStudyCommand } from './init-study.js';
 import { intFlag } from './flags.js';
@@ -136,6 +137,11 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
     }
     if (e instanceof GradkitError) {
       err(`gradkit: ${e.message}\n`);
+      return (e as { exitCode?: number }).exitCode ?? 1;
+    }
+    // A file-system error from a path no Storage wrapped (worker setup, a library): still one line.
+    if (isSystemError(e)) {
+      err(`gradkit: ${(toFsError(e, syscallOperation(e.syscall), e.path ?? 'a file') as Error).message}\n`);
       return 1;
     }
     throw e;

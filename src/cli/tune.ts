@@ -218,12 +218,18 @@ export async function tuneCommand(opts: TuneOptions, env: CommandEnv, runner?: (
   const workers = opts.workers ?? 1;
   say(`gradkit tune · ${s.method} · ${[...setup.space.keys()].join(', ')} · ${s.epochs} epochs · ranked by ${s.metric} (${s.mode}) · ${workers > 1 ? `${workers} worker threads` : 'trials run in this thread'}`);
   say(`run folder: ${dir}`);
+  // One search per folder at a time: two would run the same trials and interleave trials.jsonl.
+  const lock = storage.lockFolder?.(dir, OP) ?? null;
+  if (lock?.message) say(lock.message);
+  const removed = storage.removeStaleTemps?.(dir) ?? [];
+  if (removed.length > 0) say(`${dir}: removed ${removed.length} temp file(s) left by an interrupted write: ${removed.join(', ')}`);
   const pool = runner === undefined && workers > 1 ? workerRunner(setup, workers) : null;
   let result: SearchResult;
   try {
     result = await runSearch(setup.space, s, pool ?? (runner ?? experimentRunner)(setup), { storage, dir, log: say, now: env.now, parallel: workers });
   } finally {
     await pool?.close();
+    lock?.release();
   }
   say('');
   say(formatTable(result.ranked, [...setup.space.keys()], s.metric));
