@@ -179,7 +179,11 @@ export async function fitIntoSummary(trainer: Trainer, summary: RunSummary, dir:
     summary.error = (e as Error).message;
     summary.epochs = trainer.epoch;
     summary.steps = trainer.step;
-    await finish();
+    try {
+      await finish();
+    } catch {
+      /* a full or read-only disk fails this write too; the run's own error is the one to report */
+    }
     throw e;
   }
   return finish;

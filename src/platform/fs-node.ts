@@ -17,12 +17,29 @@ import { removeStaleTemps, tempPathFor } from './temp-files-node.js';
 export type FsLike = Pick<
   typeof nodeFs,
   'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync' | 'readFileSync' | 'appendFileSync' | 'existsSync' | 'mkdirSync' | 'readdirSync'
->;
+> & Partial<Pick<typeof nodeFs, 'rmdirSync'>>;
 
 /** What a failed write of `path` left behind, for the message. */
 function intactNote(path: string, existed: boolean): string {
   if (!existed) return 'nothing was written';
   return path.endsWith('.ckpt') ? 'the previous checkpoint is intact' : `the previous ${nodePath.basename(path)} is intact`;
+}
+
+/**
+ * Node's recursive mkdir reports ENOENT when it cannot create a parent (on a read-only disk, say);
+ * creating the first missing ancestor alone gives the real cause (EROFS, EACCES, …).
+ */
+function trueMkdirError(fs: FsLike, path: string, e: unknown): unknown {
+  if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return e;
+  let missing = path;
+  while (!fs.existsSync(nodePath.dirname(missing)) && nodePath.dirname(missing) !== missing) missing = nodePath.dirname(missing);
+  try {
+    fs.mkdirSync(missing);
+    fs.rmdirSync?.(missing);
+  } catch (inner) {
+    return inner;
+  }
+  return e;
 }
 
 export function nodeStorage(fs: FsLike = nodeFs): Storage {
@@ -80,7 +97,7 @@ export function nodeStorage(fs: FsLike = nodeFs): Storage {
       try {
         fs.mkdirSync(path, { recursive: true });
       } catch (e) {
-        throw toFsError(e, 'create the folder', path);
+        throw toFsError(trueMkdirError(fs, path, e), 'create the folder', path);
       }
     },
     mkdirNew(path) {
@@ -90,7 +107,7 @@ export function nodeStorage(fs: FsLike = nodeFs): Storage {
         return true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST' && fs.existsSync(path)) return false;
-        throw toFsError(e, 'create the folder', path);
+        throw toFsError(trueMkdirError(fs, path, e), 'create the folder', path);
       }
     },
     list(path) {
