@@ -57,7 +57,7 @@ export function lockRunFolder(dir: string, command: string): RunLock {
       }
       return ownLock(path, mine.token, message);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw toFsError(e, 'lock', dir);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw toFsError(e, 'lock', path);
     }
     const held = readLock(path);
     if (held === null) {
