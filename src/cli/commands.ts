@@ -22,6 +22,7 @@ import { joinPath, type Storage } from '../train/storage.js';
 import { DEFAULT_EXPERIMENT, resolveExperiment, type Experiment } from './experiment.js';
 import { buildRun, makeTrainer } from './run-builder.js';
 import { claimRunFolder } from './run-folder.js';
+import { interruptCallback, type InterruptWatch } from './interrupt.js';
 
 export interface CommandEnv {
   storage: Storage;
@@ -30,6 +31,8 @@ export interface CommandEnv {
   peakMemory?: () => number | null;
   /** Current time in ms (tests may pin it). */
   now?: () => number;
+  /** Catches SIGINT/SIGTERM while training, so a run stops between batches (Node's CLI sets it). */
+  watchInterrupts?: () => InterruptWatch;
 }
 
 export interface TrainOptions {
@@ -102,14 +105,18 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
     op: 'gradkit train', dir: opts.resume ?? opts.out, resume: opts.resume !== undefined, name, now, say,
     notEmpty: (d) => `the run folder ${d} already exists and is not empty; choose another --out, or continue it with --resume ${d}`,
   });
+  const watch = env.watchInterrupts?.();
   try {
-    return await trainInFolder(claimed.dir, name, experiment, run, opts, env);
+    return await trainInFolder(claimed.dir, name, experiment, run, opts, env, watch);
   } finally {
+    watch?.dispose();
     claimed.release();
   }
 }
 
-async function trainInFolder(dir: string, name: string, experiment: Experiment, run: Awaited<ReturnType<typeof buildRun>>, opts: TrainOptions, env: CommandEnv): Promise<RunSummary> {
+async function trainInFolder(
+  dir: string, name: string, experiment: Experiment, run: Awaited<ReturnType<typeof buildRun>>, opts: TrainOptions, env: CommandEnv, watch: InterruptWatch | undefined,
+): Promise<RunSummary> {
   const { storage, sink } = env;
   const say = (s: string): void => void sink.write(`${s}\n`);
   const hasValid = run.data.valid !== null;
@@ -117,7 +124,8 @@ async function trainInFolder(dir: string, name: string, experiment: Experiment, 
   const ckptMonitor = hasValid ? monitor : monitor.replace(/^val(.)/, (_, c: string) => c.toLowerCase());
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
   const metricsPath = joinPath(dir, 'metrics.jsonl');
-  const trainer = makeTrainer(run, [checkpoint, new MetricsLog({ storage, path: metricsPath }), new Progress({ sink })]);
+  const extra = watch === undefined ? [] : [interruptCallback(watch, dir, `continue with gradkit train --resume ${dir}`)];
+  const trainer = makeTrainer(run, [checkpoint, new MetricsLog({ storage, path: metricsPath }), new Progress({ sink }), ...extra]);
   if (opts.resume !== undefined) {
     const lastPath = joinPath(dir, 'last.ckpt');
     if (await storage.exists(lastPath)) {

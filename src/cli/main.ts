@@ -25,6 +25,7 @@ import { tuneCommand } from './tune.js';
 import { gradcheckCommand } from './gradcheck.js';
 import { exportOnnxCommand, parseShapeFlag } from './export-onnx.js';
 import { infoCommand } from './info.js';
+import { watchProcessSignals } from './interrupt.js';
 
 export const USAGE = `usage:
   gradkit train [experiment.json] [--out <dir>] [--epochs <n>]   train (no file: a small CNN on the shipped digits)
@@ -46,6 +47,7 @@ function nodeEnv(): CommandEnv {
     sink: process.stdout,
     // maxRSS is in kilobytes.
     peakMemory: () => process.resourceUsage().maxRSS * 1024,
+    watchInterrupts: watchProcessSignals,
   };
 }
 
