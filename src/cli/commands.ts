@@ -124,7 +124,7 @@ async function trainInFolder(
   const ckptMonitor = hasValid ? monitor : monitor.replace(/^val(.)/, (_, c: string) => c.toLowerCase());
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
   const metricsPath = joinPath(dir, 'metrics.jsonl');
-  const extra = watch === undefined ? [] : [interruptCallback(watch, dir, `continue with gradkit train --resume ${dir}`)];
+  const extra = watch === undefined ? [] : [interruptCallback(watch, `${dir} keeps its last checkpoint; continue with gradkit train --resume ${dir}`)];
   const trainer = makeTrainer(run, [checkpoint, new MetricsLog({ storage, path: metricsPath }), new Progress({ sink }), ...extra]);
   if (opts.resume !== undefined) {
     const lastPath = joinPath(dir, 'last.ckpt');

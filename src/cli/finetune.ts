@@ -40,7 +40,8 @@ import { Progress } from '../train/callbacks/progress.js';
 import { decodeCheckpoint } from '../train/checkpoint.js';
 import { evaluate } from '../train/evaluate.js';
 import { joinPath, type Storage } from '../train/storage.js';
-import { claimRunFolder, type ClaimedRun } from './run-folder.js';
+import { claimRunFolder } from './run-folder.js';
+import { interruptCallback } from './interrupt.js';
 import { Trainer } from '../train/trainer.js';
 import { manualSeed } from '../core/rng.js';
 import { fitIntoSummary, loadRunWeights, type CommandEnv, type RunSummary } from './commands.js';
@@ -165,7 +166,7 @@ export interface FinetuneSummary extends RunSummary {
 }
 
 export async function finetuneCommand(opts: FinetuneOptions, env: CommandEnv): Promise<FinetuneSummary> {
-  const held: ClaimedRun[] = [];
+  const held: { release(): void }[] = [];
   try {
     return await finetuneInFolder(opts, env, held);
   } finally {
@@ -174,7 +175,7 @@ export async function finetuneCommand(opts: FinetuneOptions, env: CommandEnv): P
 }
 
 /** The command; the run folder it claims goes into `held`, for the caller to release. */
-async function finetuneInFolder(opts: FinetuneOptions, env: CommandEnv, held: ClaimedRun[]): Promise<FinetuneSummary> {
+async function finetuneInFolder(opts: FinetuneOptions, env: CommandEnv, held: { release(): void }[]): Promise<FinetuneSummary> {
   const { storage, sink } = env;
   const now = env.now ?? Date.now;
   const say = (s: string): void => void sink.write(`${s}\n`);
@@ -204,6 +205,8 @@ async function finetuneInFolder(opts: FinetuneOptions, env: CommandEnv, held: Cl
   const claimed = await claimRunFolder(storage, { op: OP, dir: opts.out, name, now, say });
   held.push(claimed);
   const dir = claimed.dir;
+  const watch = env.watchInterrupts?.();
+  if (watch !== undefined) held.push({ release: () => watch.dispose() });
   const { labelSmoothing, l1, l2 } = experiment.regularization;
   const trainable = trainableParameters(model);
   const loss = (output: Tensor, target: Tensor): Tensor => {
@@ -215,7 +218,10 @@ async function finetuneInFolder(opts: FinetuneOptions, env: CommandEnv, held: Cl
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
   const trainer = new Trainer({
     loss, model, optimizer, trainData: data.train, validData: data.valid ?? undefined, epochs: experiment.epochs,
-    callbacks: [...callbacks, checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink })],
+    callbacks: [
+      ...callbacks, checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink }),
+      ...(watch === undefined ? [] : [interruptCallback(watch, `the checkpoints written to ${dir} so far are intact`)]),
+    ],
   });
   // 2. The run folder. config.json stays a plain experiment; from a run folder its model section is
   // the source's layers with the new head, so `gradkit eval` can rebuild the fine-tuned model.

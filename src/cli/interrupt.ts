@@ -49,7 +49,8 @@ export function watchProcessSignals(): InterruptWatch {
 }
 
 /** Stops training after the batch during which a signal arrived. */
-export function interruptCallback(watch: InterruptWatch, dir: string, resumeHint: string): Callback {
+/** `after`: what the message says after the step, e.g. which checkpoint is intact and how to go on. */
+export function interruptCallback(watch: InterruptWatch, after: string): Callback {
   let lastYield = Date.now();
   return {
     name: 'interrupt',
@@ -62,7 +63,7 @@ export function interruptCallback(watch: InterruptWatch, dir: string, resumeHint
         lastYield = Date.now();
       }
       if (watch.signal === null) return;
-      throw new Interrupted(watch.signal, `interrupted by ${watch.signal} in epoch ${t.epoch + 1} at step ${t.step}; ${dir} keeps its last checkpoint: ${resumeHint}`);
+      throw new Interrupted(watch.signal, `interrupted by ${watch.signal} in epoch ${t.epoch + 1} at step ${t.step}; ${after}`);
     },
   };
 }

@@ -55,7 +55,7 @@ test('a second writer is refused; SIGTERM stops the first cleanly; resume duplic
   const r = await first.done;
   assert.equal(r.code, 143, r.stderr);
   assert.match(r.stderr, /SIGTERM received; stopping after the current batch/);
-  assert.match(r.stderr, /gradkit: interrupted by SIGTERM in epoch \d+ at step \d+; run keeps its last checkpoint: continue with gradkit train --resume run\n$/);
+  assert.match(r.stderr, /gradkit: interrupted by SIGTERM in epoch \d+ at step \d+; run keeps its last checkpoint; continue with gradkit train --resume run\n$/);
   assert.equal(fs.existsSync(path.join(run, '.gradkit.lock')), false, 'lock released');
   const summary = JSON.parse(fs.readFileSync(path.join(run, 'summary.json'), 'utf8'));
   assert.match(summary.error, /interrupted by SIGTERM/);
