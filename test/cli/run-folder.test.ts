@@ -57,6 +57,9 @@ test('a run killed (SIGKILL) before its first checkpoint is resumed from the sta
   child.kill('SIGKILL');
   await exited;
   assert.equal(fs.existsSync(path.join(runDir, 'last.ckpt')), false, 'killed before the first checkpoint');
+  // What a kill in the middle of a checkpoint write leaves: the dead writer's temp file.
+  const orphan = `.last.ckpt.tmp-${child.pid}-0`;
+  fs.writeFileSync(path.join(runDir, orphan), new Uint8Array(4096));
   // Retraining into the same folder is refused, pointing at --resume...
   const again = await run(['train', file, '--out', runDir]);
   assert.equal(again.code, 1);
@@ -66,6 +69,7 @@ test('a run killed (SIGKILL) before its first checkpoint is resumed from the sta
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /has no checkpoint yet \(the run stopped before its first one\); training it again from the start/);
   assert.match(r.out, new RegExp(`taking over the lock of process ${child.pid} `));
+  assert.match(r.out, new RegExp(`removed 1 temp file\\(s\\) left by an interrupted write: \\.last\\.ckpt\\.tmp-${child.pid}-0\n`));
   const lines = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
   assert.deepEqual(lines, [0]);
   assert.ok(fs.existsSync(path.join(runDir, 'last.ckpt')));
