@@ -67,7 +67,7 @@ export function toFsError(e: unknown, operation: FsOperation, path: string, ctx:
     case 'ENOENT':
       why = operation === 'read' || operation === 'list'
         ? 'no such file or folder'
-        : `the folder ${dir} does not exist (was it moved or deleted?)${keep}; create it or choose another folder`;
+        : `the folder ${dir} does not exist${keep}; create it or choose another folder`;
       break;
     case 'EEXIST':
       why = operation === 'create the folder' ? 'it is a file, not a folder; move the file away or choose another path' : 'it already exists; choose another path';
