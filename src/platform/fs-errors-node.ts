@@ -43,12 +43,14 @@ export function toFsError(e: unknown, operation: FsOperation, path: string, ctx:
   let why: string;
   switch (e.code) {
     case 'ENOSPC':
-    case 'EDQUOT':
       why = `no space left on device${keep}; free some space and try again`;
+      break;
+    case 'EDQUOT':
+      why = `disk quota exceeded${keep}; free some space and try again`;
       break;
     case 'EACCES':
     case 'EPERM':
-      why = `permission denied${keep}; check the permissions of ${operation === 'create the folder' ? nodePath.dirname(path) : dir} or choose another folder`;
+      why = `permission denied${keep}; check the permissions of ${operation === 'read' ? path : dir} or choose another folder`;
       break;
     case 'EROFS':
       why = `the file system is read-only${keep}; choose a folder on a writable disk`;
