@@ -77,3 +77,36 @@ test('a folder that cannot hold a lock gives a file-system error', () => {
   const dir = path.join(tmpDir(), 'missing');
   assert.throws(() => lockRunFolder(dir, 'x'), (e: unknown) => e instanceof FileSystemError && /^cannot lock .*missing\/\.gradkit\.lock: the folder .*missing does not exist/.test(e.message));
 });
+
+test('gradkit tune and finetune refuse a folder another process holds', async () => {
+  const { main } = await import('../../src/cli/main.js');
+  const { nodeStorage } = await import('../../src/platform/fs-node.js');
+  const dir = tmpDir();
+  const space = path.join(dir, 'space.json');
+  const experiment = {
+    name: 'blobs', seed: 1, data: { dataset: 'blobs', samplesPerClass: 20, batchSize: 16, validationFraction: 0.25 },
+    model: { layers: [{ type: 'linear', outFeatures: 3 }] }, optimizer: { type: 'sgd', lr: 0.1 }, earlyStopping: false, epochs: 1,
+  };
+  fs.writeFileSync(space, JSON.stringify({ experiment, method: 'random', trials: 1, epochs: 1, seed: 4, space: { 'optimizer.lr': { logUniform: [1e-3, 1] } } }));
+  fs.writeFileSync(path.join(dir, 'exp.json'), JSON.stringify(experiment));
+  const held = path.join(dir, 'held');
+  fs.mkdirSync(held);
+  // A live process (this one, as far as the lock can tell) holds the folder.
+  const lock = lockRunFolder(held, 'gradkit train');
+  const errors: string[] = [];
+  const orig = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((s: string) => (errors.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    const env = { storage: nodeStorage(), sink: { write: () => {} } };
+    assert.equal(await main(['tune', space, '--out', held], env), 1);
+    assert.equal(await main(['train', path.join(dir, 'exp.json'), '--out', path.join(dir, 'src')], env), 0);
+    assert.equal(await main(['finetune', path.join(dir, 'src'), path.join(dir, 'exp.json'), '--out', held], env), 1);
+  } finally {
+    process.stderr.write = orig;
+    lock.release();
+  }
+  const lines = errors.join('').trim().split('\n');
+  assert.equal(lines.length, 2, errors.join(''));
+  for (const l of lines) assert.match(l, new RegExp(`^gradkit: ${held} is in use by process ${process.pid} \\(gradkit train, started [^)]+\\); wait for it to finish or stop it, then try again$`));
+  assert.deepEqual(fs.readdirSync(held), [], 'nothing written into the held folder');
+});
