@@ -7,6 +7,7 @@ import './backends/reference/index.js';
 import './backends/wasm/index.js';
 
 export { GradkitError } from './core/errors.js';
+export { FileSystemError, FolderInUseError } from './core/fs-error.js';
 export type { DType, FloatDType, DataArray } from './core/dtype.js';
 export { Random, manualSeed, getGlobalRng } from './core/rng.js';
 export { Tensor, type NestedArray } from './tensor/tensor.js';

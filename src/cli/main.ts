@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { GradkitError } from '../core/errors.js';
 import '../index.js'; // registers the tensor methods and the backends
 import { nodeStorage } from '../platform/fs-node.js';
+import { isSystemError, syscallOperation, toFsError } from '../platform/fs-errors-node.js';
 import { evalCommand, trainCommand, type CommandEnv } from './commands.js';
 import { initStudyCommand } from './init-study.js';
 import { intFlag } from './flags.js';
@@ -24,6 +25,7 @@ import { tuneCommand } from './tune.js';
 import { gradcheckCommand } from './gradcheck.js';
 import { exportOnnxCommand, parseShapeFlag } from './export-onnx.js';
 import { infoCommand } from './info.js';
+import { watchProcessSignals } from './interrupt.js';
 
 export const USAGE = `usage:
   gradkit train [experiment.json] [--out <dir>] [--epochs <n>]   train (no file: a small CNN on the shipped digits)
@@ -45,6 +47,7 @@ function nodeEnv(): CommandEnv {
     sink: process.stdout,
     // maxRSS is in kilobytes.
     peakMemory: () => process.resourceUsage().maxRSS * 1024,
+    watchInterrupts: watchProcessSignals,
   };
 }
 
@@ -136,6 +139,11 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
     }
     if (e instanceof GradkitError) {
       err(`gradkit: ${e.message}\n`);
+      return (e as { exitCode?: number }).exitCode ?? 1;
+    }
+    // A file-system error from a path no Storage wrapped (worker setup, a library): still one line.
+    if (isSystemError(e)) {
+      err(`gradkit: ${(toFsError(e, syscallOperation(e.syscall), e.path ?? 'a file') as Error).message}\n`);
       return 1;
     }
     throw e;
