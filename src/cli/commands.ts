@@ -5,6 +5,7 @@
  *   metrics.jsonl        one JSON line per epoch
  *   best.ckpt, last.ckpt checkpoints (best by the monitored validation metric; last to resume)
  *   summary.json         outcome, timings, test loss/accuracy, history
+ *   curves.svg/.png      loss, accuracy and learning rate per epoch (rewritten every epoch)
  * Everything that can be wrong with the input is checked before the folder is created.
  */
 import type { Trainer } from '../train/trainer.js';
@@ -19,6 +20,7 @@ import { Progress, type TextSink } from '../train/callbacks/progress.js';
 import { checkModelFits, decodeCheckpoint, type CheckpointState } from '../train/checkpoint.js';
 import { evaluate, type EvaluateResult } from '../train/evaluate.js';
 import { joinPath, type Storage } from '../train/storage.js';
+import { CurvesPlot } from '../diagnostics/curves-callback.js';
 import { DEFAULT_EXPERIMENT, resolveExperiment, type Experiment } from './experiment.js';
 import { buildRun, makeTrainer } from './run-builder.js';
 
@@ -107,7 +109,7 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
   const monitor = experiment.earlyStopping?.monitor ?? 'valLoss';
   const ckptMonitor = hasValid ? monitor : monitor.replace(/^val(.)/, (_, c: string) => c.toLowerCase());
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
-  const trainer = makeTrainer(run, [checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink })]);
+  const trainer = makeTrainer(run, [checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink }), new CurvesPlot({ storage, dir, name })]);
   if (opts.resume !== undefined) {
     await trainer.loadCheckpoint(storage, joinPath(dir, 'last.ckpt'));
     say(`resuming ${dir} at epoch ${trainer.epoch + 1}, step ${trainer.step}`);

@@ -34,6 +34,7 @@ export const USAGE = `usage:
   gradkit tune <space.json> [--out <dir>] [--workers <n>]        hyperparameter search (n trials at once in worker threads); re-run in the same folder to resume
   gradkit gradcheck [experiment.json] [--samples <n>]            backprop vs finite differences on the experiment's model
   gradkit info                                                   the gradkit version, and which backend (SIMD flavour, threads) it uses
+  gradkit plot <run-folder…> [--out <file.svg|file.png>]          curves of one run (into its folder) or several overlaid
   gradkit export-onnx <model-file|run-folder> <out.onnx> [--input-shape 1,1,28,28] [--opset 17] [--static-batch]   export to ONNX (for ONNX Runtime)
 `;
 
@@ -57,6 +58,7 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
       env.sink.write(USAGE);
       return command === undefined ? 2 : 0;
     }
+    if (command === 'plot') return await (await import('./plot.js')).runPlot(rest);
     if (command === 'train') {
       const { values, positionals } = parseArgs({
         args: rest,

@@ -20,3 +20,6 @@ export { lrFinder, suggestLr, type LrFinderOptions, type LrFinderResult } from '
 export { checkInitialLoss, overfitSubset, type InitialLossResult, type OverfitOptions, type OverfitResult } from './sanity.js';
 export { histogramSvg, lineSvg } from './svg.js';
 export { modelGradCheck, type ModelGradCheckOptions, type ModelGradCheckResult, type ModelGradCheckEntry } from './model-gradcheck.js';
+export { curvesSvg, curvesLayout, epochRowsFromJsonl, CURVE_PANELS, type CurveRun, type CurvesLayout } from './curves.js';
+export { curvesPng } from './curves-png.js';
+export { CurvesPlot, type CurvesPlotOptions } from './curves-callback.js';
