@@ -6,6 +6,7 @@
  *   best.ckpt, last.ckpt checkpoints (best by the monitored validation metric; last to resume)
  *   summary.json         outcome, timings, test loss/accuracy, history
  *   curves.svg/.png      loss, accuracy and learning rate per epoch (rewritten every epoch)
+ *   tensorboard/         TensorBoard event files (experiment option "tensorboard": true)
  * Everything that can be wrong with the input is checked before the folder is created.
  */
 import type { Trainer } from '../train/trainer.js';
@@ -21,6 +22,8 @@ import { checkModelFits, decodeCheckpoint, type CheckpointState } from '../train
 import { evaluate, type EvaluateResult } from '../train/evaluate.js';
 import { joinPath, type Storage } from '../train/storage.js';
 import { CurvesPlot } from '../diagnostics/curves-callback.js';
+import { TensorBoard } from '../train/tensorboard/callback.js';
+import type { Callback } from '../train/callback.js';
 import { DEFAULT_EXPERIMENT, resolveExperiment, type Experiment } from './experiment.js';
 import { buildRun, makeTrainer } from './run-builder.js';
 
@@ -109,7 +112,9 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
   const monitor = experiment.earlyStopping?.monitor ?? 'valLoss';
   const ckptMonitor = hasValid ? monitor : monitor.replace(/^val(.)/, (_, c: string) => c.toLowerCase());
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
-  const trainer = makeTrainer(run, [checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink }), new CurvesPlot({ storage, dir, name })]);
+  const extra: Callback[] = [checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink }), new CurvesPlot({ storage, dir, name })];
+  if (experiment.tensorboard) extra.push(new TensorBoard({ storage, dir: joinPath(dir, 'tensorboard'), histograms: true, now }));
+  const trainer = makeTrainer(run, extra);
   if (opts.resume !== undefined) {
     await trainer.loadCheckpoint(storage, joinPath(dir, 'last.ckpt'));
     say(`resuming ${dir} at epoch ${trainer.epoch + 1}, step ${trainer.step}`);

@@ -92,3 +92,24 @@ test('gradkit train leaves curves.svg with one point per epoch in the run folder
   assert.equal(pointsOf(svg, 'tiny', 'valLoss'), 2);
   assert.ok(fs.existsSync(path.join(out, 'curves.png')));
 });
+
+test('"tensorboard": true in the experiment writes an event file under <run>/tensorboard', async () => {
+  const root = tmp();
+  const exp = path.join(root, 'e.json');
+  fs.writeFileSync(exp, JSON.stringify({
+    name: 'tb', seed: 1, epochs: 2, tensorboard: true,
+    data: { dataset: 'blobs', samplesPerClass: 20, batchSize: 20, validationFraction: 0.25 },
+    model: { layers: [{ type: 'linear', outFeatures: 3 }] },
+  }));
+  const out = path.join(root, 'run');
+  assert.equal(await main(['train', exp, '--out', out], { storage: nodeStorage(), sink: { write: (s: string) => void s } }), 0);
+  const files = fs.readdirSync(path.join(out, 'tensorboard'));
+  assert.equal(files.length, 1);
+  assert.match(files[0], /^events\.out\.tfevents\.\d+\.gradkit$/);
+  const bytes = fs.readFileSync(path.join(out, 'tensorboard', files[0]));
+  // Tags are plain UTF-8 inside the protos: both epochs' valLoss and a weight histogram are there.
+  const text = bytes.toString('latin1');
+  assert.equal(text.split('epoch/valLoss').length - 1, 2);
+  assert.ok(text.includes('weights/'), 'weight histograms');
+  assert.ok(text.includes('brain.Event:2'));
+});
