@@ -7,6 +7,8 @@
  *   summary.json         outcome, timings, test loss/accuracy, history
  *   curves.svg/.png      loss, accuracy and learning rate per epoch (rewritten every epoch)
  *   tensorboard/         TensorBoard event files (experiment option "tensorboard": true)
+ *   record.jsonl         activation/gradient histograms, update ratios every N steps ("record")
+ *   analysis.json        confusion matrix, per-class accuracy; misclassified/*.png ("analysis")
  * Everything that can be wrong with the input is checked before the folder is created.
  */
 import type { Trainer } from '../train/trainer.js';
@@ -23,6 +25,8 @@ import { evaluate, type EvaluateResult } from '../train/evaluate.js';
 import { joinPath, type Storage } from '../train/storage.js';
 import { CurvesPlot } from '../diagnostics/curves-callback.js';
 import { TensorBoard } from '../train/tensorboard/callback.js';
+import { TrainingRecorder } from '../diagnostics/recorder.js';
+import { analyzeClassifier, writeAnalysis } from '../diagnostics/analysis.js';
 import type { Callback } from '../train/callback.js';
 import { DEFAULT_EXPERIMENT, resolveExperiment, type Experiment } from './experiment.js';
 import { buildRun, makeTrainer } from './run-builder.js';
@@ -114,6 +118,7 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
   const extra: Callback[] = [checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink }), new CurvesPlot({ storage, dir, name })];
   if (experiment.tensorboard) extra.push(new TensorBoard({ storage, dir: joinPath(dir, 'tensorboard'), histograms: true, now }));
+  if (experiment.record) extra.push(new TrainingRecorder({ storage, path: joinPath(dir, 'record.jsonl'), ...experiment.record }));
   const trainer = makeTrainer(run, extra);
   if (opts.resume !== undefined) {
     await trainer.loadCheckpoint(storage, joinPath(dir, 'last.ckpt'));
@@ -135,11 +140,17 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
   const finish = await fitIntoSummary(trainer, summary, dir, env);
   // 4. Test the weights a later `gradkit eval` will load (the best checkpoint when there is one).
   const bestPath = joinPath(dir, 'best.ckpt');
+  let weights = 'the final weights';
   if (ckptMonitor !== null && (await storage.exists(bestPath))) {
     loadRunWeights(run.model, decodeCheckpoint(await storage.read(bestPath), bestPath), bestPath, 'gradkit train');
     summary.best = { monitor: ckptMonitor, value: checkpoint.best, epoch: checkpoint.bestEpoch };
+    weights = 'best.ckpt';
   }
   summary.test = evaluate(run.model, run.data.test);
+  if (experiment.analysis) {
+    const a = analyzeClassifier(run.model, run.data.test, { numClasses: run.data.numClasses, misclassified: experiment.analysis.misclassified });
+    await writeAnalysis(storage, dir, a, { weights, split: 'test' });
+  }
   await finish();
   say(`test accuracy ${(summary.test.accuracy * 100).toFixed(2)}% · test loss ${summary.test.loss.toFixed(4)} · ${summary.seconds.toFixed(1)}s${summary.peakMemoryMB !== null ? ` · peak memory ${summary.peakMemoryMB} MB` : ''}`);
   return summary;

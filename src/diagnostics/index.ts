@@ -23,3 +23,5 @@ export { modelGradCheck, type ModelGradCheckOptions, type ModelGradCheckResult, 
 export { curvesSvg, curvesLayout, epochRowsFromJsonl, CURVE_PANELS, type CurveRun, type CurvesLayout } from './curves.js';
 export { curvesPng } from './curves-png.js';
 export { CurvesPlot, type CurvesPlotOptions } from './curves-callback.js';
+export { TrainingRecorder, type TrainingRecorderOptions, type RecordLine, type RecordedLayer } from './recorder.js';
+export { analyzeClassifier, writeAnalysis, inputPng, type ClassifierAnalysis, type Misclassified } from './analysis.js';
