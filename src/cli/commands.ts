@@ -116,8 +116,8 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
   const monitor = experiment.earlyStopping?.monitor ?? 'valLoss';
   const ckptMonitor = hasValid ? monitor : monitor.replace(/^val(.)/, (_, c: string) => c.toLowerCase());
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
-  const extra: Callback[] = [checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink }), new CurvesPlot({ storage, dir, name })];
-  if (experiment.tensorboard) extra.push(new TensorBoard({ storage, dir: joinPath(dir, 'tensorboard'), histograms: true, now }));
+  const extra: Callback[] = [checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl'), everySteps: experiment.logEverySteps ?? undefined }), new Progress({ sink }), new CurvesPlot({ storage, dir, name })];
+  if (experiment.tensorboard) extra.push(new TensorBoard({ storage, dir: joinPath(dir, 'tensorboard'), histograms: true, everySteps: experiment.logEverySteps ?? undefined, now }));
   if (experiment.record) extra.push(new TrainingRecorder({ storage, path: joinPath(dir, 'record.jsonl'), ...experiment.record }));
   const trainer = makeTrainer(run, extra);
   if (opts.resume !== undefined) {

@@ -48,6 +48,8 @@ export interface Experiment {
   regularization: { gradClipNorm: number | null; emaDecay: number | null; labelSmoothing: number; l1: number; l2: number };
   earlyStopping: { monitor: string; patience: number; minDelta: number; restoreBestWeights: boolean } | null;
   checkpoint: { everySteps: number | null };
+  /** Also log the training loss every this many steps to metrics.jsonl (the dashboard's per-step chart). */
+  logEverySteps: number | null;
   /** Write TensorBoard event files (metrics, weight/gradient histograms) to <run>/tensorboard. */
   tensorboard: boolean;
   /**
@@ -136,6 +138,7 @@ export const experimentSpec: Spec = obj({
   }),
   earlyStopping: { kind: 'anyOf', options: [obj({ monitor: str(), patience: int(0), minDelta: num({ min: 0 }), restoreBestWeights: bool }), { kind: 'boolean' }], describe: 'an object { monitor, patience, minDelta, restoreBestWeights } or false' },
   checkpoint: obj({ everySteps: int(1) }),
+  logEverySteps: int(1),
   tensorboard: bool,
   record: { kind: 'anyOf', options: [obj({ everySteps: int(1), maxBytes: int(1024), bins: int(2) }), { kind: 'boolean' }], describe: 'an object { everySteps, maxBytes, bins } or true/false' },
   analysis: { kind: 'anyOf', options: [obj({ misclassified: int(0) }), { kind: 'boolean' }], describe: 'an object { misclassified } or true/false' },
@@ -180,6 +183,7 @@ export const DEFAULT_EXPERIMENT: Experiment = {
   regularization: { gradClipNorm: null, emaDecay: null, labelSmoothing: 0, l1: 0, l2: 0 },
   earlyStopping: { monitor: 'valLoss', patience: 3, minDelta: 0, restoreBestWeights: true },
   checkpoint: { everySteps: null },
+  logEverySteps: null,
   tensorboard: false,
   record: null,
   analysis: null,
@@ -225,6 +229,7 @@ export function resolveExperiment(raw: unknown): Experiment {
     regularization: { ...d.regularization, ...(r.regularization ?? {}) } as Experiment['regularization'],
     earlyStopping: es === false || es === undefined ? null : { ...d.earlyStopping!, ...(es === true ? {} : (es as object)) },
     checkpoint: { ...d.checkpoint, ...(r.checkpoint ?? {}) } as Experiment['checkpoint'],
+    logEverySteps: (cleaned.logEverySteps as number | undefined) ?? null,
     tensorboard: (cleaned.tensorboard as boolean | undefined) ?? false,
     record: optionalSection(cleaned.record, DEFAULT_RECORD),
     analysis: optionalSection(cleaned.analysis, DEFAULT_ANALYSIS),

@@ -93,11 +93,11 @@ test('gradkit train leaves curves.svg with one point per epoch in the run folder
   assert.ok(fs.existsSync(path.join(out, 'curves.png')));
 });
 
-test('"tensorboard": true in the experiment writes an event file under <run>/tensorboard', async () => {
+test('"tensorboard": true writes an event file under <run>/tensorboard; logEverySteps adds per-step loss lines', async () => {
   const root = tmp();
   const exp = path.join(root, 'e.json');
   fs.writeFileSync(exp, JSON.stringify({
-    name: 'tb', seed: 1, epochs: 2, tensorboard: true,
+    name: 'tb', seed: 1, epochs: 2, tensorboard: true, logEverySteps: 1,
     data: { dataset: 'blobs', samplesPerClass: 20, batchSize: 20, validationFraction: 0.25 },
     model: { layers: [{ type: 'linear', outFeatures: 3 }] },
   }));
@@ -112,4 +112,8 @@ test('"tensorboard": true in the experiment writes an event file under <run>/ten
   assert.equal(text.split('epoch/valLoss').length - 1, 2);
   assert.ok(text.includes('weights/'), 'weight histograms');
   assert.ok(text.includes('brain.Event:2'));
+  // logEverySteps: 1 → every one of the 6 steps (45 training samples / 20 per batch × 2 epochs) in both logs.
+  assert.equal(text.split('step/loss').length - 1, 6);
+  const steps = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.kind === 'step');
+  assert.deepEqual(steps.map((l) => l.step), [1, 2, 3, 4, 5, 6]);
 });

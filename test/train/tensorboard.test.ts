@@ -114,3 +114,15 @@ test('the TensorBoard callback logs epoch metrics against the step, and weight/g
   const hg = events.find((e) => e.summary?.value[0].tag === `gradients/${names[0]}`)!.summary!.value[0].histo!;
   assert.ok(Math.abs((hg.max as number) - 2 * Math.max(...w)) < 1e-6, 'gradient histogram holds the gradient (2·w here)');
 });
+
+test('a second writer with the same file name (a resume within the same second) keeps the earlier events', async () => {
+  const storage = memoryStorage();
+  const a = new EventWriter(storage, 'tb', { now: () => 1000 });
+  a.addScalar('x', 1, 1);
+  await a.flush();
+  const b = new EventWriter(storage, 'tb', { now: () => 1000 });
+  b.addScalar('x', 2, 2);
+  await b.flush();
+  const events = readRecords(storage.files.get(a.path)!).map(decode);
+  assert.deepEqual(events.filter((e) => e.summary).map((e) => [e.step, e.summary!.value[0].simple_value]), [[1, 1], [2, 2]]);
+});

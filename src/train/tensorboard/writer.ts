@@ -111,6 +111,8 @@ export class EventWriter {
     if (!this.created) {
       const dir = this.path.slice(0, this.path.lastIndexOf('/'));
       if (dir !== '') await this.storage.mkdir(dir);
+      // A resumed run started within the same second gets the same name: keep what is there.
+      if (!this.appendBytes && (await this.storage.exists(this.path))) this.written.push(await this.storage.read(this.path));
       this.created = true;
     }
     if (this.appendBytes) {
