@@ -36,6 +36,7 @@ import { EarlyStopping } from '../train/callbacks/early-stopping.js';
 import { GradClip } from '../train/callbacks/grad-clip.js';
 import { LrSchedule } from '../train/callbacks/schedule.js';
 import { MetricsLog } from '../train/callbacks/metrics-log.js';
+import { CurvesPlot } from '../diagnostics/curves-callback.js';
 import { Progress } from '../train/callbacks/progress.js';
 import { decodeCheckpoint } from '../train/checkpoint.js';
 import { evaluate } from '../train/evaluate.js';
@@ -206,7 +207,7 @@ export async function finetuneCommand(opts: FinetuneOptions, env: CommandEnv): P
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
   const trainer = new Trainer({
     loss, model, optimizer, trainData: data.train, validData: data.valid ?? undefined, epochs: experiment.epochs,
-    callbacks: [...callbacks, checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink })],
+    callbacks: [...callbacks, checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink }), new CurvesPlot({ storage, dir })],
   });
   // 2. The run folder. config.json stays a plain experiment; from a run folder its model section is
   // the source's layers with the new head, so `gradkit eval` can rebuild the fine-tuned model.

@@ -57,3 +57,12 @@ test('main dispatches gradkit dashboard (a bad flag exits 2)', async () => {
   }
   assert.match(errs.join(''), /--port must be a whole number/);
 });
+
+test('a host other than loopback prints a warning first (an address not on this machine then fails to bind: exit 1)', async () => {
+  const fx = makeRunsFolder();
+  // 203.0.113.1 is TEST-NET-3 (RFC 5737): never a local address, so nothing is exposed by this test.
+  const r = await capture([fx.runs, '--host', '203.0.113.1', '--port', '0']);
+  assert.equal(r.result, 1);
+  assert.match(r.err, /warning: listening on 203\.0\.113\.1, not loopback; the dashboard has no login/);
+  assert.match(r.err, /cannot listen on 203\.0\.113\.1:0/);
+});
