@@ -3,7 +3,7 @@
 // index.html copied. Runs from "prepare" and "pretest"; skips when the output is newer than
 // every source.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +17,8 @@ if (!process.argv.includes('--force') && outputs.every(existsSync)) {
   if (sources.every((s) => statSync(s).mtimeMs < built)) process.exit(0);
 }
 mkdirSync(out, { recursive: true });
-// app.ts imports uPlot's CSS, so esbuild writes app.css next to app.js; ours is prepended by an @import-free concat.
+// app.ts imports uPlot's CSS, so esbuild writes it to app.css next to app.js; the page's own
+// rules are appended after it (later rules win where both style the same thing).
 await build({
   entryPoints: [join(src, 'app.ts')],
   bundle: true,
@@ -27,8 +28,7 @@ await build({
   outfile: join(out, 'app.js'),
   logLevel: 'warning',
 });
-const { readFileSync, writeFileSync } = await import('node:fs');
-const uplotCss = existsSync(join(out, 'app.css')) ? readFileSync(join(out, 'app.css'), 'utf8') : '';
+const uplotCss = readFileSync(join(out, 'app.css'), 'utf8');
 writeFileSync(join(out, 'app.css'), `${uplotCss}\n${readFileSync(join(src, 'app.css'), 'utf8')}`);
 copyFileSync(join(src, 'index.html'), join(out, 'index.html'));
 console.log(`dashboard page built in ${out}`);
