@@ -56,6 +56,20 @@ export function parseJsonl(text: string): Record<string, unknown>[] {
   return out;
 }
 
+/**
+ * Lines of a JSON-lines file matching `keep`, cached by size and mtime: the event stream lists
+ * runs twice a second per open page, and a long run's metrics.jsonl need not be parsed each time.
+ */
+const countCache = new Map<string, { size: number; mtimeMs: number; count: number }>();
+function countLines(file: string, keep: (row: Record<string, unknown>) => boolean): number {
+  const st = fs.statSync(file);
+  const c = countCache.get(file);
+  if (c && c.size === st.size && c.mtimeMs === st.mtimeMs) return c.count;
+  const count = parseJsonl(fs.readFileSync(file, 'utf8')).filter(keep).length;
+  countCache.set(file, { size: st.size, mtimeMs: st.mtimeMs, count });
+  return count;
+}
+
 export interface RunInfo {
   name: string;
   kind: 'run' | 'study';
@@ -90,14 +104,13 @@ export function listRuns(root: string): RunInfo[] {
     const config = readJson(resolveInside(root, name, 'config.json')) as Record<string, unknown> | null;
     const modified = Math.max(...[metrics, trials].filter((f): f is string => f !== null).map((f) => fs.statSync(f).mtimeMs));
     if (trials !== null) {
-      const rows = parseJsonl(fs.readFileSync(trials, 'utf8'));
       out.push({
-        name, kind: 'study', status: summary ? 'completed' : 'running', best: null, testAccuracy: null, seconds: null, epochs: rows.length,
+        name, kind: 'study', status: summary ? 'completed' : 'running', best: null, testAccuracy: null, seconds: null, epochs: countLines(trials, () => true),
         tags: ['tune'], hasRecord: false, hasAnalysis: false, modified,
       });
       continue;
     }
-    const epochs = parseJsonl(fs.readFileSync(metrics!, 'utf8')).filter((r) => (r.kind ?? 'epoch') === 'epoch').length;
+    const epochs = countLines(metrics!, (r) => (r.kind ?? 'epoch') === 'epoch');
     const tags = Array.isArray(config?.tags) ? (config.tags as unknown[]).filter((t): t is string => typeof t === 'string') : [];
     const data = config?.data as { dataset?: unknown } | undefined;
     if (typeof data?.dataset === 'string') tags.push(data.dataset);
