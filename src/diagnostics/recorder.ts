@@ -6,7 +6,9 @@
  * Disk use is bounded by `maxBytes`: a line that would take the file past the cap is not written;
  * instead a last line `{ "kind": "capped", "step", "bytes" }` (step: the first one not recorded) ends the file, and
  * nothing more is recorded for the rest of the run (training itself goes on). Room for that line
- * is kept free, so the file never exceeds the cap. A resumed run counts the bytes already there.
+ * is kept free, so the file never exceeds the cap. A resumed run counts the bytes already there;
+ * steps recorded after the last checkpoint of a crashed run are recorded again (readers keep the
+ * last line of a step, as the dashboard does).
  */
 import { GradkitError } from '../core/errors.js';
 import type { Parameter } from '../nn/parameter.js';

@@ -160,7 +160,8 @@ function histogramChart(host: HTMLElement, title: string, h: Hist): void {
 function renderRecord(lines: RecordLine[]): void {
   const host = $('record');
   host.replaceChildren();
-  const recs = lines.filter((l) => l.kind === 'record');
+  // A resumed run may have recorded a step twice (after its last checkpoint, before the crash): keep the latest.
+  const recs = [...new Map(lines.filter((l) => l.kind === 'record').map((l) => [l.step, l])).values()].sort((a, b) => a.step - b.step);
   if (recs.length === 0) return;
   host.append(el('h3', {}, 'update/weight ratio per parameter (healthy ≈ 1e-3)'));
   const ratios = el('div', { id: 'chart-ratio', class: 'chart' });
