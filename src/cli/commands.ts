@@ -26,7 +26,7 @@ import { joinPath, type Storage } from '../train/storage.js';
 import { CurvesPlot } from '../diagnostics/curves-callback.js';
 import { TensorBoard } from '../train/tensorboard/callback.js';
 import { TrainingRecorder } from '../diagnostics/recorder.js';
-import { analyzeClassifier, writeAnalysis } from '../diagnostics/analysis.js';
+import { analyzeClassifier, inputImageSize, inputPng, writeAnalysis } from '../diagnostics/analysis.js';
 import type { Callback } from '../train/callback.js';
 import { DEFAULT_EXPERIMENT, resolveExperiment, type Experiment } from './experiment.js';
 import { buildRun, makeTrainer } from './run-builder.js';
@@ -117,7 +117,8 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
   const ckptMonitor = hasValid ? monitor : monitor.replace(/^val(.)/, (_, c: string) => c.toLowerCase());
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
   const extra: Callback[] = [checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl'), everySteps: experiment.logEverySteps ?? undefined }), new Progress({ sink }), new CurvesPlot({ storage, dir, name })];
-  if (experiment.tensorboard) extra.push(new TensorBoard({ storage, dir: joinPath(dir, 'tensorboard'), histograms: true, everySteps: experiment.logEverySteps ?? undefined, now }));
+  const tensorboard = experiment.tensorboard ? new TensorBoard({ storage, dir: joinPath(dir, 'tensorboard'), histograms: true, everySteps: experiment.logEverySteps ?? undefined, now }) : null;
+  if (tensorboard) extra.push(tensorboard);
   if (experiment.record) extra.push(new TrainingRecorder({ storage, path: joinPath(dir, 'record.jsonl'), ...experiment.record }));
   const trainer = makeTrainer(run, extra);
   if (opts.resume !== undefined) {
@@ -150,6 +151,15 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
   if (experiment.analysis) {
     const a = analyzeClassifier(run.model, run.data.test, { numClasses: run.data.numClasses, misclassified: experiment.analysis.misclassified });
     await writeAnalysis(storage, dir, a, { weights, split: 'test' });
+    // The same misclassified inputs as TensorBoard images, at the run's last step.
+    if (tensorboard) {
+      for (const [i, m] of a.misclassified.entries()) {
+        const png = inputPng(m.input, m.shape);
+        const size = inputImageSize(m.shape);
+        if (png && size) tensorboard.writer.addImage(`misclassified/${i}-true${m.label}-pred${m.predicted}`, png, size, trainer.step);
+      }
+      await tensorboard.writer.flush();
+    }
   }
   await finish();
   say(`test accuracy ${(summary.test.accuracy * 100).toFixed(2)}% · test loss ${summary.test.loss.toFixed(4)} · ${summary.seconds.toFixed(1)}s${summary.peakMemoryMB !== null ? ` · peak memory ${summary.peakMemoryMB} MB` : ''}`);

@@ -81,11 +81,18 @@ export function analyzeClassifier(model: AnyModule, data: Iterable<Batch>, opts:
   return { samples: n, accuracy: n > 0 ? correct / n : NaN, confusion, perClassAccuracy, misclassified: wrong };
 }
 
-/** A PNG of one input: [1,H,W] or [H,W] greyscale, [3,H,W] colour; null for other shapes (features). */
-export function inputPng(input: Float32Array, shape: number[]): Uint8Array | null {
+/** The picture size of an input shape: [1,H,W] or [H,W] greyscale, [3,H,W] colour; null otherwise. */
+export function inputImageSize(shape: number[]): { width: number; height: number; colorspace: 1 | 3 } | null {
   const dims = shape.length === 3 ? shape : shape.length === 2 ? [1, ...shape] : null;
   if (dims === null || (dims[0] !== 1 && dims[0] !== 3)) return null;
-  const [c, h, w] = dims;
+  return { width: dims[2], height: dims[1], colorspace: dims[0] as 1 | 3 };
+}
+
+/** A PNG of one input (see inputImageSize); null for shapes that are not pictures (features). */
+export function inputPng(input: Float32Array, shape: number[]): Uint8Array | null {
+  const size = inputImageSize(shape);
+  if (size === null) return null;
+  const [c, h, w] = [size.colorspace, size.height, size.width];
   const grey = toGreyBytes(input);
   if (c === 1) return encodePng(w, h, grey, 1);
   // CHW → HWC interleaved RGB.

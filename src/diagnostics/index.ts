@@ -24,4 +24,4 @@ export { curvesSvg, curvesLayout, epochRowsFromJsonl, CURVE_PANELS, type CurveRu
 export { curvesPng } from './curves-png.js';
 export { CurvesPlot, type CurvesPlotOptions } from './curves-callback.js';
 export { TrainingRecorder, type TrainingRecorderOptions, type RecordLine, type RecordedLayer } from './recorder.js';
-export { analyzeClassifier, writeAnalysis, inputPng, type ClassifierAnalysis, type Misclassified } from './analysis.js';
+export { analyzeClassifier, writeAnalysis, inputPng, inputImageSize, type ClassifierAnalysis, type Misclassified } from './analysis.js';

@@ -99,11 +99,11 @@ test('inputPng: greyscale images for [1,H,W], none for feature vectors', () => {
   assert.equal(inputPng(Float32Array.from([1, 2]), [2]), null);
 });
 
-test('gradkit train with record and analysis writes record.jsonl, analysis.json and misclassified PNGs', async () => {
+test('gradkit train with record and analysis writes record.jsonl, analysis.json and misclassified PNGs (also as TensorBoard images)', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gradkit-rec-'));
   const exp = path.join(root, 'e.json');
   fs.writeFileSync(exp, JSON.stringify({
-    name: 'rec', seed: 1, epochs: 1, record: { everySteps: 2 }, analysis: { misclassified: 4 },
+    name: 'rec', seed: 1, epochs: 1, record: { everySteps: 2 }, analysis: { misclassified: 4 }, tensorboard: true,
     data: { dataset: 'digits', trainSize: 120, testSize: 60, batchSize: 30, validationFraction: 0.25, evalBatchSize: 60 },
     model: { layers: [{ type: 'flatten' }, { type: 'linear', outFeatures: 16 }, { type: 'relu' }, { type: 'linear', outFeatures: 10 }] },
   }));
@@ -118,8 +118,13 @@ test('gradkit train with record and analysis writes record.jsonl, analysis.json 
   const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
   assert.ok(Math.abs(a.accuracy - summary.test.accuracy) < 1e-12, 'the analysis uses the same weights as the test score');
   assert.equal(a.misclassified.length, Math.min(4, Math.round(60 * (1 - a.accuracy))));
+  const tbDir = path.join(out, 'tensorboard');
+  const events = fs.readFileSync(path.join(tbDir, fs.readdirSync(tbDir)[0]));
   for (const m of a.misclassified) {
-    const d = decodePng(fs.readFileSync(path.join(out, m.image)));
+    const bytes = fs.readFileSync(path.join(out, m.image));
+    // The same PNG bytes went into the TensorBoard file as an image summary.
+    assert.ok(events.indexOf(bytes) > 0, `${m.image} in the event file`);
+    const d = decodePng(bytes);
     assert.deepEqual([d.width, d.height, d.channels], [28, 28, 1]);
     assert.match(m.image, new RegExp(`true${m.label}-pred${m.predicted}\\.png$`));
   }
