@@ -49,6 +49,8 @@ export interface TrainOptions {
   resume?: string;
   /** Override the experiment's epochs. */
   epochs?: number;
+  /** Turn TensorBoard logging on (the --tensorboard flag), whatever the experiment says. */
+  tensorboard?: boolean;
 }
 
 export interface RunSummary {
@@ -105,6 +107,7 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
     if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new GradkitError('gradkit train', `--epochs must be a positive whole number, got ${opts.epochs}`);
     experiment.epochs = opts.epochs;
   }
+  if (opts.tensorboard === true) experiment.tensorboard = true;
   // 2. Data, model (checked on one sample), optimizer: still nothing written.
   const run = await buildRun(experiment, fitted);
   const name = experiment.name ?? 'run';

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { runPlot } from '../../src/cli/plot.js';
+import { trainCommand } from '../../src/cli/commands.js';
 import { nodeStorage } from '../../src/platform/fs-node.js';
 import { decodePng } from '../helpers-png.js';
 
@@ -116,4 +117,18 @@ test('"tensorboard": true writes an event file under <run>/tensorboard; logEvery
   assert.equal(text.split('step/loss').length - 1, 6);
   const steps = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.kind === 'step');
   assert.deepEqual(steps.map((l) => l.step), [1, 2, 3, 4, 5, 6]);
+});
+
+test('trainCommand({ tensorboard: true }) (what a --tensorboard flag passes) turns TensorBoard on for an experiment without it', async () => {
+  const root = tmp();
+  const exp = path.join(root, 'e.json');
+  fs.writeFileSync(exp, JSON.stringify({
+    name: 'flag', seed: 1, epochs: 1,
+    data: { dataset: 'blobs', samplesPerClass: 10, batchSize: 10, validationFraction: 0.25 },
+    model: { layers: [{ type: 'linear', outFeatures: 3 }] },
+  }));
+  const out = path.join(root, 'run');
+  await trainCommand({ experiment: exp, out, tensorboard: true }, { storage: nodeStorage(), sink: { write: (s: string) => void s } });
+  assert.equal(fs.readdirSync(path.join(out, 'tensorboard')).length, 1);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).tensorboard, true, 'config.json records it, so --resume keeps it');
 });
