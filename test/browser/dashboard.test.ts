@@ -87,6 +87,8 @@ test('the dashboard in Chromium: runs listed, curves drawn, live lines, overlay,
     await page.waitForSelector('#trials tr td');
     const ids = (): Promise<string[]> => page.$$eval('#trials tr', (rows) => rows.slice(1).map((r) => r.children[0].textContent ?? ''));
     assert.deepEqual(await ids(), ['t1', 't2', 't0']);
+    assert.match((await page.textContent('#config'))!, /"trials": 3/, 'a study shows its search space');
+    assert.match((await page.textContent('#runs tr[data-run="study"]'))!, /3 trials/);
     await page.click('#trials th[data-col="lr"]');
     assert.deepEqual(await ids(), ['t2', 't1', 't0']);
     await page.waitForSelector('#chart-parallel canvas');

@@ -67,7 +67,7 @@ function renderRuns(): void {
     name.append(sw, r.name);
     name.addEventListener('click', () => void focus(r.name));
     tr.append(td0, name, el('td', {}, r.status), el('td', {}, r.best ? `${r.best.monitor} ${fmt(r.best.value)} (epoch ${r.best.epoch + 1})` : ''),
-      el('td', {}, r.testAccuracy === null ? '' : `${(r.testAccuracy * 100).toFixed(2)}%`), el('td', {}, duration(r.seconds)), el('td', {}, String(r.epochs)), el('td', {}, r.tags.join(', ')));
+      el('td', {}, r.testAccuracy === null ? '' : `${(r.testAccuracy * 100).toFixed(2)}%`), el('td', {}, duration(r.seconds)), el('td', {}, r.kind === 'study' ? `${r.epochs} trials` : String(r.epochs)), el('td', {}, r.tags.join(', ')));
     body.append(tr);
   }
 }
@@ -300,7 +300,8 @@ async function focus(name: string): Promise<void> {
   const run = state.runs.find((r) => r.name === name);
   $('detail-title').textContent = `${run?.kind === 'study' ? 'Tune study' : 'Run'} ${name}`;
   const enc = encodeURIComponent(name);
-  const [config, summary] = await Promise.all([api<unknown>(`/api/runs/${enc}/config`), api<unknown>(`/api/runs/${enc}/summary`)]);
+  // A study's configuration is its search space.
+  const [config, summary] = await Promise.all([api<unknown>(`/api/runs/${enc}/${run?.kind === 'study' ? 'space' : 'config'}`), api<unknown>(`/api/runs/${enc}/summary`)]);
   $('config').textContent = config === null ? '(none)' : JSON.stringify(config, null, 2);
   $('summary').textContent = summary === null ? '(not finished)' : JSON.stringify({ ...(summary as Row), history: undefined, ranked: undefined }, null, 2);
   renderRecord(run?.hasRecord ? ((await api<RecordLine[]>(`/api/runs/${enc}/record`)) ?? []) : []);
