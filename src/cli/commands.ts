@@ -5,6 +5,10 @@
  *   metrics.jsonl        one JSON line per epoch
  *   best.ckpt, last.ckpt checkpoints (best by the monitored validation metric; last to resume)
  *   summary.json         outcome, timings, test loss/accuracy, history
+ *   curves.svg/.png      loss, accuracy and learning rate per epoch (rewritten every epoch)
+ *   tensorboard/         TensorBoard event files (experiment option "tensorboard": true)
+ *   record.jsonl         activation/gradient histograms, update ratios every N steps ("record")
+ *   analysis.json        confusion matrix, per-class accuracy; misclassified/*.png ("analysis")
  * Everything that can be wrong with the input is checked before the folder is created.
  */
 import type { Trainer } from '../train/trainer.js';
@@ -19,6 +23,11 @@ import { Progress, type TextSink } from '../train/callbacks/progress.js';
 import { checkModelFits, decodeCheckpoint, type CheckpointState } from '../train/checkpoint.js';
 import { evaluate, type EvaluateResult } from '../train/evaluate.js';
 import { joinPath, type Storage } from '../train/storage.js';
+import { CurvesPlot } from '../diagnostics/curves-callback.js';
+import { TensorBoard } from '../train/tensorboard/callback.js';
+import { TrainingRecorder } from '../diagnostics/recorder.js';
+import { analyzeClassifier, inputImageSize, inputPng, writeAnalysis } from '../diagnostics/analysis.js';
+import type { Callback } from '../train/callback.js';
 import { DEFAULT_EXPERIMENT, resolveExperiment, type Experiment } from './experiment.js';
 import { buildRun, makeTrainer } from './run-builder.js';
 import { claimRunFolder } from './run-folder.js';
@@ -44,6 +53,8 @@ export interface TrainOptions {
   resume?: string;
   /** Override the experiment's epochs. */
   epochs?: number;
+  /** Turn TensorBoard logging on (the --tensorboard flag), whatever the experiment says. */
+  tensorboard?: boolean;
 }
 
 export interface RunSummary {
@@ -97,6 +108,7 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
     if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new GradkitError('gradkit train', `--epochs must be a positive whole number, got ${opts.epochs}`);
     experiment.epochs = opts.epochs;
   }
+  if (opts.tensorboard === true) experiment.tensorboard = true;
   // 2. Data, model (checked on one sample), optimizer: still nothing written.
   const run = await buildRun(experiment, fitted);
   const name = experiment.name ?? 'run';
@@ -118,14 +130,19 @@ async function trainInFolder(
   dir: string, name: string, experiment: Experiment, run: Awaited<ReturnType<typeof buildRun>>, opts: TrainOptions, env: CommandEnv, watch: InterruptWatch | undefined,
 ): Promise<RunSummary> {
   const { storage, sink } = env;
+  const now = env.now ?? Date.now;
   const say = (s: string): void => void sink.write(`${s}\n`);
   const hasValid = run.data.valid !== null;
   const monitor = experiment.earlyStopping?.monitor ?? 'valLoss';
   const ckptMonitor = hasValid ? monitor : monitor.replace(/^val(.)/, (_, c: string) => c.toLowerCase());
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
   const metricsPath = joinPath(dir, 'metrics.jsonl');
-  const extra = watch === undefined ? [] : [interruptCallback(watch, `${dir} keeps its last checkpoint; continue with gradkit train --resume ${dir}`)];
-  const trainer = makeTrainer(run, [checkpoint, new MetricsLog({ storage, path: metricsPath }), new Progress({ sink }), ...extra]);
+  const extra: Callback[] = [checkpoint, new MetricsLog({ storage, path: metricsPath, everySteps: experiment.logEverySteps ?? undefined }), new Progress({ sink }), new CurvesPlot({ storage, dir, name })];
+  const tensorboard = experiment.tensorboard ? new TensorBoard({ storage, dir: joinPath(dir, 'tensorboard'), histograms: true, everySteps: experiment.logEverySteps ?? undefined, now }) : null;
+  if (tensorboard) extra.push(tensorboard);
+  if (experiment.record) extra.push(new TrainingRecorder({ storage, path: joinPath(dir, 'record.jsonl'), ...experiment.record }));
+  if (watch !== undefined) extra.push(interruptCallback(watch, `${dir} keeps its last checkpoint; continue with gradkit train --resume ${dir}`));
+  const trainer = makeTrainer(run, extra);
   if (opts.resume !== undefined) {
     const lastPath = joinPath(dir, 'last.ckpt');
     if (await storage.exists(lastPath)) {
@@ -151,11 +168,26 @@ async function trainInFolder(
   const finish = await fitIntoSummary(trainer, summary, dir, env);
   // 4. Test the weights a later `gradkit eval` will load (the best checkpoint when there is one).
   const bestPath = joinPath(dir, 'best.ckpt');
+  let weights = 'the final weights';
   if (ckptMonitor !== null && (await storage.exists(bestPath))) {
     loadRunWeights(run.model, decodeCheckpoint(await storage.read(bestPath), bestPath), bestPath, 'gradkit train');
     summary.best = { monitor: ckptMonitor, value: checkpoint.best, epoch: checkpoint.bestEpoch };
+    weights = 'best.ckpt';
   }
   summary.test = evaluate(run.model, run.data.test);
+  if (experiment.analysis) {
+    const a = analyzeClassifier(run.model, run.data.test, { numClasses: run.data.numClasses, misclassified: experiment.analysis.misclassified });
+    await writeAnalysis(storage, dir, a, { weights, split: 'test' });
+    // The same misclassified inputs as TensorBoard images, at the run's last step.
+    if (tensorboard) {
+      for (const [i, m] of a.misclassified.entries()) {
+        const png = inputPng(m.input, m.shape);
+        const size = inputImageSize(m.shape);
+        if (png && size) tensorboard.writer.addImage(`misclassified/${i}-true${m.label}-pred${m.predicted}`, png, size, trainer.step);
+      }
+      await tensorboard.writer.flush();
+    }
+  }
   await finish();
   say(`test accuracy ${(summary.test.accuracy * 100).toFixed(2)}% · test loss ${summary.test.loss.toFixed(4)} · ${summary.seconds.toFixed(1)}s${summary.peakMemoryMB !== null ? ` · peak memory ${summary.peakMemoryMB} MB` : ''}`);
   return summary;

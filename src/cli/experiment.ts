@@ -49,6 +49,17 @@ export interface Experiment {
   regularization: { gradClipNorm: number | null; emaDecay: number | null; labelSmoothing: number; l1: number; l2: number };
   earlyStopping: { monitor: string; patience: number; minDelta: number; restoreBestWeights: boolean } | null;
   checkpoint: { everySteps: number | null };
+  /** Also log the training loss every this many steps to metrics.jsonl (the dashboard's per-step chart). */
+  logEverySteps: number | null;
+  /** Write TensorBoard event files (metrics, weight/gradient histograms) to <run>/tensorboard. */
+  tensorboard: boolean;
+  /**
+   * Record per-layer activation/gradient histograms and update/weight ratios every `everySteps`
+   * optimizer steps to <run>/record.jsonl, for the dashboard; recording stops at `maxBytes`.
+   */
+  record: { everySteps: number; maxBytes: number; bins: number } | null;
+  /** After training: confusion matrix, per-class accuracy and `misclassified` wrong test inputs as PNGs. */
+  analysis: { misclassified: number } | null;
 }
 
 const unitInterval = num({ min: 0, max: 1, maxExclusive: true });
@@ -128,7 +139,15 @@ export const experimentSpec: Spec = obj({
   }),
   earlyStopping: { kind: 'anyOf', options: [obj({ monitor: str(), patience: int(0), minDelta: num({ min: 0 }), restoreBestWeights: bool }), { kind: 'boolean' }], describe: 'an object { monitor, patience, minDelta, restoreBestWeights } or false' },
   checkpoint: obj({ everySteps: int(1) }),
+  logEverySteps: int(1),
+  tensorboard: bool,
+  record: { kind: 'anyOf', options: [obj({ everySteps: int(1), maxBytes: int(1024), bins: int(2) }), { kind: 'boolean' }], describe: 'an object { everySteps, maxBytes, bins } or true/false' },
+  analysis: { kind: 'anyOf', options: [obj({ misclassified: int(0) }), { kind: 'boolean' }], describe: 'an object { misclassified } or true/false' },
 });
+
+/** What `"record": true` and `"analysis": true` mean. */
+export const DEFAULT_RECORD = { everySteps: 50, maxBytes: 20 * 2 ** 20, bins: 30 };
+export const DEFAULT_ANALYSIS = { misclassified: 16 };
 
 /**
  * The CNN `gradkit train` runs when given no file. Pooling comes right after each convolution,
@@ -165,6 +184,10 @@ export const DEFAULT_EXPERIMENT: Experiment = {
   regularization: { gradClipNorm: null, emaDecay: null, labelSmoothing: 0, l1: 0, l2: 0 },
   earlyStopping: { monitor: 'valLoss', patience: 3, minDelta: 0, restoreBestWeights: true },
   checkpoint: { everySteps: null },
+  logEverySteps: null,
+  tensorboard: false,
+  record: null,
+  analysis: null,
 };
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -207,7 +230,7 @@ export function resolveExperiment(raw: unknown, file = 'experiment'): Experiment
   checkNesting(raw, file);
   // null is allowed for the optional sections ("mixup": null, "earlyStopping": null).
   const cleaned = { ...raw };
-  for (const k of ['mixup', 'earlyStopping'] as const) if (cleaned[k] === null) cleaned[k] = false;
+  for (const k of ['mixup', 'earlyStopping', 'record', 'analysis'] as const) if (cleaned[k] === null) cleaned[k] = false;
   if (cleaned.mixup === false) delete cleaned.mixup;
   // Elsewhere null means "the default" (config.json writes unset options as null).
   const dropNulls = (o: Record<string, unknown>): Record<string, unknown> =>
@@ -240,5 +263,15 @@ export function resolveExperiment(raw: unknown, file = 'experiment'): Experiment
     regularization: { ...d.regularization, ...(r.regularization ?? {}) } as Experiment['regularization'],
     earlyStopping: es === false || es === undefined ? null : { ...d.earlyStopping!, ...(es === true ? {} : (es as object)) },
     checkpoint: { ...d.checkpoint, ...(r.checkpoint ?? {}) } as Experiment['checkpoint'],
+    logEverySteps: (cleaned.logEverySteps as number | undefined) ?? null,
+    tensorboard: (cleaned.tensorboard as boolean | undefined) ?? false,
+    record: optionalSection(cleaned.record, DEFAULT_RECORD),
+    analysis: optionalSection(cleaned.analysis, DEFAULT_ANALYSIS),
   };
+}
+
+/** An optional section: false/absent → null, true → the defaults, an object → the defaults overridden. */
+function optionalSection<T extends object>(v: unknown, defaults: T): T | null {
+  if (v === undefined || v === false) return null;
+  return { ...defaults, ...(v === true ? {} : (v as Partial<T>)) };
 }

@@ -36,6 +36,7 @@ import { EarlyStopping } from '../train/callbacks/early-stopping.js';
 import { GradClip } from '../train/callbacks/grad-clip.js';
 import { LrSchedule } from '../train/callbacks/schedule.js';
 import { MetricsLog } from '../train/callbacks/metrics-log.js';
+import { CurvesPlot } from '../diagnostics/curves-callback.js';
 import { Progress } from '../train/callbacks/progress.js';
 import { decodeCheckpoint } from '../train/checkpoint.js';
 import { evaluate } from '../train/evaluate.js';
@@ -220,7 +221,7 @@ async function finetuneInFolder(opts: FinetuneOptions, env: CommandEnv, held: { 
   const trainer = new Trainer({
     loss, model, optimizer, trainData: data.train, validData: data.valid ?? undefined, epochs: experiment.epochs,
     callbacks: [
-      ...callbacks, checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink }),
+      ...callbacks, checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink }), new CurvesPlot({ storage, dir }),
       ...(watch === undefined ? [] : [interruptCallback(watch, `the checkpoints written to ${dir} so far are intact`)]),
     ],
   });

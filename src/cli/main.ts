@@ -36,6 +36,8 @@ export const USAGE = `usage:
   gradkit tune <space.json> [--out <dir>] [--workers <n>]        hyperparameter search (n trials at once in worker threads); re-run in the same folder to resume
   gradkit gradcheck [experiment.json] [--samples <n>]            backprop vs finite differences on the experiment's model
   gradkit info                                                   the gradkit version, and which backend (SIMD flavour, threads) it uses
+  gradkit plot <run-folder…> [--out <file.svg|file.png>]          curves of one run (into its folder) or several overlaid
+  gradkit dashboard [runs-dir] [--host 127.0.0.1] [--port 6007]  live dashboard of a runs folder in the browser
   gradkit export-onnx <model-file|run-folder> <out.onnx> [--input-shape 1,1,28,28] [--opset 17] [--static-batch]   export to ONNX (for ONNX Runtime)
 `;
 
@@ -60,6 +62,8 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
       env.sink.write(USAGE);
       return command === undefined ? 2 : 0;
     }
+    if (command === 'plot') return await (await import('./plot.js')).runPlot(rest);
+    if (command === 'dashboard') return await (await import('./dashboard.js')).runDashboard(rest);
     if (command === 'train') {
       const { values, positionals } = parseArgs({
         args: rest,

@@ -20,3 +20,8 @@ export { lrFinder, suggestLr, type LrFinderOptions, type LrFinderResult } from '
 export { checkInitialLoss, overfitSubset, type InitialLossResult, type OverfitOptions, type OverfitResult } from './sanity.js';
 export { histogramSvg, lineSvg } from './svg.js';
 export { modelGradCheck, type ModelGradCheckOptions, type ModelGradCheckResult, type ModelGradCheckEntry } from './model-gradcheck.js';
+export { curvesSvg, curvesLayout, epochRowsFromJsonl, CURVE_PANELS, type CurveRun, type CurvesLayout } from './curves.js';
+export { curvesPng } from './curves-png.js';
+export { CurvesPlot, type CurvesPlotOptions } from './curves-callback.js';
+export { TrainingRecorder, type TrainingRecorderOptions, type RecordLine, type RecordedLayer } from './recorder.js';
+export { analyzeClassifier, writeAnalysis, inputPng, inputImageSize, type ClassifierAnalysis, type Misclassified } from './analysis.js';

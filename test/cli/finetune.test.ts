@@ -34,7 +34,7 @@ test('finetune a run folder: frozen layers bit-identical, new head, run folder w
   }));
   const summary = await finetuneCommand({ source: 'src-run', experiment: 'ft.json', out: 'ft-run' }, env);
   assert.equal(summary.epochs, 1);
-  for (const f of ['config.json', 'finetune.json', 'preprocessing.json', 'metrics.jsonl', 'last.ckpt', 'summary.json']) {
+  for (const f of ['config.json', 'finetune.json', 'preprocessing.json', 'metrics.jsonl', 'last.ckpt', 'summary.json', 'curves.svg', 'curves.png']) {
     assert.ok(env.storage.exists(`ft-run/${f}`), `ft-run/${f} missing`);
   }
   assert.deepEqual(summary.frozenParameters, ['0.weight', '2.weight', '2.bias']);

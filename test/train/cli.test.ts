@@ -45,7 +45,7 @@ test('gradkit train on a tiny config writes the run folder; gradkit eval reprodu
   const run = path.join(dir, 'run');
   const e = env();
   assert.equal(await main(['train', file, '--out', run], e), 0);
-  assert.deepEqual(fs.readdirSync(run).sort(), ['best.ckpt', 'config.json', 'last.ckpt', 'metrics.jsonl', 'preprocessing.json', 'summary.json']);
+  assert.deepEqual(fs.readdirSync(run).sort(), ['best.ckpt', 'config.json', 'curves.png', 'curves.svg', 'last.ckpt', 'metrics.jsonl', 'preprocessing.json', 'summary.json']);
   const lines = fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(lines.length, 1);
   assert.equal(lines[0].epoch, 0);
