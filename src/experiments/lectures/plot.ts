@@ -12,7 +12,7 @@ const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'
 
 export interface Series {
   name: string;
-  /** Values per epoch (x = 1, 2, …); non-finite points are skipped. */
+  /** Values at x = 1, 2, … (epochs, or layers); non-finite points are skipped. */
   ys: readonly number[];
 }
 
@@ -26,7 +26,7 @@ export function meanCurve(curves: readonly (readonly number[])[]): number[] {
 }
 
 /** A line chart of several series against the epoch, y on a log axis when `logY`. */
-export function curvesSvg(series: readonly Series[], title: string, yLabel: string, opts: { logY?: boolean } = {}): string {
+export function curvesSvg(series: readonly Series[], title: string, yLabel: string, opts: { logY?: boolean; xLabel?: string } = {}): string {
   const ty = (y: number): number => (opts.logY ? Math.log10(y) : y);
   const pts = series.map((s) => s.ys.map((y, i) => [i + 1, ty(y)] as const).filter(([, y]) => Number.isFinite(y)));
   const all = pts.flat();
@@ -50,7 +50,7 @@ export function curvesSvg(series: readonly Series[], title: string, yLabel: stri
 <line x1="${PAD}" y1="${PAD}" x2="${PAD}" y2="${H - PAD}" stroke="black"/>
 <text x="${PAD}" y="${H - PAD + 14}" font-family="sans-serif" font-size="10" text-anchor="middle">1</text>
 <text x="${plotW - 10}" y="${H - PAD + 14}" font-family="sans-serif" font-size="10" text-anchor="middle">${x1}</text>
-<text x="${plotW / 2}" y="${H - 8}" font-family="sans-serif" font-size="10" text-anchor="middle">epoch</text>
+<text x="${plotW / 2}" y="${H - 8}" font-family="sans-serif" font-size="10" text-anchor="middle">${esc(opts.xLabel ?? 'epoch')}</text>
 <text x="${PAD - 4}" y="${sy(y1) + 4}" font-family="sans-serif" font-size="10" text-anchor="end">${lab(y1)}</text>
 <text x="${PAD - 4}" y="${sy(y0) + 4}" font-family="sans-serif" font-size="10" text-anchor="end">${lab(y0)}</text>
 <text x="12" y="${H / 2}" font-family="sans-serif" font-size="10" text-anchor="middle" transform="rotate(-90 12 ${H / 2})">${esc(yLabel)}${opts.logY ? ' (log)' : ''}</text>

@@ -41,7 +41,7 @@ export function renderFigures(families: readonly FamilyResult[]): { file: string
       if (!c.figure) continue;
       const fig = c.figure;
       const series = c.arms.filter((a) => a.curves[fig.metric]).map((a) => ({ name: a.name, ys: meanCurve(a.curves[fig.metric]) }));
-      if (series.length) out.push({ file: figureName(c), svg: curvesSvg(series, c.claim.length > 70 ? `${c.claim.slice(0, 67)}…` : c.claim, fig.label, { logY: fig.logY }) });
+      if (series.length) out.push({ file: figureName(c), svg: curvesSvg(series, c.claim.length > 70 ? `${c.claim.slice(0, 67)}…` : c.claim, fig.label, { logY: fig.logY, xLabel: fig.xLabel }) });
     }
   }
   return out;

@@ -25,7 +25,7 @@ export interface ClaimResult {
   columns: MetricColumn[];
   judgement: Judgement;
   /** A chart of one curve metric over epochs for every arm. */
-  figure?: { metric: string; label: string; logY?: boolean };
+  figure?: { metric: string; label: string; logY?: boolean; xLabel?: string };
 }
 
 export interface RunContext {
