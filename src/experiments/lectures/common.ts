@@ -42,3 +42,32 @@ export function mlp(hidden: readonly number[], act: () => AnyModule, opts: MlpOp
   layers.push(new g.nn.Linear(prev, 10, { init: 'xavier' }));
   return new g.nn.Sequential(...layers);
 }
+
+/**
+ * Fraction of hidden ReLU units that output 0 for every input in `x` ("dead": no gradient flows
+ * through them again). Runs the Sequential's children one by one in eval mode, without gradients.
+ */
+export function deadReluFraction(model: g.nn.Sequential, x: g.Tensor): number {
+  let dead = 0;
+  let total = 0;
+  const was = model.training;
+  model.eval();
+  g.noGrad(() => {
+    let h = x;
+    for (const child of model.children()) {
+      h = child.call(h) as g.Tensor;
+      if (child instanceof g.nn.ReLU) {
+        const [n, w] = h.shape;
+        const v = h.dataSync();
+        for (let j = 0; j < w; j++) {
+          let alive = false;
+          for (let i = 0; i < n && !alive; i++) alive = v[i * w + j] > 0;
+          if (!alive) dead++;
+        }
+        total += w;
+      }
+    }
+  });
+  model.train(was);
+  return total === 0 ? 0 : dead / total;
+}

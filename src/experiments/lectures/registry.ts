@@ -1,8 +1,9 @@
 /** The families, in the lectures' order, and running a selection of them. */
 import type { Family, FamilyResult, RunContext } from './types.js';
 import { initialization } from './initialization.js';
+import { activations } from './activations.js';
 
-export const FAMILIES: readonly Family[] = [initialization];
+export const FAMILIES: readonly Family[] = [initialization, activations];
 
 export function familyNames(): string[] {
   return FAMILIES.map((f) => f.name);
