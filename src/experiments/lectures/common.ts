@@ -26,12 +26,14 @@ export interface MlpOptions {
   /** A module inserted after each activation (dropout). */
   after?: () => AnyModule;
   nonlinearity?: Nonlinearity;
+  /** Input features (default 784). */
+  inputs?: number;
 }
 
-/** 784 → hidden… → 10; the output layer is Xavier (it feeds a softmax, not a ReLU). */
+/** inputs (784) → hidden… → 10; the output layer is Xavier (it feeds a softmax, not a ReLU). */
 export function mlp(hidden: readonly number[], act: () => AnyModule, opts: MlpOptions = {}): g.nn.Sequential {
   const layers: AnyModule[] = [];
-  let prev = 784;
+  let prev = opts.inputs ?? 784;
   for (const h of hidden) {
     layers.push(new g.nn.Linear(prev, h, { init: opts.init ?? 'he', nonlinearity: opts.nonlinearity }));
     if (opts.norm) layers.push(opts.norm(h));

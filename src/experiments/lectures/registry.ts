@@ -2,8 +2,9 @@
 import type { Family, FamilyResult, RunContext } from './types.js';
 import { initialization } from './initialization.js';
 import { activations } from './activations.js';
+import { preprocessing } from './preprocessing.js';
 
-export const FAMILIES: readonly Family[] = [initialization, activations];
+export const FAMILIES: readonly Family[] = [initialization, activations, preprocessing];
 
 export function familyNames(): string[] {
   return FAMILIES.map((f) => f.name);
