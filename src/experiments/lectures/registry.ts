@@ -3,8 +3,9 @@ import type { Family, FamilyResult, RunContext } from './types.js';
 import { initialization } from './initialization.js';
 import { activations } from './activations.js';
 import { preprocessing } from './preprocessing.js';
+import { normalization } from './normalization.js';
 
-export const FAMILIES: readonly Family[] = [initialization, activations, preprocessing];
+export const FAMILIES: readonly Family[] = [initialization, activations, preprocessing, normalization];
 
 export function familyNames(): string[] {
   return FAMILIES.map((f) => f.name);
