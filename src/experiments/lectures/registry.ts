@@ -4,8 +4,9 @@ import { initialization } from './initialization.js';
 import { activations } from './activations.js';
 import { preprocessing } from './preprocessing.js';
 import { normalization } from './normalization.js';
+import { regularization } from './regularization.js';
 
-export const FAMILIES: readonly Family[] = [initialization, activations, preprocessing, normalization];
+export const FAMILIES: readonly Family[] = [initialization, activations, preprocessing, normalization, regularization];
 
 export function familyNames(): string[] {
   return FAMILIES.map((f) => f.name);
