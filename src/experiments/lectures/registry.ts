@@ -5,8 +5,9 @@ import { activations } from './activations.js';
 import { preprocessing } from './preprocessing.js';
 import { normalization } from './normalization.js';
 import { regularization } from './regularization.js';
+import { optimization } from './optimization.js';
 
-export const FAMILIES: readonly Family[] = [initialization, activations, preprocessing, normalization, regularization];
+export const FAMILIES: readonly Family[] = [initialization, activations, preprocessing, normalization, regularization, optimization];
 
 export function familyNames(): string[] {
   return FAMILIES.map((f) => f.name);
