@@ -26,7 +26,9 @@ function cell(values: readonly number[] | undefined, digits: number): string {
   }
   const s = summarize(values);
   const f = (v: number): string => (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : String(Number(v.toPrecision(digits))));
-  return `${f(s.mean)} ± ${f(s.std)}`;
+  // Identical values leave float rounding noise (1e-17) in the std; show it as the 0 it is.
+  const std = s.std <= 1e-9 * Math.max(1, Math.abs(s.mean)) ? 0 : s.std;
+  return `${f(s.mean)} ± ${f(std)}`;
 }
 
 export function figureName(c: ClaimResult): string {

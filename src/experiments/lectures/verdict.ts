@@ -24,12 +24,6 @@ export function summarize(values: readonly number[]): Stat {
   return { mean, std, values: [...values] };
 }
 
-// A diverged run's loss is NaN or Infinity: for "lower is better" it is the worst possible value,
-// for "higher is better" too, so map it to the direction's worst end rather than dropping it.
-function clean(values: readonly number[], better: 'higher' | 'lower'): number[] {
-  return values.map((v) => (Number.isFinite(v) ? v : better === 'lower' ? Number.MAX_VALUE / 1e10 : -Number.MAX_VALUE / 1e10));
-}
-
 export interface CompareOptions {
   better: 'higher' | 'lower';
   /** Smallest difference (in the metric's units) that counts as an effect (default 0). */
@@ -54,8 +48,18 @@ export function compareArms(a: readonly number[], b: readonly number[], opts: Co
   if (a.length < MIN_SEEDS || b.length < MIN_SEEDS) {
     return { verdict: 'inconclusive', why: `needs ≥${MIN_SEEDS} seeds per arm, got ${a.length} and ${b.length}` };
   }
-  const sa = summarize(clean(a, opts.better));
-  const sb = summarize(clean(b, opts.better));
+  // A diverged run (NaN/Infinity) has no number to average. When one arm diverged on every seed
+  // and the other on none, the finite arm is better; any other mix of divergence is inconclusive.
+  const badA = a.filter((v) => !Number.isFinite(v)).length;
+  const badB = b.filter((v) => !Number.isFinite(v)).length;
+  if (badA > 0 || badB > 0) {
+    const why = `diverged in ${badA}/${a.length} vs ${badB}/${b.length} seeds`;
+    if (badA === 0 && badB === b.length) return { verdict: 'held', why };
+    if (badB === 0 && badA === a.length) return { verdict: 'not held', why };
+    return { verdict: 'inconclusive', why };
+  }
+  const sa = summarize(a);
+  const sb = summarize(b);
   const sign = opts.better === 'higher' ? 1 : -1;
   const d = sign * (sa.mean - sb.mean);
   const se = Math.sqrt(sa.std ** 2 / a.length + sb.std ** 2 / b.length);
@@ -76,7 +80,9 @@ export function compareThreshold(values: readonly number[], opts: ThresholdOptio
   if (values.length < MIN_SEEDS) return { verdict: 'inconclusive', why: `needs ≥${MIN_SEEDS} seeds, got ${values.length}` };
   if ((opts.above === undefined) === (opts.below === undefined)) throw new Error('compareThreshold: give exactly one of above/below');
   const better = opts.above !== undefined ? 'higher' : 'lower';
-  const s = summarize(clean(values, better));
+  const bad = values.filter((v) => !Number.isFinite(v)).length;
+  if (bad > 0) return { verdict: 'inconclusive', why: `diverged in ${bad}/${values.length} seeds` };
+  const s = summarize(values);
   const se = s.std / Math.sqrt(values.length);
   const lo = s.mean - 2 * se;
   const hi = s.mean + 2 * se;
