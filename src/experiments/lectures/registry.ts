@@ -6,8 +6,10 @@ import { preprocessing } from './preprocessing.js';
 import { normalization } from './normalization.js';
 import { regularization } from './regularization.js';
 import { optimization } from './optimization.js';
+import { transfer } from './transfer.js';
+import { babysitting } from './babysitting.js';
 
-export const FAMILIES: readonly Family[] = [initialization, activations, preprocessing, normalization, regularization, optimization];
+export const FAMILIES: readonly Family[] = [initialization, activations, preprocessing, normalization, regularization, optimization, transfer, babysitting];
 
 export function familyNames(): string[] {
   return FAMILIES.map((f) => f.name);
