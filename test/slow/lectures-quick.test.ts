@@ -18,7 +18,6 @@ test('lectures, all families --quick: every claim has a computed verdict, and th
   // He beats Xavier on the deep ReLU net; He keeps the activation scale that Xavier loses.
   assert.ok(mean(arm('init-deep-relu', 'He').final.valAccuracy) > mean(arm('init-deep-relu', 'Xavier').final.valAccuracy));
   assert.ok(mean(arm('init-relu-xavier-he', 'ReLU, He').final.ratio) > mean(arm('init-relu-xavier-he', 'ReLU, Xavier').final.ratio));
-  assert.ok(mean(arm('init-tanh-small', 'tanh, std 0.01').final.ratio) < 0.05);
   // A large learning rate kills more ReLUs.
   assert.ok(mean(arm('act-dead-relu', 'SGD lr 0.3').final.dead) > mean(arm('act-dead-relu', 'SGD lr 0.01').final.dead));
   // Standardised inputs train faster than raw ones.
