@@ -116,6 +116,7 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
       const r = await gradcheckCommand({ experiment: positionals[0], samples: intFlag('gradcheck', 'samples', values.samples), batch: intFlag('gradcheck', 'batch', values.batch), seed }, env);
       return r.ok ? 0 : 1;
     }
+    if (command === 'experiments') return await (await import('./experiments.js')).runExperiments(rest);
     if (command === 'info') {
       if (rest.length > 0) throw new UsageError(`info takes no arguments, got ${rest.join(' ')}`);
       infoCommand(env);
