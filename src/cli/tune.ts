@@ -133,9 +133,13 @@ type WorkerReply = { id: number; metrics: Record<string, number> } | { id: numbe
  */
 export function workerRunner(setup: TuneSetup, n: number): TrialRunner & { close(): Promise<void> } {
   if (!(Number.isInteger(n) && n >= 1)) throw new GradkitError(OP, `--workers must be a positive whole number, got ${n}`);
-  // Workers load this TypeScript file: a small bootstrap registers tsx's loader in the worker
-  // first (found from here, not from the cwd), then imports this module, which serves trials.
-  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  // Workers import this module, which serves trials. Compiled (dist/, the installed package) it
+  // is plain JS; run from the TypeScript sources (repo tests, tsx), a small bootstrap registers
+  // tsx's loader in the worker first (found from here, not from the cwd).
+  const self = JSON.stringify(import.meta.url);
+  const boot = import.meta.url.endsWith('.ts')
+    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${self}); })`
+    : `import(${self})`;
   const pool = Array.from({ length: n }, () => {
     const w = new Worker(boot, { eval: true, workerData: { gradkitTuneWorker: setup } });
     const pending = new Map<number, { resolve: (m: Record<string, number>) => void; reject: (e: Error) => void }>();

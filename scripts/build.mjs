@@ -1,0 +1,36 @@
+// `npm run build`: the wasm kernels (scripts/build-wasm.mjs), then ESM JavaScript, .d.ts
+// declarations and source maps into dist/ (tsc -p tsconfig.build.json). Skips tsc when dist/ is
+// newer than every compiled source, because pretest runs this before every `npm test`.
+// --clean (used at prepack) deletes dist/ first, so a removed source leaves no stale file to ship.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = join(root, 'dist/src/index.js');
+const clean = process.argv.includes('--clean');
+
+execFileSync(process.execPath, [join(root, 'scripts/build-wasm.mjs')], { stdio: 'inherit' });
+
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+if (clean) rmSync(join(root, 'dist'), { recursive: true, force: true });
+const inputs = Math.max(newest(join(root, 'src')), newest(join(root, 'zoo')), ...['tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(join(root, f)).mtimeMs));
+if (!clean && existsSync(stamp) && statSync(stamp).mtimeMs > inputs) process.exit(0);
+
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+try {
+  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+} catch {
+  console.error('build: tsc -p tsconfig.build.json failed (errors above)');
+  process.exit(1);
+}
+console.log(`build: compiled src/ into ${join(root, 'dist')}`);
