@@ -13,7 +13,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { packState, unpackState, type PackedArray } from './state-tree.js';
 import { decodeTensorFile, encodeTensorFile } from './tensor-file.js';
 
+/** The format name written into every checkpoint file. */
 export const CHECKPOINT_FORMAT = 'gradkit.checkpoint';
+/** The checkpoint format version this gradkit writes and reads. */
 export const CHECKPOINT_VERSION = 1;
 
 export interface TrainerCounters {
@@ -39,6 +41,7 @@ export interface CheckpointState {
   history: Record<string, number>[];
 }
 
+/** Encodes a CheckpointState (weights, optimizer and RNG state, history) as the bytes of a checkpoint file. */
 export function encodeCheckpoint(s: CheckpointState): Uint8Array {
   const arrays = new Map<string, PackedArray>();
   for (const [k, t] of s.model) arrays.set(`model/${k}`, { shape: [...t.shape], data: t.buffer });

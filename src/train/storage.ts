@@ -16,6 +16,7 @@ export interface Storage {
   list(path: string): string[] | Promise<string[]>;
 }
 
+/** Joins path parts with '/' (the Storage's path separator on every platform). */
 export function joinPath(...parts: string[]): string {
   return parts.filter((p) => p !== '').join('/').replace(/\/+/g, '/');
 }

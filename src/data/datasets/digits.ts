@@ -10,6 +10,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { TensorDataset } from '../dataset.js';
 import { permutation, tensorFrom } from '../util.js';
 
+/** Height and width of the digit images (28). */
 export const DIGIT_SIZE = 28;
 const PIXELS = DIGIT_SIZE * DIGIT_SIZE;
 

@@ -25,6 +25,7 @@ function firstBad(a: ArrayLike<number>): number {
   return -1;
 }
 
+/** Stops training at the first non-finite loss or gradient with a NonFiniteError naming the step and the first bad parameter. */
 export class NanGuard implements Callback {
   readonly name = 'nanGuard';
   readonly order = ORDER.nanGuard;
