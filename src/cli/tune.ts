@@ -28,8 +28,10 @@ import { DEFAULT_EXPERIMENT, resolveExperiment, type Experiment } from './experi
 import { buildRun, makeTrainer } from './run-builder.js';
 
 const OP = 'gradkit tune';
-const METHODS = ['random', 'grid', 'coarseToFine', 'halving'] as const;
-const KEYS = ['experiment', 'space', 'method', ...Object.keys(DEFAULT_SEARCH)];
+/** The search methods a space file may name. */
+export const METHODS = ['random', 'grid', 'coarseToFine', 'halving'] as const;
+/** The keys a space file may hold (anything else is an error). */
+export const SPACE_FILE_KEYS = ['experiment', 'space', 'method', ...Object.keys(DEFAULT_SEARCH)];
 
 export interface TuneOptions {
   /** Path of the space file. */
@@ -59,7 +61,7 @@ function posInt(name: string, v: unknown, min = 1): number {
 /** Validates a parsed space file; `baseDir` resolves a relative experiment path. */
 export async function resolveTune(raw: unknown, storage: Storage, baseDir: string): Promise<TuneSetup> {
   if (!isObject(raw)) throw new GradkitError(OP, `the space file must hold a JSON object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
-  for (const k of Object.keys(raw)) if (!KEYS.includes(k)) throw new GradkitError(OP, `unknown key '${k}' in the space file; expected ${KEYS.join(', ')}`);
+  for (const k of Object.keys(raw)) if (!SPACE_FILE_KEYS.includes(k)) throw new GradkitError(OP, `unknown key '${k}' in the space file; expected ${SPACE_FILE_KEYS.join(', ')}`);
   const exp = raw.experiment;
   let experiment: Experiment;
   if (exp === undefined) experiment = structuredClone(DEFAULT_EXPERIMENT);
