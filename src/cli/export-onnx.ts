@@ -9,6 +9,7 @@
  * layer lists do), else --input-shape is required. The fitted preprocessing is not part of the
  * graph: the command says so, and inputs must be preprocessed as for gradkit.
  */
+import '../index.js'; // registers the tensor methods and the backends (main.ts no longer loads the library)
 import { GradkitError } from '../core/errors.js';
 import { DIGIT_SIZE } from '../data/index.js';
 import { exportOnnx, type ExportOnnxOptions } from '../io/onnx/index.js';

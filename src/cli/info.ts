@@ -2,6 +2,7 @@
  * `gradkit info`: which backend gradkit picked and why, so a user (or a bug report) can see at a
  * glance whether the fast kernels, their FMA variant and the worker threads are in use.
  */
+import '../index.js'; // registers the tensor methods and the backends (main.ts no longer loads the library)
 import { backendName, getBackend, listBackends } from '../backend/registry.js';
 import type { CommandEnv } from './commands.js';
 import { packageVersion } from './version.js';

@@ -15,6 +15,7 @@
  * each with one wasm kernel thread, so W trials use W cores instead of one trial using them all;
  * trial results are the same as in-process ones (every trial seeds its own generator).
  */
+import '../index.js'; // registers the tensor methods and the backends (main.ts no longer loads the library)
 import { readJsonFile } from './json-file.js';
 import * as nodePath from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
