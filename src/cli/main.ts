@@ -26,23 +26,29 @@ function nodeEnv(): CommandEnv {
 
 const isHelp = (a: string): boolean => a === '--help' || a === '-h';
 
-// parseArgs's own messages are long and name no alternative: one line with a suggestion instead.
+// parseArgs names no alternative for an unknown flag: one line with a suggestion instead. Its other
+// messages (a missing or dash-leading value) are kept, joined into one line.
 function parseCommand(c: CommandSpec, args: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   const options = Object.fromEntries(Object.entries(c.flags).map(([name, f]) => [name, { type: f.type }]));
-  for (const a of args) {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
     if (a === '--') break;
     if (!a.startsWith('-') || a === '-') continue;
     const name = a.replace(/^--?/, '').split('=')[0] ?? '';
-    if (!(name in c.flags)) {
+    const flag = c.flags[name];
+    if (flag === undefined) {
       const hint = didYouMean(name, Object.keys(c.flags)).replace(/'([^']+)'/, "'--$1'");
       throw new UsageError(`${c.name}: unknown option '${a.split('=')[0]}'${hint}`, c.name);
     }
+    // A string flag's value is the next argument: '--seed -1' is parseArgs's to judge (it asks for
+    // '--seed=-1'), not an unknown option '-1'.
+    if (flag.type === 'string' && !a.includes('=')) i++;
   }
   try {
     return parseArgs({ args, allowPositionals: true, options });
   } catch (e) {
     if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      throw new UsageError(`${c.name}: ${e.message.split('\n')[0]}`, c.name);
+      throw new UsageError(`${c.name}: ${e.message.split('\n').join(' ')}`, c.name);
     }
     throw e;
   }

@@ -66,6 +66,12 @@ test('a mistyped command or flag gets one line with a suggestion, and exit code 
   assert.equal(flag.err.split('\n')[0], "gradkit: train: unknown option '--epoch' (did you mean '--epochs'?)");
   const flag2 = await run(['export-onnx', 'a', 'b', '--static-bach']);
   assert.match(flag2.err, /unknown option '--static-bach' \(did you mean '--static-batch'\?\)/);
+  const dash = await run(['init-study', '--seed', '-1']);
+  assert.equal(dash.code, 2);
+  assert.match(dash.err.split('\n')[0]!, /^gradkit: init-study: Option '--seed' argument is ambiguous\..*'--seed=-XYZ'/);
+  const negative = await run(['init-study', '--seed=-1', '--depth', 'x']);
+  assert.equal(negative.code, 1, 'a bad flag value is bad input (1), and --seed=-1 parsed');
+  assert.match(negative.err, /--depth must be a positive whole number, got 'x'/);
   const missing = await run(['train', '--out']);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /^gradkit: train: Option '--out <value>' argument missing/);
