@@ -1,9 +1,12 @@
 // `npm run build`: the wasm kernels (scripts/build-wasm.mjs), then ESM JavaScript, .d.ts
 // declarations and source maps into dist/ (tsc -p tsconfig.build.json). Skips tsc when dist/ is
 // newer than every compiled source, because pretest runs this before every `npm test`.
-// --clean (used at prepack) deletes dist/ first, so a removed source leaves no stale file to ship.
+// --clean (used at prepack) always compiles, then deletes every file in dist/ whose source is gone,
+// so a removed source leaves no stale file to ship. It does not empty dist/ first: tests that run
+// beside `npm pack` (test/slow) may be running the compiled CLI meanwhile.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { relative } from 'node:path';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,7 +25,6 @@ function newest(dir) {
   return t;
 }
 
-if (clean) rmSync(join(root, 'dist'), { recursive: true, force: true });
 const inputs = Math.max(newest(join(root, 'src')), newest(join(root, 'zoo')), ...['tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(join(root, f)).mtimeMs));
 if (!clean && existsSync(stamp) && statSync(stamp).mtimeMs > inputs) process.exit(0);
 
@@ -32,5 +34,19 @@ try {
 } catch {
   console.error('build: tsc -p tsconfig.build.json failed (errors above)');
   process.exit(1);
+}
+if (clean) {
+  // dist/<dir>/<name>.js, .js.map, .d.ts come from <dir>/<name>.ts (or .d.ts sources, not emitted).
+  const stale = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (!existsSync(join(root, relative(join(root, 'dist'), p).replace(/(\.d\.ts|\.js\.map|\.js)$/, '.ts')))) stale.push(p);
+    }
+  };
+  walk(join(root, 'dist'));
+  for (const p of stale) rmSync(p);
+  if (stale.length > 0) console.log(`build: removed ${stale.length} stale file(s) from dist/`);
 }
 console.log(`build: compiled src/ into ${join(root, 'dist')}`);
