@@ -2,7 +2,10 @@
  * The table of `gradkit` commands: one entry per command with its summary, usage, flags,
  * examples and a `run` that imports the implementation lazily. main.ts parses flags from it,
  * help.ts prints help from it and "did you mean" suggests from it, so adding a command is
- * adding one entry here. Nothing here imports the library (`gradkit --help` stays fast).
+ * adding one entry here. Nothing here imports the library (`gradkit --help` stays fast): a new
+ * command's `run` imports its own module when called, e.g.
+ *   run: async (a, env) => (await import('./plot.js')).plotCommand(a, env),
+ * and test/cli/help.test.ts then checks its help, flags and example like the others'.
  */
 import type { CommandEnv } from './commands.js';
 
