@@ -7,6 +7,7 @@ import './backends/reference/index.js';
 import './backends/wasm/index.js';
 
 export { GradkitError } from './core/errors.js';
+export { FileSystemError, FolderInUseError } from './core/fs-error.js';
 export type { DType, FloatDType, DataArray } from './core/dtype.js';
 export { Random, manualSeed, getGlobalRng } from './core/rng.js';
 export { Tensor, type NestedArray } from './tensor/tensor.js';
@@ -20,7 +21,8 @@ export type { Backend } from './backend/backend.js';
 export type { Kernels, MatmulParams, Conv2dParams, Pool2dParams } from './backend/kernels.js';
 export { registerBackend, getBackend, setBackend, backendName, listBackends, withBackend } from './backend/registry.js';
 export { referenceKernels } from './backends/reference/index.js';
-export { setNumThreads, getNumThreads, wasmReady, createWasmBackend, isWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
+export { setNumThreads, getNumThreads, wasmReady, ready, type ReadyInfo, createWasmBackend, isWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
+export { trainInWorker, exposeTraining, ISOLATION_HEADERS, type TrainInWorkerHandlers, type TrainingJob } from './browser/index.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './testing/gradcheck.js';
 export * as nn from './nn/index.js';
 export { Parameter } from './nn/parameter.js';

@@ -22,6 +22,8 @@ import { evaluate, type EvaluateResult } from '../train/evaluate.js';
 import { joinPath, type Storage } from '../train/storage.js';
 import { DEFAULT_EXPERIMENT, resolveExperiment, type Experiment } from './experiment.js';
 import { buildRun, makeTrainer } from './run-builder.js';
+import { claimRunFolder } from './run-folder.js';
+import { interruptCallback, type InterruptWatch } from './interrupt.js';
 
 export interface CommandEnv {
   storage: Storage;
@@ -30,6 +32,8 @@ export interface CommandEnv {
   peakMemory?: () => number | null;
   /** Current time in ms (tests may pin it). */
   now?: () => number;
+  /** Catches SIGINT/SIGTERM while training, so a run stops between batches (Node's CLI sets it). */
+  watchInterrupts?: () => InterruptWatch;
 }
 
 export interface TrainOptions {
@@ -61,9 +65,6 @@ export interface RunSummary {
 }
 
 
-function timestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
-}
 
 /** Puts a checkpoint's weights in the model (the EMA averages when the run kept them). */
 export function loadRunWeights(model: Sequential, ckpt: CheckpointState, where: string, op = 'gradkit eval'): void {
@@ -89,7 +90,7 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
     experiment = resolveExperiment(await readJsonFile(storage, joinPath(opts.resume, 'config.json'), 'gradkit train --resume'));
     fitted = (await readJsonFile(storage, joinPath(opts.resume, 'preprocessing.json'), 'gradkit train --resume')) as PreprocessorJSON[];
   } else if (opts.experiment !== undefined) {
-    experiment = resolveExperiment(await readJsonFile(storage, opts.experiment, 'experiment'));
+    experiment = resolveExperiment(await readJsonFile(storage, opts.experiment, 'experiment'), opts.experiment);
   } else {
     experiment = structuredClone(DEFAULT_EXPERIMENT);
   }
@@ -100,21 +101,43 @@ export async function trainCommand(opts: TrainOptions, env: CommandEnv): Promise
   // 2. Data, model (checked on one sample), optimizer: still nothing written.
   const run = await buildRun(experiment, fitted);
   const name = experiment.name ?? 'run';
-  const dir = opts.resume ?? opts.out ?? joinPath('runs', `${name}-${timestamp(now())}`);
-  if (opts.resume === undefined && (await storage.exists(dir)) && (await storage.list(dir)).length > 0) {
-    throw new GradkitError('gradkit train', `the run folder ${dir} already exists and is not empty; choose another --out, or continue it with --resume ${dir}`);
+  // 3. The run folder: created (or reopened), locked against a second writer, cleaned of dead temp files.
+  const claimed = await claimRunFolder(storage, {
+    op: 'gradkit train', dir: opts.resume ?? opts.out, resume: opts.resume !== undefined, name, now, say,
+    notEmpty: (d) => `the run folder ${d} already exists and is not empty; choose another --out, or continue it with --resume ${d}`,
+  });
+  const watch = env.watchInterrupts?.();
+  try {
+    return await trainInFolder(claimed.dir, name, experiment, run, opts, env, watch);
+  } finally {
+    watch?.dispose();
+    claimed.release();
   }
+}
+
+async function trainInFolder(
+  dir: string, name: string, experiment: Experiment, run: Awaited<ReturnType<typeof buildRun>>, opts: TrainOptions, env: CommandEnv, watch: InterruptWatch | undefined,
+): Promise<RunSummary> {
+  const { storage, sink } = env;
+  const say = (s: string): void => void sink.write(`${s}\n`);
   const hasValid = run.data.valid !== null;
   const monitor = experiment.earlyStopping?.monitor ?? 'valLoss';
   const ckptMonitor = hasValid ? monitor : monitor.replace(/^val(.)/, (_, c: string) => c.toLowerCase());
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
-  const trainer = makeTrainer(run, [checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink })]);
+  const metricsPath = joinPath(dir, 'metrics.jsonl');
+  const extra = watch === undefined ? [] : [interruptCallback(watch, `${dir} keeps its last checkpoint; continue with gradkit train --resume ${dir}`)];
+  const trainer = makeTrainer(run, [checkpoint, new MetricsLog({ storage, path: metricsPath }), new Progress({ sink }), ...extra]);
   if (opts.resume !== undefined) {
-    await trainer.loadCheckpoint(storage, joinPath(dir, 'last.ckpt'));
-    say(`resuming ${dir} at epoch ${trainer.epoch + 1}, step ${trainer.step}`);
+    const lastPath = joinPath(dir, 'last.ckpt');
+    if (await storage.exists(lastPath)) {
+      await trainer.loadCheckpoint(storage, lastPath);
+      say(`resuming ${dir} at epoch ${trainer.epoch + 1}, step ${trainer.step}`);
+    } else {
+      // Killed before its first checkpoint: nothing to continue from, but the folder is valid; start over.
+      say(`${dir} has no checkpoint yet (the run stopped before its first one); training it again from the start`);
+      if (await storage.exists(metricsPath)) await storage.writeAtomic(metricsPath, '');
+    }
   }
-  // 3. The run folder.
-  await storage.mkdir(dir);
   if (opts.resume === undefined) {
     await storage.writeAtomic(joinPath(dir, 'config.json'), `${JSON.stringify(experiment, null, 2)}\n`);
     await storage.writeAtomic(joinPath(dir, 'preprocessing.json'), JSON.stringify(run.data.preprocessing));
@@ -165,7 +188,11 @@ export async function fitIntoSummary(trainer: Trainer, summary: RunSummary, dir:
     summary.error = (e as Error).message;
     summary.epochs = trainer.epoch;
     summary.steps = trainer.step;
-    await finish();
+    try {
+      await finish();
+    } catch {
+      /* a full or read-only disk fails this write too; the run's own error is the one to report */
+    }
     throw e;
   }
   return finish;

@@ -4,6 +4,7 @@
  * Every key is optional; missing keys take the defaults below (the model: the default CNN).
  */
 import { GradkitError } from '../core/errors.js';
+import { closestName } from '../train/callbacks/monitor.js';
 import { arr, bool, int, num, obj, pair, pairOrZero, str, validate, type Spec } from './schema.js';
 
 export type Pair = number | [number, number];
@@ -170,12 +171,40 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** Deeper than any real experiment file (the deepest key is 4 levels down). */
+export const MAX_NESTING = 32;
+
+/**
+ * Throws when `v` nests objects/arrays more than MAX_NESTING levels deep. Iterative on purpose:
+ * the validator and the null-dropping below recurse, and a 100,000-deep file would overflow the
+ * stack there with a bare RangeError.
+ */
+export function checkNesting(v: unknown, file: string): void {
+  const stack: [unknown, string, number][] = [[v, '', 0]];
+  while (stack.length > 0) {
+    const [x, path, depth] = stack.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    if (depth >= MAX_NESTING) throw new GradkitError(file, `nesting deeper than ${MAX_NESTING} levels at ${path.length > 300 ? `${path.slice(0, 300)}…` : path}; an experiment file is a few levels deep`);
+    if (Array.isArray(x)) x.forEach((y, i) => stack.push([y, `${path}[${i}]`, depth + 1]));
+    else for (const [k, y] of Object.entries(x)) stack.push([y, path === '' ? k : `${path}.${k}`, depth + 1]);
+  }
+}
+
+/**
+ * What a `gradkit train` run logs each epoch (MetricsCallback's loss, accuracy and lr, and their
+ * val* twins), the names earlyStopping.monitor may use. Without a validation split the CLI
+ * watches the training twin of a val* name.
+ */
+export const RUN_METRICS = ['loss', 'accuracy', 'lr', 'valLoss', 'valAccuracy'] as const;
+
 /**
  * Validates a parsed experiment file and fills in defaults. Errors name the key path.
  * A file for another dataset keeps the digits defaults only where they make sense.
+ * `file` names the source in errors about the file as a whole.
  */
-export function resolveExperiment(raw: unknown): Experiment {
+export function resolveExperiment(raw: unknown, file = 'experiment'): Experiment {
   if (!isObject(raw)) throw new GradkitError('experiment', `the file must hold a JSON object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+  checkNesting(raw, file);
   // null is allowed for the optional sections ("mixup": null, "earlyStopping": null).
   const cleaned = { ...raw };
   for (const k of ['mixup', 'earlyStopping'] as const) if (cleaned[k] === null) cleaned[k] = false;
@@ -188,6 +217,11 @@ export function resolveExperiment(raw: unknown): Experiment {
     else if (isObject(v)) cleaned[k] = dropNulls(v);
   }
   validate(cleaned, experimentSpec);
+  const monitor = isObject(cleaned.earlyStopping) ? cleaned.earlyStopping.monitor : undefined;
+  if (typeof monitor === 'string' && !(RUN_METRICS as readonly string[]).includes(monitor)) {
+    const hint = closestName(monitor, RUN_METRICS);
+    throw new GradkitError('experiment', `earlyStopping.monitor: unknown metric '${monitor}'${hint ? ` (did you mean '${hint}'?)` : ''}; the run logs: ${RUN_METRICS.join(', ')}`);
+  }
   const d = DEFAULT_EXPERIMENT;
   const r = cleaned as Record<string, Record<string, unknown> | undefined> & Record<string, unknown>;
   const es = cleaned.earlyStopping;

@@ -29,7 +29,7 @@ const OP = 'gradkit export-onnx';
 
 /**
  * Node convenience: exports `model` and writes the bytes to `path` atomically (a reader never
- * sees half a file). In a browser, call io.exportOnnx and store the bytes yourself.
+ * sees half a file). In a browser, call exportOnnx (from 'gradkit/onnx') and store the bytes yourself.
  */
 export async function saveOnnx(model: AnyModule, path: string, options: ExportOnnxOptions, storage: Storage = nodeStorage()): Promise<Uint8Array> {
   const bytes = exportOnnx(model, options);
@@ -92,7 +92,7 @@ async function loadSource(storage: Storage, source: string): Promise<Source> {
     return { model, from: path, sampleShape, hasPreprocessing: e.preprocessing.length > 0 };
   }
   if (!(await storage.exists(source))) throw new GradkitError(OP, `${source} is neither a run folder (with config.json) nor a model file`);
-  const loaded = loadModel(await storage.read(source));
+  const loaded = loadModel(await storage.read(source), { path: source });
   const options = loaded.architecture.options as { inputShape?: unknown } | undefined;
   const recorded = loaded.architecture.builder === LAYERS_BUILDER && Array.isArray(options?.inputShape) ? (options.inputShape as number[]) : undefined;
   return { model: loaded.model, from: source, sampleShape: recorded, hasPreprocessing: loaded.preprocessing !== null };

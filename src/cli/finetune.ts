@@ -30,7 +30,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { freeze, trainableParameters, type FreezeOptions } from '../transfer/freeze.js';
 import { replaceHead } from '../transfer/head.js';
 import { layerwiseLrGroups, type LrGroup } from '../transfer/lr-groups.js';
-import { loadModelWeights } from '../io/model-file.js';
+import { assignWeights } from '../io/model-file.js';
 import type { Callback } from '../train/callback.js';
 import { Checkpoint } from '../train/callbacks/checkpointer.js';
 import { EarlyStopping } from '../train/callbacks/early-stopping.js';
@@ -41,11 +41,13 @@ import { Progress } from '../train/callbacks/progress.js';
 import { decodeCheckpoint } from '../train/checkpoint.js';
 import { evaluate } from '../train/evaluate.js';
 import { joinPath, type Storage } from '../train/storage.js';
+import { claimRunFolder } from './run-folder.js';
+import { interruptCallback } from './interrupt.js';
 import { Trainer } from '../train/trainer.js';
 import { manualSeed } from '../core/rng.js';
 import { fitIntoSummary, loadRunWeights, type CommandEnv, type RunSummary } from './commands.js';
 import { buildData } from './data-builder.js';
-import { resolveExperiment, type Experiment } from './experiment.js';
+import { checkNesting, resolveExperiment, type Experiment } from './experiment.js';
 import { buildModel } from './model-builder.js';
 import { int, num, obj, str, validate, type Spec } from './schema.js';
 
@@ -80,6 +82,7 @@ export interface FinetuneOptions {
 /** Splits the file into the ordinary experiment and its validated transfer section. */
 export function resolveFinetuneExperiment(raw: unknown): { experiment: Experiment; transfer: TransferSpec } {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new GradkitError('experiment', `the file must hold a JSON object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+  checkNesting(raw, 'experiment'); // before the recursive validators, which a 100,000-deep file would overflow
   const { transfer = {}, ...rest } = raw as Record<string, unknown>;
   validate(transfer, transferSpec, 'transfer');
   const experiment = resolveExperiment(rest);
@@ -117,10 +120,10 @@ async function loadSource(storage: Storage, source: string, inputShape: number[]
   }
   if (!(await storage.exists(source))) throw new GradkitError(OP, `${source} is neither a run folder (with config.json) nor a model file`);
   const bytes = await storage.read(source);
-  const file = readModelFile(bytes);
+  const file = readModelFile(bytes, { path: source });
   if (file.architecture === undefined) throw new GradkitError(OP, `${source} holds weights only (no architecture in its metadata); gradkit finetune needs a model file saved with an architecture`);
   const model = build(file.architecture as unknown as Architecture);
-  loadModelWeights(model, bytes);
+  assignWeights(model, file, source);
   const p = file.preprocessing;
   const fitted = p === undefined || p === null ? undefined : ((Array.isArray(p) ? p : [p]) as unknown as PreprocessorJSON[]);
   return { model, fitted, from: source };
@@ -164,11 +167,17 @@ export interface FinetuneSummary extends RunSummary {
   frozenParameters: string[];
 }
 
-function timestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
+export async function finetuneCommand(opts: FinetuneOptions, env: CommandEnv): Promise<FinetuneSummary> {
+  const held: { release(): void }[] = [];
+  try {
+    return await finetuneInFolder(opts, env, held);
+  } finally {
+    for (const c of held) c.release();
+  }
 }
 
-export async function finetuneCommand(opts: FinetuneOptions, env: CommandEnv): Promise<FinetuneSummary> {
+/** The command; the run folder it claims goes into `held`, for the caller to release. */
+async function finetuneInFolder(opts: FinetuneOptions, env: CommandEnv, held: { release(): void }[]): Promise<FinetuneSummary> {
   const { storage, sink } = env;
   const now = env.now ?? Date.now;
   const say = (s: string): void => void sink.write(`${s}\n`);
@@ -194,8 +203,12 @@ export async function finetuneCommand(opts: FinetuneOptions, env: CommandEnv): P
   const ckptMonitor = hasValid ? monitor : monitor.replace(/^val(.)/, (_, c: string) => c.toLowerCase());
   if (experiment.earlyStopping) callbacks.push(new EarlyStopping({ ...experiment.earlyStopping, monitor: ckptMonitor }));
   const name = `${experiment.name ?? 'run'}-finetune`;
-  const dir = opts.out ?? joinPath('runs', `${name}-${timestamp(now())}`);
-  if ((await storage.exists(dir)) && (await storage.list(dir)).length > 0) throw new GradkitError(OP, `the run folder ${dir} already exists and is not empty; choose another --out`);
+  // The run folder: created (a fresh unique name by default) and locked against a second writer.
+  const claimed = await claimRunFolder(storage, { op: OP, dir: opts.out, name, now, say });
+  held.push(claimed);
+  const dir = claimed.dir;
+  const watch = env.watchInterrupts?.();
+  if (watch !== undefined) held.push({ release: () => watch.dispose() });
   const { labelSmoothing, l1, l2 } = experiment.regularization;
   const trainable = trainableParameters(model);
   const loss = (output: Tensor, target: Tensor): Tensor => {
@@ -207,12 +220,14 @@ export async function finetuneCommand(opts: FinetuneOptions, env: CommandEnv): P
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
   const trainer = new Trainer({
     loss, model, optimizer, trainData: data.train, validData: data.valid ?? undefined, epochs: experiment.epochs,
-    callbacks: [...callbacks, checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink })],
+    callbacks: [
+      ...callbacks, checkpoint, new MetricsLog({ storage, path: joinPath(dir, 'metrics.jsonl') }), new Progress({ sink }),
+      ...(watch === undefined ? [] : [interruptCallback(watch, `the checkpoints written to ${dir} so far are intact`)]),
+    ],
   });
   // 2. The run folder. config.json stays a plain experiment; from a run folder its model section is
   // the source's layers with the new head, so `gradkit eval` can rebuild the fine-tuned model.
   // finetune.json records where the weights came from and what was frozen.
-  await storage.mkdir(dir);
   const modelSpec = src.modelSpec === undefined ? experiment.model : {
     init: src.modelSpec.init,
     layers: src.modelSpec.layers.map((l, i, all) => (i === all.length - 1 && l.type === 'linear' && transfer.replaceHead ? { ...l, outFeatures: transfer.replaceHead.numClasses } : l)),

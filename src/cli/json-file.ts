@@ -1,4 +1,5 @@
 import { GradkitError } from '../core/errors.js';
+import { FileSystemError } from '../core/fs-error.js';
 import type { Storage } from '../train/storage.js';
 
 const decoder = new TextDecoder();
@@ -9,7 +10,8 @@ export async function readJsonFile(storage: Storage, path: string, op: string): 
   try {
     text = decoder.decode(await storage.read(path));
   } catch (e) {
-    throw new GradkitError(op, `cannot read ${path}: ${(e as Error).message}`);
+    // A FileSystemError already says "cannot read <path>: why; what to do".
+    throw new GradkitError(op, e instanceof FileSystemError ? e.message : `cannot read ${path}: ${(e as Error).message}`);
   }
   try {
     return JSON.parse(text);

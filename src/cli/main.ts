@@ -6,6 +6,8 @@
 import { parseArgs } from 'node:util';
 import { GradkitError } from '../core/errors.js';
 import { nodeStorage } from '../platform/fs-node.js';
+import { isSystemError, syscallOperation, toFsError } from '../platform/fs-errors-node.js';
+import { watchProcessSignals } from './interrupt.js';
 import type { CommandEnv } from './commands.js';
 import { COMMANDS, findCommand, type CommandSpec } from './commands-table.js';
 import { commandHelp, usageText } from './help.js';
@@ -21,6 +23,7 @@ function nodeEnv(): CommandEnv {
     sink: process.stdout,
     // maxRSS is in kilobytes.
     peakMemory: () => process.resourceUsage().maxRSS * 1024,
+    watchInterrupts: watchProcessSignals,
   };
 }
 
@@ -98,6 +101,11 @@ export async function main(argv: string[], env: CommandEnv = nodeEnv()): Promise
     }
     if (e instanceof GradkitError) {
       err(`gradkit: ${e.message}\n`);
+      return (e as { exitCode?: number }).exitCode ?? 1;
+    }
+    // A file-system error from a path no Storage wrapped (worker setup, a library): still one line.
+    if (isSystemError(e)) {
+      err(`gradkit: ${(toFsError(e, syscallOperation(e.syscall), e.path ?? 'a file') as Error).message}\n`);
       return 1;
     }
     throw e;

@@ -4,6 +4,7 @@
  * impossible shape (a kernel larger than its input, a linear layer on an image) is reported
  * with the layer's index and the shapes, before any weight is allocated.
  */
+import { formatBytes, tensorTooLarge } from '../core/dtype.js';
 import { GradkitError } from '../core/errors.js';
 import * as nn from '../nn/index.js';
 import type { LayerSpec, Pair } from './experiment.js';
@@ -79,9 +80,50 @@ export function inferShapes(layers: readonly LayerSpec[], input: readonly number
   return shapes;
 }
 
-/** Builds the Sequential model; `numClasses` checks that the last layer produces class scores. */
-export function buildModel(layers: readonly LayerSpec[], input: readonly number[], init: nn.LinearOptions['init'], numClasses: number): nn.Sequential {
+/** The weight shape a layer will allocate (the largest of its parameters), or null for none. */
+function weightShape(layer: LayerSpec, inShape: readonly number[]): number[] | null {
+  if (layer.type === 'conv2d') return [layer.outChannels, inShape[0], ...pairOf(layer.kernelSize, 1)];
+  if (layer.type === 'linear') return [layer.outFeatures, inShape[0]];
+  return null;
+}
+
+/**
+ * Checks every weight and every activation (for a batch of `batchSize`) against the size one
+ * float32 tensor can have, so `outChannels: 1e9` is named here instead of failing as a bare
+ * RangeError from a typed array once the layer is built.
+ */
+export function checkSizes(layers: readonly LayerSpec[], input: readonly number[], shapes: readonly number[][], batchSize = 1, memoryBytes?: number): void {
+  const count = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+  let weights = 0;
+  let activations = 0;
+  layers.forEach((layer, i) => {
+    const w = weightShape(layer, i === 0 ? input : shapes[i - 1]);
+    const wBad = w === null ? null : tensorTooLarge('float32', count(w));
+    if (wBad !== null) fail(i, layer, `its weight ${fmt(w!)} ${wBad}; use fewer channels or features`);
+    const out = [batchSize, ...shapes[i]];
+    const oBad = tensorTooLarge('float32', count(out));
+    if (oBad !== null) fail(i, layer, `its output for a batch of ${batchSize} ${fmt(out)} ${oBad}; use fewer channels or a smaller batch`);
+    weights += w === null ? 0 : count(w);
+    activations += count(out);
+  });
+  if (memoryBytes !== undefined) {
+    // Roughly what training holds at once: weights, gradients and two optimizer slots,
+    // and every activation with its gradient, all float32.
+    const need = 4 * (4 * weights + 2 * activations);
+    if (need > memoryBytes) {
+      throw new GradkitError('experiment', `training this model needs about ${formatBytes(need)} (weights, gradients, optimizer state and activations for a batch of ${batchSize}) but this machine has ${formatBytes(memoryBytes)} of memory; use smaller layers or batches`);
+    }
+  }
+}
+
+/**
+ * Builds the Sequential model; `numClasses` checks that the last layer produces class scores,
+ * `batchSize` (the largest batch the run uses) sizes the activations checked, and
+ * `memoryBytes` (the machine's memory, where known) bounds what training will hold.
+ */
+export function buildModel(layers: readonly LayerSpec[], input: readonly number[], init: nn.LinearOptions['init'], numClasses: number, batchSize = 1, memoryBytes?: number): nn.Sequential {
   const shapes = inferShapes(layers, input);
+  checkSizes(layers, input, shapes, batchSize, memoryBytes);
   const last = shapes[shapes.length - 1];
   if (last.length !== 1 || last[0] !== numClasses) {
     throw new GradkitError('experiment', `the model outputs ${fmt(last)} per sample but the dataset has ${numClasses} classes; end with { "type": "linear", "outFeatures": ${numClasses} }`);

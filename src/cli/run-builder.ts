@@ -4,6 +4,7 @@
  * mistake in the file surfaces before a run folder exists.
  */
 import '../index.js'; // registers the tensor methods and the backends (main.ts no longer loads the library)
+import { totalmem } from 'node:os';
 import { noGrad } from '../autograd/engine.js';
 import { GradkitError } from '../core/errors.js';
 import { manualSeed } from '../core/rng.js';
@@ -78,7 +79,7 @@ function makeSchedule(e: Experiment, optimizer: optim.Optimizer<any>, stepsPerEp
 export async function buildRun(e: Experiment, fitted?: PreprocessorJSON[]): Promise<BuiltRun> {
   manualSeed(e.seed);
   const data = await buildData(e, fitted);
-  const model = buildModel(e.model.layers, data.inputShape, e.model.init, data.numClasses);
+  const model = buildModel(e.model.layers, data.inputShape, e.model.init, data.numClasses, Math.max(e.data.batchSize, e.data.evalBatchSize), totalmem());
   // A forward pass on one sample catches anything the dry shape inference could not.
   const [x] = data.test.dataset.getBatch!([0]);
   try {

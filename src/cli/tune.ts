@@ -210,28 +210,39 @@ export async function tuneCommand(opts: TuneOptions, env: CommandEnv, runner?: (
   const setup = await resolveTune(raw, storage, nodePath.dirname(opts.space));
   const base = nodePath.basename(opts.space).replace(/\.json$/, '');
   const dir = opts.out ?? joinPath('runs', `tune-${base}`);
-  // The folder's identity: a rerun with a different search would mix incomparable trials.
-  const resolved = `${JSON.stringify({ experiment: setup.experiment, search: setup.search, space: Object.fromEntries(setup.space) }, null, 2)}\n`;
-  const spacePath = joinPath(dir, 'space.json');
-  if (await storage.exists(spacePath)) {
-    const old = new TextDecoder().decode(await storage.read(spacePath));
-    if (old !== resolved) throw new GradkitError(OP, `${dir} holds a different search (its space.json differs from ${opts.space}); choose another --out`);
-    say(`resuming the search in ${dir}`);
-  } else {
-    await storage.mkdir(dir);
-    await storage.writeAtomic(spacePath, resolved);
-  }
-  const s = setup.search;
   const workers = opts.workers ?? 1;
-  say(`gradkit tune · ${s.method} · ${[...setup.space.keys()].join(', ')} · ${s.epochs} epochs · ranked by ${s.metric} (${s.mode}) · ${workers > 1 ? `${workers} worker threads` : 'trials run in this thread'}`);
-  say(`run folder: ${dir}`);
-  const pool = runner === undefined && workers > 1 ? workerRunner(setup, workers) : null;
+  // One search per folder at a time (two would run the same trials and interleave trials.jsonl):
+  // the lock comes before anything is written into the folder.
+  await storage.mkdir(dir);
+  const lock = storage.lockFolder?.(dir, OP) ?? null;
   let result: SearchResult;
   try {
-    result = await runSearch(setup.space, s, pool ?? (runner ?? experimentRunner)(setup), { storage, dir, log: say, now: env.now, parallel: workers });
+    if (lock?.message) say(lock.message);
+    const removed = storage.removeStaleTemps?.(dir) ?? [];
+    if (removed.length > 0) say(`${dir}: removed ${removed.length} temp file(s) left by an interrupted write: ${removed.join(', ')}`);
+    // The folder's identity: a rerun with a different search would mix incomparable trials.
+    const resolved = `${JSON.stringify({ experiment: setup.experiment, search: setup.search, space: Object.fromEntries(setup.space) }, null, 2)}\n`;
+    const spacePath = joinPath(dir, 'space.json');
+    if (await storage.exists(spacePath)) {
+      const old = new TextDecoder().decode(await storage.read(spacePath));
+      if (old !== resolved) throw new GradkitError(OP, `${dir} holds a different search (its space.json differs from ${opts.space}); choose another --out`);
+      say(`resuming the search in ${dir}`);
+    } else {
+      await storage.writeAtomic(spacePath, resolved);
+    }
+    const s = setup.search;
+    say(`gradkit tune · ${s.method} · ${[...setup.space.keys()].join(', ')} · ${s.epochs} epochs · ranked by ${s.metric} (${s.mode}) · ${workers > 1 ? `${workers} worker threads` : 'trials run in this thread'}`);
+    say(`run folder: ${dir}`);
+    const pool = runner === undefined && workers > 1 ? workerRunner(setup, workers) : null;
+    try {
+      result = await runSearch(setup.space, s, pool ?? (runner ?? experimentRunner)(setup), { storage, dir, log: say, now: env.now, parallel: workers });
+    } finally {
+      await pool?.close();
+    }
   } finally {
-    await pool?.close();
+    lock?.release();
   }
+  const s = setup.search;
   say('');
   say(formatTable(result.ranked, [...setup.space.keys()], s.metric));
   const best = result.ranked[0];

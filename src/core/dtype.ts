@@ -24,7 +24,32 @@ export function isFloat(dtype: DType): dtype is FloatDType {
   return dtype === 'float32' || dtype === 'float64';
 }
 
+export const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
+/**
+ * The largest tensor gradkit allocates: 2 GiB. Typed arrays may go a little further on 64-bit
+ * engines, but a single buffer this large already exceeds what browsers and wasm memory hold,
+ * and past it the engine throws a bare RangeError deep inside a kernel.
+ */
+export const MAX_TENSOR_BYTES = 2 ** 31;
+
+/** Bytes as a person reads them: '36.0 GB', '512.0 MB', '900 bytes' (decimal units). */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${bytes} bytes`;
+}
+
+/** Null when `size` elements of `dtype` fit one tensor, else the reason ('needs 36.0 GB; …'). */
+export function tensorTooLarge(dtype: DType, size: number): string | null {
+  const bytes = size * BYTES_PER_ELEMENT[dtype];
+  return bytes > MAX_TENSOR_BYTES ? `needs ${formatBytes(bytes)}; one tensor can hold at most 2 GiB` : null;
+}
+
 export function allocArray(dtype: DType, size: number): DataArray {
+  const tooLarge = tensorTooLarge(dtype, size);
+  if (tooLarge !== null) throw new GradkitError('alloc', `a ${dtype} tensor of ${size} elements ${tooLarge}; use smaller layers or batches`);
   switch (dtype) {
     case 'float32':
       return new Float32Array(size);

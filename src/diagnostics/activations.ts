@@ -88,6 +88,11 @@ export class ActivationStatsCallback implements Callback {
   private readonly every: number;
   private watch: ReturnType<typeof watchActivations> | null = null;
 
+  /** Per-layer keys, known only once the model has run. */
+  logKeys(): null {
+    return null;
+  }
+
   constructor(private readonly opts: ActivationStatsCallbackOptions = {}) {
     this.every = opts.every ?? 100;
     if (!(Number.isInteger(this.every) && this.every > 0)) throw new GradkitError('ActivationStatsCallback', `every must be a positive integer, got ${String(opts.every)}`);

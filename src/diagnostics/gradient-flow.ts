@@ -70,6 +70,11 @@ export class GradientFlow implements Callback {
   private current: GradientFlowRecord | null = null;
   private watch: ReturnType<typeof watchActivations> | null = null;
 
+  /** Per-layer keys, known only once the model has run. */
+  logKeys(): null {
+    return null;
+  }
+
   constructor(private readonly opts: GradientFlowOptions = {}) {
     const op = 'GradientFlow';
     this.every = opts.every ?? 1;

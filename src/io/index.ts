@@ -1,8 +1,8 @@
 /** Model files: the safetensors codec and gradkit model files built on it. Browser-safe (no Node imports). */
-export { saveSafetensors, loadSafetensors, type SafetensorsContents, type SafetensorsMetadata } from './safetensors.js';
+export { saveSafetensors, loadSafetensors, type SafetensorsContents, type SafetensorsMetadata, type SaveSafetensorsOptions, type LoadSafetensorsOptions } from './safetensors.js';
 export {
   saveModel, loadModelWeights, readModelFile, saveModelFile, loadModelFile, MODEL_FORMAT,
-  type SaveModelOptions, type ModelFile, type Json,
+  type SaveModelOptions, type ModelFile, type Json, type ReadModelOptions,
 } from './model-file.js';
 export { loadModel, loadModelFrom, type LoadedModel } from './load-model.js';
 export {

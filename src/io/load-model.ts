@@ -8,7 +8,7 @@ import type { AnyModule } from '../nn/module.js';
 import { build, type Architecture } from '../zoo/architecture.js';
 import { preprocessorFromJSON, type Preprocessor, type PreprocessorJSON } from '../data/preprocess/index.js';
 import type { Storage } from '../train/storage.js';
-import { loadModelWeights, readModelFile, type Json } from './model-file.js';
+import { assignWeights, readModelFile, type Json, type ReadModelOptions } from './model-file.js';
 import type { SafetensorsMetadata } from './safetensors.js';
 
 export interface LoadedModel {
@@ -34,20 +34,21 @@ function restorePreprocessing(json: Json | undefined): Preprocessor | Preprocess
  * const y = model.call(preprocessing.transform(x));
  * ```
  */
-export function loadModel(bytes: Uint8Array): LoadedModel {
+export function loadModel(bytes: Uint8Array, opts: ReadModelOptions = {}): LoadedModel {
   const op = 'loadModel';
-  const file = readModelFile(bytes);
+  // Decoded (and its integrity checked) once, then built and assigned from that.
+  const file = readModelFile(bytes, opts);
   if (file.architecture === undefined) {
-    throw new GradkitError(op, 'the file has no architecture in its metadata (it holds weights only); build the model yourself and call loadModelWeights(model, bytes)');
+    throw new GradkitError(op, `${opts.path ?? 'the file'} has no architecture in its metadata (it holds weights only); build the model yourself and call loadModelWeights(model, bytes)`);
   }
   const arch = file.architecture as unknown as Architecture;
   const model = build(arch);
-  loadModelWeights(model, bytes);
+  assignWeights(model, file, opts.path);
   model.eval();
   return { model, architecture: arch, preprocessing: restorePreprocessing(file.preprocessing), metadata: file.metadata };
 }
 
 /** loadModel through a Storage (nodeStorage() on Node). */
-export async function loadModelFrom(storage: Storage, path: string): Promise<LoadedModel> {
-  return loadModel(await storage.read(path));
+export async function loadModelFrom(storage: Storage, path: string, opts: Omit<ReadModelOptions, 'path'> = {}): Promise<LoadedModel> {
+  return loadModel(await storage.read(path), { ...opts, path });
 }

@@ -6,6 +6,11 @@
  *
  * Loading is all-or-nothing: every name, shape and dtype is checked against the model first,
  * and only then are the values copied in.
+ *
+ * Format gradkit-model/2 adds the CRC-32C integrity record (src/core/integrity.ts), verified on
+ * every read: a damaged file is refused naming the tensor or header entry. gradkit-model/1 files
+ * (written before the record existed) still load, with one warning; safetensors files not written
+ * by gradkit (no format key) load as they are.
  */
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { isFloat } from '../core/dtype.js';
@@ -13,13 +18,23 @@ import { shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { AnyModule } from '../nn/module.js';
 import type { Storage } from '../train/storage.js';
+import { missingRecord, warnOnce, INTEGRITY_KEY, type OnWarning } from '../core/integrity.js';
 import { loadSafetensors, saveSafetensors, type SafetensorsMetadata } from './safetensors.js';
 
 /** Any JSON value (what the architecture and preprocessing descriptions are). */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 /** Written in `__metadata__.format` so a reader can tell a gradkit model from a bare weight file. */
-export const MODEL_FORMAT = 'gradkit-model/1';
+export const MODEL_FORMAT = 'gradkit-model/2';
+/** Written before the integrity record existed: still read, with a warning. */
+const LEGACY_MODEL_FORMAT = 'gradkit-model/1';
+
+export interface ReadModelOptions {
+  /** The file's path, named in errors and warnings. */
+  path?: string;
+  /** Where the warning about a gradkit-model/1 file (no integrity record) goes (default: console.warn, once per file). */
+  onWarning?: OnWarning;
+}
 
 export interface SaveModelOptions {
   /** A JSON description gradkit can rebuild the model from (stored as `__metadata__.architecture`). */
@@ -35,11 +50,11 @@ export interface ModelFile {
   stateDict: Map<string, Tensor>;
   architecture: Json | undefined;
   preprocessing: Json | undefined;
-  /** All of `__metadata__`, including the reserved keys. */
+  /** All of `__metadata__`, including the reserved keys (but not the integrity record, which is checked and dropped). */
   metadata: SafetensorsMetadata;
 }
 
-const RESERVED = ['format', 'architecture', 'preprocessing'];
+const RESERVED = ['format', 'architecture', 'preprocessing', INTEGRITY_KEY];
 
 function checkModule(op: string, model: unknown): asserts model is AnyModule {
   const m = model as AnyModule | null;
@@ -72,31 +87,47 @@ export function saveModel(model: AnyModule, opts: SaveModelOptions = {}): Uint8A
   checkModule(op, model);
   const meta: SafetensorsMetadata = {};
   for (const [k, v] of Object.entries(opts.metadata ?? {})) {
-    if (RESERVED.includes(k)) throw new GradkitError(op, `metadata key '${k}' is reserved; pass it as the ${k === 'format' ? 'file format (set automatically)' : `'${k}' option`}`);
+    if (RESERVED.includes(k)) throw new GradkitError(op, `metadata key '${k}' is reserved; pass it as the ${k === 'format' || k === INTEGRITY_KEY ? 'file format (set automatically)' : `'${k}' option`}`);
     meta[k] = v;
   }
   meta.format = MODEL_FORMAT;
   if (opts.architecture !== undefined) meta.architecture = stringifyJson(op, 'architecture', opts.architecture);
   if (opts.preprocessing !== undefined) meta.preprocessing = stringifyJson(op, 'preprocessing', opts.preprocessing);
-  return saveSafetensors(model.stateDict(), meta);
+  return saveSafetensors(model.stateDict(), meta, { integrity: true });
 }
 
-function parseJsonMeta(op: string, key: string, s: string | undefined): Json | undefined {
+function parseJsonMeta(op: string, where: string, key: string, s: string | undefined): Json | undefined {
   if (s === undefined) return undefined;
   try {
     return JSON.parse(s) as Json;
   } catch (e) {
-    throw new GradkitError(op, `__metadata__.${key} is not valid JSON (${(e as Error).message})`);
+    throw new GradkitError(op, `${where}__metadata__.${key} is not valid JSON (${(e as Error).message})`);
   }
 }
 
-/** Decodes a model file (or any safetensors file) without a model: weights, architecture, preprocessing. */
-export function readModelFile(bytes: Uint8Array): ModelFile {
-  const { tensors, metadata } = loadSafetensors(bytes);
+/**
+ * Decodes a model file (or any safetensors file) without a model: weights, architecture,
+ * preprocessing. Verifies the integrity record (gradkit-model/2); warns once for gradkit-model/1.
+ */
+export function readModelFile(bytes: Uint8Array, opts: ReadModelOptions = {}): ModelFile {
+  const op = 'readModelFile';
+  const where = opts.path === undefined ? '' : `${opts.path}: `;
+  const { tensors, metadata, integrity } = loadSafetensors(bytes, { path: opts.path });
+  const what = opts.path ?? 'the model file';
+  const fmt = metadata.format;
+  if (typeof fmt === 'string' && fmt.startsWith('gradkit-model/') && fmt !== MODEL_FORMAT && fmt !== LEGACY_MODEL_FORMAT) {
+    throw new GradkitError(op, `${what} is ${fmt}; this gradkit reads ${LEGACY_MODEL_FORMAT} and ${MODEL_FORMAT} (upgrade gradkit to load it)`);
+  }
+  if (integrity === 'absent') {
+    if (metadata.format === MODEL_FORMAT) missingRecord(op, what, MODEL_FORMAT);
+    if (metadata.format === LEGACY_MODEL_FORMAT) {
+      (opts.onWarning ?? warnOnce)(`gradkit: warning: ${what} is ${LEGACY_MODEL_FORMAT}, written before gradkit checked file integrity; loaded without a CRC-32C check (save it again to add one)`);
+    }
+  }
   return {
     stateDict: new Map(Object.entries(tensors)),
-    architecture: parseJsonMeta('readModelFile', 'architecture', metadata.architecture),
-    preprocessing: parseJsonMeta('readModelFile', 'preprocessing', metadata.preprocessing),
+    architecture: parseJsonMeta(op, where, 'architecture', metadata.architecture),
+    preprocessing: parseJsonMeta(op, where, 'preprocessing', metadata.preprocessing),
     metadata,
   };
 }
@@ -107,10 +138,15 @@ export function readModelFile(bytes: Uint8Array): ModelFile {
  * other tensor, and float weights cannot come from integer data. All problems are listed in
  * one error and nothing is assigned unless everything matches. Returns the decoded file.
  */
-export function loadModelWeights(model: AnyModule, bytes: Uint8Array): ModelFile {
+export function loadModelWeights(model: AnyModule, bytes: Uint8Array, opts: ReadModelOptions = {}): ModelFile {
+  checkModule('loadModelWeights', model);
+  return assignWeights(model, readModelFile(bytes, opts), opts.path);
+}
+
+/** Loads an already decoded (and verified) model file into `model`, all or nothing. */
+export function assignWeights(model: AnyModule, file: ModelFile, path?: string): ModelFile {
   const op = 'loadModelWeights';
   checkModule(op, model);
-  const file = readModelFile(bytes);
   const targets = model.stateDict();
   const problems: string[] = [];
   const missing = [...targets.keys()].filter((k) => !file.stateDict.has(k));
@@ -124,7 +160,7 @@ export function loadModelWeights(model: AnyModule, bytes: Uint8Array): ModelFile
     else if (isFloat(t.dtype) && !isFloat(v.dtype)) problems.push(`'${k}' is ${v.dtype} in the file but ${t.dtype} in the model`);
   }
   if (problems.length > 0) {
-    throw new GradkitError(op, `the file does not fit ${model.constructor.name}; ${problems.join('; ')}. Nothing was loaded.`);
+    throw new GradkitError(op, `${path ?? 'the file'} does not fit ${model.constructor.name}; ${problems.join('; ')}. Nothing was loaded.`);
   }
   // Everything checked: loadStateDict would find nothing left to reject, so this assigns all or nothing.
   model.loadStateDict(file.stateDict);
@@ -137,6 +173,6 @@ export async function saveModelFile(storage: Storage, path: string, model: AnyMo
 }
 
 /** Reads a model file through a Storage and loads its weights into `model` (see loadModelWeights). */
-export async function loadModelFile(storage: Storage, path: string, model: AnyModule): Promise<ModelFile> {
-  return loadModelWeights(model, await storage.read(path));
+export async function loadModelFile(storage: Storage, path: string, model: AnyModule, opts: Omit<ReadModelOptions, 'path'> = {}): Promise<ModelFile> {
+  return loadModelWeights(model, await storage.read(path), { ...opts, path });
 }

@@ -12,9 +12,14 @@
  * overlap, no hole, nothing unaccounted for). Any problem is a GradkitError naming the tensor;
  * nothing is returned half-loaded. Dtypes gradkit has no type for are widened on load (F16 and
  * BF16 to float32, small integers to int32; I64/U32/U64 only when every value fits in int32).
+ *
+ * gradkit's own files (model files) also carry a CRC-32C integrity record in `__metadata__`
+ * (src/core/integrity.ts): written on request, verified on every load where present, and not
+ * returned among the metadata.
  */
 import type { DType } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
+import { INTEGRITY_KEY, checkIntegrity, integrityRecord, type IntegrityStatus } from '../core/integrity.js';
 import { Tensor } from '../tensor/tensor.js';
 import { findDuplicateKey } from './json-keys.js';
 
@@ -80,6 +85,18 @@ export interface SafetensorsContents {
   metadata: SafetensorsMetadata;
   /** The dtype code each tensor had in the file ('F16', 'I64', ...), before widening. */
   storedDtypes: Record<string, string>;
+  /** 'verified': the file carried a gradkit integrity record and every CRC matched; 'absent': it had none. */
+  integrity: IntegrityStatus;
+}
+
+export interface SaveSafetensorsOptions {
+  /** Add gradkit's CRC-32C integrity record to `__metadata__` (default false: plain safetensors). */
+  integrity?: boolean;
+}
+
+export interface LoadSafetensorsOptions {
+  /** The file's path, put in front of every error. */
+  path?: string;
 }
 
 /** Sets a key even if it is '__proto__' (plain assignment would change the prototype). */
@@ -100,7 +117,7 @@ function isHostLittleEndian(): boolean {
  * const bytes = io.saveSafetensors({ 'fc.weight': w, 'fc.bias': b }, { framework: 'gradkit' });
  * ```
  */
-export function saveSafetensors(tensors: Record<string, Tensor> | Map<string, Tensor>, metadata?: SafetensorsMetadata): Uint8Array {
+export function saveSafetensors(tensors: Record<string, Tensor> | Map<string, Tensor>, metadata?: SafetensorsMetadata, opts: SaveSafetensorsOptions = {}): Uint8Array {
   const op = 'saveSafetensors';
   if (tensors === null || typeof tensors !== 'object') throw new GradkitError(op, `expected tensors as a Record or Map of name → Tensor, got ${tensors === null ? 'null' : typeof tensors}`);
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
@@ -109,6 +126,7 @@ export function saveSafetensors(tensors: Record<string, Tensor> | Map<string, Te
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') throw new GradkitError(op, `metadata '${k}' must be a string (safetensors allows only strings; JSON.stringify objects), got ${typeof v}`);
     }
+    if (Object.prototype.hasOwnProperty.call(metadata, INTEGRITY_KEY)) throw new GradkitError(op, `metadata key '${INTEGRITY_KEY}' is reserved; pass { integrity: true } to have it written`);
   }
   for (const [name, t] of entries) {
     if (name === '__metadata__') throw new GradkitError(op, "no tensor may be called '__metadata__' (the name is reserved for metadata)");
@@ -119,12 +137,23 @@ export function saveSafetensors(tensors: Record<string, Tensor> | Map<string, Te
     .map(([name, t], i) => ({ name, t, i }))
     .sort((a, b) => BYTES_OF[b.t.dtype] - BYTES_OF[a.t.dtype] || a.i - b.i);
   const header: Record<string, unknown> = {};
-  if (metadata !== undefined && Object.keys(metadata).length > 0) setOwn(header, '__metadata__', { ...metadata });
+  const meta: SafetensorsMetadata = { ...metadata };
+  if (Object.keys(meta).length > 0 || opts.integrity === true) setOwn(header, '__metadata__', meta);
+  const layout = [];
   let offset = 0;
   for (const { name, t } of ordered) {
     const bytes = t.size * BYTES_OF[t.dtype];
     setOwn(header, name, { dtype: CODE_OF[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes] });
+    layout.push({ name, dtype: CODE_OF[t.dtype], shape: [...t.shape], begin: offset, end: offset + bytes, t });
     offset += bytes;
+  }
+  if (opts.integrity === true) {
+    const byName = new Map(layout.map((e) => [e.name, e.t]));
+    const bytesOf = (name: string): Uint8Array => {
+      const d = byName.get(name)!.dataSync();
+      return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+    };
+    setOwn(meta, INTEGRITY_KEY, integrityRecord(layout, { ...metadata }, bytesOf));
   }
   const enc = new TextEncoder();
   let json = enc.encode(JSON.stringify(header));
@@ -166,10 +195,11 @@ interface Entry {
  * const { tensors, metadata } = io.loadSafetensors(bytes);
  * ```
  */
-export function loadSafetensors(bytes: Uint8Array): SafetensorsContents {
+export function loadSafetensors(bytes: Uint8Array, opts: LoadSafetensorsOptions = {}): SafetensorsContents {
   const op = 'loadSafetensors';
+  const where = opts.path === undefined ? '' : `${opts.path}: `;
   const fail = (msg: string): never => {
-    throw new GradkitError(op, msg);
+    throw new GradkitError(op, `${where}${msg}`);
   };
   if (!(bytes instanceof Uint8Array)) fail(`expected the file's bytes as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   if (bytes.length < 8) fail(`the file has ${bytes.length} bytes, fewer than the 8-byte header length (truncated)`);
@@ -224,6 +254,10 @@ export function loadSafetensors(bytes: Uint8Array): SafetensorsContents {
     prev = e.name;
   }
   if (at !== dataLength) fail(`the tensors cover ${at} bytes of the data buffer but it has ${dataLength} (trailing bytes that belong to no tensor)`);
+  // Checked before a value is decoded: a damaged file never yields tensors.
+  const layout = entries.map((e) => ({ name: e.name, dtype: e.code, shape: e.shape, begin: e.begin, end: e.end }));
+  const integrity = checkIntegrity(layout, metadata, bytes.subarray(dataStart), fail);
+  delete metadata[INTEGRITY_KEY];
 
   const tensors: Record<string, Tensor> = {};
   const storedDtypes: Record<string, string> = {};
@@ -231,7 +265,7 @@ export function loadSafetensors(bytes: Uint8Array): SafetensorsContents {
     setOwn(tensors, e.name, decodeTensor(e, view, dataStart, fail));
     setOwn(storedDtypes, e.name, e.code);
   }
-  return { tensors, metadata, storedDtypes };
+  return { tensors, metadata, storedDtypes, integrity };
 }
 
 function parseEntry(name: string, v: unknown, dataLength: number, fail: (msg: string) => never): Entry {

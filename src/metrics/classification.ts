@@ -4,7 +4,7 @@
  */
 import { GradkitError } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { argmaxRows, asLabels, asRows, type Labels, type Matrix } from './util.js';
+import { argmaxRows, asLabels, asRows, rowFinite, type Labels, type Matrix } from './util.js';
 
 function predictions(op: string, pred: Matrix | Labels, n: number | undefined): number[] {
   if ((pred instanceof Tensor && pred.rank === 2) || (Array.isArray(pred) && Array.isArray(pred[0]))) {
@@ -17,7 +17,7 @@ function predictions(op: string, pred: Matrix | Labels, n: number | undefined): 
 
 /**
  * Fraction of samples whose prediction equals the target. `pred` is scores [N, C] (argmax is
- * taken) or predicted labels [N].
+ * taken) or predicted labels [N]. A score row holding NaN or ±Infinity counts as wrong.
  */
 export function accuracy(pred: Matrix | Labels, target: Labels): number {
   const op = 'metrics.accuracy';
@@ -32,6 +32,7 @@ export function accuracy(pred: Matrix | Labels, target: Labels): number {
 /**
  * Top-k accuracy: the target is among the k highest scores. Ties at the k-th score count
  * against the sample only if the target ranks below k others (a strictly-greater count < k).
+ * A row holding NaN or ±Infinity counts as wrong.
  */
 export function topK(scores: Matrix, target: Labels, k = 5): number {
   const op = 'metrics.topK';
@@ -41,6 +42,7 @@ export function topK(scores: Matrix, target: Labels, k = 5): number {
   if (n === 0) throw new GradkitError(op, 'no samples');
   let ok = 0;
   for (let i = 0; i < n; i++) {
+    if (!rowFinite(data, i, c)) continue; // no ranking exists: wrong
     const s = data[i * c + t[i]];
     let above = 0;
     for (let j = 0; j < c; j++) if (data[i * c + j] > s) above++;
@@ -58,6 +60,7 @@ export function confusionMatrix(pred: Matrix | Labels, target: Labels, numClasse
   if (!(Number.isInteger(c) && c > 0)) throw new GradkitError(op, `numClasses must be a positive integer, got ${numClasses}`);
   const m = Array.from({ length: c }, () => new Array<number>(c).fill(0));
   for (let i = 0; i < t.length; i++) {
+    if (p[i] < 0) throw new GradkitError(op, `scores row ${i} holds NaN or Infinity, so it has no predicted class; check the model for non-finite outputs`);
     if (t[i] >= c || p[i] >= c) throw new GradkitError(op, `sample ${i}: class ${Math.max(t[i], p[i])} is outside 0..${c - 1} (numClasses ${c})`);
     m[t[i]][p[i]]++;
   }

@@ -39,10 +39,26 @@ export function asLabels(op: string, what: string, y: Labels, n?: number, classe
   return arr;
 }
 
-/** Index of the largest value of each row (first on ties). */
+/**
+ * Whether row i of an [N, C] score matrix is all finite. A row holding NaN has no prediction:
+ * every comparison with NaN is false, so an argmax or rank over it would land on class 0 (or the
+ * target) and count as correct.
+ */
+export function rowFinite(data: ArrayLike<number>, i: number, c: number): boolean {
+  // x·0 is 0 for finite x and NaN for NaN/±Inf: one branch-free pass.
+  let z = 0;
+  for (let j = i * c, end = j + c; j < end; j++) z += data[j] * 0;
+  return z === 0;
+}
+
+/** Index of the largest value of each row (first on ties); -1 for a row with a non-finite score. */
 export function argmaxRows(data: ArrayLike<number>, n: number, c: number): number[] {
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
+    if (!rowFinite(data, i, c)) {
+      out[i] = -1;
+      continue;
+    }
     let b = 0;
     for (let j = 1; j < c; j++) if (data[i * c + j] > data[i * c + b]) b = j;
     out[i] = b;

@@ -20,6 +20,7 @@ export const browserPlatform: ThreadPlatform = {
   name: 'browser',
   cores: () => Math.max(1, g.navigator?.hardwareConcurrency ?? 1),
   canBlock: () => g.crossOriginIsolated === true && g.document === undefined,
+  workersNeedEventLoop: true,
   startWorker(source, data) {
     if (!g.Worker || !g.Blob || !g.URL || g.crossOriginIsolated !== true) return null;
     const url = g.URL.createObjectURL(new g.Blob([`${source}\nonmessage = (e) => main(e.data);\n`], { type: 'text/javascript' }));

@@ -13,6 +13,11 @@ export interface ThreadPlatform {
    * Returns null when this host cannot start workers.
    */
   startWorker(source: string, data: unknown): PlatformWorker | null;
+  /**
+   * True where a started worker runs only once the starting thread yields to its event loop
+   * (browsers), so the pool must never block waiting for it.
+   */
+  readonly workersNeedEventLoop?: boolean;
 }
 
 export interface PlatformWorker {

@@ -14,7 +14,19 @@ export type Hook = (trainer: Trainer) => void | Promise<void>;
  * const printer: Callback = { name: 'printer', afterEpoch: (t) => console.log(t.epoch, t.logs) };
  * ```
  */
-export type Callback = { readonly name: string; readonly order?: number; stateDict?(): unknown; loadStateDict?(state: unknown): void } & {
+export type Callback = {
+  readonly name: string;
+  readonly order?: number;
+  stateDict?(): unknown;
+  loadStateDict?(state: unknown): void;
+  /**
+   * The keys this callback writes into `trainer.logs` ([] for none; null when they are only known
+   * while training). The Trainer checks monitor names against them before the first batch. A
+   * callback without it that has an afterBatch/afterTrain/afterValidate/afterEpoch hook may write
+   * anything, and then an unknown monitor is only caught when it is first read.
+   */
+  logKeys?(trainer: Trainer): readonly string[] | null;
+} & {
   [E in EventName]?: Hook;
 };
 

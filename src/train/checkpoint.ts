@@ -3,6 +3,10 @@
  * tensors (`model/<key>`), every other binary array of the training state (optimizer moments,
  * EMA averages, best weights) as `state/<n>`, and the rest — counters, RNG states, data loader
  * position, callback states, history — as JSON in the metadata entry `gradkit.state`.
+ *
+ * Version 2 adds the CRC-32C integrity record (src/core/integrity.ts) of every tensor and header
+ * entry, checked on every decode: a damaged file is refused naming the tensor or entry. Version 1
+ * files (written before the record existed) still decode, with one warning.
  */
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
@@ -12,11 +16,19 @@ import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { Tensor } from '../tensor/tensor.js';
 import { packState, unpackState, type PackedArray } from './state-tree.js';
 import { decodeTensorFile, encodeTensorFile } from './tensor-file.js';
+import { missingRecord, warnOnce, type OnWarning } from '../core/integrity.js';
 
 /** The format name written into every checkpoint file. */
 export const CHECKPOINT_FORMAT = 'gradkit.checkpoint';
-/** The checkpoint format version this gradkit writes and reads. */
-export const CHECKPOINT_VERSION = 1;
+/** The checkpoint format version this gradkit writes (version 1 files are still read). */
+export const CHECKPOINT_VERSION = 2;
+/** Written before the integrity record existed: still read, with a warning. */
+const LEGACY_VERSION = 1;
+
+export interface DecodeCheckpointOptions {
+  /** Where the warning about a file without an integrity record goes (default: console.warn, once per file). */
+  onWarning?: OnWarning;
+}
 
 export interface TrainerCounters {
   /** The epoch to run next (or to continue). */
@@ -51,11 +63,17 @@ export function encodeCheckpoint(s: CheckpointState): Uint8Array {
 }
 
 /** Decodes and validates a checkpoint's structure (not yet whether it fits a model). */
-export function decodeCheckpoint(bytes: Uint8Array, what = 'checkpoint'): CheckpointState {
+export function decodeCheckpoint(bytes: Uint8Array, what = 'checkpoint', opts: DecodeCheckpointOptions = {}): CheckpointState {
   const op = 'decodeCheckpoint';
-  const { tensors, metadata } = decodeTensorFile(bytes, what);
+  const { tensors, metadata, integrity } = decodeTensorFile(bytes, what, { 'gradkit.state': 'the training state: counters, RNG states, optimizer settings, history' });
   if (metadata.format !== CHECKPOINT_FORMAT) throw new GradkitError(op, `${what} is a tensor file but not a gradkit checkpoint (format ${JSON.stringify(metadata.format)})`);
-  if (metadata.version !== String(CHECKPOINT_VERSION)) throw new GradkitError(op, `${what} has checkpoint version ${metadata.version}; this gradkit reads version ${CHECKPOINT_VERSION}`);
+  if (metadata.version !== String(CHECKPOINT_VERSION) && metadata.version !== String(LEGACY_VERSION)) {
+    throw new GradkitError(op, `${what} has checkpoint version ${metadata.version}; this gradkit reads versions ${LEGACY_VERSION} and ${CHECKPOINT_VERSION}`);
+  }
+  if (integrity === 'absent') {
+    if (metadata.version === String(CHECKPOINT_VERSION)) missingRecord(op, what, `a version ${CHECKPOINT_VERSION} checkpoint`);
+    (opts.onWarning ?? warnOnce)(`gradkit: warning: ${what} is a version ${LEGACY_VERSION} checkpoint, written before gradkit checked file integrity; loaded without a CRC-32C check (the next save writes version ${CHECKPOINT_VERSION})`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(metadata['gradkit.state'] ?? '');

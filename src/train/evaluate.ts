@@ -1,11 +1,13 @@
 /**
  * Evaluates a classifier on a dataset: mean loss and accuracy, in eval mode, without gradients.
- * The model's training flag is put back afterwards.
+ * The model's training flag is put back afterwards. Samples whose logits hold NaN or ±Infinity
+ * count as wrong.
  */
 import { noGrad } from '../autograd/engine.js';
 import type { Batch } from '../data/collate.js';
 import type { AnyModule } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { rowFinite } from '../metrics/util.js';
 import { defaultClassificationLoss } from './loss.js';
 
 export interface EvaluateResult {
@@ -32,6 +34,7 @@ export function evaluate(model: AnyModule, data: Iterable<Batch>, opts: { loss?:
       const c = out.shape[1];
       const scores = out.buffer;
       for (let i = 0; i < b; i++) {
+        if (!rowFinite(scores, i, c)) continue; // NaN/Inf logits have no prediction: wrong
         let best = 0;
         for (let j = 1; j < c; j++) if (scores[i * c + j] > scores[i * c + best]) best = j;
         let label = target.buffer[i];

@@ -30,7 +30,7 @@ export { EmaWeights, type EmaCallbackOptions } from './callbacks/ema.js';
 export { GradClip, type GradClipOptions } from './callbacks/grad-clip.js';
 export { Progress, formatLogs, type TextSink } from './callbacks/progress.js';
 export { MetricsLog, type MetricsLogOptions } from './callbacks/metrics-log.js';
-export { encodeCheckpoint, decodeCheckpoint, checkModelFits, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointState, type TrainerCounters } from './checkpoint.js';
+export { encodeCheckpoint, decodeCheckpoint, checkModelFits, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointState, type TrainerCounters, type DecodeCheckpointOptions } from './checkpoint.js';
 export { encodeTensorFile, decodeTensorFile, type StoredTensor } from './tensor-file.js';
 export { memoryStorage, joinPath, type Storage } from './storage.js';
 export { evaluate, type EvaluateResult } from './evaluate.js';

@@ -14,6 +14,15 @@ export interface Storage {
   mkdir(path: string): void | Promise<void>;
   /** Names in a directory (for tests and inspection). */
   list(path: string): string[] | Promise<string[]>;
+  /**
+   * Creates a folder that must be new (parents as needed); false when it already exists, so two
+   * runs picking a name at once cannot both get it. Hosts without it fall back to exists + mkdir.
+   */
+  mkdirNew?(path: string): boolean | Promise<boolean>;
+  /** Takes the single-writer lock of a run folder (Node); throws FolderInUseError if another process holds it. */
+  lockFolder?(dir: string, command: string): { release(): void; message: string | null };
+  /** Removes temp files left in `dir` by dead writers (Node); returns their names. */
+  removeStaleTemps?(dir: string): string[];
 }
 
 /** Joins path parts with '/' (the Storage's path separator on every platform). */

@@ -5,9 +5,12 @@
  * strings. Decoding validates everything (lengths, dtypes, shapes, offsets that tile the data
  * block exactly) so a truncated or corrupted file fails with a message, never with garbage.
  * Tensor bytes are little-endian; the header is padded with spaces to a multiple of 8 bytes.
+ * Every file written carries a CRC-32C integrity record (src/core/integrity.ts), verified on
+ * decode whenever present.
  */
 import { GradkitError } from '../core/errors.js';
 import type { DataArray, DType } from '../core/dtype.js';
+import { INTEGRITY_KEY, checkIntegrity, integrityRecord, type IntegrityStatus, type LayoutEntry } from '../core/integrity.js';
 
 const OP = 'tensorFile';
 const CODES: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
@@ -32,10 +35,12 @@ function dtypeOf(a: DataArray): DType {
   return 'bool';
 }
 
-/** Encodes named arrays (with shapes) and string metadata into one byte array. */
+/** Encodes named arrays (with shapes) and string metadata into one byte array, with its integrity record. */
 export function encodeTensorFile(tensors: Map<string, { shape: readonly number[]; data: DataArray }>, metadata: Record<string, string> = {}): Uint8Array {
   if (!LITTLE_ENDIAN) throw new GradkitError(OP, 'writing needs a little-endian host');
+  if (Object.prototype.hasOwnProperty.call(metadata, INTEGRITY_KEY)) throw new GradkitError(OP, `metadata key '${INTEGRITY_KEY}' is reserved (the encoder writes it)`);
   const header: Record<string, unknown> = { __metadata__: metadata };
+  const layout: LayoutEntry[] = [];
   let offset = 0;
   for (const [name, t] of tensors) {
     if (name === '__metadata__') throw new GradkitError(OP, "a tensor may not be called '__metadata__'");
@@ -44,8 +49,14 @@ export function encodeTensorFile(tensors: Map<string, { shape: readonly number[]
     if (size !== t.data.length) throw new GradkitError(OP, `tensor '${name}' has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
     const bytes = t.data.length * BYTES[dtype];
     header[name] = { dtype: CODES[dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    layout.push({ name, dtype: CODES[dtype], shape: [...t.shape], begin: offset, end: offset + bytes });
     offset += bytes;
   }
+  const bytesOf = (name: string): Uint8Array => {
+    const d = tensors.get(name)!.data;
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  };
+  header.__metadata__ = { ...metadata, [INTEGRITY_KEY]: integrityRecord(layout, metadata, bytesOf) };
   let json = JSON.stringify(header);
   const raw = new TextEncoder().encode(json);
   const padded = Math.ceil(raw.length / 8) * 8;
@@ -63,8 +74,19 @@ export function encodeTensorFile(tensors: Map<string, { shape: readonly number[]
   return out;
 }
 
-/** Decodes bytes written by encodeTensorFile (or any safetensors file using F32/F64/I32/BOOL). */
-export function decodeTensorFile(bytes: Uint8Array, what = 'file'): { tensors: Map<string, StoredTensor>; metadata: Record<string, string> } {
+export interface DecodedTensorFile {
+  tensors: Map<string, StoredTensor>;
+  /** The `__metadata__` strings, without the integrity record. */
+  metadata: Record<string, string>;
+  /** 'verified': the file had an integrity record and every CRC matched; 'absent': it had none (written before the check existed, or not by gradkit). */
+  integrity: IntegrityStatus;
+}
+
+/**
+ * Decodes bytes written by encodeTensorFile (or any safetensors file using F32/F64/I32/BOOL).
+ * `describe` names what a metadata key holds, for the integrity error (e.g. the counters).
+ */
+export function decodeTensorFile(bytes: Uint8Array, what = 'file', describe?: Record<string, string>): DecodedTensorFile {
   const fail = (msg: string): never => {
     throw new GradkitError(OP, `${what} is not a valid tensor file: ${msg}`);
   };
@@ -118,6 +140,12 @@ export function decodeTensorFile(bytes: Uint8Array, what = 'file'): { tensors: M
     at = e.end;
   }
   if (at !== dataLength) fail(`the tensors cover ${at} bytes but the data block has ${dataLength}`);
+  const layout = entries.map(([name, e]) => ({ name, dtype: CODES[e.dtype], shape: e.shape, begin: e.begin, end: e.end }));
+  const corrupt = (msg: string): never => {
+    throw new GradkitError(OP, `${what}: ${msg}`);
+  };
+  const integrity = checkIntegrity(layout, metadata, bytes.subarray(dataStart), corrupt, describe);
+  delete metadata[INTEGRITY_KEY];
   const tensors = new Map<string, StoredTensor>();
   for (const [name, e] of entries) {
     // Copy into a fresh, aligned buffer (the data block need not be aligned for Float64Array).
@@ -125,5 +153,5 @@ export function decodeTensorFile(bytes: Uint8Array, what = 'file'): { tensors: M
     const data = e.dtype === 'float32' ? new Float32Array(chunk.buffer) : e.dtype === 'float64' ? new Float64Array(chunk.buffer) : e.dtype === 'int32' ? new Int32Array(chunk.buffer) : chunk;
     tensors.set(name, { dtype: e.dtype, shape: e.shape, data });
   }
-  return { tensors, metadata };
+  return { tensors, metadata, integrity };
 }

@@ -17,6 +17,7 @@ import { CancelBatch, CancelEpoch, CancelFit, type EventName } from './events.js
 import { defaultClassificationLoss } from './loss.js';
 import { MetricsCallback } from './callbacks/metrics.js';
 import { NanGuard } from './callbacks/nan-guard.js';
+import { closestName } from './callbacks/monitor.js';
 import {
   checkModelFits, decodeCheckpoint, encodeCheckpoint, type CheckpointState, type TrainerCounters,
 } from './checkpoint.js';
@@ -180,6 +181,7 @@ export class Trainer {
   async fit(opts: { epochs?: number } = {}): Promise<FitResult> {
     if (opts.epochs !== undefined) this.epochs = checkEpochs('Trainer.fit', opts.epochs);
     this.stopReason = null;
+    this.checkMonitors();
     try {
       await this.event('beforeFit');
       while (this.epoch < this.epochs && this.stopReason === null) await this.runEpoch();
@@ -191,6 +193,36 @@ export class Trainer {
     this.training = false;
     await this.event('afterFit');
     return { epochs: this.epoch, steps: this.step, history: this.history, stopReason: this.stopReason };
+  }
+
+  /**
+   * Every callback's `monitor` (early stopping, checkpoints, plateau schedules) must be a key the
+   * run will log: checked before the first batch and before any file is written, instead of when
+   * the first epoch ends. Skipped for names a callback with undeclared log keys might write.
+   */
+  private checkMonitors(): void {
+    const logged = new Set<string>(['epoch']);
+    let open = false;
+    for (const c of this.callbacks) {
+      if (c.logKeys === undefined) {
+        if (c.afterBatch || c.afterTrain || c.afterValidate || c.afterEpoch) open = true;
+        continue;
+      }
+      const keys = c.logKeys(this);
+      if (keys === null) open = true;
+      else for (const k of keys) logged.add(k);
+    }
+    for (const c of this.callbacks) {
+      const monitor = (c as { monitor?: unknown }).monitor;
+      if (typeof monitor !== 'string' || logged.has(monitor) || open) continue;
+      const known = [...logged].filter((k) => k !== 'epoch');
+      // 'valLoss' without validation data: the training twin is the likely intent.
+      const twin = monitor.replace(/^val(.)/, (_, ch: string) => ch.toLowerCase());
+      const hint = closestName(monitor, known) ?? (logged.has(twin) ? twin : null);
+      // 'earlyStopping' → 'EarlyStopping': the class's name, without relying on constructor.name (minified builds).
+      const op = `${c.name[0].toUpperCase()}${c.name.slice(1)}`;
+      throw new GradkitError(op, `monitor '${monitor}' is not logged by this run${hint ? ` (did you mean '${hint}'?)` : ''}; it logs: ${known.join(', ') || '(nothing)'}${monitor.startsWith('val') && this.validData === undefined ? ' (val* metrics need validData)' : ''}`);
+    }
   }
 
   private async runEpoch(): Promise<void> {

@@ -155,7 +155,9 @@ export function fromBytes(name: string, bytes: Uint8Array, expected: { crc32: nu
   if (got !== expected.crc32) {
     throw new GradkitError(op, `the weights fail their checksum (CRC-32 ${hex(got)}, expected ${hex(expected.crc32)}); the copy is damaged (regenerate with scripts/train-zoo.ts)`);
   }
-  const loaded = loadModel(bytes);
+  // The shipped weights predate the integrity record (gradkit-model/1); the whole-file CRC-32
+  // above already proves them intact, so the legacy-format warning would only be noise.
+  const loaded = loadModel(bytes, { path: `zoo '${name}'`, onWarning: () => {} });
   const steps = loaded.preprocessing === null ? [] : Array.isArray(loaded.preprocessing) ? loaded.preprocessing : [loaded.preprocessing];
   const recorded = parseInfo(op, loaded.metadata.zoo);
   const info: PretrainedInfo = { ...recorded, name, description, architecture: loaded.architecture };

@@ -42,6 +42,6 @@ test('restoreBestWeights: false keeps the last weights; mode max follows accurac
 
 test('a monitor that is not logged fails with the names that are', async () => {
   const s = setup();
-  await assert.rejects(makeTrainer(s, [new EarlyStopping({ monitor: 'valLos' })]).fit({ epochs: 1 }), /monitor 'valLos' is not in this epoch's logs; available: loss, accuracy, lr, valLoss, valAccuracy/);
+  await assert.rejects(makeTrainer(s, [new EarlyStopping({ monitor: 'valLos' })]).fit({ epochs: 1 }), /EarlyStopping: monitor 'valLos' is not logged by this run \(did you mean 'valLoss'\?\); it logs: loss, accuracy, lr, valLoss, valAccuracy/);
   assert.throws(() => new EarlyStopping({ patience: -1 }), /patience must be a non-negative integer/);
 });

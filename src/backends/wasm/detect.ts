@@ -1,4 +1,5 @@
 import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/kernels.js';
+import { unshareMemoryImport } from './unshare.js';
 
 export type Flavour = 'relaxed-simd' | 'simd';
 
@@ -21,18 +22,33 @@ export function hasSharedMemory(): boolean {
 }
 
 /**
+ * Whether the kernels should use a shared memory (and so threads): `shared` when given, else
+ * false when GRADKIT_WASM_SHARED_MEMORY=0 (tests the browser's non-isolated path on Node), else
+ * whether this runtime has shared memory at all.
+ */
+export function wantSharedMemory(shared?: boolean): boolean {
+  if (shared !== undefined) return shared && hasSharedMemory();
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.GRADKIT_WASM_SHARED_MEMORY;
+  if (env === '0' || env === 'false') return false;
+  return hasSharedMemory();
+}
+
+/**
  * The best kernel binary this runtime accepts. Validating the real binaries (rather than a probe)
  * tests exactly the features they use: relaxed SIMD (Node 20 has it only behind
- * --experimental-wasm-relaxed-simd), then plain SIMD. Null when neither validates or shared
- * memory is missing, and the reference backend is used instead.
+ * --experimental-wasm-relaxed-simd), then plain SIMD. Without `shared` the binary's memory import
+ * is patched to a plain memory (see unshare.ts), for runtimes without SharedArrayBuffer. Null
+ * when neither validates, and the reference backend is used instead.
  * `force` restricts the choice (tests, or users who want bit-stable results across machines).
  */
-export function pickBinary(force?: Flavour): { flavour: Flavour; bytes: Uint8Array<ArrayBuffer> } | null {
-  if (typeof WebAssembly !== 'object' || !hasSharedMemory()) return null;
+export function pickBinary(force?: Flavour, shared = true): { flavour: Flavour; bytes: Uint8Array<ArrayBuffer> } | null {
+  if (typeof WebAssembly !== 'object') return null;
+  if (shared && !hasSharedMemory()) return null;
   const candidates: [Flavour, string][] = [['relaxed-simd', RELAXED_WASM_BASE64], ['simd', SIMD_WASM_BASE64]];
   for (const [flavour, b64] of candidates) {
     if (force && force !== flavour) continue;
-    const bytes = decodeBase64(b64);
+    const raw = decodeBase64(b64);
+    const bytes = shared ? raw : unshareMemoryImport(raw);
     if (WebAssembly.validate(bytes)) return { flavour, bytes };
   }
   return null;

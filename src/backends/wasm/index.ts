@@ -34,11 +34,19 @@ import { reduce } from './reduce.js';
 import { broadcastTo, transpose } from './shape.js';
 import { logSoftmax, softmax } from './softmax.js';
 import { WasmRuntime } from './runtime.js';
+import { MAX_SLICES } from './worker-source.js';
 
 export interface WasmBackend extends Backend {
   readonly flavour: Flavour;
   /** Threads kernels may use (the calling thread included). */
   readonly threads: number;
+  /**
+   * Whether its memory is shared (threads possible). False where SharedArrayBuffer is missing
+   * (a page that is not cross-origin isolated) or GRADKIT_WASM_SHARED_MEMORY=0: one thread.
+   */
+  readonly sharedMemory: boolean;
+  /** Resolves once its worker threads have started (see ready()). */
+  whenReady(): Promise<void>;
   setNumThreads(n: number): void;
   /**
    * Measures the GEMM's ceiling on this machine now, in GFLOP/s: its micro-kernel on
@@ -62,18 +70,24 @@ export interface WasmBackendOptions {
    * across threads turn it off.
    */
   adaptive?: boolean;
+  /**
+   * Use a shared memory (needed for threads). Default: true where the runtime has
+   * SharedArrayBuffer, unless GRADKIT_WASM_SHARED_MEMORY=0. False runs one thread on a plain
+   * memory, the path of browser pages that are not cross-origin isolated.
+   */
+  sharedMemory?: boolean;
 }
 
 /**
  * The WebAssembly SIMD backend: the reference kernel table with the training hot spots replaced.
- * Returns null when the runtime lacks WebAssembly SIMD or shared memory.
+ * Returns null when the runtime lacks WebAssembly SIMD.
  */
 export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend | null {
   if (options.threads !== undefined) checkThreads('createWasmBackend', options.threads);
   if (options.flavour !== undefined && options.flavour !== 'simd' && options.flavour !== 'relaxed-simd') {
     throw new GradkitError('createWasmBackend', `flavour must be 'simd' or 'relaxed-simd', got '${String(options.flavour)}'`);
   }
-  const rt = WasmRuntime.create(options.flavour, options.threads, options.adaptive ?? true);
+  const rt = WasmRuntime.create(options.flavour, options.threads, options.adaptive ?? true, options.sharedMemory);
   if (!rt) return null;
   const kernels: Kernels = {
     ...referenceKernels,
@@ -99,6 +113,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     get threads() {
       return rt.threads;
     },
+    sharedMemory: rt.shared,
+    whenReady: () => rt.whenReady(),
     setNumThreads(n: number) {
       checkThreads('setNumThreads', n);
       rt.setThreads(n);
@@ -118,8 +134,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   };
 }
 
+/** The pool splits a job into at most MAX_SLICES slices (one per thread), so more threads cannot run. */
 function checkThreads(op: string, n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new GradkitError(op, `thread count must be an integer ≥ 1, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SLICES) throw new GradkitError(op, `thread count must be an integer in 1..${MAX_SLICES} (the thread pool's limit), got ${n}`);
 }
 
 /**
@@ -156,14 +173,42 @@ function wasmInstance(): WasmBackend | null {
 }
 
 /**
- * Resolves true when the wasm backend is available (at once on Node; after a background compile
- * on a browser's main thread, where synchronous compilation of the kernels is not allowed).
+ * Resolves true when the wasm backend is available and its worker threads have started (at once
+ * on Node; after a background compile on a browser's main thread, where synchronous compilation
+ * of the kernels is not allowed; after the pool's workers check in inside a Web Worker, where
+ * they start only while the thread yields to its event loop).
  */
 export async function wasmReady(): Promise<boolean> {
-  if (wasmInstance()) return true;
-  const later = WasmRuntime.asyncReady();
-  if (!later || !(await later)) return false;
-  return wasmInstance() !== null;
+  let b = wasmInstance();
+  if (!b) {
+    const later = WasmRuntime.asyncReady();
+    if (!later || !(await later)) return false;
+    b = wasmInstance();
+    if (!b) return false;
+  }
+  await b.whenReady();
+  return true;
+}
+
+/** What `ready()` found: the default backend's name and the threads its kernels may use. */
+export interface ReadyInfo {
+  backend: string;
+  threads: number;
+}
+
+/**
+ * Resolves once the default backend can run at full speed: the wasm kernels compiled and their
+ * worker threads started. Await it before training in a browser (above all in a Web Worker, where
+ * the first kernel would otherwise run before the threads exist).
+ *
+ * ```ts
+ * const { backend, threads } = await ready(); // e.g. { backend: 'wasm', threads: 8 }
+ * ```
+ */
+export async function ready(): Promise<ReadyInfo> {
+  await wasmReady();
+  const b = getBackend();
+  return { backend: b.name, threads: isWasmBackend(b) ? b.threads : 1 };
 }
 
 /** True when `b` is a wasm backend (so callers can reach setNumThreads / flavour). */

@@ -1,6 +1,9 @@
+import { GradkitError } from '../../core/errors.js';
 import { getPlatform, platformReady } from '../../platform/index.js';
-import { pickBinary, type Flavour } from './detect.js';
+import { pickBinary, wantSharedMemory, type Flavour } from './detect.js';
+import { warnSingleThreaded } from './notice.js';
 import { ThreadPool } from './threadpool.js';
+import { MAX_SLICES } from './worker-source.js';
 import { JOB_CONV_BWD_FILTER, JOB_CONV_BWD_INPUT, JOB_CONV_FWD, JOB_GEMM, JOB_PEAK, JOB_WORDS } from './jobs.js';
 
 /** Bytes below 64 KiB belong to the JS side: pool control blocks and job descriptors live there. */
@@ -42,22 +45,23 @@ export class WasmRuntime {
    * this returns null, compiles in the background, and `asyncReady` resolves once a later
    * create() can succeed — the backend module re-registers itself at that point.
    */
-  static create(force?: Flavour, threads?: number, adaptive = true): WasmRuntime | null {
-    const bin = pickBinary(force);
+  static create(force?: Flavour, threads?: number, adaptive = true, sharedOption?: boolean): WasmRuntime | null {
+    const shared = wantSharedMemory(sharedOption);
+    const bin = pickBinary(force, shared);
     if (!bin) return null;
-    if (prepared && prepared.flavour === bin.flavour) {
+    if (prepared && prepared.flavour === bin.flavour && prepared.shared === shared) {
       const p = prepared;
       prepared = null;
-      return new WasmRuntime(p.flavour, p.module, p.memory, p.instance, threads, adaptive);
+      return new WasmRuntime(p.flavour, p.module, p.memory, p.instance, threads, adaptive, shared);
     }
     try {
       const module = new WebAssembly.Module(bin.bytes);
-      const memory = newMemory();
+      const memory = newMemory(shared);
       const instance = new WebAssembly.Instance(module, importsFor(memory));
-      return new WasmRuntime(bin.flavour, module, memory, instance, threads, adaptive);
+      return new WasmRuntime(bin.flavour, module, memory, instance, threads, adaptive, shared);
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
-      pending ??= prepareAsync(bin.flavour, bin.bytes);
+      pending ??= prepareAsync(bin.flavour, bin.bytes, shared);
       return null;
     }
   }
@@ -70,6 +74,8 @@ export class WasmRuntime {
   private constructor(
     flavour: Flavour, module: WebAssembly.Module, memory: WebAssembly.Memory, instance: WebAssembly.Instance,
     threads: number | undefined, private readonly adaptive: boolean,
+    /** False when the memory is a plain one (no SharedArrayBuffer): then one thread only. */
+    readonly shared: boolean,
   ) {
     this.flavour = flavour;
     this.module = module;
@@ -80,6 +86,7 @@ export class WasmRuntime {
     this.warmUp();
     const requested = threads;
     this.pool = this.newPool(requested ?? defaultThreads());
+    if (requested !== 1) warnSingleThreaded(shared, getPlatform());
     // On hosts whose thread adapter loads asynchronously, start the real pool once it is there.
     const first = getPlatform();
     void platformReady.then((p) => {
@@ -134,6 +141,8 @@ export class WasmRuntime {
   }
 
   private newPool(n: number): ThreadPool {
+    // Workers need the memory shared with them; a plain memory stays on this thread.
+    if (!this.shared) n = 1;
     // Each pool gets a fresh control block, so workers of a stopped pool can never see its jobs.
     const ctrl = CTRL_BASE + 64 * (this.poolCount++ % 64);
     return new ThreadPool(getPlatform(), this.module, this.memory, ctrl, n, (j, t, nt) => this.exports.run(j, t, nt), this.adaptive);
@@ -153,6 +162,18 @@ export class WasmRuntime {
     this.retiredWorker += this.pool.workerJobs;
     this.pool.stop();
     this.pool = this.newPool(n);
+  }
+
+  /**
+   * Resolves once the pool's workers have started (or were given up on): in a browser a worker's
+   * own workers start only while it yields to its event loop, so callers await this before the
+   * first kernel instead of blocking in it.
+   */
+  async whenReady(): Promise<void> {
+    await platformReady;
+    // platformReady's own handler (constructor) may have replaced the pool: wait for the current one.
+    await Promise.resolve();
+    await this.pool.whenReady();
   }
 
   dispose(): void {
@@ -273,8 +294,8 @@ export function align64(n: number): number {
   return Math.ceil(n / 64) * 64;
 }
 
-function newMemory(): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+function newMemory(shared: boolean): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared });
 }
 
 function importsFor(memory: WebAssembly.Memory): WebAssembly.Imports {
@@ -286,26 +307,35 @@ interface Prepared {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   instance: WebAssembly.Instance;
+  shared: boolean;
 }
 /** A module compiled and instantiated in the background, waiting for the next create(). */
 let prepared: Prepared | null = null;
 let pending: Promise<boolean> | null = null;
 
-async function prepareAsync(flavour: Flavour, bytes: Uint8Array<ArrayBuffer>): Promise<boolean> {
+async function prepareAsync(flavour: Flavour, bytes: Uint8Array<ArrayBuffer>, shared: boolean): Promise<boolean> {
   try {
     const module = await WebAssembly.compile(bytes);
-    const memory = newMemory();
+    const memory = newMemory(shared);
     const instance = await WebAssembly.instantiate(module, importsFor(memory));
-    prepared = { flavour, module, memory, instance };
+    prepared = { flavour, module, memory, instance, shared };
     return true;
   } catch {
     return false;
   }
 }
 
-/** Default thread count: GRADKIT_NUM_THREADS when set (benchmarks, CI), else the core count. */
+/**
+ * Default thread count: GRADKIT_NUM_THREADS when set (benchmarks, CI), else the core count
+ * (capped at the pool's MAX_SLICES). A bad variable is an error here, not a crash at the first
+ * parallel job.
+ */
 function defaultThreads(): number {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.GRADKIT_NUM_THREADS;
-  const n = env ? Number.parseInt(env, 10) : NaN;
-  return Number.isFinite(n) && n >= 1 ? n : getPlatform().cores();
+  if (env === undefined || env.trim() === '') return Math.min(getPlatform().cores(), MAX_SLICES);
+  const n = Number(env.trim());
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SLICES) {
+    throw new GradkitError('wasm backend', `GRADKIT_NUM_THREADS=${env} is not a thread count in 1..${MAX_SLICES} (the thread pool's limit); set it in that range or unset it`);
+  }
+  return n;
 }

@@ -32,6 +32,8 @@ export class ThreadPool {
   /** Of those, jobs in which a worker ran at least one slice. */
   workerJobs = 0;
   readonly monitor: JoinMonitor;
+  private readonly startedAt = Date.now();
+  private warnedLate = false;
 
   constructor(
     private readonly platform: ThreadPlatform,
@@ -58,9 +60,22 @@ export class ThreadPool {
     this.ready = this.size === 1;
   }
 
-  /** Blocks until every worker has checked in; false (and single-threaded from then on) on timeout. */
+  /**
+   * Blocks until every worker has checked in; false (and single-threaded from then on) on timeout.
+   * Where workers start only while the caller yields to its event loop (a browser: a Worker's own
+   * workers), blocking would always time out, so there it only looks: false means "this job runs
+   * on the caller", and a later job checks again.
+   */
   private waitReady(): boolean {
     const want = this.workers.length;
+    if (this.platform.workersNeedEventLoop === true) {
+      if (Atomics.load(this.ctrl, CTRL.READY) >= want) return (this.ready = true);
+      if (!this.warnedLate && Date.now() - this.startedAt > START_TIMEOUT_MS) {
+        this.warnedLate = true;
+        console.warn(`gradkit: wasm workers have not started after ${START_TIMEOUT_MS / 1000} s because this thread has not yielded to its event loop; running single-threaded until they do (call \`await ready()\` before training)`);
+      }
+      return false;
+    }
     const deadline = Date.now() + START_TIMEOUT_MS;
     let n: number;
     while ((n = Atomics.load(this.ctrl, CTRL.READY)) < want) {
@@ -75,6 +90,36 @@ export class ThreadPool {
     }
     this.ready = true;
     return true;
+  }
+
+  /**
+   * Resolves once every worker has checked in, waiting without blocking (so workers that need the
+   * caller's event loop can start); after START_TIMEOUT_MS it gives up on threads as waitReady does.
+   */
+  async whenReady(): Promise<void> {
+    const want = this.workers.length;
+    const wait = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: unknown } }).waitAsync;
+    while (!this.ready && this.workers.length > 0) {
+      const n = Atomics.load(this.ctrl, CTRL.READY);
+      if (n >= want) {
+        this.ready = true;
+        return;
+      }
+      const left = this.startedAt + START_TIMEOUT_MS - Date.now();
+      if (left <= 0) {
+        console.warn(`gradkit: only ${n} of ${want} wasm workers started; running single-threaded`);
+        this.stop();
+        return;
+      }
+      // Wake on the workers' notify, or after at most 20 ms anyway: a pool stopped meanwhile never
+      // notifies, and Node does not keep the process alive for a pending waitAsync (the timer does).
+      const slice = Math.min(left, 20);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, slice);
+        const r = typeof wait === 'function' ? wait(this.ctrl, CTRL.READY, n, slice) : null;
+        if (r?.async) void (r.value as Promise<unknown>).then(() => { clearTimeout(timer); resolve(); });
+      });
+    }
   }
 
   /**

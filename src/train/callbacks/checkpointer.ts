@@ -2,12 +2,13 @@
  * Saves checkpoints while training: `last` at the end of every epoch (and every `everySteps`
  * optimizer steps, if set), `best` whenever the monitored metric improves. Every write is
  * atomic (the storage writes a temp file and renames it), so a crash mid-write leaves the
- * previous checkpoint whole.
+ * previous checkpoint whole. Weights holding NaN/Inf are never written.
  */
 import { GradkitError } from '../../core/errors.js';
 import { ORDER, type Callback } from '../callback.js';
 import { joinPath, type Storage } from '../storage.js';
 import type { Trainer } from '../trainer.js';
+import { firstBadParameter } from './non-finite.js';
 import { autoMode, checkMode, improved, readMonitor, type Mode } from './monitor.js';
 
 export interface CheckpointOptions {
@@ -39,6 +40,11 @@ export class Checkpoint implements Callback {
   bestEpoch = -1;
   /** Checkpoints written by this callback (for logs and tests). */
   writes = 0;
+
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
 
   constructor(opts: CheckpointOptions) {
     const op = 'Checkpoint';
@@ -76,6 +82,10 @@ export class Checkpoint implements Callback {
   }
 
   private async save(t: Trainer, path: string): Promise<void> {
+    // A checkpoint of NaN weights would replace the last good one (and could become `best`):
+    // refuse, even when no NanGuard runs, so the file on disk stays a state worth resuming.
+    const bad = firstBadParameter(t.model, 'weights');
+    if (bad) throw new GradkitError('Checkpoint', `refusing to write ${path}: parameter '${bad.name}' holds ${bad.value} (element ${bad.index}); the file on disk is left as it was`);
     await t.saveCheckpoint(this.storage, path);
     this.writes++;
   }

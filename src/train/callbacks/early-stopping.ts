@@ -36,6 +36,11 @@ export class EarlyStopping implements Callback {
   wait = 0;
   private bestWeights: StateDict | null = null;
 
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
+
   constructor(opts: EarlyStoppingOptions = {}) {
     const op = 'EarlyStopping';
     this.monitor = opts.monitor ?? 'valLoss';

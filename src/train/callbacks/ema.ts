@@ -20,6 +20,11 @@ export class EmaWeights implements Callback {
   readonly applyAtEnd: boolean;
   private swapped = false;
 
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
+
   constructor(params: Iterable<Tensor>, opts: EmaCallbackOptions = {}) {
     const { applyAtEnd, ...emaOpts } = opts;
     this.ema = new EMA(params, emaOpts);

@@ -20,6 +20,11 @@ export class GradClip implements Callback {
   /** Global norm before clipping, at the last step. */
   lastNorm = NaN;
 
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
+
   constructor(opts: GradClipOptions) {
     if (opts?.maxNorm === undefined && opts?.maxValue === undefined) throw new GradkitError('GradClip', 'give maxNorm, maxValue or both');
     this.maxNorm = opts.maxNorm;

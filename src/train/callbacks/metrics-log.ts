@@ -23,6 +23,11 @@ export class MetricsLog implements Callback {
   readonly path: string;
   readonly everySteps: number | null;
 
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
+
   constructor(opts: MetricsLogOptions) {
     if (opts?.storage === undefined || typeof opts.path !== 'string') throw new GradkitError('MetricsLog', 'expected { storage, path }');
     this.storage = opts.storage;

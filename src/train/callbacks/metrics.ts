@@ -5,6 +5,7 @@
  * classification outputs [N, C] with integer labels [N] or soft targets [N, C] (argmax).
  */
 import { GradkitError } from '../../core/errors.js';
+import { rowFinite } from '../../metrics/util.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
@@ -27,8 +28,13 @@ interface Acc {
 
 const fresh = (k: number): Acc => ({ n: 0, lossSum: 0, scored: 0, correct: 0, topCorrect: new Array<number>(k).fill(0) });
 
-/** Rank of the target class among the scores of row i (0 = the top score; ties count against). */
+/**
+ * Rank of the target class among the scores of row i (0 = the top score; ties count against).
+ * A row holding NaN/Inf ranks last (c): comparisons with NaN are all false, which would
+ * otherwise rank the target first and count a blown-up batch as 100% correct.
+ */
 function targetRank(scores: ArrayLike<number>, c: number, i: number, label: number): number {
+  if (!rowFinite(scores, i, c)) return c;
   const s = scores[i * c + label];
   let rank = 0;
   for (let j = 0; j < c; j++) if (j !== label && scores[i * c + j] >= s && (scores[i * c + j] > s || j < label)) rank++;
@@ -66,6 +72,12 @@ export class MetricsCallback implements Callback {
     for (const k of this.topK) if (!Number.isInteger(k) || k < 1) throw new GradkitError('MetricsCallback', `topK entries must be positive integers, got ${k}`);
     this.train = fresh(this.topK.length);
     this.valid = fresh(this.topK.length);
+  }
+
+  logKeys(t: Trainer): string[] {
+    const keys = ['loss', ...(this.accuracy ? ['accuracy', ...this.topK.map((k) => `top${k}`)] : [])];
+    const val = t.validData === undefined ? [] : keys.map((k) => `val${k[0].toUpperCase()}${k.slice(1)}`);
+    return [...keys, 'lr', ...val];
   }
 
   afterBatch(t: Trainer): void {

@@ -1,12 +1,16 @@
 /**
- * Stops training at the first non-finite loss or gradient, with a message naming the step and
- * the first parameter (in the model's registration order, i.e. the layer closest to the input)
- * whose gradient holds NaN/Inf — the place to start looking. Runs before gradient clipping,
- * which would otherwise spread one bad value over every weight.
+ * Stops training at the first non-finite loss (training or validation), gradient, or weight
+ * after an optimizer step, with a message naming the step and the first parameter (in the
+ * model's registration order, i.e. the layer closest to the input) holding NaN/Inf — the place to
+ * start looking; when every weight is finite, the first layer whose output went non-finite. Runs
+ * before gradient clipping, which would otherwise spread one bad value over every weight, and
+ * stops the run before a checkpoint of the bad state is written.
  */
 import { GradkitError } from '../../core/errors.js';
+import { getGlobalRng } from '../../core/rng.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
+import { describeParameter, firstBadParameter, locateNonFinite } from './non-finite.js';
 
 /** Thrown by NanGuard; a GradkitError so callers can report it like any bad input. */
 export class NonFiniteError extends GradkitError {
@@ -20,47 +24,55 @@ export class NonFiniteError extends GradkitError {
   }
 }
 
-function firstBad(a: ArrayLike<number>): number {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
-  return -1;
-}
-
 /** Stops training at the first non-finite loss or gradient with a NonFiniteError naming the step and the first bad parameter. */
 export class NanGuard implements Callback {
   readonly name = 'nanGuard';
   readonly order = ORDER.nanGuard;
+  /** The global generator's state at the start of the batch, so a replay redraws the same dropout masks. */
+  private rngState: number[] | null = null;
 
-  private where(t: Trainer): string {
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
+
+  private where(t: Trainer, step = t.step + 1): string {
     // t.step counts completed steps, so the step being taken is t.step + 1 (1-based).
-    return `step ${t.step + 1} (epoch ${t.epoch}, batch ${t.batchIndex})`;
+    return `step ${step} (epoch ${t.epoch}, batch ${t.batchIndex})`;
+  }
+
+  beforeBatch(): void {
+    this.rngState = getGlobalRng().getState();
   }
 
   afterLoss(t: Trainer): void {
-    if (!t.training || t.loss === null) return;
+    if (t.loss === null) return;
     const v = t.loss.item();
-    if (!Number.isFinite(v)) {
-      const bad = this.firstBadGrad(t, true);
-      throw new NonFiniteError(`the loss is ${v} at ${this.where(t)}${bad ? `; ${bad.detail}` : ''}. Lower the learning rate, clip gradients, or check the inputs`, t.step + 1, bad?.name ?? null);
-    }
+    if (Number.isFinite(v)) return;
+    const bad = firstBadParameter(t.model, 'weights');
+    // Weights are checked after every step, so with finite weights the activations or the data are to blame.
+    const cause = bad ? `the first weight to go non-finite is ${describeParameter(bad)}` : this.replay(t);
+    const what = t.training ? `the loss is ${v} at ${this.where(t)}` : `the validation loss is ${v} at epoch ${t.epoch}, validation batch ${t.batchIndex}`;
+    throw new NonFiniteError(`${what}; ${cause}. Lower the learning rate, clip gradients, or check the inputs`, t.training ? t.step + 1 : t.step, bad?.name ?? null);
   }
 
   afterBackward(t: Trainer): void {
-    const bad = this.firstBadGrad(t, false);
+    const bad = firstBadParameter(t.model, 'gradients');
     if (bad) {
-      throw new NonFiniteError(`non-finite gradient at ${this.where(t)}: ${bad.detail} (loss ${t.loss?.item()}). Lower the learning rate, clip gradients, or check the inputs`, t.step + 1, bad.name);
+      throw new NonFiniteError(`non-finite gradient at ${this.where(t)}: the first gradient to go non-finite is ${describeParameter(bad)} (loss ${t.loss?.item()}). Lower the learning rate, clip gradients, or check the inputs`, t.step + 1, bad.name);
     }
   }
 
-  private firstBadGrad(t: Trainer, weightsOnly: boolean): { name: string; detail: string } | null {
-    for (const [name, p] of t.model.namedParameters()) {
-      const arr = weightsOnly ? p.buffer : p.grad?.buffer;
-      if (arr === undefined) continue;
-      const i = firstBad(arr);
-      if (i >= 0) {
-        const what = weightsOnly ? 'weight' : 'gradient';
-        return { name, detail: `the first ${what} to go non-finite is parameter '${name}' [${p.shape.join(', ')}] (element ${i} is ${arr[i]})` };
-      }
+  /** Finite gradients can still overflow the weights (a huge learning rate): stop before they are used or saved. */
+  afterStep(t: Trainer): void {
+    const bad = firstBadParameter(t.model, 'weights');
+    if (bad) {
+      throw new NonFiniteError(`non-finite weight after ${this.where(t, t.step)}: ${describeParameter(bad)} (loss ${t.loss?.item()}). Lower the learning rate or clip gradients`, t.step, bad.name);
     }
-    return null;
+  }
+
+  private replay(t: Trainer): string {
+    if (t.target === null) return 'no batch to replay';
+    return locateNonFinite({ model: t.model, forward: t.forwardFn, loss: t.lossFn, inputs: t.inputs, target: t.target, training: t.training, rngState: this.rngState });
   }
 }

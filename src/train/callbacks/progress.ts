@@ -35,6 +35,11 @@ export class Progress implements Callback {
   private runningLoss = 0;
   private seen = 0;
 
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
+
   constructor(opts: { sink?: TextSink } = {}) {
     this.sink = opts.sink ?? defaultSink();
   }

@@ -19,6 +19,11 @@ export class LrSchedule implements Callback {
   readonly scheduler: LrScheduler;
   readonly interval: 'step' | 'epoch';
 
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
+
   constructor(opts: LrScheduleOptions) {
     if (opts?.scheduler === undefined || typeof opts.scheduler.step !== 'function') throw new GradkitError('LrSchedule', 'scheduler must be an optim.LrScheduler');
     this.scheduler = opts.scheduler;
@@ -55,6 +60,11 @@ export class PlateauSchedule implements Callback {
   readonly order = ORDER.lrSchedule;
   readonly scheduler: ReduceLrOnPlateau;
   readonly monitor: string;
+
+  /** Writes nothing into trainer.logs. */
+  logKeys(): string[] {
+    return [];
+  }
 
   constructor(opts: PlateauScheduleOptions) {
     if (opts?.scheduler === undefined || typeof opts.scheduler.step !== 'function') throw new GradkitError('PlateauSchedule', 'scheduler must be an optim.ReduceLrOnPlateau');

@@ -1,0 +1,60 @@
+import type { ReadyInfo } from '../backends/wasm/index.js';
+import { isWorkerMessage } from './protocol.js';
+
+export interface TrainInWorkerHandlers<P> {
+  /** The worker's backend is ready: which one, and how many threads it got. */
+  onReady?(info: ReadyInfo): void;
+  /** One progress report (whatever the worker's train function passed to `report`). */
+  onProgress?(progress: P): void;
+}
+
+export interface TrainingJob<R> {
+  /** The train function's return value; rejects with the worker's error message. */
+  result: Promise<R>;
+  /** Stops the worker at once (the result rejects with "cancelled"). */
+  cancel(): void;
+}
+
+/** The parts of a DOM Worker used here (typed structurally: the core compiles without the DOM lib). */
+interface WorkerLike {
+  postMessage(data: unknown): void;
+  terminate(): void;
+  addEventListener(type: 'message' | 'error', fn: (e: { data?: unknown; message?: string }) => void): void;
+}
+
+/**
+ * On the page: starts training in `worker` (a script that calls exposeTraining) with `options`,
+ * streams its progress to the handlers and resolves with its result. The page's main thread
+ * stays free to draw; the worker is where threads are possible (a page's main thread may not
+ * block) and where training cannot freeze the page. The worker is terminated when it finishes.
+ *
+ * ```ts
+ * const job = trainInWorker(new Worker('worker.js', { type: 'module' }), { epochs: 5 }, {
+ *   onProgress: (p) => plot(p.loss),
+ * });
+ * const result = await job.result;
+ * ```
+ */
+export function trainInWorker<O, P, R>(worker: WorkerLike, options: O, handlers: TrainInWorkerHandlers<P> = {}): TrainingJob<R> {
+  let settle: { resolve(r: R): void; reject(e: Error): void } | undefined;
+  const result = new Promise<R>((resolve, reject) => (settle = { resolve, reject }));
+  const finish = (err: Error | null, value?: R) => {
+    worker.terminate();
+    if (!settle) return;
+    const s = settle;
+    settle = undefined;
+    if (err) s.reject(err);
+    else s.resolve(value as R);
+  };
+  worker.addEventListener('message', (e) => {
+    const m = e.data;
+    if (!isWorkerMessage(m)) return;
+    if (m.type === 'gradkit:ready') handlers.onReady?.(m.info);
+    else if (m.type === 'gradkit:progress') handlers.onProgress?.(m.progress as P);
+    else if (m.type === 'gradkit:done') finish(null, m.result as R);
+    else finish(new Error(`gradkit worker: ${m.message}`));
+  });
+  worker.addEventListener('error', (e) => finish(new Error(`gradkit worker failed to run: ${e.message ?? 'script error'}`)));
+  worker.postMessage({ type: 'gradkit:start', options });
+  return { result, cancel: () => finish(new Error('gradkit worker: cancelled')) };
+}

@@ -1,0 +1,128 @@
+/**
+ * Finding where NaN/Inf came from: the first parameter (weights or gradients) holding one, and,
+ * when every weight is finite but the loss is not, the first layer whose output went non-finite
+ * (found by replaying the failing batch once with forward hooks). Used by NanGuard and by the
+ * Checkpoint callback, which refuses to write non-finite weights.
+ */
+import { noGrad } from '../../autograd/engine.js';
+import { getGlobalRng } from '../../core/rng.js';
+import type { AnyModule } from '../../nn/module.js';
+import { Tensor } from '../../tensor/tensor.js';
+
+/** Index of the first NaN/±Inf in `a`, or -1. The common all-finite case is one branch-free pass. */
+export function firstNonFinite(a: ArrayLike<number>): number {
+  // x·0 is 0 for finite x and NaN for NaN/±Inf, so one sum tells whether any element is bad.
+  // Four independent sums instead of one: measured 2.5-3x faster (no chain of dependent adds).
+  let z0 = 0;
+  let z1 = 0;
+  let z2 = 0;
+  let z3 = 0;
+  const n = a.length - (a.length % 4);
+  let i = 0;
+  for (; i < n; i += 4) {
+    z0 += a[i] * 0;
+    z1 += a[i + 1] * 0;
+    z2 += a[i + 2] * 0;
+    z3 += a[i + 3] * 0;
+  }
+  for (; i < a.length; i++) z0 += a[i] * 0;
+  if (z0 + z1 + z2 + z3 === 0) return -1;
+  for (let j = 0; j < a.length; j++) if (!Number.isFinite(a[j])) return j;
+  return -1;
+}
+
+export interface BadParameter {
+  name: string;
+  shape: readonly number[];
+  index: number;
+  value: number;
+}
+
+/** The first parameter (registration order: nearest the input) whose weights or gradients hold NaN/Inf. */
+export function firstBadParameter(model: AnyModule, what: 'weights' | 'gradients'): BadParameter | null {
+  for (const [name, p] of model.namedParameters()) {
+    const arr = what === 'weights' ? p.buffer : p.grad?.buffer;
+    if (arr === undefined) continue;
+    const index = firstNonFinite(arr);
+    if (index >= 0) return { name, shape: p.shape, index, value: arr[index] };
+  }
+  return null;
+}
+
+/** "parameter '0.weight' [5, 4] (element 3 is NaN)" */
+export function describeParameter(b: BadParameter): string {
+  return `parameter '${b.name}' [${b.shape.join(', ')}] (element ${b.index} is ${b.value})`;
+}
+
+function tensorsOf(x: unknown): Tensor[] {
+  if (x instanceof Tensor) return [x];
+  if (Array.isArray(x)) return x.flatMap(tensorsOf);
+  return [];
+}
+
+function badTensor(x: unknown): { value: number; shape: readonly number[] } | null {
+  for (const t of tensorsOf(x)) {
+    const i = firstNonFinite(t.buffer);
+    if (i >= 0) return { value: t.buffer[i], shape: t.shape };
+  }
+  return null;
+}
+
+export interface ReplayInput {
+  model: AnyModule;
+  forward: (model: AnyModule, inputs: Tensor[]) => Tensor;
+  loss: (output: Tensor, target: Tensor) => Tensor;
+  inputs: Tensor[];
+  target: Tensor;
+  /** The mode the failing batch ran in (dropout and BatchNorm behave differently). */
+  training: boolean;
+  /** The global generator's state just before the failing forward pass, to redraw the same dropout masks. */
+  rngState: number[] | null;
+}
+
+/**
+ * Replays one batch without gradients and says where values first went non-finite: an input,
+ * the first layer (in call order, so the innermost module) whose output holds NaN/Inf, or the
+ * loss function itself. Everything the replay touches (BatchNorm statistics, the generator, the
+ * training flag) is put back, so a caller that catches the error can go on from the same state.
+ */
+export function locateNonFinite(r: ReplayInput): string {
+  const m = r.model;
+  for (const [i, x] of r.inputs.entries()) {
+    const bad = badTensor(x);
+    if (bad) return `input ${i} of the batch already holds ${bad.value}; check the data`;
+  }
+  const wasTraining = m.training;
+  const saved = m.stateDict();
+  const rng = getGlobalRng();
+  const rngSaved = rng.getState();
+  let first: { name: string; type: string; value: number; shape: readonly number[] } | null = null;
+  const removers: (() => void)[] = [];
+  for (const [name, mod] of m.namedModules()) {
+    removers.push(mod.registerForwardHook((module, _inputs, output) => {
+      if (first !== null) return;
+      const bad = badTensor(output);
+      if (bad) first = { name: name === '' ? '(the model itself)' : name, type: module.constructor.name, ...bad };
+    }));
+  }
+  let lossValue = NaN;
+  try {
+    if (r.rngState) rng.setState(r.rngState);
+    m.train(r.training);
+    noGrad(() => {
+      const out = r.forward(m, r.inputs);
+      lossValue = r.loss(out, r.target).item();
+    });
+  } catch (e) {
+    return `replaying the batch to find the layer failed (${(e as Error).message})`;
+  } finally {
+    for (const remove of removers) remove();
+    m.loadStateDict(saved);
+    rng.setState(rngSaved);
+    m.train(wasTraining);
+  }
+  const f = first as { name: string; type: string; value: number; shape: readonly number[] } | null;
+  if (f !== null) return `the first layer whose output went non-finite is '${f.name}' (${f.type}), output [${f.shape.join(', ')}] holds ${f.value}`;
+  if (!Number.isFinite(lossValue)) return `every layer's output is finite; the loss function itself returned ${lossValue} (check the targets)`;
+  return 'a replay of the batch stayed finite (the failure depends on randomness the replay did not reproduce)';
+}
