@@ -1,12 +1,11 @@
 #!/usr/bin/env node
-// The `gradkit` command. gradkit ships TypeScript sources (no build step yet), so this entry
-// registers tsx's ESM loader and then imports the CLI written in TypeScript. It owns its process,
-// so it turns on WebAssembly relaxed SIMD (FMA kernels) where Node keeps it behind a flag (Node 20)
-// before any kernel is compiled.
-import { register } from 'tsx/esm/api';
+// The `gradkit` command: runs the compiled CLI from dist/ (built by `npm run build`, and at
+// `npm pack`), so no TypeScript loader is needed at run time.
+import { existsSync } from 'node:fs';
 
-register();
-const { enableRelaxedSimd } = await import('../src/platform/relaxed-simd-node.ts');
-enableRelaxedSimd();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const entry = new URL('../dist/src/cli/bin.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write(`gradkit: ${entry.pathname} is missing; run \`npm run build\` in the gradkit folder first\n`);
+  process.exit(1);
+}
+await import(entry.href);

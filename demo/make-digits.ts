@@ -4,7 +4,7 @@
  * 29 MB digits package. Run by demo/build.mjs.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { loadDigits } from '../src/data/datasets/digits.js';
+import { loadDigits } from '../src/digits.js'; // the gradkit/digits entry supplies the mnist data
 import { PIXELS } from './src/train.js';
 
 const count = Number(process.argv[2] ?? 1200);

@@ -5,6 +5,7 @@
  * Run: node --import tsx examples/few-label.ts [--seeds n] [--pretrain-epochs n]
  */
 import '../src/index.js'; // registers the backends
+import '../src/digits.js'; // the digits data (optional package 'mnist')
 import { fewLabelExperiment, fewLabelMarkdown } from '../src/experiments/few-label.js';
 
 const arg = (name: string, fallback: number): number => {

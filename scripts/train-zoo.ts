@@ -20,7 +20,7 @@ import { noGrad } from '../src/autograd/engine.js';
 import { DEFAULT_EXPERIMENT } from '../src/cli/experiment.js';
 import { loadRunWeights } from '../src/cli/commands.js';
 import { buildRun, makeTrainer } from '../src/cli/run-builder.js';
-import { loadDigits } from '../src/data/index.js';
+import { loadDigits } from '../src/digits.js';
 import { saveModel } from '../src/io/model-file.js';
 import { Checkpoint } from '../src/train/callbacks/checkpointer.js';
 import { decodeCheckpoint } from '../src/train/checkpoint.js';

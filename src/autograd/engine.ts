@@ -23,6 +23,7 @@ export interface BackwardOptions {
 
 let gradEnabled = true;
 
+/** Whether ops currently record the graph for backward (false inside noGrad). */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }

@@ -59,6 +59,7 @@ export function setBackend(name: string): void {
   userChose = true;
 }
 
+/** Every registered backend with its priority and whether it can run here. */
 export function listBackends(): { name: string; priority: number; available: boolean }[] {
   return [...entries.values()].map((e) => ({ name: e.name, priority: e.priority, available: instantiate(e) !== null }));
 }

@@ -11,6 +11,7 @@
  *   analysis.json        confusion matrix, per-class accuracy; misclassified/*.png ("analysis")
  * Everything that can be wrong with the input is checked before the folder is created.
  */
+import '../index.js'; // registers the tensor methods and the backends (main.ts no longer loads the library)
 import type { Trainer } from '../train/trainer.js';
 import { readJsonFile } from './json-file.js';
 import { GradkitError } from '../core/errors.js';

@@ -5,11 +5,12 @@
  */
 import { GradkitError } from '../core/errors.js';
 import {
-  DataLoader, MeanSubtraction, Standardize, TensorDataset, compose, cutout, gaussianNoise, loadDigits, makeBlobs, makeSpirals,
+  DataLoader, MeanSubtraction, Standardize, TensorDataset, compose, cutout, gaussianNoise, makeBlobs, makeSpirals,
   mixupTransform, preprocessorFromJSON, randomAffine, randomCrop, stratifiedSplit, type Augmentation, type Preprocessor, type PreprocessorJSON,
 } from '../data/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Experiment } from './experiment.js';
+import { loadDigits } from '../digits.js';
 
 export interface ExperimentData {
   train: DataLoader;

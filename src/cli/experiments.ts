@@ -8,6 +8,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../index.js';
+import '../digits.js'; // the lectures run on the shipped digits (the optional mnist package)
 import { familyNames, runFamilies } from '../experiments/lectures/registry.js';
 import { renderFigures, renderReport } from '../experiments/lectures/report.js';
 

@@ -9,6 +9,7 @@
  * layer lists do), else --input-shape is required. The fitted preprocessing is not part of the
  * graph: the command says so, and inputs must be preprocessed as for gradkit.
  */
+import '../index.js'; // registers the tensor methods and the backends (main.ts no longer loads the library)
 import { GradkitError } from '../core/errors.js';
 import { DIGIT_SIZE } from '../data/index.js';
 import { exportOnnx, type ExportOnnxOptions } from '../io/onnx/index.js';
@@ -28,7 +29,7 @@ const OP = 'gradkit export-onnx';
 
 /**
  * Node convenience: exports `model` and writes the bytes to `path` atomically (a reader never
- * sees half a file). In a browser, call io.exportOnnx and store the bytes yourself.
+ * sees half a file). In a browser, call exportOnnx (from 'gradkit/onnx') and store the bytes yourself.
  */
 export async function saveOnnx(model: AnyModule, path: string, options: ExportOnnxOptions, storage: Storage = nodeStorage()): Promise<Uint8Array> {
   const bytes = exportOnnx(model, options);

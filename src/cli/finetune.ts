@@ -14,6 +14,7 @@
  * without any falls back to the experiment's own preprocessing, fitted on the new data.
  * Everything is checked before the run folder is created.
  */
+import '../index.js'; // registers the tensor methods and the backends (main.ts no longer loads the library)
 import { readJsonFile } from './json-file.js';
 import { GradkitError } from '../core/errors.js';
 import { backendName } from '../backend/registry.js';

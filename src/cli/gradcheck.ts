@@ -4,6 +4,7 @@
  * loss with centered finite differences (in float64) for a few random parameter entries, on one
  * small batch of the experiment's training data. Prints the worst entry; failing is an exit code.
  */
+import '../index.js'; // registers the tensor methods and the backends (main.ts no longer loads the library)
 import { GradkitError } from '../core/errors.js';
 import { modelGradCheck, type ModelGradCheckResult } from '../diagnostics/model-gradcheck.js';
 import type { Tensor } from '../tensor/tensor.js';

@@ -2,15 +2,12 @@
  * `gradkit info`: which backend gradkit picked and why, so a user (or a bug report) can see at a
  * glance whether the fast kernels, their FMA variant and the worker threads are in use.
  */
+import '../index.js'; // registers the tensor methods and the backends (main.ts no longer loads the library)
 import { backendName, getBackend, listBackends } from '../backend/registry.js';
-import { readFileSync } from 'node:fs';
 import type { CommandEnv } from './commands.js';
+import { packageVersion } from './version.js';
 
-/** The version in gradkit's package.json. */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-  return String(pkg.version);
-}
+export { packageVersion };
 
 export function infoCommand(env: Pick<CommandEnv, 'sink'>, version = packageVersion()): void {
   const say = (s: string) => env.sink.write(`${s}\n`);

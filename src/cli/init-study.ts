@@ -2,6 +2,7 @@
  * `gradkit init-study`: runs diagnostics.initStudy, prints the per-layer table and writes one
  * histogram SVG per config and layer, plus results.json, into the output folder.
  */
+import '../index.js'; // registers the tensor methods and the backends (main.ts no longer loads the library)
 import { GradkitError } from '../core/errors.js';
 import { formatInitStudy, initStudy, type InitStudyResult } from '../diagnostics/init-study.js';
 import { histogramSvg } from '../diagnostics/svg.js';

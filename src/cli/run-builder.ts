@@ -3,6 +3,7 @@
  * one sample), optimizer, schedule and callbacks. Nothing is written to disk here, so every
  * mistake in the file surfaces before a run folder exists.
  */
+import '../index.js'; // registers the tensor methods and the backends (main.ts no longer loads the library)
 import { totalmem } from 'node:os';
 import { noGrad } from '../autograd/engine.js';
 import { GradkitError } from '../core/errors.js';

@@ -15,6 +15,7 @@
  * each with one wasm kernel thread, so W trials use W cores instead of one trial using them all;
  * trial results are the same as in-process ones (every trial seeds its own generator).
  */
+import '../index.js'; // registers the tensor methods and the backends (main.ts no longer loads the library)
 import { readJsonFile } from './json-file.js';
 import * as nodePath from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -28,8 +29,10 @@ import { DEFAULT_EXPERIMENT, resolveExperiment, type Experiment } from './experi
 import { buildRun, makeTrainer } from './run-builder.js';
 
 const OP = 'gradkit tune';
-const METHODS = ['random', 'grid', 'coarseToFine', 'halving'] as const;
-const KEYS = ['experiment', 'space', 'method', ...Object.keys(DEFAULT_SEARCH)];
+/** The search methods a space file may name. */
+export const METHODS = ['random', 'grid', 'coarseToFine', 'halving'] as const;
+/** The keys a space file may hold (anything else is an error). */
+export const SPACE_FILE_KEYS = ['experiment', 'space', 'method', ...Object.keys(DEFAULT_SEARCH)];
 
 export interface TuneOptions {
   /** Path of the space file. */
@@ -59,7 +62,7 @@ function posInt(name: string, v: unknown, min = 1): number {
 /** Validates a parsed space file; `baseDir` resolves a relative experiment path. */
 export async function resolveTune(raw: unknown, storage: Storage, baseDir: string): Promise<TuneSetup> {
   if (!isObject(raw)) throw new GradkitError(OP, `the space file must hold a JSON object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
-  for (const k of Object.keys(raw)) if (!KEYS.includes(k)) throw new GradkitError(OP, `unknown key '${k}' in the space file; expected ${KEYS.join(', ')}`);
+  for (const k of Object.keys(raw)) if (!SPACE_FILE_KEYS.includes(k)) throw new GradkitError(OP, `unknown key '${k}' in the space file; expected ${SPACE_FILE_KEYS.join(', ')}`);
   const exp = raw.experiment;
   let experiment: Experiment;
   if (exp === undefined) experiment = structuredClone(DEFAULT_EXPERIMENT);
@@ -133,9 +136,13 @@ type WorkerReply = { id: number; metrics: Record<string, number> } | { id: numbe
  */
 export function workerRunner(setup: TuneSetup, n: number): TrialRunner & { close(): Promise<void> } {
   if (!(Number.isInteger(n) && n >= 1)) throw new GradkitError(OP, `--workers must be a positive whole number, got ${n}`);
-  // Workers load this TypeScript file: a small bootstrap registers tsx's loader in the worker
-  // first (found from here, not from the cwd), then imports this module, which serves trials.
-  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  // Workers import this module, which serves trials. Compiled (dist/, the installed package) it
+  // is plain JS; run from the TypeScript sources (repo tests, tsx), a small bootstrap registers
+  // tsx's loader in the worker first (found from here, not from the cwd).
+  const self = JSON.stringify(import.meta.url);
+  const boot = import.meta.url.endsWith('.ts')
+    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${self}); })`
+    : `import(${self})`;
   const pool = Array.from({ length: n }, () => {
     const w = new Worker(boot, { eval: true, workerData: { gradkitTuneWorker: setup } });
     const pending = new Map<number, { resolve: (m: Record<string, number>) => void; reject: (e: Error) => void }>();

@@ -7,6 +7,7 @@ import { GradkitError } from './errors.js';
 
 export type FsOperation = 'write' | 'read' | 'append to' | 'create the folder' | 'list' | 'remove' | 'lock';
 
+/** A file-system failure as one line: the operation, the path the user knows, what went wrong and what to do. */
 export class FileSystemError extends GradkitError {
   /** The path the user gave or will recognise (a run folder's file, an --out folder). */
   readonly path: string;

@@ -130,6 +130,7 @@ export function manualSeed(seed: number): void {
   globalRng = new Random(seed);
 }
 
+/** The global Random that random creation ops and initializers use when none is given (reset by manualSeed). */
 export function getGlobalRng(): Random {
   return globalRng;
 }

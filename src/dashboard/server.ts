@@ -37,7 +37,11 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../build/dashboard/', import.meta.url));
+// build/dashboard/ sits at the package root: two folders up from src/dashboard/ (sources run with
+// tsx) and three from dist/src/dashboard/ (the compiled package).
+export const DEFAULT_STATIC_DIR = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/src/') ? '../../../build/dashboard/' : '../../build/dashboard/', import.meta.url),
+);
 
 const STATIC: Record<string, string> = {
   '/': 'index.html',

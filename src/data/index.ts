@@ -6,7 +6,8 @@ export { type Dataset, TensorDataset, ArrayDataset, GeneratorDataset, Subset, fr
 export { defaultCollate, type Sample, type Batch, type CollateFn } from './collate.js';
 export { DataLoader, type DataLoaderOptions, type DataLoaderState } from './loader.js';
 export { randomSplit, stratifiedSplit, type StratifiedSplitOptions } from './split.js';
-export { loadDigits, setDigitsSource, DIGIT_SIZE, type Digits, type DigitsOptions, type DigitsSource } from './datasets/digits.js';
+// loadDigits lives in the 'gradkit/digits' entry (src/digits.ts) so core bundles carry no digits data.
+export { DIGIT_SIZE, type Digits, type DigitsOptions, type DigitsSource } from './datasets/digits.js';
 export { makeSpirals, makeBlobs, makeXor, makeSine, type LabelledData, type SpiralsOptions, type BlobsOptions, type XorOptions, type SineOptions } from './datasets/synthetic.js';
 export { parseCsv, parseCsvRows, loadCsv, type CsvOptions, type CsvData } from './csv.js';
 export { setFileReader, readTextFile, type FileReader } from './platform.js';

@@ -14,6 +14,7 @@ export function setFileReader(fn: FileReader | null): void {
   reader = fn;
 }
 
+/** Reads a text file through the installed FileReader (Node: fs; browsers: set one with setFileReader). */
 export async function readTextFile(path: string): Promise<string> {
   if (typeof path !== 'string' || path.length === 0) throw new GradkitError('readTextFile', `expected a non-empty path, got ${String(path)}`);
   if (reader) return reader(path);

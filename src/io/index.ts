@@ -9,7 +9,4 @@ export {
   importKerasWeights, importKerasFrom, concatShards,
   type KerasModelJson, type KerasManifestGroup, type KerasWeightSpec, type KerasImportOptions, type KerasImportResult,
 } from './keras.js';
-export {
-  exportOnnx, buildOnnxModel, registerOnnxConverter, findOnnxConverter, onnxAttr, decodeOnnxModel, ONNX_OPSETS,
-  type ExportOnnxOptions, type OnnxConverter, type OnnxConverterContext, type OnnxValue, type OnnxAttrValue, type OnnxModel,
-} from './onnx/index.js';
+// ONNX export lives in the 'gradkit/onnx' entry (src/onnx.ts) so protobufjs stays out of core bundles.

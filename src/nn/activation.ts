@@ -8,14 +8,17 @@ import { checkSize } from './layer-options.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
+/** max(x, 0), elementwise. */
 export class ReLU extends Module {
   override forward(x: Tensor): Tensor { return F.relu(x); }
 }
 
+/** The logistic sigmoid 1 / (1 + e⁻ˣ), elementwise. */
 export class Sigmoid extends Module {
   override forward(x: Tensor): Tensor { return F.sigmoid(x); }
 }
 
+/** Hyperbolic tangent, elementwise. */
 export class Tanh extends Module {
   override forward(x: Tensor): Tensor { return F.tanh(x); }
 }
@@ -82,6 +85,7 @@ export class Swish extends Module {
   override extraRepr(): string { return typeof this.beta === 'number' ? `beta=${this.beta}` : 'beta=learnable'; }
 }
 
+/** x · sigmoid(x) (also called swish with β = 1), elementwise. */
 export class SiLU extends Module {
   override forward(x: Tensor): Tensor { return F.silu(x); }
 }
@@ -93,6 +97,7 @@ export class GELU extends Module {
   override extraRepr(): string { return `approximate='${this.opts.approximate ?? 'none'}'`; }
 }
 
+/** log(1 + eˣ), a smooth ReLU, computed stably. */
 export class Softplus extends Module {
   constructor(readonly opts: { beta?: number; threshold?: number } = {}) { super(); }
   override forward(x: Tensor): Tensor { return F.softplus(x, this.opts); }
@@ -106,6 +111,7 @@ export class Softmax extends Module {
   override extraRepr(): string { return `axis=${this.axis}`; }
 }
 
+/** log(softmax(x)) along an axis (default the last), computed stably. */
 export class LogSoftmax extends Module {
   constructor(readonly axis = -1) { super(); }
   override forward(x: Tensor): Tensor { return F.logSoftmax(x, this.axis); }

@@ -169,6 +169,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   return ops.concat(rows, 2);
 }
 
+/** Average pooling to a fixed output size [outH, outW], whatever the input size. */
 export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: Pair) { super(); }
   override forward(x: Tensor): Tensor { return adaptiveAvgPool2d(x, this.outputSize); }

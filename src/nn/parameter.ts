@@ -18,6 +18,7 @@ export class Parameter extends Tensor {
   }
 }
 
+/** Whether `x` is a Parameter (a trainable tensor registered on a Module). */
 export function isParameter(x: unknown): x is Parameter {
   return x instanceof Parameter;
 }

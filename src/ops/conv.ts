@@ -120,6 +120,7 @@ function poolParams(op: string, shape: readonly number[], opts: Pool2dOptions): 
   return { n, c, h, w, kh, kw, strideH: sh, strideW: sw, padTop: ph, padLeft: pw, outH, outW, countIncludePad: opts.countIncludePad ?? true };
 }
 
+/** 2-D max pooling over [N, C, H, W] (kernel, stride, padding); the gradient goes to each window's max. */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   checkTensor('maxPool2d', 'input', x);
   requireFloat('maxPool2d', x);
@@ -129,6 +130,7 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   return record('maxPool2d', y, [x], (g) => [wrap(kernels().maxPool2dBackward(g.buffer, argmax, p), x.shape)]);
 }
 
+/** 2-D average pooling over [N, C, H, W] (kernel, stride, padding; padded cells counted unless countIncludePad is false). */
 export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   checkTensor('avgPool2d', 'input', x);
   requireFloat('avgPool2d', x);

@@ -30,22 +30,36 @@ function unaryOp(op: UnaryOp, x: Tensor, rule: UnaryRule | null): Tensor {
   return record(op, y, [x], (g) => [rule(x, y, g)]);
 }
 
+/** −x, elementwise. */
 export const neg = (x: Tensor): Tensor => unaryOp('neg', x, (_x, _y, g) => neg(g));
+/** |x|, elementwise (gradient sign(x)). */
 export const abs = (x: Tensor): Tensor => unaryOp('abs', x, (x, _y, g) => mul(g, sign(x)));
+/** √x, elementwise. */
 export const sqrt = (x: Tensor): Tensor => unaryOp('sqrt', x, (_x, y, g) => div(g, mul(y, 2)));
+/** eˣ, elementwise. */
 export const exp = (x: Tensor): Tensor => unaryOp('exp', x, (_x, y, g) => mul(g, y));
+/** Natural logarithm, elementwise. */
 export const log = (x: Tensor): Tensor => unaryOp('log', x, (x, _y, g) => div(g, x));
+/** log(1 + x), elementwise; accurate for small x. */
 export const log1p = (x: Tensor): Tensor => unaryOp('log1p', x, (x, _y, g) => div(g, add(x, 1)));
+/** eˣ − 1, elementwise; accurate for small x. */
 export const expm1 = (x: Tensor): Tensor => unaryOp('expm1', x, (_x, y, g) => mul(g, add(y, 1)));
+/** Sine, elementwise (radians). */
 export const sin = (x: Tensor): Tensor => unaryOp('sin', x, (x, _y, g) => mul(g, cos(x)));
+/** Cosine, elementwise (radians). */
 export const cos = (x: Tensor): Tensor => unaryOp('cos', x, (x, _y, g) => neg(mul(g, sin(x))));
+/** Hyperbolic tangent, elementwise. */
 export const tanh = (x: Tensor): Tensor => unaryOp('tanh', x, (_x, y, g) => mul(g, sub(1, square(y))));
+/** Logistic sigmoid 1 / (1 + e⁻ˣ), elementwise. */
 export const sigmoid = (x: Tensor): Tensor => unaryOp('sigmoid', x, (_x, y, g) => mul(g, mul(y, sub(1, y))));
 // One fused pass (kernel reluBackward) instead of gt → cast → mul. At x = NaN the gradient is
 // NaN: relu passes NaN through, so its gradient does too rather than hiding the divergence.
+/** max(x, 0), elementwise (a NaN input passes through, gradient included). */
 export const relu = (x: Tensor): Tensor =>
   unaryOp('relu', x, (x, _y, g) => wrap(kernels().reluBackward(x.buffer, castTo(g, x.dtype).buffer), x.shape));
+/** x², elementwise. */
 export const square = (x: Tensor): Tensor => unaryOp('square', x, (x, _y, g) => mul(g, mul(x, 2)));
+/** 1 / x, elementwise. */
 export const reciprocal = (x: Tensor): Tensor => unaryOp('reciprocal', x, (_x, y, g) => neg(mul(g, square(y))));
 /** log(1 + e^x), computed stably. */
 export const softplus = (x: Tensor): Tensor => unaryOp('softplus', x, (x, _y, g) => mul(g, sigmoid(x)));
@@ -53,10 +67,15 @@ export const softplus = (x: Tensor): Tensor => unaryOp('softplus', x, (x, _y, g)
 export const erf = (x: Tensor): Tensor =>
   unaryOp('erf', x, (x, _y, g) => mul(g, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI))));
 // Piecewise-constant: zero gradient almost everywhere, so no rule (the result does not require grad).
+/** −1, 0 or 1 by the sign of x (no gradient). */
 export const sign = (x: Tensor): Tensor => unaryOp('sign', x, null);
+/** Rounds down, elementwise (no gradient). */
 export const floor = (x: Tensor): Tensor => unaryOp('floor', x, null);
+/** Rounds up, elementwise (no gradient). */
 export const ceil = (x: Tensor): Tensor => unaryOp('ceil', x, null);
+/** Rounds to the nearest integer, elementwise (no gradient). */
 export const round = (x: Tensor): Tensor => unaryOp('round', x, null);
+/** Boolean NOT, elementwise (bool result). */
 export const logicalNot = (x: Tensor): Tensor => unaryOp('logicalNot', x, null);
 
 // ---------------------------------------------------------------------------------------------
@@ -83,9 +102,13 @@ function binaryOp(op: BinaryOp, aIn: TensorLike, bIn: TensorLike, rule: BinaryRu
   });
 }
 
+/** a + b with NumPy broadcasting (either may be a number). */
 export const add = (a: TensorLike, b: TensorLike): Tensor => binaryOp('add', a, b, (_a, _b, _y, g) => [g, g]);
+/** a − b with NumPy broadcasting. */
 export const sub = (a: TensorLike, b: TensorLike): Tensor => binaryOp('sub', a, b, (_a, _b, _y, g) => [g, neg(g)]);
+/** a · b, elementwise with NumPy broadcasting. */
 export const mul = (a: TensorLike, b: TensorLike): Tensor => binaryOp('mul', a, b, (a, b, _y, g) => [mul(g, b), mul(g, a)]);
+/** a / b with NumPy broadcasting. */
 export const div = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('div', a, b, (_a, b, y, g) => [div(g, b), neg(div(mul(g, y), b))]);
 
@@ -121,19 +144,28 @@ export const maximum = (a: TensorLike, b: TensorLike): Tensor =>
     return [mul(g, ga), mul(g, sub(1, ga))];
   });
 
+/** Elementwise min; on ties the gradient is split evenly, as in PyTorch. */
 export const minimum = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('minimum', a, b, (a, b, _y, g) => {
     const ga = add(castTo(lt(a, b), g.dtype), mul(castTo(eq(a, b), g.dtype), 0.5));
     return [mul(g, ga), mul(g, sub(1, ga))];
   });
 
+/** a == b elementwise with broadcasting (bool result, no gradient). */
 export const eq = (a: TensorLike, b: TensorLike): Tensor => binaryOp('eq', a, b, null);
+/** a != b elementwise with broadcasting (bool result). */
 export const ne = (a: TensorLike, b: TensorLike): Tensor => binaryOp('ne', a, b, null);
+/** a < b elementwise with broadcasting (bool result). */
 export const lt = (a: TensorLike, b: TensorLike): Tensor => binaryOp('lt', a, b, null);
+/** a <= b elementwise with broadcasting (bool result). */
 export const le = (a: TensorLike, b: TensorLike): Tensor => binaryOp('le', a, b, null);
+/** a > b elementwise with broadcasting (bool result). */
 export const gt = (a: TensorLike, b: TensorLike): Tensor => binaryOp('gt', a, b, null);
+/** a >= b elementwise with broadcasting (bool result). */
 export const ge = (a: TensorLike, b: TensorLike): Tensor => binaryOp('ge', a, b, null);
+/** Boolean AND with broadcasting (bool result). */
 export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => binaryOp('logicalAnd', a, b, null);
+/** Boolean OR with broadcasting (bool result). */
 export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => binaryOp('logicalOr', a, b, null);
 
 /** cond ? a : b with broadcasting over all three; cond must be bool. */

@@ -96,6 +96,7 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   return record('expand', y, [x], (g) => [sumToShape(g, x.shape)]);
 }
 
+/** Broadcasts to a larger shape without copying semantics (alias of broadcastTo). */
 export const expand = broadcastTo;
 
 /**

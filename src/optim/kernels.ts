@@ -21,6 +21,7 @@ export interface OptimKernels {
   sgdFusedStep: typeof sgdFusedStep;
 }
 
+/** The plain TypeScript fused optimizer kernels (the fallback when the wasm backend is not used). */
 export const referenceOptimKernels: Readonly<OptimKernels> = Object.freeze({
   momentumStep, adamStep, rmsStep, adagradStep, decayStep, scaleStep, clipValueStep, adamFusedStep, sgdFusedStep,
 });

@@ -110,6 +110,7 @@ export function trace(opts: TraceOptions = {}): GradientTransform<{ buf: Slots; 
     },
   };
 }
+/** Alias of trace: the heavy-ball momentum transform (v ← μv + g). */
 export const momentum = trace;
 
 export interface AdamOptions {

@@ -137,6 +137,7 @@ export function scalar(value: number, opts: CreateOptions = {}): Tensor {
   return tensor(value, opts);
 }
 
+/** A tensor of the given shape filled with `value`. */
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
   const s = checkShape('full', shape);
   if (typeof value !== 'number') throw new GradkitError('full', `fill value must be a number, got ${typeof value}`);
@@ -147,22 +148,27 @@ export function full(shape: Shape, value: number, opts: CreateOptions = {}): Ten
   return new Tensor(buf, s, { requiresGrad: opts.requiresGrad });
 }
 
+/** A tensor of the given shape filled with 0 (float32 unless `dtype` says otherwise). */
 export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
   return full(shape, 0, opts);
 }
 
+/** A tensor of the given shape filled with 1. */
 export function ones(shape: Shape, opts: CreateOptions = {}): Tensor {
   return full(shape, 1, opts);
 }
 
+/** Zeros with `t`'s shape and dtype. */
 export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
   return full(t.shape, 0, { dtype: t.dtype, ...opts });
 }
 
+/** Ones with `t`'s shape and dtype. */
 export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
   return full(t.shape, 1, { dtype: t.dtype, ...opts });
 }
 
+/** `value` everywhere, with `t`'s shape and dtype. */
 export function fullLike(t: Tensor, value: number, opts: CreateOptions = {}): Tensor {
   return full(t.shape, value, { dtype: t.dtype, ...opts });
 }
@@ -250,10 +256,12 @@ export function randint(low: number, high: number, shape: Shape, opts: RandomOpt
   return randomFill('randint', shape, { dtype: 'int32', ...opts }, (r) => r.int(low, high));
 }
 
+/** Uniform [0, 1) samples with `t`'s shape and dtype (seeded by the global or given Random). */
 export function randLike(t: Tensor, opts: RandomOptions = {}): Tensor {
   return rand(t.shape, { dtype: t.dtype, ...opts });
 }
 
+/** Standard normal samples with `t`'s shape and dtype. */
 export function randnLike(t: Tensor, opts: RandomOptions = {}): Tensor {
   return randn(t.shape, { dtype: t.dtype, ...opts });
 }

@@ -18,7 +18,9 @@ import { packState, unpackState, type PackedArray } from './state-tree.js';
 import { decodeTensorFile, encodeTensorFile } from './tensor-file.js';
 import { missingRecord, warnOnce, type OnWarning } from '../core/integrity.js';
 
+/** The format name written into every checkpoint file. */
 export const CHECKPOINT_FORMAT = 'gradkit.checkpoint';
+/** The checkpoint format version this gradkit writes (version 1 files are still read). */
 export const CHECKPOINT_VERSION = 2;
 /** Written before the integrity record existed: still read, with a warning. */
 const LEGACY_VERSION = 1;
@@ -51,6 +53,7 @@ export interface CheckpointState {
   history: Record<string, number>[];
 }
 
+/** Encodes a CheckpointState (weights, optimizer and RNG state, history) as the bytes of a checkpoint file. */
 export function encodeCheckpoint(s: CheckpointState): Uint8Array {
   const arrays = new Map<string, PackedArray>();
   for (const [k, t] of s.model) arrays.set(`model/${k}`, { shape: [...t.shape], data: t.buffer });

@@ -16,6 +16,7 @@ export interface EvaluateResult {
   samples: number;
 }
 
+/** Runs the model in eval mode without gradients over the batches; returns the mean loss, accuracy and sample count. */
 export function evaluate(model: AnyModule, data: Iterable<Batch>, opts: { loss?: (output: Tensor, target: Tensor) => Tensor } = {}): EvaluateResult {
   const lossFn = opts.loss ?? defaultClassificationLoss;
   const wasTraining = model.training;

@@ -7,6 +7,7 @@ import { GradkitError, fmtShape } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
 
+/** The Trainer's default loss: cross-entropy of logits against integer class labels. */
 export function defaultClassificationLoss(logits: Tensor, target: Tensor): Tensor {
   const op = 'Trainer loss (cross-entropy)';
   if (logits.rank !== 2) throw new GradkitError(op, `expected logits [N, C], got ${fmtShape(logits.shape)}`);

@@ -25,6 +25,7 @@ export interface Storage {
   removeStaleTemps?(dir: string): string[];
 }
 
+/** Joins path parts with '/' (the Storage's path separator on every platform). */
 export function joinPath(...parts: string[]): string {
   return parts.filter((p) => p !== '').join('/').replace(/\/+/g, '/');
 }

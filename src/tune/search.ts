@@ -34,6 +34,7 @@ export interface SearchOptions {
   minEpochs: number;
 }
 
+/** The search options used where a space file leaves them out (trials 8, epochs 2, metric valAccuracy, …). */
 export const DEFAULT_SEARCH: Omit<SearchOptions, 'method'> = {
   trials: 8, epochs: 2, seed: 0, metric: 'valAccuracy', mode: 'max', gridPoints: 3, rounds: 2, topFraction: 0.25, eta: 3, minEpochs: 1,
 };
@@ -233,6 +234,7 @@ export async function runSearch(space: SearchSpace, opts: SearchOptions, runner:
   return { ranked: rankRecords([...latest.values()], opts.mode), skipped, ran };
 }
 
+/** A one-line description of a search space: each parameter with its choices or range. */
 export function describeSpace(space: SearchSpace): string {
   return [...space].map(([p, d]) => `${p} ${d.kind === 'choice' ? `∈ ${JSON.stringify(d.values)}` : `${d.kind}[${fmt(d.low)}, ${fmt(d.high)}]`}`).join(', ');
 }

@@ -23,7 +23,8 @@ export type SearchSpace = Map<string, Distribution>;
 export type Assignment = Record<string, unknown>;
 
 const OP = 'tune space';
-const KINDS = ['uniform', 'logUniform', 'intUniform', 'choice'] as const;
+/** The distribution names a space file may use for a parameter. */
+export const KINDS = ['uniform', 'logUniform', 'intUniform', 'choice'] as const;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);

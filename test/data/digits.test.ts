@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
-import { DataLoader, loadDigits, randomAffine, setDigitsSource, Standardize, stratifiedSplit, type Digits } from '../../src/data/index.js';
+import { DataLoader, randomAffine, Standardize, stratifiedSplit } from '../../src/data/index.js';
+import { loadDigits, setDigitsSource, type Digits } from '../../src/digits.js';
 
 // The 10k digits are parsed once for the whole file.
 const digits: Promise<Digits> = loadDigits({ trainSize: 8000, testSize: 2000, seed: 0 });

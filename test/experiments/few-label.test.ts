@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GradkitError, Random } from '../../src/index.js';
+import '../../src/digits.js'; // the digits source (optional package 'mnist')
 import { fewLabelExperiment, fewLabelMarkdown, fewLabelCnn, PROBE_LAYERS } from '../../src/experiments/few-label.js';
 
 // Small size (~15 s on 2 cores): pretrain on 1,500 digits 0–4 for 2 epochs, 3 seeds, narrow CNN,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GradkitError, Random, Tensor, nn } from '../../src/index.js';
-import { loadDigits } from '../../src/data/datasets/digits.js';
+import { loadDigits } from '../../src/digits.js';
 import {
   rotationBatch, pretrainRotation, simclrViews, pretrainSimclr, selfSupervisedProbe, digitEncoder, defaultSimclrAugmentation,
 } from '../../src/experiments/self-supervised.js';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nn, optim, losses, zoo, manualSeed, randn, randint, Random, noGrad, argmax, type Tensor } from '../../src/index.js';
-import { loadDigits } from '../../src/data/index.js';
+import { loadDigits } from '../../src/digits.js';
 import { DEFAULT_EXPERIMENT } from '../../src/cli/experiment.js';
 import { compareWithOrt, runOrt, maxAbsDiff } from './onnx-helpers.js';
 import { exportOnnx } from '../../src/io/onnx/index.js';

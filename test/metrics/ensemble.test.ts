@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
+import { loadDigits } from '../../src/digits.js';
 import { accuracy, averageStateDicts, combineOutputs, Ensemble, ensemblePredict, TestTimeAugmentation, tta, ttaPredict } from '../../src/metrics/index.js';
 import { assertClose, assertThrowsMsg } from '../helpers.js';
 
@@ -32,7 +33,7 @@ test('averageStateDicts: element-wise mean of parameters (Polyak over checkpoint
 });
 
 test('an ensemble of 3 small CNNs beats the mean single model on the digits', async () => {
-  const d = await data.loadDigits({ trainSize: 600, testSize: 500, seed: 0 });
+  const d = await loadDigits({ trainSize: 600, testSize: 500, seed: 0 });
   const models: g.nn.Module[] = [];
   const accs: number[] = [];
   for (let s = 0; s < 3; s++) {

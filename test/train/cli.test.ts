@@ -120,7 +120,7 @@ test('a mistaken experiment file fails before anything is written', async () => 
   assert.equal(fs.existsSync(run), false);
 });
 
-test('bin/gradkit.js runs the TypeScript CLI and reports bad input with exit code 1', () => {
+test('bin/gradkit.js runs the compiled CLI and reports bad input with exit code 1', () => {
   const dir = tmp();
   const file = path.join(dir, 'typo.json');
   fs.writeFileSync(file, JSON.stringify({ epochz: 1 }));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { zoo, io, noGrad, argmax, Random, type Tensor } from '../../src/index.js';
-import { loadDigits } from '../../src/data/index.js';
+import { loadDigits } from '../../src/digits.js';
 import { Standardize } from '../../src/data/preprocess/index.js';
 import { DEFAULT_EXPERIMENT } from '../../src/cli/experiment.js';
 import { crc32 } from '../../src/zoo/pretrained.js';

@@ -208,10 +208,13 @@ export function randomAffine(opts: RandomAffineOptions, name = 'randomAffine'): 
   };
 }
 
+/** Rotates each image by a random angle in [−degrees, degrees]. */
 export const randomRotation = (opts: { degrees: number; fill?: number }): Augmentation =>
   randomAffine({ degrees: opts.degrees, fill: opts.fill }, 'randomRotation');
+/** Shifts each image by up to `maxShift` pixels in each direction. */
 export const randomTranslation = (opts: { maxShift: number; wholePixels?: boolean; fill?: number }): Augmentation =>
   randomAffine({ maxShift: opts.maxShift, wholePixels: opts.wholePixels, fill: opts.fill }, 'randomTranslation');
+/** Scales each image by a random factor in [min, max]. */
 export const randomScale = (opts: { min: number; max: number; fill?: number }): Augmentation =>
   randomAffine({ scale: [opts.min, opts.max], fill: opts.fill }, 'randomScale');
 

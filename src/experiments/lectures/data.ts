@@ -3,6 +3,7 @@
  * for the MLP experiments. Small on purpose: the whole suite must fit in minutes on two cores.
  */
 import * as g from '../../index.js';
+import { loadDigits } from '../../data/datasets/digits.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
 export interface FlatDigits {
@@ -14,7 +15,7 @@ export interface FlatDigits {
 
 /** Digits in [0, 1] (all inputs positive, as the lecture's warning assumes), flattened to [n, 784]. */
 export async function flatDigits(trainSize: number, testSize: number, seed = 0): Promise<FlatDigits> {
-  const d = await g.data.loadDigits({ trainSize, testSize, seed });
+  const d = await loadDigits({ trainSize, testSize, seed });
   return { xTrain: d.xTrain.reshape([trainSize, 784]), yTrain: d.yTrain, xTest: d.xTest.reshape([testSize, 784]), yTest: d.yTest };
 }
 
@@ -31,7 +32,7 @@ export function loaders(x: Tensor, y: Tensor, xv: Tensor, yv: Tensor, seed: numb
  * eigendecomposition of the 784×784 covariance takes ~40 s here but of 196×196 well under one.
  */
 export async function smallDigits(trainSize: number, testSize: number, seed = 0): Promise<FlatDigits> {
-  const d = await g.data.loadDigits({ trainSize, testSize, seed });
+  const d = await loadDigits({ trainSize, testSize, seed });
   const pool = (x: Tensor, n: number): Tensor => g.avgPool2d(x, { kernelSize: 2, stride: 2 }).reshape([n, 196]);
   return { xTrain: pool(d.xTrain, trainSize), yTrain: d.yTrain, xTest: pool(d.xTest, testSize), yTest: d.yTest };
 }

@@ -121,7 +121,7 @@ function unsupported(path: string, m: AnyModule): GradkitError {
  * graph: feed the model's inputs as gradkit would receive them.
  *
  * ```ts
- * const bytes = io.exportOnnx(model, { inputShape: [1, 1, 28, 28] });   // batch axis symbolic
+ * const bytes = exportOnnx(model, { inputShape: [1, 1, 28, 28] });   // batch axis symbolic (from 'gradkit/onnx')
  * const session = await ort.InferenceSession.create(bytes);            // onnxruntime-node / -web
  * ```
  */

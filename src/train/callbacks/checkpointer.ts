@@ -25,6 +25,7 @@ export interface CheckpointOptions {
   bestName?: string;
 }
 
+/** Saves the last and the best checkpoints (model, optimizer, RNG and loader state) atomically through the Storage. */
 export class Checkpoint implements Callback {
   readonly name = 'checkpoint';
   readonly order = ORDER.checkpoint;

@@ -22,6 +22,7 @@ export interface EarlyStoppingOptions {
   restoreBestWeights?: boolean;
 }
 
+/** Stops training when a monitored metric has not improved for `patience` epochs; can restore the best weights. */
 export class EarlyStopping implements Callback {
   readonly name = 'earlyStopping';
   readonly order = ORDER.earlyStopping;

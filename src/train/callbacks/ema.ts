@@ -12,6 +12,7 @@ export interface EmaCallbackOptions extends EMAOptions {
   applyAtEnd?: boolean;
 }
 
+/** Keeps an exponential moving average of the weights, validates with it swapped in, and (by default) leaves it in the model at the end. */
 export class EmaWeights implements Callback {
   readonly name = 'ema';
   readonly order = ORDER.ema;

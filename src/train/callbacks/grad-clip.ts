@@ -11,6 +11,7 @@ export interface GradClipOptions {
   maxValue?: number;
 }
 
+/** Clips gradients (by global norm or by value) after backward, before each optimizer step. */
 export class GradClip implements Callback {
   readonly name = 'gradClip';
   readonly order = ORDER.gradClip;

@@ -15,6 +15,7 @@ export interface MetricsLogOptions {
   everySteps?: number;
 }
 
+/** Appends per-epoch (and optionally per-step) metrics as JSON lines to metrics.jsonl through the Storage. */
 export class MetricsLog implements Callback {
   readonly name = 'metricsLog';
   readonly order = ORDER.log;

@@ -57,6 +57,7 @@ function labelsOf(target: Tensor, n: number, c: number): ArrayLike<number> | nul
   return null;
 }
 
+/** The default metrics: mean loss, accuracy and top-k accuracy over each epoch's training and validation batches, written into trainer.logs. */
 export class MetricsCallback implements Callback {
   readonly name = 'metrics';
   readonly order = ORDER.metrics;

@@ -24,6 +24,7 @@ export class NonFiniteError extends GradkitError {
   }
 }
 
+/** Stops training at the first non-finite loss or gradient with a NonFiniteError naming the step and the first bad parameter. */
 export class NanGuard implements Callback {
   readonly name = 'nanGuard';
   readonly order = ORDER.nanGuard;

@@ -25,6 +25,7 @@ export function formatLogs(logs: Record<string, number>): string {
     .join(' · ');
 }
 
+/** Writes one progress line per epoch (loss, metrics, learning rate, time) to a text sink. */
 export class Progress implements Callback {
   readonly name = 'progress';
   readonly order = ORDER.progress;

@@ -12,6 +12,7 @@ export interface LrScheduleOptions {
   interval?: 'step' | 'epoch';
 }
 
+/** Steps an LrScheduler after every optimizer step or every epoch (its `interval`). */
 export class LrSchedule implements Callback {
   readonly name = 'lrSchedule';
   readonly order = ORDER.lrSchedule;
@@ -53,6 +54,7 @@ export interface PlateauScheduleOptions {
   monitor?: string;
 }
 
+/** Lowers the learning rate when a monitored metric (default valLoss) stops improving. */
 export class PlateauSchedule implements Callback {
   readonly name = 'plateauSchedule';
   readonly order = ORDER.lrSchedule;
