@@ -33,6 +33,7 @@ export interface ClassifierAnalysis {
   misclassified: Misclassified[];
 }
 
+/** The confusion matrix, per-class accuracy and a sample of misclassified inputs of a classifier on a dataset. */
 export function analyzeClassifier(model: AnyModule, data: Iterable<Batch>, opts: { numClasses: number; misclassified?: number }): ClassifierAnalysis {
   const k = opts.numClasses;
   const keep = opts.misclassified ?? 16;

@@ -18,6 +18,7 @@ export interface CurvesPlotOptions {
   png?: boolean;
 }
 
+/** A Trainer callback that rewrites `curves.svg` (and `curves.png`) in the run folder after every epoch. */
 export class CurvesPlot implements Callback {
   readonly name = 'curvesPlot';
   // After the metrics log: the epoch's logs are complete by then.

@@ -48,6 +48,7 @@ export function curvesPixels(runs: readonly CurveRun[]): { width: number; height
   return { width, height, pixels: px };
 }
 
+/** The curves of one or several runs as a PNG (lines and frames, no text). */
 export function curvesPng(runs: readonly CurveRun[]): Uint8Array {
   const { width, height, pixels } = curvesPixels(runs);
   return encodePng(width, height, pixels, 4);

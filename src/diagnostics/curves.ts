@@ -58,6 +58,7 @@ function epochNumber(row: Record<string, unknown>, i: number): number {
   return typeof row.epoch === 'number' && Number.isFinite(row.epoch) ? row.epoch + 1 : i + 1;
 }
 
+/** The panels (loss, accuracy, learning rate), axes and series of one or several runs, shared by the SVG and PNG renderers. */
 export function curvesLayout(runs: readonly CurveRun[]): CurvesLayout {
   const panels: CurvePanel[] = CURVE_PANELS.map((spec, p) => {
     const area = { x0: p * PANEL_W + PAD.left, x1: (p + 1) * PANEL_W - PAD.right, y0: PAD.top, y1: PANEL_H - PAD.bottom };

@@ -62,6 +62,7 @@ function l2(a: ArrayLike<number>): number {
   return Math.sqrt(s);
 }
 
+/** A Trainer callback that records per-layer activation/gradient histograms and update/weight ratios to a JSON-lines file every N steps, up to a byte cap. */
 export class TrainingRecorder implements Callback {
   readonly name = 'trainingRecorder';
   // Before gradient clipping (20): record the gradients backward produced.

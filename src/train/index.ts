@@ -34,4 +34,3 @@ export { encodeCheckpoint, decodeCheckpoint, checkModelFits, CHECKPOINT_FORMAT, 
 export { encodeTensorFile, decodeTensorFile, type StoredTensor } from './tensor-file.js';
 export { memoryStorage, joinPath, type Storage } from './storage.js';
 export { evaluate, type EvaluateResult } from './evaluate.js';
-export { TensorBoard, EventWriter, histogramOf, frameRecord, type TensorBoardOptions, type EventWriterOptions, type HistogramData } from './tensorboard/index.js';

@@ -1,12 +1,12 @@
 /**
  * The public surface as the TypeScript compiler sees it: every export of the package entries
- * (src/index.ts, src/onnx.ts, src/digits.ts), namespaces (`nn`, `optim`, …) followed one level
+ * (src/index.ts, src/onnx.ts, src/digits.ts, src/tensorboard.ts), namespaces (`nn`, `optim`, …) followed one level
  * down, each with its kind and whether its declaration carries a TSDoc summary.
  */
 import ts from 'typescript';
 import { fileURLToPath } from 'node:url';
 
-export const ENTRIES = ['src/index.ts', 'src/onnx.ts', 'src/digits.ts'];
+export const ENTRIES = ['src/index.ts', 'src/onnx.ts', 'src/digits.ts', 'src/tensorboard.ts'];
 
 export interface PublicExport {
   /** e.g. 'nn.Linear', 'add', 'onnx:exportOnnx'. */

@@ -8,7 +8,7 @@ const all = publicExports();
 test('every public class, function and constant (ops and namespaces included) has a TSDoc summary', () => {
   const values = all.filter((e) => e.kind === 'class' || e.kind === 'function' || e.kind === 'variable' || e.kind === 'enum');
   assert.ok(values.length > 300, `only ${values.length} public values found; is the walk of the entries broken?`);
-  for (const name of ['add', 'mul', 'nn.Linear', 'optim.AdamW', 'train.Trainer', 'onnx:exportOnnx', 'digits:loadDigits']) {
+  for (const name of ['add', 'mul', 'nn.Linear', 'optim.AdamW', 'train.Trainer', 'onnx:exportOnnx', 'digits:loadDigits', 'tensorboard:TensorBoard']) {
     assert.ok(values.some((e) => e.name === name), `${name} is not among the public exports found`);
   }
   const missing = values.filter((e) => !e.hasSummary).map((e) => `${e.name} (${e.file})`);

@@ -30,6 +30,9 @@ test('a browser bundle of the main entry carries neither the digits data nor pro
   // The check sees packages at all: the ONNX entry does bring protobufjs.
   const onnx = await bundledPackages("import { exportOnnx } from './src/onnx.ts'; console.log(exportOnnx);");
   assert.ok(onnx.has('protobufjs'), [...onnx].join(', '));
+  // TensorBoard's event files are protobufs too: they live behind gradkit/tensorboard for the same reason.
+  const tb = await bundledPackages("import { TensorBoard } from './src/tensorboard.ts'; console.log(TensorBoard);");
+  assert.ok(tb.has('protobufjs'), [...tb].join(', '));
 });
 
 test('without the gradkit/digits entry, loading digits fails with one line naming the entry and the package', async () => {

@@ -26,6 +26,7 @@ export interface TensorBoardOptions {
   appendBytes?: AppendBytes;
 }
 
+/** A Trainer callback writing TensorBoard event files: per-epoch (or every `everySteps`) scalars and, optionally, weight and gradient histograms. */
 export class TensorBoard implements Callback {
   readonly name = 'tensorboard';
   readonly order = ORDER.log;

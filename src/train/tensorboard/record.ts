@@ -4,6 +4,7 @@
  */
 import { maskedCrc32c } from '../../core/crc32c.js';
 
+/** One TFRecord frame: uint64 length, masked CRC-32C of the length, the data, masked CRC-32C of the data. */
 export function frameRecord(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length + 4);
   const view = new DataView(out.buffer);

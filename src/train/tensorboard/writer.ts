@@ -63,6 +63,7 @@ export function histogramOf(values: ArrayLike<number>, bins = 30): HistogramData
   return { min, max, num, sum, sumSquares, bucketLimit, bucket };
 }
 
+/** Appends TensorBoard events (scalars, histograms, PNG images) to one `events.out.tfevents.<time>.<host>` file. */
 export class EventWriter {
   readonly path: string;
   private readonly storage: Storage;
