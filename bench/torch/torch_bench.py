@@ -193,10 +193,11 @@ def main():
         manifest = json.load(f)
     spec = manifest['spec']
     threads = torch.get_num_threads()
-    unset = [k for k in ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE') if k not in os.environ]
+    # Checked here, in the process that runs: the orchestrator meant to remove both.
+    still_set = [k for k in ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE') if k in os.environ]
     send({'type': 'info', 'library': 'pytorch', 'threads': threads,
           'describe': f"PyTorch {torch.__version__} (CPU, {blas_of(torch)}), {threads} thread{'' if threads == 1 else 's'}, "
-                      f"Python {sys.version.split()[0]}; {' and '.join(unset) or 'nothing'} unset in this process"})
+                      f"Python {sys.version.split()[0]}" + (f"; WARNING: {', '.join(still_set)} still set" if still_set else '')})
     for name in [w for w in args.workloads.split(',') if w]:
         send({'type': 'start', 'workload': name})
         w = manifest['workloads'][name]

@@ -64,6 +64,8 @@ test('torchEnv: the child loses OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, the pare
   assert.equal(t.env.PATH, '/usr/bin');
   assert.equal(t.env.OMP_NUM_THREADS, '2');
   assert.equal(t.env.OPENBLAS_NUM_THREADS, '2');
+  assert.equal(t.env.OMP_WAIT_POLICY, 'PASSIVE', 'no spin-waiting on a shared machine by default');
+  assert.equal(torchEnv({ OMP_WAIT_POLICY: 'ACTIVE' }, 2).env.OMP_WAIT_POLICY, 'ACTIVE', 'a policy the user set is kept');
   assert.equal(base.OPENBLAS_CORETYPE, 'Haswell', 'the parent environment is not touched');
   assert.deepEqual(t.unset, [{ name: 'OPENBLAS_CORETYPE', value: 'Haswell' }, { name: 'OPENBLAS_L2_SIZE', value: '512' }]);
   assert.match(envNote(t), /OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset \(this environment had OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=512\)/);
