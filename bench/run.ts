@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: gradkit (every available backend) against @tensorflow/tfjs (cpu, wasm) and
- * @jax-js/jax on issue 3's workloads. Each library runs in its own process (child.ts); this
+ * `npm run bench`: gradkit (every available backend) against @tensorflow/tfjs (cpu, wasm),
+ * @jax-js/jax and, where python3 imports torch, PyTorch (libs/torch.ts) on issue 3's workloads. Each library runs in its own process (child.ts); this
  * file schedules them, enforces time limits, prints the table, the ratios of the best gradkit
  * backend to each peer, the training-loss sanity check and the memory run, and writes --json.
  */
@@ -182,7 +182,7 @@ async function runLibrary(lib: string, opts: BenchOptions, command: string | Chi
  * writes the shared inputs to a temp folder, and measures in a python process whose environment
  * lacks OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE and pins the thread count to gradkit's.
  */
-async function runTorch(opts: BenchOptions, outcomes: Map<string, LibOutcome>): Promise<{ outcome: LibOutcome; note: string } | null> {
+async function runTorch(opts: BenchOptions, outcomes: Map<string, LibOutcome>): Promise<{ outcome: LibOutcome; note: string; python: string; version: string } | null> {
   const gradkitThreads = [...outcomes].filter(([l]) => l.startsWith('gradkit-')).flatMap(([, o]) => o.results)[0]?.threads;
   const threads = gradkitThreads ?? (Number(process.env.GRADKIT_NUM_THREADS) || availableParallelism());
   const te = torchEnv(process.env, threads);
@@ -197,8 +197,7 @@ async function runTorch(opts: BenchOptions, outcomes: Map<string, LibOutcome>): 
   try {
     writeTorchInputs(dir, opts.workloads, opts.quick);
     const outcome = await runLibrary('pytorch', opts, { file: probe.python, args: [], env: te.env }, (todo) => torchArgs(dir, todo, threads));
-    outcome.describe += `; ${note}`;
-    return { outcome, note };
+    return { outcome, note, python: probe.python, version: probe.version };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -299,13 +298,13 @@ async function main(): Promise<void> {
   }
 
   const outcomes = new Map<string, LibOutcome>();
-  let torchNote: string | null = null;
+  let torch: { note: string; python: string; version: string } | null = null;
   for (const lib of libs) {
     console.log(`\n${lib}`);
     if (lib === 'pytorch') {
       const t = await runTorch(opts, outcomes);
       if (t === null) continue;
-      torchNote = t.note;
+      torch = { note: t.note, python: t.python, version: t.version };
       outcomes.set(lib, t.outcome);
       console.log(`  ${t.outcome.describe}; peak RSS ${t.outcome.peakRssMB ?? '?'} MB`);
       continue;
@@ -329,7 +328,7 @@ async function main(): Promise<void> {
   const ratios = computeRatios(results);
   console.log(formatRatios(ratios));
   const torchLine = formatPeerRatios(ratios, 'pytorch', 'gradkit ÷ PyTorch');
-  if (torchLine) console.log(`\n${torchLine}\n(${torchNote ?? 'PyTorch in its own process'}; same shapes, batch sizes, data and initial weights)`);
+  if (torchLine) console.log(`\n${torchLine}\n(${torch?.note ?? 'PyTorch in its own process'}; same shapes, batch sizes, data and initial weights)`);
   printLossSanity(outcomes);
   const ceilings = printCeilings(outcomes, results);
 
@@ -357,6 +356,7 @@ async function main(): Promise<void> {
       ratios,
       ...(ceilings ? { gemmCeiling: ceilings } : {}),
       ...(memorySummary ? { memory: memorySummary } : {}),
+      ...(torch ? { pytorch: { python: torch.python, torch: torch.version, environment: torch.note } } : {}),
     }));
     console.log(`\nWrote ${opts.json}`);
   }
