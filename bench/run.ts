@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: gradkit (every available backend) against @tensorflow/tfjs (cpu, wasm),
- * @jax-js/jax and, where python3 imports torch, PyTorch (libs/torch.ts) on issue 3's workloads. Each library runs in its own process (child.ts); this
- * file schedules them, enforces time limits, prints the table, the ratios of the best gradkit
- * backend to each peer, the training-loss sanity check and the memory run, and writes --json.
+ * @jax-js/jax and, where python3 imports torch, PyTorch (libs/torch.ts) on issue 3's workloads.
+ * Each library runs in its own process (child.ts; PyTorch's is python); this file schedules
+ * them, enforces time limits, prints the table, the ratios of the best gradkit backend to each
+ * peer, the training-loss sanity check and the memory run, and writes --json.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -328,7 +329,7 @@ async function main(): Promise<void> {
   const ratios = computeRatios(results);
   console.log(formatRatios(ratios));
   const torchLine = formatPeerRatios(ratios, 'pytorch', 'gradkit ÷ PyTorch');
-  if (torchLine) console.log(`\n${torchLine}\n(${torch?.note ?? 'PyTorch in its own process'}; same shapes, batch sizes, data and initial weights)`);
+  if (torchLine && torch) console.log(`\n${torchLine}\n${torch.note[0].toUpperCase()}${torch.note.slice(1)}; same shapes, batch sizes, data and initial weights.`);
   printLossSanity(outcomes);
   const ceilings = printCeilings(outcomes, results);
 
