@@ -1,7 +1,8 @@
 /**
- * The PyTorch peer's parts that need no torch (and no python): the probe and its one-line skip
- * message, the child's environment, the inputs handed to it, the gradkit ÷ PyTorch line, the
- * flags, and the bench skipping the peer end to end when the python does not exist.
+ * The PyTorch peer's parts that need no torch: the probe and its one-line skip message, the
+ * child's environment, the inputs handed to it, the gradkit ÷ PyTorch line, the flags, the bench
+ * skipping the peer end to end when the python does not exist, and (where some python3 exists)
+ * torch_bench.py's fatal message when torch cannot be imported.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../../bench/args.js';
+import { parseLine } from '../../bench/protocol.js';
 import { budgetFor } from '../../bench/budget.js';
 import { makeRng, mlpData, mlpParams, randnArray } from '../../bench/data.js';
 import { TORCH_SCRIPT, envNote, probeTorch, torchArgs, torchEnv, writeTorchInputs } from '../../bench/libs/torch.js';
@@ -138,4 +140,22 @@ test('npm run bench skips PyTorch in one line when the python does not exist', (
   assert.equal(lines.length, 1, run.stdout);
   assert.match(lines[0], /\/nonexistent\/python3 not found/);
   assert.doesNotMatch(run.stdout, /gradkit ÷ PyTorch/);
+});
+
+const python = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'pass']).status === 0);
+
+test('torch_bench.py speaks the bench protocol: a torch that fails to import is one fatal message', { skip: !python && 'no python3 here' }, () => {
+  // A module named torch that raises shadows any installed one, so this runs the same with or without PyTorch.
+  const dir = mkdtempSync(path.join(tmpdir(), 'gradkit-torch-shadow-'));
+  try {
+    writeFileSync(path.join(dir, 'torch.py'), "raise ImportError('shadowed for the test')\n");
+    const run = spawnSync(python!, [TORCH_SCRIPT, '--inputs', dir, '--workloads', 'mlp-train', '--threads', '1'], {
+      encoding: 'utf8', env: { ...process.env, PYTHONPATH: dir }, timeout: 60000,
+    });
+    assert.equal(run.status, 1, run.stderr);
+    const messages = run.stdout.split('\n').map(parseLine).filter((m) => m !== null);
+    assert.deepEqual(messages, [{ type: 'fatal', message: 'could not start: cannot import torch (ImportError: shadowed for the test)' }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
