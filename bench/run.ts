@@ -181,7 +181,8 @@ async function runLibrary(lib: string, opts: BenchOptions, command: string | Chi
 /**
  * The PyTorch peer: finds a python that imports torch (else prints one line and returns null),
  * writes the shared inputs to a temp folder, and measures in a python process whose environment
- * lacks OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE and pins the thread count to gradkit's.
+ * lacks OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, pins the thread count to gradkit's and does not
+ * spin-wait (torchEnv says why).
  */
 async function runTorch(opts: BenchOptions, outcomes: Map<string, LibOutcome>): Promise<{ outcome: LibOutcome; note: string; python: string; version: string } | null> {
   const gradkitThreads = [...outcomes].filter(([l]) => l.startsWith('gradkit-')).flatMap(([, o]) => o.results)[0]?.threads;
