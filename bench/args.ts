@@ -17,6 +17,8 @@ export interface BenchOptions {
   memory: boolean;
   /** Epochs of the memory run (default 20, quick 5). */
   memoryEpochs: number;
+  /** The python that runs the PyTorch peer; null tries python3 on PATH, then /usr/bin/python3. */
+  python: string | null;
   /** Print a per-kernel time breakdown for gradkit workloads. */
   profile: boolean;
   help: boolean;
@@ -28,6 +30,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --only LIST          workloads or groups, comma-separated: ${[...WORKLOADS, ...Object.keys(WORKLOAD_GROUPS)].join(', ')}
   --libs LIST          libraries, comma-separated: gradkit (all backends), gradkit-<backend>, ${PEERS.join(', ')},
                        rawops-<backend> (opt-in comparison: the same models in raw ops with a plain-loop Adam)
+  --python PATH        python for the pytorch peer (default: python3, then /usr/bin/python3; skipped
+                       with one line when none imports torch)
   --memory-epochs N    epochs of the gradkit memory run (default 20; --quick: 5)
   --no-memory          skip the memory run
   --profile            after measuring, time each gradkit kernel for a few steps and print where the time goes
@@ -64,7 +68,7 @@ function checkLib(name: string): string {
 }
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const opts: BenchOptions = { quick: false, json: null, workloads: [...WORKLOADS], libs: null, memory: true, memoryEpochs: 0, profile: false, help: false };
+  const opts: BenchOptions = { quick: false, json: null, workloads: [...WORKLOADS], libs: null, memory: true, memoryEpochs: 0, python: null, profile: false, help: false };
   let epochs: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -82,6 +86,12 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         const v = value();
         if (v === undefined || v === '' || v.startsWith('--')) throw new ArgError('--json needs a file name');
         opts.json = v;
+        break;
+      }
+      case '--python': {
+        const v = value();
+        if (v === undefined || v === '' || v.startsWith('--')) throw new ArgError('--python needs a path or command name');
+        opts.python = v;
         break;
       }
       case '--only': opts.workloads = resolveWorkloads(splitList('--only', value())); break;

@@ -118,6 +118,28 @@ export function formatTable(results: readonly BenchResult[]): string {
   return [grid(['workload', ...libs], rows), ...notes].join('\n');
 }
 
+/** A ratio to 3 significant digits (0.0042, 0.13, 1.05, 62.7, 760): small ones must not print as 0.00. */
+export function fmtRatio(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x >= 100) return x.toFixed(0);
+  if (x >= 10) return x.toFixed(1);
+  if (x >= 0.1) return x.toFixed(2);
+  return x.toPrecision(2);
+}
+
+/**
+ * One line of gradkit ÷ `peer` per workload (the PyTorch summary), failed cells with their
+ * reason; null when the peer has no row at all (not run, or skipped).
+ */
+export function formatPeerRatios(rows: readonly RatioRow[], peer: string, label: string): string | null {
+  const parts = rows.flatMap((r) => {
+    const x = r.ratios.find((q) => q.peer === peer);
+    if (!x) return [];
+    return [`${r.workload} ${x.ratio !== null ? `${fmtRatio(x.ratio)}×` : `n/a (${x.why ?? 'no value'})`}`];
+  });
+  return parts.length > 0 ? `${label}: ${parts.join(', ')}` : null;
+}
+
 export function formatRatios(rows: readonly RatioRow[]): string {
   if (rows.length === 0) return '(no gradkit results to compare)';
   const peers = [...new Set(rows.flatMap((r) => r.ratios.map((x) => x.peer)))];
@@ -127,7 +149,7 @@ export function formatRatios(rows: readonly RatioRow[]): string {
     ...peers.map((p) => {
       const x = r.ratios.find((q) => q.peer === p);
       if (!x) return '-';
-      if (x.ratio !== null) return `${x.ratio.toFixed(2)}×`;
+      if (x.ratio !== null) return `${fmtRatio(x.ratio)}×`;
       return /^(too slow|not measured)/.test(x.why ?? '') ? 'n/a (slow)' : 'cannot run';
     }),
   ]);

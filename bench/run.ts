@@ -1,10 +1,13 @@
 /**
- * `npm run bench`: gradkit (every available backend) against @tensorflow/tfjs (cpu, wasm) and
- * @jax-js/jax on issue 3's workloads. Each library runs in its own process (child.ts); this
- * file schedules them, enforces time limits, prints the table, the ratios of the best gradkit
- * backend to each peer, the training-loss sanity check and the memory run, and writes --json.
+ * `npm run bench`: gradkit (every available backend) against @tensorflow/tfjs (cpu, wasm),
+ * @jax-js/jax and, where python3 imports torch, PyTorch (libs/torch.ts) on issue 3's workloads.
+ * Each library runs in its own process (child.ts; PyTorch's is python); this file schedules
+ * them, enforces time limits, prints the table, the ratios of the best gradkit backend to each
+ * peer, the training-loss sanity check and the memory run, and writes --json.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,13 +17,21 @@ import { machineInfo } from './machine.js';
 import { relaxedSimdFlagForChildren } from '../src/platform/relaxed-simd-node.js';
 import { parseLine, type Message } from './protocol.js';
 import {
-  buildReport, computeRatios, fmtValue, formatRatios, formatTable, lossAgreement, memoryVerdict, writeJsonAtomic, type BenchResult, type MachineInfo,
+  buildReport, computeRatios, fmtValue, formatPeerRatios, formatRatios, formatTable, lossAgreement, memoryVerdict, writeJsonAtomic, type BenchResult, type MachineInfo,
 } from './report.js';
+import { envNote, probeTorch, torchArgs, torchEnv, writeTorchInputs } from './libs/torch.js';
 import { MLP, PEERS, cnnFeatures, CNN, unitOf, type Workload } from './spec.js';
 import { lossTrend } from './timing.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
+
+/** A non-Node library process (the PyTorch peer): program, leading arguments, environment. */
+interface ChildCommand {
+  file: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}
 
 interface ChildRun {
   messages: Message[];
@@ -40,9 +51,10 @@ const CHILD_NODE_FLAGS: string[] = relaxedFlag ? [relaxedFlag] : [];
  * Runs a bench script in a child process, collecting protocol messages. `limitFor` gives the
  * time allowed from each 'start' message (or from launch); past it the child is killed.
  */
-function runChild(script: string, args: string[], onMessage: (m: Message) => void, limitFor: (m: Message | null) => number): Promise<ChildRun> {
+function runChild(script: string | ChildCommand, args: string[], onMessage: (m: Message) => void, limitFor: (m: Message | null) => number): Promise<ChildRun> {
+  const cmd: ChildCommand = typeof script === 'string' ? { file: process.execPath, args: [...CHILD_NODE_FLAGS, '--import', 'tsx', path.join(here, script)] } : script;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CHILD_NODE_FLAGS, '--import', 'tsx', path.join(here, script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd.file, [...cmd.args, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], ...(cmd.env ? { env: cmd.env } : {}) });
     const messages: Message[] = [];
     let failure: string | null = null;
     let timer: NodeJS.Timeout | undefined;
@@ -64,6 +76,11 @@ function runChild(script: string, args: string[], onMessage: (m: Message) => voi
       if (m.type === 'start' || m.type === 'info' || m.type === 'result' || m.type === 'epoch') arm(m);
     });
     child.stderr.on('data', (d: Buffer) => { stderrTail = (stderrTail + d.toString()).slice(-2000); });
+    // A program that cannot be started (a python removed since the probe) emits 'error', not always 'close'.
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ messages, failure: failure ?? `could not start ${cmd.file}: ${e.message}` });
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (failure === null && code !== 0) {
@@ -91,7 +108,8 @@ interface LibOutcome {
 export const QUICK_LIBRARY_SHARE_MS = 16000;
 
 /** Measures one library; when its process dies mid-workload, records why and restarts it for the rest. */
-async function runLibrary(lib: string, opts: BenchOptions): Promise<LibOutcome> {
+async function runLibrary(lib: string, opts: BenchOptions, command: string | ChildCommand = 'child.ts', argsFor: (todo: Workload[]) => string[] = (todo) =>
+  ['--lib', lib, '--workloads', todo.join(','), ...(opts.quick ? ['--quick'] : []), ...(opts.profile ? ['--profile'] : [])]): Promise<LibOutcome> {
   const out: LibOutcome = { results: [], losses: new Map(), describe: lib, peakRssMB: null, profiles: [] };
   const started = performance.now();
   const share = opts.quick ? QUICK_LIBRARY_SHARE_MS : Infinity;
@@ -110,8 +128,8 @@ async function runLibrary(lib: string, opts: BenchOptions): Promise<LibOutcome> 
     }
     let current: Workload | null = null;
     const run = await runChild(
-      'child.ts',
-      ['--lib', lib, '--workloads', todo.join(','), ...(opts.quick ? ['--quick'] : []), ...(opts.profile ? ['--profile'] : [])],
+      command,
+      argsFor(todo),
       (m) => {
         if (m.type === 'info') {
           out.describe = m.describe;
@@ -158,6 +176,33 @@ async function runLibrary(lib: string, opts: BenchOptions): Promise<LibOutcome> 
     todo = todo.filter((x) => x !== w);
   }
   return out;
+}
+
+/**
+ * The PyTorch peer: finds a python that imports torch (else prints one line and returns null),
+ * writes the shared inputs to a temp folder, and measures in a python process whose environment
+ * lacks OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, pins the thread count to gradkit's and does not
+ * spin-wait (torchEnv says why).
+ */
+async function runTorch(opts: BenchOptions, outcomes: Map<string, LibOutcome>): Promise<{ outcome: LibOutcome; note: string; python: string; version: string } | null> {
+  const gradkitThreads = [...outcomes].filter(([l]) => l.startsWith('gradkit-')).flatMap(([, o]) => o.results)[0]?.threads;
+  const threads = gradkitThreads ?? (Number(process.env.GRADKIT_NUM_THREADS) || availableParallelism());
+  const te = torchEnv(process.env, threads);
+  const probe = probeTorch(opts.python, te.env);
+  if (!probe.ok) {
+    console.log(`  ${probe.message}`);
+    return null;
+  }
+  const note = envNote(te);
+  console.log(`  ${probe.python}: torch ${probe.version}; ${note}`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'gradkit-bench-torch-'));
+  try {
+    writeTorchInputs(dir, opts.workloads, opts.quick);
+    const outcome = await runLibrary('pytorch', opts, { file: probe.python, args: [], env: te.env }, (todo) => torchArgs(dir, todo, threads));
+    return { outcome, note, python: probe.python, version: probe.version };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 interface MemoryOutcome {
@@ -255,8 +300,17 @@ async function main(): Promise<void> {
   }
 
   const outcomes = new Map<string, LibOutcome>();
+  let torch: { note: string; python: string; version: string } | null = null;
   for (const lib of libs) {
     console.log(`\n${lib}`);
+    if (lib === 'pytorch') {
+      const t = await runTorch(opts, outcomes);
+      if (t === null) continue;
+      torch = { note: t.note, python: t.python, version: t.version };
+      outcomes.set(lib, t.outcome);
+      console.log(`  ${t.outcome.describe}; peak RSS ${t.outcome.peakRssMB ?? '?'} MB`);
+      continue;
+    }
     const o = await runLibrary(lib, opts);
     outcomes.set(lib, o);
     console.log(`  ${o.describe}; peak RSS ${o.peakRssMB ?? '?'} MB`);
@@ -275,6 +329,8 @@ async function main(): Promise<void> {
   console.log('\nRatios, best gradkit backend ÷ peer (> 1: gradkit faster):');
   const ratios = computeRatios(results);
   console.log(formatRatios(ratios));
+  const torchLine = formatPeerRatios(ratios, 'pytorch', 'gradkit ÷ PyTorch');
+  if (torchLine && torch) console.log(`\n${torchLine}\n${torch.note[0].toUpperCase()}${torch.note.slice(1)}; same shapes, batch sizes, data and initial weights.`);
   printLossSanity(outcomes);
   const ceilings = printCeilings(outcomes, results);
 
@@ -302,6 +358,7 @@ async function main(): Promise<void> {
       ratios,
       ...(ceilings ? { gemmCeiling: ceilings } : {}),
       ...(memorySummary ? { memory: memorySummary } : {}),
+      ...(torch ? { pytorch: { python: torch.python, torch: torch.version, environment: torch.note } } : {}),
     }));
     console.log(`\nWrote ${opts.json}`);
   }

@@ -18,7 +18,8 @@ export const WORKLOAD_GROUPS: Record<string, readonly Workload[]> = {
   train: ['mlp-train', 'cnn-train', 'resnet-train'],
 };
 
-export const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'jax-js'] as const;
+/** Peer libraries; 'pytorch' runs in a python process and is skipped where torch is not importable. */
+export const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'jax-js', 'pytorch'] as const;
 export type Peer = (typeof PEERS)[number];
 
 export type Unit = 'GFLOP/s' | 'samples/s';
