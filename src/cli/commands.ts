@@ -43,6 +43,8 @@ export interface CommandEnv {
   now?: () => number;
   /** Catches SIGINT/SIGTERM while training, so a run stops between batches (Node's CLI sets it). */
   watchInterrupts?: () => InterruptWatch;
+  /** The machine's name, for TensorBoard's `events.out.tfevents.<time>.<host>` (Node's CLI sets it). */
+  hostname?: string;
 }
 
 export interface TrainOptions {
@@ -139,7 +141,7 @@ async function trainInFolder(
   const checkpoint = new Checkpoint({ storage, dir, everySteps: experiment.checkpoint.everySteps ?? undefined, monitor: ckptMonitor });
   const metricsPath = joinPath(dir, 'metrics.jsonl');
   const extra: Callback[] = [checkpoint, new MetricsLog({ storage, path: metricsPath, everySteps: experiment.logEverySteps ?? undefined }), new Progress({ sink }), new CurvesPlot({ storage, dir, name })];
-  const tensorboard = experiment.tensorboard ? new TensorBoard({ storage, dir: joinPath(dir, 'tensorboard'), histograms: true, everySteps: experiment.logEverySteps ?? undefined, now }) : null;
+  const tensorboard = experiment.tensorboard ? new TensorBoard({ storage, dir: joinPath(dir, 'tensorboard'), histograms: true, everySteps: experiment.logEverySteps ?? undefined, now, host: env.hostname }) : null;
   if (tensorboard) extra.push(tensorboard);
   if (experiment.record) extra.push(new TrainingRecorder({ storage, path: joinPath(dir, 'record.jsonl'), ...experiment.record }));
   if (watch !== undefined) extra.push(interruptCallback(watch, `${dir} keeps its last checkpoint; continue with gradkit train --resume ${dir}`));

@@ -4,6 +4,7 @@
  * no dependency). Help, --version and mistyped names are answered without loading the library.
  */
 import { parseArgs } from 'node:util';
+import { hostname } from 'node:os';
 import { GradkitError } from '../core/errors.js';
 import { nodeStorage } from '../platform/fs-node.js';
 import { isSystemError, syscallOperation, toFsError } from '../platform/fs-errors-node.js';
@@ -24,6 +25,7 @@ function nodeEnv(): CommandEnv {
     // maxRSS is in kilobytes.
     peakMemory: () => process.resourceUsage().maxRSS * 1024,
     watchInterrupts: watchProcessSignals,
+    hostname: hostname(),
   };
 }
 

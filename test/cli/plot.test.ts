@@ -132,3 +132,19 @@ test('trainCommand({ tensorboard: true }) (what a --tensorboard flag passes) tur
   assert.equal(fs.readdirSync(path.join(out, 'tensorboard')).length, 1);
   assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).tensorboard, true, 'config.json records it, so --resume keeps it');
 });
+
+test('--tensorboard turns event files on from the command line, named after the host the CLI reports', async () => {
+  const root = tmp();
+  const exp = path.join(root, 'e.json');
+  fs.writeFileSync(exp, JSON.stringify({
+    name: 'tbflag', seed: 1, epochs: 1,
+    data: { dataset: 'blobs', samplesPerClass: 20, batchSize: 20, validationFraction: 0.25 },
+    model: { layers: [{ type: 'linear', outFeatures: 3 }] },
+  }));
+  const out = path.join(root, 'run');
+  const env = { storage: nodeStorage(), sink: { write: (s: string) => void s }, hostname: 'box.one' };
+  assert.equal(await main(['train', exp, '--out', out, '--tensorboard'], env), 0);
+  const files = fs.readdirSync(path.join(out, 'tensorboard'));
+  assert.equal(files.length, 1);
+  assert.match(files[0]!, /^events\.out\.tfevents\.\d+\.box\.one$/);
+});
