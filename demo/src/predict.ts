@@ -1,28 +1,7 @@
 /**
- * Predictions on the page without the library: the trained MLP is two small matrix-vector
- * products, and a drawing is turned into a 28×28 image the way MNIST digits were made (the
- * stroke's bounding box scaled into the central 20×20, aspect kept).
+ * A drawing turned into a 28×28 image the way MNIST digits were made (the stroke's bounding box
+ * scaled into the central 20×20, aspect kept), for the predictor worker.
  */
-import { type MlpWeights } from './options.js';
-
-export function predict(w: MlpWeights, pixels: Float32Array): Float32Array {
-  const h = new Float32Array(w.hidden);
-  for (let j = 0; j < w.hidden; j++) {
-    let s = w.b1[j]!;
-    for (let i = 0; i < 784; i++) s += w.w1[j * 784 + i]! * pixels[i]!;
-    h[j] = Math.max(0, s);
-  }
-  const logits = new Float32Array(10);
-  for (let k = 0; k < 10; k++) {
-    let s = w.b2[k]!;
-    for (let j = 0; j < w.hidden; j++) s += w.w2[k * w.hidden + j]! * h[j]!;
-    logits[k] = s;
-  }
-  const top = Math.max(...logits);
-  const e = logits.map((l) => Math.exp(l - top));
-  const sum = e.reduce((a, b) => a + b);
-  return e.map((v) => v / sum);
-}
 
 /** The drawing on `pad` (white strokes on black) as 784 values in [0, 1], or null when empty. */
 export function toDigit(pad: HTMLCanvasElement): Float32Array | null {
