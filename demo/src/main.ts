@@ -56,7 +56,7 @@ function drawCurves(): void {
   plot($('accuracy-curve') as HTMLCanvasElement, [
     { label: 'training batches (mean of 8)', color: '#a5d6a7', points: smooth(demo.batchAccuracy) },
     { label: 'held-out digits', color: '#2e7d32', points: demo.testAccuracy, dots: true },
-  ], { title: 'accuracy', yMax: 1, xMax, yFormat: (y) => `${Math.round(100 * y)}%` });
+  ], { title: 'accuracy', yMax: 1, xMax, yFormat: (y) => `${Math.round(100 * y)}%`, legendAtBottom: true });
 }
 
 // The predictor: requests go out in order; replies come back in order (one at a time there).

@@ -8,7 +8,7 @@ export interface Series {
   dots?: boolean;
 }
 
-export function plot(canvas: HTMLCanvasElement, series: Series[], opts: { title: string; yMax: number; xMax: number; yFormat?: (y: number) => string }): void {
+export function plot(canvas: HTMLCanvasElement, series: Series[], opts: { title: string; yMax: number; xMax: number; yFormat?: (y: number) => string; legendAtBottom?: boolean }): void {
   const ctx = canvas.getContext('2d')!;
   const { width: w, height: h } = canvas;
   const pad = 34;
@@ -31,7 +31,8 @@ export function plot(canvas: HTMLCanvasElement, series: Series[], opts: { title:
   const yOf = (y: number) => h - pad - (Math.min(Math.max(y, 0), opts.yMax) / opts.yMax) * (h - pad - 10);
   series.forEach((s, k) => {
     ctx.fillStyle = ctx.strokeStyle = s.color;
-    ctx.fillText(s.label, w - 200, 16 + 15 * k);
+    // Where the curves are not: the top right for falling ones, the bottom right for rising ones.
+    ctx.fillText(s.label, w - 200, opts.legendAtBottom ? h - pad - 10 - 15 * (series.length - 1 - k) : 16 + 15 * k);
     ctx.lineWidth = 1.5;
     ctx.beginPath();
     s.points.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(xOf(x), yOf(y)) : ctx.lineTo(xOf(x), yOf(y))));

@@ -5,7 +5,8 @@
  * held-out accuracy curve must be reported; the trained CNN must read a "1" drawn with the mouse;
  * the "load the pretrained zoo model" button must load the zoo's digits-cnn from the demo server,
  * which must then classify real digits (the zoo's own held-out test images, painted on the pad)
- * and the drawn "1"; the console must show no errors. Screenshots go to .tmp/browser/.
+ * and the drawn "1"; the console must show no errors. Screenshots go to .tmp/browser/
+ * (demo-{plain,isolated}-trained.png, -zoo-7.png with a real test 7, and .png with the drawn 1).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -145,6 +146,7 @@ async function runDemo(isolated: boolean): Promise<Seen> {
       await paintDigit(page, d.pixels);
       const p = await waitPrediction(page, ZOO_LABEL);
       zooDigits.push({ label: d.label, digit: p.digit, p: p.probs[p.digit]! });
+      if (d.label === 7) await page.screenshot({ path: `${shots}/demo-${isolated ? 'isolated' : 'plain'}-zoo-7.png`, fullPage: true });
     }
     await drawOne(page);
     const zooOne = await waitPrediction(page, ZOO_LABEL);
