@@ -10,11 +10,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { startServer } from '../../demo/serve.mjs';
+import { frameDigit } from '../../demo/src/predict.js';
 import { loadDigits } from '../../src/data/datasets/digits.js';
 import { ready } from '../../src/index.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
@@ -219,4 +222,49 @@ test('demo on a cross-origin isolated page: the CNN trains with wasm threads in 
   assert.equal(seen.demo.threads, seen.cores, 'one thread per core reported by the browser');
   if (seen.cores > 1) assert.ok(seen.demo.threads! > 1);
   assert.deepEqual(seen.console.filter((m) => m.text.startsWith('gradkit:')), [], 'no gradkit warnings (no "only 0 of 1 wasm workers started")');
+});
+
+test('the zoo button refuses damaged served weights with one clear line on the page', { skip, timeout: 120_000 }, async () => {
+  // A copy of the built demo whose served digits-cnn has one flipped byte inside a weight.
+  const dir = mkdtempSync(join(tmpdir(), 'gradkit-demo-'));
+  try {
+    cpSync(`${root}demo/index.html`, `${dir}/index.html`);
+    cpSync(`${root}demo/dist`, `${dir}/dist`, { recursive: true });
+    const file = `${dir}/dist/zoo/digits-cnn.safetensors`;
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 100]! ^= 0x40;
+    writeFileSync(file, bytes);
+    const server = await startServer({ port: 0, root: `${dir}/` });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(server.url);
+      await page.click('#zoo');
+      await page.waitForFunction(() => (globalThis as { gradkitDemo?: DemoState }).gradkitDemo?.model?.state === 'error', undefined, { timeout: 60_000 });
+      const text = await page.locator('#model').textContent();
+      assert.match(text ?? '', /zoo\.load\('digits-cnn'\).*fail their checksum/);
+      assert.doesNotMatch(text ?? '', /\n\s+at /, 'no stack trace');
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('frameDigit puts a digit the MNIST way: its centre of mass in the middle, its box within 20×20', () => {
+  // A 4×40 bar in the top-left corner of a 100×100 image.
+  const frame = frameDigit((x, y) => (x < 4 && y < 40 ? 1 : 0), 100, 100)!;
+  let mass = 0, mx = 0, my = 0, x0 = 28, x1 = -1, y0 = 28, y1 = -1;
+  frame.forEach((v, i) => {
+    if (v === 0) return;
+    const x = i % 28, y = Math.floor(i / 28);
+    mass += v; mx += v * x; my += v * y;
+    x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+  });
+  assert.equal(y1 - y0 + 1, 20, 'the long side is scaled to 20 pixels');
+  assert.equal(x1 - x0 + 1, 2, 'aspect kept: 4/40 of 20');
+  assert.ok(Math.abs(mx / mass - 13.5) <= 0.5 && Math.abs(my / mass - 13.5) <= 0.5, `centre of mass at (${mx / mass}, ${my / mass})`);
+  assert.equal(frameDigit(() => 0, 10, 10), null, 'a blank pad is no digit');
 });
