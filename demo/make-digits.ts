@@ -7,7 +7,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { loadDigits } from '../src/digits.js'; // the gradkit/digits entry supplies the mnist data
 import { PIXELS } from './src/train.js';
 
-const count = Number(process.argv[2] ?? 1200);
+const count = Number(process.argv[2] ?? 2400);
 const out = process.argv[3] ?? new URL('./dist/digits.bin', import.meta.url).pathname;
 const { xTrain, yTrain } = await loadDigits({ trainSize: count, testSize: 0, seed: 1 });
 const x = xTrain.dataSync();

@@ -1,12 +1,12 @@
 /**
- * Browser vs Node speed of the same training (the demo's MLP, options and digits): runs it in
+ * Browser vs Node speed of the same training (the demo's digits CNN, options and digits): runs it in
  * Node, then in headless Chromium on an isolated page (threads) and a plain page (one thread),
  * and prints samples/s and the browser/Node ratios. Node runs with the same thread count the page
- * got. Each side is the best of ROUNDS runs (the page's "Train again" button; a fresh worker each
- * time), since a shared machine's speed moves between runs. Needs `npm run demo:build` first
+ * got. Each side is the best of ROUNDS runs (`--rounds N`, default 3; the page's "Train again"
+ * button, a fresh worker each time), since a shared machine's speed moves between runs. Needs `npm run demo:build` first
  * and Chromium (test/browser/chromium.ts).
  *
- *   node --import tsx demo/speed.ts
+ *   node --import tsx demo/speed.ts [--rounds N]
  */
 import { readFileSync } from 'node:fs';
 import * as g from '../src/index.js';
@@ -14,7 +14,12 @@ import { launchChromium } from '../test/browser/chromium.js';
 import { startServer } from './serve.mjs';
 import { DEFAULT_OPTIONS, decodeDigits, trainDigits } from './src/train.js';
 
-const ROUNDS = 3;
+const roundsAt = process.argv.indexOf('--rounds');
+const ROUNDS = roundsAt >= 0 ? Number(process.argv[roundsAt + 1]) : 3;
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
+  console.error(`speed.ts: --rounds must be a positive whole number, got ${process.argv[roundsAt + 1]}`);
+  process.exit(2);
+}
 const data = decodeDigits(new Uint8Array(readFileSync(new URL('./dist/digits.bin', import.meta.url))));
 
 async function browserRun(isolated: boolean): Promise<{ samplesPerSec: number; threads: number }> {

@@ -1,8 +1,14 @@
-/** The demo page: starts training in a worker and draws the loss curve as steps arrive. */
+/**
+ * The demo page: trains the digits CNN in a worker (trainInWorker) and draws the live loss and
+ * accuracy curves; a second, long-lived worker (predictor.ts) holds the model that classifies the
+ * drawings — the CNN just trained, or the zoo's pretrained digits-cnn after the button.
+ */
 // page.js directly: the page itself runs no kernels, so it needs none of the library.
 import { trainInWorker } from '../../src/browser/page.js';
 import { DEFAULT_OPTIONS, type DemoProgress, type DemoResult } from './options.js';
-import { predict, toDigit } from './predict.js';
+import type { LoadedInfo, PredictorReply, PredictorRequest } from './predict-protocol.js';
+import { plot } from './plot.js';
+import { toDigit } from './predict.js';
 
 /** What the browser tests read back (and a curious user can inspect in the console). */
 interface DemoState {
@@ -10,55 +16,90 @@ interface DemoState {
   isolated: boolean;
   backend?: string;
   threads?: number;
+  totalSteps: number;
   losses: number[];
-  result?: DemoResult;
+  batchAccuracy: number[];
+  /** Held-out accuracy as [step, accuracy] at each check. */
+  testAccuracy: [number, number][];
+  result?: Omit<DemoResult, 'model'>;
   error?: string;
-  /** The last drawing's prediction. */
-  prediction?: { digit: number; probs: number[] };
+  /** The model the predictor holds; null until one is loaded. */
+  model: (LoadedInfo & { state: 'loading' | 'ready' | 'error'; error?: string }) | null;
+  /** The last drawing's prediction and the model that made it. */
+  prediction?: { digit: number; probs: number[]; model: string };
 }
 
 const $ = (id: string) => document.getElementById(id)!;
-const canvas = $('curve') as HTMLCanvasElement;
 const isolated = globalThis.crossOriginIsolated === true;
 $('isolated').textContent = isolated ? 'yes (threads available)' : 'no';
 $('hint').hidden = isolated;
 
-function draw(losses: number[]): void {
-  const ctx = canvas.getContext('2d')!;
-  const { width: w, height: h } = canvas;
-  ctx.clearRect(0, 0, w, h);
-  if (losses.length < 2) return;
-  const top = Math.max(...losses.slice(0, 5), 2.5);
-  const pad = 30;
-  ctx.strokeStyle = '#bbb';
-  ctx.fillStyle = '#666';
-  ctx.font = '12px sans-serif';
-  ctx.beginPath();
-  ctx.moveTo(pad, 5);
-  ctx.lineTo(pad, h - pad);
-  ctx.lineTo(w - 5, h - pad);
-  ctx.stroke();
-  ctx.fillText(top.toFixed(1), 2, 14);
-  ctx.fillText('0', 14, h - pad);
-  ctx.fillText(`step ${losses.length}`, w - 70, h - 10);
-  ctx.fillText('training loss', pad + 8, 16);
-  ctx.strokeStyle = '#1565c0';
-  ctx.lineWidth = 1.5;
-  ctx.beginPath();
-  losses.forEach((l, i) => {
-    const x = pad + (i / (losses.length - 1)) * (w - pad - 10);
-    const y = h - pad - (Math.min(l, top) / top) * (h - pad - 10);
-    if (i === 0) ctx.moveTo(x, y);
-    else ctx.lineTo(x, y);
+const demo: DemoState = { state: 'running', isolated, totalSteps: 0, losses: [], batchAccuracy: [], testAccuracy: [], model: null };
+(globalThis as { gradkitDemo?: DemoState }).gradkitDemo = demo;
+
+/** Mean of the last `k` values up to each index: the per-batch numbers are noisy. */
+function smooth(v: number[], k = 8): [number, number][] {
+  let sum = 0;
+  return v.map((x, i) => {
+    sum += x - (i >= k ? v[i - k]! : 0);
+    return [i + 1, sum / Math.min(i + 1, k)];
   });
-  ctx.stroke();
 }
 
+function drawCurves(): void {
+  const xMax = Math.max(demo.totalSteps, demo.losses.length);
+  const top = Math.max(2.5, ...demo.losses.slice(0, 5));
+  plot($('curve') as HTMLCanvasElement, [
+    { label: 'training loss (per batch)', color: '#90caf9', points: demo.losses.map((l, i) => [i + 1, l]) },
+    { label: 'training loss (mean of 8)', color: '#1565c0', points: smooth(demo.losses) },
+  ], { title: 'loss', yMax: top, xMax });
+  plot($('accuracy-curve') as HTMLCanvasElement, [
+    { label: 'training batches (mean of 8)', color: '#a5d6a7', points: smooth(demo.batchAccuracy) },
+    { label: 'held-out digits', color: '#2e7d32', points: demo.testAccuracy, dots: true },
+  ], { title: 'accuracy', yMax: 1, xMax, yFormat: (y) => `${Math.round(100 * y)}%`, legendAtBottom: true });
+}
+
+// The predictor: requests go out in order; replies come back in order (one at a time there).
+const predictor = new Worker(new URL('./predictor.js', import.meta.url), { type: 'module' });
+let nextId = 0;
+predictor.addEventListener('message', (e: MessageEvent<PredictorReply>) => {
+  const m = e.data;
+  if (m.type === 'loaded') {
+    demo.model = { ...m.info, state: 'ready' };
+    $('model').textContent = m.info.label + (m.info.testAccuracy === undefined ? '' : ` (test accuracy ${(100 * m.info.testAccuracy).toFixed(2)} %)`);
+    showPrediction();
+  } else if (m.type === 'probs') {
+    const probs = Array.from(m.probs);
+    const digit = probs.indexOf(Math.max(...probs));
+    demo.prediction = { digit, probs, model: demo.model?.label ?? '?' };
+    $('prediction').textContent = `${digit}`;
+    $('probs').innerHTML = probs
+      .map((p, d) => `<tr><td>${d}</td><td><div style="background:#1565c0;height:10px;width:${Math.round(p * 150)}px"></div></td><td>${(100 * p).toFixed(1)} %</td></tr>`)
+      .join('');
+  } else {
+    if (demo.model) Object.assign(demo.model, { state: 'error', error: m.message });
+    $('model').textContent = m.message;
+    console.error(m.message);
+  }
+});
+function load(request: PredictorRequest, label: string): void {
+  demo.model = { label, state: 'loading' };
+  delete demo.prediction;
+  $('model').textContent = `loading ${label}…`;
+  predictor.postMessage(request);
+}
+
+let job: { cancel(): void } | null = null;
+/** Set by the zoo button: a training run that ends afterwards must not replace the zoo model. */
+let zooPicked = false;
 function run(): void {
-  const demo: DemoState = { state: 'running', isolated, losses: [] };
-  (globalThis as { gradkitDemo?: DemoState }).gradkitDemo = demo;
+  job?.cancel();
+  zooPicked = false;
+  Object.assign(demo, { state: 'running', totalSteps: 0, losses: [], batchAccuracy: [], testAccuracy: [] });
+  delete demo.result;
+  delete demo.error;
   let frame = 0;
-  const job = trainInWorker<typeof DEFAULT_OPTIONS, DemoProgress, DemoResult>(
+  const training = trainInWorker<typeof DEFAULT_OPTIONS, DemoProgress, DemoResult>(
     new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }),
     DEFAULT_OPTIONS,
     {
@@ -69,26 +110,36 @@ function run(): void {
         $('threads').textContent = String(info.threads);
       },
       onProgress(p) {
+        demo.totalSteps = p.totalSteps;
         demo.losses.push(p.loss);
-        $('loss').textContent = `${p.step + 1} / ${p.loss.toFixed(3)}`;
+        demo.batchAccuracy.push(p.batchAccuracy);
+        if (p.testAccuracy !== undefined) {
+          demo.testAccuracy.push([p.step + 1, p.testAccuracy]);
+          $('accuracy').textContent = `${(100 * p.testAccuracy).toFixed(1)} % (step ${p.step + 1})`;
+        }
+        $('loss').textContent = `${p.step + 1} of ${p.totalSteps} / ${p.loss.toFixed(3)}`;
         // Redraw at most once per frame however fast steps arrive.
-        if (!frame) frame = requestAnimationFrame(() => { frame = 0; draw(demo.losses); });
+        if (!frame) frame = requestAnimationFrame(() => { frame = 0; drawCurves(); });
       },
     },
   );
-  job.result.then(
-    (r) => {
+  job = training;
+  training.result.then(
+    ({ model, ...r }) => {
       demo.result = r;
       demo.state = 'done';
-      draw(demo.losses);
-      $('speed').textContent = r.samplesPerSec.toFixed(0);
-      $('accuracy').textContent = `${(100 * r.testAccuracy).toFixed(1)} %`;
+      drawCurves();
+      $('speed').textContent = `${r.samplesPerSec.toFixed(0)} (${r.trainSize} training digits)`;
+      $('accuracy').textContent = `${(100 * r.testAccuracy).toFixed(1)} % on ${DEFAULT_OPTIONS.testSize} held-out digits`;
+      if (!zooPicked) load({ type: 'load-bytes', bytes: model, label: 'the CNN trained on this page' }, 'the CNN trained on this page');
     },
     (e: unknown) => {
+      const message = e instanceof Error ? e.message : String(e);
+      if (message.endsWith('cancelled')) return;
       demo.state = 'error';
-      demo.error = e instanceof Error ? e.message : String(e);
-      $('loss').textContent = demo.error;
-      console.error(demo.error);
+      demo.error = message;
+      $('loss').textContent = message;
+      console.error(message);
     },
   );
 }
@@ -98,20 +149,14 @@ const padCtx = pad.getContext('2d')!;
 function clearPad(): void {
   padCtx.fillStyle = '#000';
   padCtx.fillRect(0, 0, pad.width, pad.height);
+  delete demo.prediction;
   $('prediction').textContent = '–';
   $('probs').innerHTML = '';
 }
 function showPrediction(): void {
-  const demo = (globalThis as { gradkitDemo?: DemoState }).gradkitDemo;
   const pixels = toDigit(pad);
-  if (!demo?.result || !pixels) return;
-  const probs = Array.from(predict(demo.result.weights, pixels));
-  const digit = probs.indexOf(Math.max(...probs));
-  demo.prediction = { digit, probs };
-  $('prediction').textContent = `${digit}`;
-  $('probs').innerHTML = probs
-    .map((p, d) => `<tr><td>${d}</td><td><div style="background:#1565c0;height:10px;width:${Math.round(p * 150)}px"></div></td><td>${(100 * p).toFixed(1)} %</td></tr>`)
-    .join('');
+  if (demo.model?.state !== 'ready' || !pixels) return;
+  predictor.postMessage({ type: 'predict', id: nextId++, pixels } satisfies PredictorRequest);
 }
 let drawing = false;
 pad.addEventListener('pointerdown', (e) => {
@@ -133,7 +178,12 @@ addEventListener('pointerup', () => {
   showPrediction();
 });
 $('clear').addEventListener('click', clearPad);
+$('zoo').addEventListener('click', () => {
+  zooPicked = true;
+  load({ type: 'load-zoo' }, 'zoo digits-cnn (pretrained)');
+});
 clearPad();
+drawCurves();
 
 $('start').addEventListener('click', run);
 run();
