@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { startServer } from '../../demo/serve.mjs';
 import { frameDigit } from '../../demo/src/predict.js';
-import { loadDigits } from '../../src/data/datasets/digits.js';
+import { loadDigits } from '../../src/digits.js';
 import { ready } from '../../src/index.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
 
