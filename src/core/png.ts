@@ -6,6 +6,7 @@
 import { zlibSync } from 'fflate';
 import CRC32 from 'crc-32';
 import { GradkitError } from './errors.js';
+import { concatBytes } from './bytes.js';
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
@@ -37,13 +38,7 @@ export function encodePng(width: number, height: number, pixels: Uint8Array, cha
   const raw = new Uint8Array(height * (stride + 1));
   for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
   const parts = [Uint8Array.from(SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', zlibSync(raw, { level: 6 })), chunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Greyscale bytes from floats: min..max of the values map to 0..255 (a constant image is mid-grey). */

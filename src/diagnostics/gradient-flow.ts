@@ -40,7 +40,8 @@ export interface GradientFlowAlert {
   message: string;
 }
 
-const l2 = (a: ArrayLike<number>): number => {
+/** The Euclidean norm of the values. */
+export const l2 = (a: ArrayLike<number>): number => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * a[i];
   return Math.sqrt(s);

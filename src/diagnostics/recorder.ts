@@ -17,6 +17,7 @@ import type { Storage } from '../train/storage.js';
 import type { Trainer } from '../train/trainer.js';
 import { watchActivations } from './activations.js';
 import { tensorStats, type Histogram } from './stats.js';
+import { l2 } from './gradient-flow.js';
 
 export interface TrainingRecorderOptions {
   storage: Storage;
@@ -56,11 +57,6 @@ const CAP_LINE_ROOM = 96;
 const round = (v: number): number => (Number.isFinite(v) ? Number(v.toPrecision(4)) : v);
 const compact = (h: Histogram): Histogram => ({ edges: h.edges.map(round), counts: h.counts });
 
-function l2(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s);
-}
 
 /** A Trainer callback that records per-layer activation/gradient histograms and update/weight ratios to a JSON-lines file every N steps, up to a byte cap. */
 export class TrainingRecorder implements Callback {

@@ -7,6 +7,7 @@
 import { GradkitError } from '../../core/errors.js';
 import { joinPath, type Storage } from '../storage.js';
 import { frameRecord } from './record.js';
+import { concatBytes } from '../../core/bytes.js';
 import { loadEventType } from './schema.js';
 
 /** Appends bytes to a file (Node: fs.appendFileSync); without it the writer rewrites the file. */
@@ -108,7 +109,7 @@ export class EventWriter {
     const Event = await loadEventType();
     const frames = this.pending.map((e) => frameRecord(new Uint8Array(Event.encode(Event.fromObject(e)).finish())));
     this.pending = [];
-    const bytes = concat(frames);
+    const bytes = concatBytes(frames);
     if (!this.created) {
       const dir = this.path.slice(0, this.path.lastIndexOf('/'));
       if (dir !== '') await this.storage.mkdir(dir);
@@ -120,17 +121,8 @@ export class EventWriter {
       await this.appendBytes(this.path, bytes);
     } else {
       this.written.push(bytes);
-      await this.storage.writeAtomic(this.path, concat(this.written));
+      await this.storage.writeAtomic(this.path, concatBytes(this.written));
     }
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
