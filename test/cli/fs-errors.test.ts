@@ -55,11 +55,24 @@ function oneLine(stderr: string): string {
   return stderr.trim();
 }
 
+// The size of a disk that holds a finished epoch-1 run folder plus half a checkpoint more, so
+// that epoch 2's checkpoint write (a whole new temp file beside the old one) cannot fit. Measured
+// from a real 1-epoch run rather than fixed, because what a run folder holds grows over time.
+async function diskFullInEpoch2(exp: string): Promise<string> {
+  const probe = path.join(tmp(), 'run');
+  assert.equal((await run(['train', exp, '--out', probe, '--epochs', '1'])).code, 0);
+  const page = (n: number): number => Math.ceil(n / 4096) * 4096;
+  const used = fs.readdirSync(probe).reduce((sum, f) => sum + page(fs.statSync(path.join(probe, f)).size), 0);
+  const ckpt = page(fs.statSync(path.join(probe, 'last.ckpt')).size);
+  return `${Math.ceil((used + ckpt / 2) / 1024)}k`;
+}
+
 test('train on a disk that fills up in epoch 2: one line, the epoch-1 checkpoint intact', async (t) => {
-  const m = mountTmpfs('72k');
+  const exp = experiment(tmp(), { epochs: 2 });
+  const m = mountTmpfs(await diskFullInEpoch2(exp));
   if ('skip' in m) return void t.skip(m.skip);
   const out = path.join(m.dir, 'run');
-  const r = await run(['train', experiment(tmp(), { epochs: 2 }), '--out', out]);
+  const r = await run(['train', exp, '--out', out]);
   assert.equal(r.code, 1);
   assert.match(oneLine(r.stderr), new RegExp(`^gradkit: cannot write ${out}/(best|last)\\.ckpt: no space left on device \\(ENOSPC\\); the previous checkpoint is intact; free some space and try again$`));
   assert.equal(decodeCheckpoint(new Uint8Array(fs.readFileSync(path.join(out, 'last.ckpt')))).counters.epoch, 1);
