@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as g from '../../src/index.js';
@@ -128,6 +130,8 @@ test('idle workers block in Atomics.wait instead of spinning', async () => {
 
 test('npm test builds the kernels first (pretest) and the build is reproducible from source', () => {
   const pkg = JSON.parse(spawnSync(process.execPath, ['-e', 'process.stdout.write(require("fs").readFileSync("package.json","utf8"))'], { cwd: root, encoding: 'utf8' }).stdout);
-  assert.match(pkg.scripts.pretest, /build-wasm/);
-  assert.match(pkg.scripts.prepare, /build-wasm/);
+  // pretest and prepare run the package build, which compiles the kernels before anything else.
+  assert.match(pkg.scripts.pretest, /scripts\/build\.mjs/);
+  assert.match(pkg.scripts.prepare, /scripts\/build\.mjs/);
+  assert.match(readFileSync(join(root, 'scripts/build.mjs'), 'utf8'), /scripts\/build-wasm\.mjs/);
 });
