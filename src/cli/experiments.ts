@@ -1,7 +1,7 @@
 /**
  * `gradkit experiments [family…] [--only family] [--quick] [--out docs/lectures] [--seeds n]`:
  * runs the lectures' experiments and writes the report (README.md, one SVG per figure and
- * results.json with every number) into the output folder. Files are written atomically.
+ * results.json with every number, report.html: the same as one HTML page) into the output folder. Files are written atomically.
  */
 import { parseArgs } from 'node:util';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import * as g from '../index.js';
 import '../digits.js'; // the lectures run on the shipped digits (the optional mnist package)
 import { familyNames, runFamilies } from '../experiments/lectures/registry.js';
 import { renderFigures, renderReport } from '../experiments/lectures/report.js';
+import { renderHtml } from '../experiments/lectures/report-html.js';
 
 export const EXPERIMENTS_USAGE = `usage: gradkit experiments [family…] [--only family] [--quick] [--out docs/lectures] [--seeds n]
   families: ${familyNames().join(', ')} (default: all)
@@ -64,7 +65,9 @@ export async function runExperiments(argv: string[]): Promise<number> {
   mkdirSync(out, { recursive: true });
   for (const f of renderFigures(families)) writeAtomic(join(out, f.file), f.svg);
   writeAtomic(join(out, 'results.json'), `${JSON.stringify({ command, wallSeconds, quick, seeds, families }, null, 1)}\n`);
-  writeAtomic(join(out, 'README.md'), renderReport(families, { command, wallSeconds, quick, seeds, environment }));
+  const meta = { command, wallSeconds, quick, seeds, environment };
+  writeAtomic(join(out, 'README.md'), renderReport(families, meta));
+  writeAtomic(join(out, 'report.html'), renderHtml(families, meta));
   const verdicts = families.flatMap((f) => f.claims.map((c) => c.judgement.verdict));
   process.stdout.write(`${verdicts.length} claims: ${verdicts.filter((v) => v === 'held').length} held, ${verdicts.filter((v) => v === 'not held').length} not held, ${verdicts.filter((v) => v === 'inconclusive').length} inconclusive; report in ${join(out, 'README.md')} (${wallSeconds.toFixed(0)} s)\n`);
   return 0;

@@ -12,10 +12,14 @@ test('gradkit experiments preprocessing --quick: writes the report and standardi
   try {
     assert.equal(await runExperiments(['preprocessing', '--quick', '--out', out]), 0);
     const files = readdirSync(out).sort();
-    assert.deepEqual(files, ['README.md', 'prep-centring.svg', 'prep-standardise.svg', 'results.json']);
+    assert.deepEqual(files, ['README.md', 'prep-centring.svg', 'prep-standardise.svg', 'report.html', 'results.json']);
     const md = readFileSync(join(out, 'README.md'), 'utf8');
     assert.match(md, /## Data preprocessing/);
     assert.match(md, /shared\/seeds\/003_049d61ced688ef2c.txt:363/);
+    // The HTML view is written from the same run, figures inlined.
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(html, /<h2>Data preprocessing<\/h2>/);
+    assert.equal(html.match(/<figure><svg/g)?.length, 2);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { families: { claims: { id: string; judgement: { verdict: string }; arms: { name: string; final: Record<string, number[]> }[] }[] }[] };
     const claims = results.families[0].claims;
     const std = claims.find((c) => c.id === 'prep-standardise')!;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { anchor, renderFigures, renderReport } from '../../src/experiments/lectures/report.js';
+import { renderHtml } from '../../src/experiments/lectures/report-html.js';
 import { compareArms } from '../../src/experiments/lectures/verdict.js';
 import type { FamilyResult } from '../../src/experiments/lectures/types.js';
 import type { ArmResult } from '../../src/experiments/lectures/harness.js';
@@ -53,4 +54,25 @@ test('report: figures are SVG line charts with one polyline per arm and a legend
 
 test('anchor: GitHub-style heading anchors', () => {
   assert.equal(anchor('A 20-layer plain ReLU net (std 0.01)'), 'a-20-layer-plain-relu-net-std-001');
+});
+
+test('report.html: the same claims, tables, verdicts and figures as the Markdown, on one self-contained page', () => {
+  const meta = { command: 'gradkit experiments --quick', wallSeconds: 12.4, quick: true, seeds: [0, 1, 2], environment: 'test <env>' };
+  const html = renderHtml(fake(), meta);
+  assert.match(html, /^<!doctype html>/);
+  assert.match(html, /<h2>Initialization<\/h2>/);
+  assert.match(html, new RegExp(`<section class="claim" id="${anchor('He beats Xavier (fake)')}">`));
+  assert.match(html, /<a href="#he-beats-xavier-fake">He beats Xavier \(fake\)<\/a>/);
+  assert.match(html, /— <code>shared\/seeds\/x.txt:31<\/code>/);
+  // The table cells are the Markdown's cells: the same numbers, the same 'diverged' marking.
+  assert.match(html, /<tr><td>He<\/td><td>0.9 ± 0.1<\/td><td>0.5 ± 0.1<\/td><\/tr>/);
+  assert.match(html, /<tr><td>Xavier<\/td><td>0.1 ± 0<\/td><td>diverged in 1\/3<\/td><\/tr>/);
+  assert.match(html, /<p class="verdict held"><strong>Verdict: ✅ held<\/strong> — d = 0.800/);
+  assert.match(html, /1 held, 0 not held, 0 inconclusive/);
+  // The figure is inlined (the page is self-contained), with one polyline per arm.
+  assert.equal(html.match(/<figure><svg xmlns/g)?.length, 1);
+  assert.equal(html.match(/<polyline/g)?.length, 2);
+  // Text is escaped, never injected as markup.
+  assert.match(html, /test &lt;env&gt;/);
+  assert.ok(!html.includes('<env>'));
 });

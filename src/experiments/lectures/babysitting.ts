@@ -8,6 +8,7 @@ import type { ArmResult } from './harness.js';
 import { at } from './common.js';
 import { allOf, compareThreshold } from './verdict.js';
 import type { ClaimResult, Family, RunContext } from './types.js';
+import { calibrationClaim, ensembleClaims, updateRatioClaim } from './babysitting-training.js';
 
 // Each layer type inside a small model that ends in 3 logits; inputs are [4, 6] or images [4, 2, 5, 5].
 const LAYERS: [string, () => AnyModule, 'flat' | 'image' | 'seq'][] = [
@@ -52,6 +53,6 @@ export const babysitting: Family = {
   name: 'babysitting',
   title: 'Babysitting and evaluation',
   async run(ctx) {
-    return [gradcheckClaim(ctx)];
+    return [gradcheckClaim(ctx), await updateRatioClaim(ctx), ...(await ensembleClaims(ctx)), await calibrationClaim(ctx)];
   },
 };

@@ -11,6 +11,7 @@ import { at, gaussian, mlp } from './common.js';
 import { flatDigits, loaders } from './data.js';
 import { compareArms } from './verdict.js';
 import type { ClaimResult, Family, RunContext } from './types.js';
+import { smallBatchClaim } from './normalization-batch.js';
 
 const NORMS: [string, ((w: number) => AnyModule) | undefined][] = [
   ['none', undefined],
@@ -69,6 +70,6 @@ export const normalization: Family = {
   name: 'normalization',
   title: 'Normalization',
   async run(ctx) {
-    return [await highLrClaim(ctx), await badInitClaim(ctx)];
+    return [await highLrClaim(ctx), await badInitClaim(ctx), await smallBatchClaim(ctx)];
   },
 };

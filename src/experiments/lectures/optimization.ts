@@ -11,6 +11,7 @@ import { at, mlp } from './common.js';
 import { flatDigits, loaders } from './data.js';
 import { compareArms } from './verdict.js';
 import type { ClaimResult, Family, RunContext } from './types.js';
+import { clippingClaim, lrFinderClaim } from './optimization-extra.js';
 
 const meanLoss = (history: Record<string, number>[]): Record<string, number> => ({ meanLoss: history.reduce((s, h) => s + h.loss, 0) / history.length });
 
@@ -101,6 +102,6 @@ export const optimization: Family = {
   name: 'optimization',
   title: 'Optimization',
   async run(ctx) {
-    return [...(await optimizerClaims(ctx)), await scheduleClaim(ctx)];
+    return [...(await optimizerClaims(ctx)), await scheduleClaim(ctx), await lrFinderClaim(ctx), await clippingClaim(ctx)];
   },
 };
