@@ -73,7 +73,8 @@ export function mlpModel(): GradkitModel {
     '2.weight': { from: 'w2', transpose: true }, '2.bias': { from: 'b2' },
     '4.weight': { from: 'w3', transpose: true }, '4.bias': { from: 'b3' },
   });
-  return withLoss(module);
+  // Linear → ReLU pairs as one bias+relu kernel each, as a user would (nn.fuse keeps the names).
+  return withLoss(nn.fuse(module).model);
 }
 
 /** conv-ReLU-pool, conv-ReLU-pool, flatten (NCHW order, as the shared fc.w rows), linear. */
@@ -89,7 +90,8 @@ export function cnnModel(): GradkitModel {
     '3.weight': { from: 'conv2.w' }, '3.bias': { from: 'conv2.b' },
     '7.weight': { from: 'fc.w', transpose: true }, '7.bias': { from: 'fc.b' },
   });
-  return withLoss(module);
+  // conv → relu → pool triples as conv → pool → fused bias+relu, as a user would.
+  return withLoss(nn.fuse(module).model);
 }
 
 /**

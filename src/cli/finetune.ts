@@ -21,6 +21,7 @@ import { backendName } from '../backend/registry.js';
 import type { PreprocessorJSON } from '../data/index.js';
 import { readModelFile } from '../io/model-file.js';
 import { build, type Architecture } from '../zoo/architecture.js';
+import { fuse } from '../nn/fuse-activations.js';
 import { Linear } from '../nn/linear.js';
 import type { AnyModule } from '../nn/module.js';
 import * as optim from '../optim/index.js';
@@ -191,6 +192,7 @@ async function finetuneInFolder(opts: FinetuneOptions, env: CommandEnv, held: { 
   const data = src.fitted === undefined ? probe : await buildData(experiment, src.fitted);
   const { model } = src;
   const { groups, frozen } = applyTransfer(model, transfer, experiment.optimizer.lr, data.numClasses);
+  fuse(model); // Layer → ReLU (→ MaxPool) as one fused layer for speed; same parameters and names
   const optimizer = makeOptimizer(experiment, groups);
   const callbacks: Callback[] = [];
   if (experiment.schedule.type === 'cosine') {

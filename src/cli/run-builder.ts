@@ -10,6 +10,7 @@ import { GradkitError } from '../core/errors.js';
 import { manualSeed } from '../core/rng.js';
 import type { PreprocessorJSON } from '../data/index.js';
 import type { Sequential } from '../nn/containers.js';
+import { fuse } from '../nn/fuse-activations.js';
 import * as optim from '../optim/index.js';
 import * as losses from '../losses/index.js';
 import { add } from '../ops/index.js';
@@ -92,6 +93,9 @@ export async function buildRun(e: Experiment, fitted?: PreprocessorJSON[]): Prom
   } finally {
     model.train();
   }
+  // Layer → ReLU (→ MaxPool) as one fused layer for training speed; after the check above, so
+  // its errors name the layers as written. Names and state-dict keys are unchanged.
+  fuse(model);
   const optimizer = makeOptimizer(e, model);
   const callbacks: Callback[] = [];
   const sched = makeSchedule(e, optimizer, data.train.length);

@@ -1,8 +1,6 @@
 import { GradkitError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module, type AnyModule } from './module.js';
-import { ReLU } from './activation.js';
-import { Conv2d, MaxPool2d } from './conv.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the chain passes whatever each module returns */
 
@@ -28,7 +26,7 @@ export class Sequential extends Module<[Tensor], Tensor> {
     return this;
   }
 
-  /** Replaces the i-th module (used by fuseBatchNorm). */
+  /** Replaces the i-th module (used by fuseBatchNorm and fuse). */
   set(i: number, module: AnyModule): this {
     this.at(i);
     const j = i < 0 ? this._list.length + i : i;
@@ -53,58 +51,12 @@ export class Sequential extends Module<[Tensor], Tensor> {
     return this._list[Symbol.iterator]();
   }
 
-  /**
-   * Runs the chain. A layer with a bias directly followed by a plain ReLU (neither with hooks)
-   * runs as one fused bias-add + relu kernel: the same values, one pass over the activation
-   * instead of two in each direction; a Conv2d → ReLU → MaxPool2d triple pools first and then
-   * adds the bias and applies relu on the pooled tensor (the same values again, see below).
-   * Hooks (e.g. activation statistics) see the usual calls.
-   */
+  /** Runs the chain: each module's output is the next one's input (nn.fuse merges layers beforehand). */
   override forward(x: Tensor): Tensor {
     let h: any = x;
-    const list = this._list;
-    for (let i = 0; i < list.length; i++) {
-      const m = list[i];
-      const next = list[i + 1];
-      if (next !== undefined && isPlain(next, ReLU) && fusesRelu(m) && !m.hasHooks()) {
-        const pool = list[i + 2];
-        if (pool !== undefined && m instanceof Conv2d && isPlain(pool, MaxPool2d)) {
-          // conv → +b → relu → maxpool equals conv → maxpool → +b → relu: max commutes with adding
-          // a per-channel constant and with relu (both monotonic, and float rounding never swaps
-          // two values), so the bias-add and relu run on the pooled tensor. The one difference:
-          // where rounding x + b makes two window entries equal, the plain order sends the
-          // gradient to the first of them and this one to the larger x — both valid subgradients.
-          h = m.biasActForward(h, 'relu', (y) => (pool as MaxPool2d).forward(y));
-          i += 2;
-        } else {
-          h = (m as unknown as BiasActLayer).biasActForward(h, 'relu');
-          i++;
-        }
-      } else {
-        h = m.call(h);
-      }
-    }
+    for (const m of this._list) h = m.call(h);
     return h as Tensor;
   }
-}
-
-/** A module of exactly this class (a subclass may change forward) with no hooks. */
-function isPlain(m: AnyModule, cls: { prototype: object }): boolean {
-  return Object.getPrototypeOf(m) === cls.prototype && !m.hasHooks();
-}
-
-interface BiasActLayer {
-  bias: Tensor | null;
-  biasActForward(x: Tensor, act: 'relu'): Tensor;
-}
-
-/**
- * Whether m's own class (not just a base class: a subclass may change forward) defines
- * biasActForward, and m has a bias to fuse.
- */
-function fusesRelu(m: AnyModule): boolean {
-  const proto = Object.getPrototypeOf(m) as object;
-  return Object.prototype.hasOwnProperty.call(proto, 'biasActForward') && (m as unknown as BiasActLayer).bias != null;
 }
 
 /** A list of submodules that are registered (their parameters are the owner's) but not chained. */

@@ -3,6 +3,7 @@ import { GradkitError, fmtShape } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
 import type { Pair } from '../ops/conv.js';
+import { checkActivation, type LayerActivation } from './fused-activation.js';
 import { initBias, initWeight } from './init.js';
 import { checkSize, newParam, rngOf, type WeightLayerOptions } from './layer-options.js';
 import { Module } from './module.js';
@@ -17,6 +18,17 @@ export interface Conv2dOptions extends WeightLayerOptions {
   groups?: number;
   /** Learnable bias per output channel (default true). */
   bias?: boolean;
+  /**
+   * An activation applied inside the layer (default 'none'): 'relu' runs the bias-add and relu
+   * as one fused kernel, the same values as Conv2d followed by ReLU. nn.fuse sets it.
+   */
+  activation?: LayerActivation;
+  /**
+   * A max pooling that follows the activation, run on the convolution before the bias-add and
+   * activation (the same values, exactly: max commutes with both), so those touch the pooled
+   * tensor. nn.fuse sets it on a Conv2d → ReLU → MaxPool2d triple.
+   */
+  maxPool?: MaxPoolSpec | null;
 }
 
 const pairOf = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
@@ -43,9 +55,15 @@ export class Conv2d extends Module {
   readonly groups: number;
   weight: Tensor;
   bias: Parameter | null;
+  /** Applied after the bias-add, fused with it ('none': a plain convolution). */
+  activation: LayerActivation;
+  /** A max pooling that follows the activation, run before the bias-add (see Conv2dOptions.maxPool). */
+  maxPool: MaxPoolSpec | null;
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, opts: Conv2dOptions = {}) {
     super();
+    this.activation = checkActivation('Conv2d', opts.activation);
+    this.maxPool = opts.maxPool === undefined || opts.maxPool === null ? null : { ...opts.maxPool };
     this.inChannels = checkSize('Conv2d', 'inChannels', inChannels);
     this.outChannels = checkSize('Conv2d', 'outChannels', outChannels);
     const [kh, kw] = pairOf(kernelSize);
@@ -79,23 +97,18 @@ export class Conv2d extends Module {
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
       throw new GradkitError('Conv2d', `expected input [N, ${this.inChannels}, H, W], got ${fmtShape(x.shape)}`);
     }
-    return ops.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
-  }
-
-  /**
-   * forward() followed by `act`, the bias-add and activation in one fused kernel (same values;
-   * Sequential uses it for a Conv2d directly followed by a ReLU). Needs a bias. `between`, when
-   * given, runs on the unbiased convolution before the bias and activation; it must commute with
-   * adding a per-channel constant and with the activation — max pooling does, exactly: the
-   * bias-add and relu then touch the pooled tensor, a quarter of the size for 2×2 windows.
-   */
-  biasActForward(x: Tensor, act: ops.FusedActivation, between?: (y: Tensor) => Tensor): Tensor {
-    if (this.bias === null) throw new GradkitError('Conv2d.biasActForward', 'this layer has no bias');
-    if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
-      throw new GradkitError('Conv2d', `expected input [N, ${this.inChannels}, H, W], got ${fmtShape(x.shape)}`);
-    }
-    const y = ops.conv2d(x, this.weight, null, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
-    return ops.biasAct(between ? between(y) : y, this.bias, { axis: 1, activation: act });
+    const conv = { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+    if (this.activation === 'none' && this.maxPool === null) return ops.conv2d(x, this.weight, this.bias, conv);
+    let y = ops.conv2d(x, this.weight, null, conv);
+    // conv → +b → act → maxpool equals conv → maxpool → +b → act: max commutes with adding a
+    // per-channel constant and with relu (both monotonic, and float rounding never swaps two
+    // values), so the bias-add and relu touch the pooled tensor, a quarter of the size for 2×2
+    // windows. The one difference: where rounding x + b makes two window entries equal, the
+    // plain order sends the gradient to the first of them and this one to the larger x — both
+    // valid subgradients.
+    if (this.maxPool !== null) y = ops.maxPool2d(y, { kernelSize: this.maxPool.kernelSize, stride: this.maxPool.stride, padding: this.maxPool.padding });
+    if (this.bias !== null) return ops.biasAct(y, this.bias, { axis: 1, activation: this.activation });
+    return this.activation === 'relu' ? ops.relu(y) : y;
   }
 
   override extraRepr(): string {
@@ -103,8 +116,16 @@ export class Conv2d extends Module {
     s += `, padding=${typeof this.padding === 'string' ? `'${this.padding}'` : fmtPair(this.padding)}`;
     if (pairOf(this.dilation).some((d) => d !== 1)) s += `, dilation=${fmtPair(this.dilation)}`;
     if (this.groups !== 1) s += `, groups=${this.groups}`;
-    return `${s}, bias=${this.bias !== null}`;
+    s += `, bias=${this.bias !== null}`;
+    if (this.activation !== 'none') s += `, activation='${this.activation}'`;
+    if (this.maxPool !== null) s += `, maxPool=${fmtPair(this.maxPool.kernelSize)}`;
+    return s;
   }
+}
+
+/** A max pooling fused into a Conv2d (the options of MaxPool2d). */
+export interface MaxPoolSpec extends PoolOptions {
+  kernelSize: Pair;
 }
 
 export interface PoolOptions {

@@ -29,7 +29,12 @@ function bnAffine(op: string, bn: BatchNorm, channels: number): [Tensor, Tensor]
   return [s, shift];
 }
 
-function fusedValues(op: string, weight: Tensor, bias: Tensor | null, bn: BatchNorm): [Tensor, Tensor] {
+function fusedValues(op: string, layer: Linear | Conv2d, bn: BatchNorm): [Tensor, Tensor] {
+  const { weight, bias } = layer;
+  // BatchNorm after a layer's own activation (or pooling) is not an affine map of its output.
+  if (layer.activation !== 'none' || (layer instanceof Conv2d && layer.maxPool !== null)) {
+    throw new GradkitError(op, 'the layer applies its own activation or pooling (nn.fuse), so a BatchNorm after it cannot be folded in; fold BatchNorm first');
+  }
   return noGrad(() => {
     const [s, shift] = bnAffine(op, bn, weight.shape[0]);
     const w = ops.mul(weight, ops.reshape(s, [weight.shape[0], ...new Array<number>(weight.rank - 1).fill(1)]));
@@ -40,7 +45,7 @@ function fusedValues(op: string, weight: Tensor, bias: Tensor | null, bn: BatchN
 
 /** A new Linear equal to bn(linear(x)) for an eval-mode BatchNorm1d. */
 export function fuseLinearBn(linear: Linear, bn: BatchNorm1d): Linear {
-  const [w, b] = fusedValues('fuseLinearBn', linear.weight, linear.bias, bn);
+  const [w, b] = fusedValues('fuseLinearBn', linear, bn);
   const out = new Linear(linear.inFeatures, linear.outFeatures, { dtype: w.dtype === 'float64' ? 'float64' : 'float32', init: () => {} });
   out.weight.assign(w);
   out.bias!.assign(b);
@@ -49,7 +54,7 @@ export function fuseLinearBn(linear: Linear, bn: BatchNorm1d): Linear {
 
 /** A new Conv2d equal to bn(conv(x)) for an eval-mode BatchNorm2d. */
 export function fuseConvBn(conv: Conv2d, bn: BatchNorm2d): Conv2d {
-  const [w, b] = fusedValues('fuseConvBn', conv.weight, conv.bias, bn);
+  const [w, b] = fusedValues('fuseConvBn', conv, bn);
   const out = new Conv2d(conv.inChannels, conv.outChannels, conv.kernelSize, {
     stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups,
     dtype: w.dtype === 'float64' ? 'float64' : 'float32', init: () => {},

@@ -1,7 +1,8 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { FusedActivation } from '../ops/fused.js';
+import { relu } from '../ops/elementwise.js';
 import { linear, linearBiasAct } from './functional.js';
+import { checkActivation, type LayerActivation } from './fused-activation.js';
 import { initBias, initWeight } from './init.js';
 import { checkSize, newParam, rngOf, type WeightLayerOptions } from './layer-options.js';
 import { Module } from './module.js';
@@ -10,6 +11,12 @@ import type { Parameter } from './parameter.js';
 export interface LinearOptions extends WeightLayerOptions {
   /** Add a learnable bias (default true). */
   bias?: boolean;
+  /**
+   * An activation applied inside the layer (default 'none'): 'relu' runs the bias-add and relu
+   * as one fused kernel, the same values as Linear followed by ReLU in one pass instead of two
+   * each way. nn.fuse sets it on a Linear → ReLU pair.
+   */
+  activation?: LayerActivation;
 }
 
 /**
@@ -26,11 +33,14 @@ export class Linear extends Module {
   /** A Parameter, or the computed tensor of a reparametrization such as weightNorm. */
   weight: Tensor;
   bias: Parameter | null;
+  /** Applied after the bias-add, fused with it ('none': a plain affine layer). */
+  activation: LayerActivation;
 
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
     super();
     this.inFeatures = checkSize('Linear', 'inFeatures', inFeatures);
     this.outFeatures = checkSize('Linear', 'outFeatures', outFeatures);
+    this.activation = checkActivation('Linear', opts.activation);
     const rng = rngOf(opts);
     const w = this.registerParameter('weight', newParam([outFeatures, inFeatures], opts.dtype));
     initWeight(w, opts.init ?? 'he', { rng, nonlinearity: opts.nonlinearity, negativeSlope: opts.negativeSlope });
@@ -48,22 +58,13 @@ export class Linear extends Module {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
       throw new GradkitError('Linear', `expected input [..., ${this.inFeatures}], got ${fmtShape(x.shape)}`);
     }
-    return linear(x, this.weight, this.bias);
-  }
-
-  /**
-   * forward() followed by `act`, the bias-add and activation in one fused kernel (same values;
-   * Sequential uses it for a Linear directly followed by a ReLU). Needs a bias.
-   */
-  biasActForward(x: Tensor, act: FusedActivation): Tensor {
-    if (this.bias === null) throw new GradkitError('Linear.biasActForward', 'this layer has no bias');
-    if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
-      throw new GradkitError('Linear', `expected input [..., ${this.inFeatures}], got ${fmtShape(x.shape)}`);
-    }
-    return linearBiasAct(x, this.weight, this.bias, act);
+    if (this.activation === 'none') return linear(x, this.weight, this.bias);
+    // Without a bias there is nothing to fuse the activation with: apply it on its own.
+    if (this.bias === null) return relu(linear(x, this.weight, null));
+    return linearBiasAct(x, this.weight, this.bias, this.activation);
   }
 
   override extraRepr(): string {
-    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}${this.activation === 'none' ? '' : `, activation='${this.activation}'`}`;
   }
 }

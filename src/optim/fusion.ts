@@ -3,21 +3,29 @@ import type { Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../backend/registry.js';
 import { optimKernels as K, stepKernelsAreReference, type OptimKernels } from './kernels.js';
 import type { GradientTransform, StateTree } from './transform.js';
+import { checkNumber } from './validate.js';
 
 /**
- * Recognising the standard optimizer recipes inside chain() so a step runs as one pass per
- * parameter (issue 3): [addL2ToGradient] → scaleByAdam → [addDecayedWeights] →
- * scaleByLearningRate, and [addL2ToGradient] → [trace] → scaleByLearningRate. The composed
- * transforms stay the definition; this only removes the intermediate update buffer and the
- * separate lr and apply passes, with bit-identical results (see fused-kernels.ts).
+ * The named optimizers' one-pass steps (issue 3): [addL2ToGradient] → scaleByAdam →
+ * [addDecayedWeights] → scaleByLearningRate, and [addL2ToGradient] → [trace] →
+ * scaleByLearningRate. Each optimizer builds its chain of transforms (the definition, and the
+ * state layout) and attaches the fused step with withFusedStep, naming where each link sits;
+ * this only removes the intermediate update buffer and the separate lr and apply passes, with
+ * bit-identical results (see fused-kernels.ts). chain() itself never fuses.
  */
 
-/** What a built-in link computes, as far as fusion needs to know. */
-export type FusionLink =
-  | { kind: 'lr'; /** Checks and returns this step's lr, advancing the link's count. */ next(state: StateTree): number }
-  | { kind: 'l2' | 'decoupled'; weightDecay: number; mask: (param: Tensor, index: number) => boolean }
-  | { kind: 'adam'; b1: number; b2: number; eps: number; amsgrad: boolean }
-  | { kind: 'trace'; momentum: number; dampening: number; nesterov: boolean };
+/** Where each link of a standard recipe sits in its chain, and what it computes. */
+export interface FusedRecipe {
+  /** Coupled decay added to the gradient (addL2ToGradient). */
+  l2?: { at: number; weightDecay: number; mask: (param: Tensor, index: number) => boolean };
+  /** The preconditioner, if any. */
+  core?: { at: number; kind: 'adam'; b1: number; b2: number; eps: number; amsgrad: boolean }
+    | { at: number; kind: 'trace'; momentum: number; dampening: number; nesterov: boolean };
+  /** Decoupled decay after Adam (addDecayedWeights). */
+  decoupled?: { at: number; weightDecay: number; mask: (param: Tensor, index: number) => boolean };
+  /** The scaleByLearningRate link: its position and the live learning rate it reads. */
+  lr: { at: number; value: () => number };
+}
 
 type FusedStep = (params: readonly Tensor[], state: StateTree[], apply: boolean) => boolean;
 type Buf = Float32Array | Float64Array;
@@ -32,32 +40,31 @@ export function setFusedSteps(on: boolean): boolean {
   return was;
 }
 
-type Decay = Extract<FusionLink, { kind: 'l2' | 'decoupled' }>;
+type Decay = NonNullable<FusedRecipe['l2']>;
 
 function decayFor(link: Decay | undefined, p: Tensor, i: number): number {
   return link !== undefined && link.weightDecay !== 0 && link.mask(p, i) ? link.weightDecay : 0;
 }
 
-/** The fused step for a chain of built-in links in a standard order, or undefined. */
-export function fuseChain(transforms: readonly GradientTransform<any>[]): FusedStep | undefined {
-  const links = transforms.map((t) => t.fusion);
-  let k = 0;
-  const l2At = links[k]?.kind === 'l2' ? k++ : -1;
-  const coreAt = links[k]?.kind === 'adam' || links[k]?.kind === 'trace' ? k++ : -1;
-  const core = coreAt < 0 ? undefined : links[coreAt];
-  const decoupledAt = core?.kind === 'adam' && links[k]?.kind === 'decoupled' ? k++ : -1;
-  const lrAt = links[k]?.kind === 'lr' ? k++ : -1;
-  if (lrAt < 0 || k !== links.length) return undefined;
-  const l2 = l2At < 0 ? undefined : (links[l2At] as Decay);
-  const decoupled = decoupledAt < 0 ? undefined : (links[decoupledAt] as Decay);
-  const lr = links[lrAt] as Extract<FusionLink, { kind: 'lr' }>;
+/** `composed` (the recipe's chain) with the recipe's one-pass step attached. */
+export function withFusedStep(composed: GradientTransform<StateTree[]>, recipe: FusedRecipe): GradientTransform<StateTree[]> {
+  return { ...composed, fusedStep: fusedStepOf(recipe) };
+}
+
+function fusedStepOf(recipe: FusedRecipe): FusedStep {
+  const { l2, core, decoupled, lr } = recipe;
+  const coreAt = core?.at ?? -1;
   const components: (keyof OptimKernels)[] = [core?.kind === 'adam' ? 'adamStep' : 'momentumStep', 'decayStep', 'scaleStep'];
   // Update buffers for parameters the float32 kernels do not take (float64, mixed dtypes).
   const scratch: (Buf | undefined)[] = [];
 
   return (params, state, apply) => {
     if (!enabled || !stepKernelsAreReference(components)) return false;
-    const s = -lr.next(state[lrAt]);
+    // What scaleByLearningRate does on the composed path: check this step's lr, count the step.
+    const lrState = state[lr.at] as { count: number };
+    const value = checkNumber('scaleByLearningRate', `lr at step ${lrState.count}`, lr.value());
+    lrState.count++;
+    const s = -value;
     for (let i = 0; i < params.length; i++) {
       const p = params[i];
       if (!p.requiresGrad || p.grad === null) continue;

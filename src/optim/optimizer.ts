@@ -140,7 +140,7 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
         });
         // lr 0 must leave weights bit-for-bit unchanged (adding −0·u could flip −0 to +0 or add NaN).
         const transform = this.transforms[gi];
-        // Standard recipes (chain() recognised them) run in one pass per parameter, same results.
+        // SGD, Adam and AdamW bring a one-pass step (withFusedStep): same results, one pass per parameter.
         if (transform.fusedStep?.(group.params, this.states[gi], lr !== 0)) return;
         const updates = gradsToUpdates(group.params, this.scratch[gi]);
         transform.update(updates, this.states[gi], group.params);

@@ -1,5 +1,6 @@
 import { GradkitError } from '../core/errors.js';
 import { Optimizer, mergeOptions, type BaseOptions, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { withFusedStep } from './fusion.js';
 import { chain, type GradientTransform } from './transform.js';
 import {
   addDecayedWeights, addL2ToGradient, decayMask, scaleByAdagrad, scaleByAdam, scaleByLearningRate, scaleByRms, trace,
@@ -7,7 +8,8 @@ import {
 } from './transforms.js';
 
 // The named optimizers are recipes over the transforms (optax's alias.py idea). Each chain reads
-// group.lr live, so schedulers only ever set `group.lr`.
+// group.lr live, so schedulers only ever set `group.lr`. SGD, Adam and AdamW attach their
+// one-pass fused step to the chain themselves (withFusedStep); the chain stays the definition.
 
 function maskOf(g: BaseOptions): ParamMask {
   return g.includeNoDecay ? () => true : decayMask;
@@ -35,12 +37,18 @@ export interface SGDOptions extends BaseOptions {
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, opts: Partial<SGDOptions> = {}) {
     super(params, mergeOptions('SGD', { lr: 1e-3, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, includeNoDecay: false }, opts), (g) => {
-      const links: GradientTransform<any>[] = [addL2ToGradient(g.weightDecay, { mask: maskOf(g) })];
-      if (g.momentum !== 0 || g.nesterov) links.push(trace({ momentum: g.momentum, dampening: g.dampening, nesterov: g.nesterov }));
+      const mask = maskOf(g);
+      const links: GradientTransform<any>[] = [addL2ToGradient(g.weightDecay, { mask })];
+      const withMomentum = g.momentum !== 0 || g.nesterov;
+      if (withMomentum) links.push(trace({ momentum: g.momentum, dampening: g.dampening, nesterov: g.nesterov }));
       else if (g.dampening < 0 || g.dampening > 1) throw new GradkitError('SGD', `dampening must be in [0, 1], got ${g.dampening}`);
       if (g.momentum < 0) throw new GradkitError('SGD', `momentum must be >= 0, got ${g.momentum}`);
       links.push(lrOf(g));
-      return chain(...links);
+      return withFusedStep(chain(...links), {
+        l2: { at: 0, weightDecay: g.weightDecay, mask },
+        core: withMomentum ? { at: 1, kind: 'trace', momentum: g.momentum, dampening: g.dampening, nesterov: g.nesterov } : undefined,
+        lr: { at: links.length - 1, value: () => g.lr },
+      });
     }, 'SGD');
   }
 }
@@ -62,9 +70,13 @@ function adamDefaults(decoupled: boolean, opts: Partial<AdamOptions>): AdamOptio
 function adamRecipe(decoupled: boolean): (g: ParamGroup<AdamOptions>) => GradientTransform<any> {
   return (g) => {
     const adam = scaleByAdam({ betas: g.betas, eps: g.eps, amsgrad: g.amsgrad });
+    const mask = maskOf(g);
+    const lr = { at: 2, value: () => g.lr };
+    const [b1, b2] = g.betas;
+    const core = (at: number) => ({ at, kind: 'adam' as const, b1, b2, eps: g.eps, amsgrad: g.amsgrad });
     return decoupled
-      ? chain(adam, addDecayedWeights(g.weightDecay, { mask: maskOf(g) }), lrOf(g))
-      : chain(addL2ToGradient(g.weightDecay, { mask: maskOf(g) }), adam, lrOf(g));
+      ? withFusedStep(chain(adam, addDecayedWeights(g.weightDecay, { mask }), lrOf(g)), { core: core(0), decoupled: { at: 1, weightDecay: g.weightDecay, mask }, lr })
+      : withFusedStep(chain(addL2ToGradient(g.weightDecay, { mask }), adam, lrOf(g)), { l2: { at: 0, weightDecay: g.weightDecay, mask }, core: core(1), lr });
   };
 }
 

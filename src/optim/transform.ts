@@ -1,6 +1,5 @@
 import { allocArray, type DataArray, type FloatDType } from '../core/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { fuseChain, type FusionLink } from './fusion.js';
 import { allocSlot } from './slots.js';
 
 /**
@@ -27,29 +26,26 @@ export interface GradientTransform<S extends StateTree = StateTree> {
   init(params: readonly Tensor[]): S;
   update(updates: Updates, state: S, params: readonly Tensor[]): void;
   /**
-   * What this link computes, for chain() to recognise a standard recipe (set by the built-in
-   * transforms only; a custom transform leaves it out and its chain takes the composed path).
-   */
-  readonly fusion?: FusionLink;
-  /**
-   * A chain's one-pass fast path: grads → update → weights (added only when `apply`), with the
-   * same results and state changes as update() followed by applyUpdates(). Returns false, having
-   * changed nothing, when it cannot run (e.g. a step kernel was swapped); the caller then takes
-   * the composed path.
+   * A one-pass fast path: grads → update → weights (added only when `apply`), with the same
+   * results and state changes as update() followed by applyUpdates(). The named optimizers set
+   * it (fusion.ts: withFusedStep) on their recipe's chain; Optimizer.step takes it when present.
+   * Returns false, having changed nothing, when it cannot run (e.g. a step kernel was swapped);
+   * the caller then takes the composed path.
    */
   fusedStep?(params: readonly Tensor[], state: S, apply: boolean): boolean;
 }
 
-/** Runs transforms one after another; the state is the list of their states. */
+/**
+ * Runs transforms one after another; the state is the list of their states. Plain composition:
+ * a chain never swaps in a fused kernel (the named optimizers add theirs explicitly).
+ */
 export function chain(...transforms: GradientTransform<any>[]): GradientTransform<StateTree[]> {
-  const fused = fuseChain(transforms);
   return {
     name: `chain(${transforms.map((t) => t.name).join(', ')})`,
     init: (params) => transforms.map((t) => t.init(params)),
     update: (updates, state, params) => {
       transforms.forEach((t, i) => t.update(updates, state[i], params));
     },
-    ...(fused === undefined ? {} : { fusedStep: fused }),
   };
 }
 

@@ -3,7 +3,7 @@ import { isParameter } from '../nn/parameter.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumSquares } from './math.js';
 import { optimKernels as K } from './kernels.js';
-import { zerosLikeParams, type GradientTransform, type StateTree, type Updates } from './transform.js';
+import { zerosLikeParams, type GradientTransform, type Updates } from './transform.js';
 import { checkBoolean, checkNumber } from './validate.js';
 
 /** A step-indexed value (learning rate, ...): a pure function of the 0-based step. */
@@ -33,7 +33,6 @@ export function scaleByLearningRate(lr: number | Schedule): GradientTransform<{ 
       const value = next(state);
       for (const u of updates) if (u !== null) K.scaleStep(u, -value);
     },
-    fusion: { kind: 'lr', next: next as (state: StateTree) => number },
   };
 }
 
@@ -100,7 +99,6 @@ export function trace(opts: TraceOptions = {}): GradientTransform<{ buf: Slots; 
   return {
     name: 'trace',
     init: (params) => ({ buf: zerosLikeParams(params), count: params.map(() => 0) }),
-    fusion: { kind: 'trace', momentum, dampening, nesterov },
     update(updates, state) {
       updates.forEach((u, i) => {
         if (u === null) return;
@@ -131,7 +129,6 @@ export function scaleByAdam(opts: AdamOptions = {}): GradientTransform<AdamState
   const amsgrad = checkBoolean('scaleByAdam', 'amsgrad', opts.amsgrad ?? false);
   return {
     name: 'scaleByAdam',
-    fusion: { kind: 'adam', b1, b2, eps, amsgrad },
     init: (params) => ({
       m: zerosLikeParams(params),
       v: zerosLikeParams(params),
@@ -228,7 +225,6 @@ function decayTransform(name: string, weightDecay: number, opts: DecayOptions, k
   const mask = opts.mask ?? decayMask;
   return {
     name,
-    fusion: { kind, weightDecay, mask },
     init: () => null,
     update(updates, _state, params) {
       if (weightDecay === 0) return;

@@ -181,3 +181,24 @@ test('RawAdam (the comparison\'s plain-loop Adam) follows the formula over two s
   opt.zeroGrad();
   assert.equal(p.grad, null);
 });
+
+test('bench mlp and cnn run fused (nn.fuse: no ReLU.forward call), keeping the shared weights\' names', () => {
+  const proto = g.nn.ReLU.prototype;
+  const original = proto.forward;
+  let calls = 0;
+  proto.forward = function (this: g.nn.ReLU, x: Tensor) {
+    calls++;
+    return original.call(this, x);
+  };
+  try {
+    const mlp = mlpModel();
+    mlp.module.call(g.randn([2, MLP.sizes[0]], { seed: 1 }));
+    const cnn = cnnModel();
+    cnn.module.call(g.randn([2, CNN.inC, CNN.hw, CNN.hw], { seed: 1 }));
+    assert.equal(calls, 0);
+    assert.deepEqual([...cnn.module.stateDict().keys()], ['0.weight', '0.bias', '3.weight', '3.bias', '7.weight', '7.bias']);
+    assert.equal((cnn.module as g.nn.Sequential).at(0).toString().includes("activation='relu', maxPool=[2,2]"), true);
+  } finally {
+    proto.forward = original;
+  }
+});

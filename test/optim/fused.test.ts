@@ -137,15 +137,34 @@ test('the fused kernels are the ones that run for float32, and a swapped step ke
   }
 });
 
-test('chain() offers a fused step only for the standard recipes', () => {
+test('chain() is plain composition; the named optimizers bring their fused step themselves', () => {
   const has = (t: g.optim.GradientTransform<any>) => typeof t.fusedStep === 'function';
-  assert.ok(has(o.chain(o.addL2ToGradient(0.1), o.scaleByAdam(), o.addDecayedWeights(0.1), o.scaleByLearningRate(0.1))));
-  assert.ok(has(o.chain(o.trace(), o.scaleByLearningRate(0.1))));
-  assert.ok(has(o.chain(o.scaleByLearningRate(0.1))));
-  assert.ok(!has(o.chain(o.clipByGlobalNorm(1), o.scaleByAdam(), o.scaleByLearningRate(0.1))), 'clipping is not fused');
-  assert.ok(!has(o.chain(o.scaleByAdam(), o.scaleByLearningRate(0.1), o.scaleByLearningRate(0.1))), 'two lr links');
-  assert.ok(!has(o.chain(o.trace(), o.addDecayedWeights(0.1), o.scaleByLearningRate(0.1))), 'decoupled decay after momentum');
-  assert.ok(!has(o.chain(o.scaleByAdam())), 'no lr link: the chain does not make the final step');
+  assert.ok(!has(o.chain(o.addL2ToGradient(0.1), o.scaleByAdam(), o.addDecayedWeights(0.1), o.scaleByLearningRate(0.1))), 'no recipe detection in chain()');
+  assert.ok(!has(o.chain(o.trace(), o.scaleByLearningRate(0.1))));
+  const calls = { adam: 0, sgd: 0 };
+  const restore = o.registerOptimKernels({
+    adamFusedStep: (...args: Parameters<g.optim.OptimKernels['adamFusedStep']>) => {
+      calls.adam++;
+      o.referenceOptimKernels.adamFusedStep(...args);
+    },
+    sgdFusedStep: (...args: Parameters<g.optim.OptimKernels['sgdFusedStep']>) => {
+      calls.sgd++;
+      o.referenceOptimKernels.sgdFusedStep(...args);
+    },
+  });
+  try {
+    const count = (make: Make) => {
+      calls.adam = calls.sgd = 0;
+      run(make, 'float32', true, { steps: 1 });
+      return { ...calls };
+    };
+    assert.deepEqual(count(RECIPES['custom chain(scaleByAdam, scaleByLearningRate)']), { adam: 0, sgd: 0 }, 'a user chain takes the composed path');
+    for (const name of ['Adam', 'AdamW (default decay)']) assert.deepEqual(count(RECIPES[name]), { adam: 5, sgd: 0 }, name);
+    for (const name of ['SGD', 'SGD momentum', 'SGD Nesterov']) assert.deepEqual(count(RECIPES[name]), { adam: 0, sgd: 5 }, name);
+  } finally {
+    o.registerOptimKernels(restore);
+    o.registerOptimKernels(o.referenceOptimKernels);
+  }
 });
 
 test('a run resumed from a state dict on the fused path matches the uninterrupted run bit for bit', () => {

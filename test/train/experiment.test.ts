@@ -87,3 +87,17 @@ test('regularization from the file reaches the loss: label smoothing and the L1/
   assert.deepEqual(run.data.inputShape, [2]);
   assert.equal(run.data.numClasses, 3);
 });
+
+test('buildRun fuses Linear → ReLU for training with the checkpoint names of the unfused model', async () => {
+  const { buildRun } = await import('../../src/cli/run-builder.js');
+  const { nn } = await import('../../src/index.js');
+  const e = resolveExperiment({
+    seed: 4, epochs: 1,
+    data: { dataset: 'blobs', samplesPerClass: 20, batchSize: 10 },
+    model: { layers: [{ type: 'linear', outFeatures: 8 }, { type: 'relu' }, { type: 'linear', outFeatures: 3 }] },
+  });
+  const run = await buildRun(e);
+  assert.equal((run.model.at(0) as InstanceType<typeof nn.Linear>).activation, 'relu');
+  assert.ok(run.model.at(1) instanceof nn.FusedAway);
+  assert.deepEqual([...run.model.stateDict().keys()], ['0.weight', '0.bias', '2.weight', '2.bias']);
+});
