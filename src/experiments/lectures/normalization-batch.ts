@@ -5,6 +5,7 @@
  * averages stop matching them; GroupNorm and InstanceNorm normalize each sample on its own.
  */
 import * as g from '../../index.js';
+import { loadDigits } from '../../data/datasets/digits.js';
 import type { AnyModule } from '../../nn/module.js';
 import { runArms, type ArmSpec } from './harness.js';
 import { at } from './common.js';
@@ -29,7 +30,7 @@ function cnn(norm: (c: number) => AnyModule): g.nn.Sequential {
 export async function smallBatchClaim(ctx: RunContext): Promise<ClaimResult> {
   const n = ctx.quick ? 300 : 600;
   const epochs = ctx.quick ? 2 : 3;
-  const d = await g.data.loadDigits({ trainSize: n, testSize: 500, seed: 0 });
+  const d = await loadDigits({ trainSize: n, testSize: 500, seed: 0 });
   // 14×14 (average-pooled) keeps the convolutions cheap enough for batches of 2.
   const pool = (x: g.Tensor): g.Tensor => g.avgPool2d(x, { kernelSize: 2, stride: 2 });
   const x = pool(d.xTrain);

@@ -4,6 +4,7 @@
  * fixed rates. Through the Trainer (its GradClip callback) and diagnostics.lrFinder.
  */
 import * as g from '../../index.js';
+import { loadDigits } from '../../data/datasets/digits.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { runArms, type ArmSpec } from './harness.js';
 import { at, mlp } from './common.js';
@@ -33,7 +34,7 @@ export async function clippingClaim(ctx: RunContext): Promise<ClaimResult> {
   // Quick mode too: the unclipped net needs ~60 steps to blow up, and a run is ~2 s.
   const n = 600;
   const epochs = 5;
-  const d = await g.data.loadDigits({ trainSize: n, testSize: 500, seed: 0 });
+  const d = await loadDigits({ trainSize: n, testSize: 500, seed: 0 });
   const pool = (x: Tensor): Tensor => g.avgPool2d(x, { kernelSize: 2, stride: 2 });
   const x = pool(d.xTrain);
   const xv = pool(d.xTest);

@@ -4,6 +4,7 @@
  * epoch should beat the last.
  */
 import * as g from '../../index.js';
+import { loadDigits } from '../../data/datasets/digits.js';
 import type { AnyModule } from '../../nn/module.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { runArms, type ArmSetup, type ArmSpec } from './harness.js';
@@ -44,7 +45,7 @@ async function regularizationClaims(ctx: RunContext): Promise<ClaimResult[]> {
   const epochs = ctx.quick ? 10 : 30;
   const lr = 0.05;
   // Images [n, 1, 28, 28] (the augmentation works on images); every model starts with a Flatten.
-  const d = await g.data.loadDigits({ trainSize: n, testSize: 1000, seed: 0 });
+  const d = await loadDigits({ trainSize: n, testSize: 1000, seed: 0 });
   // The training set in eval mode (no dropout/noise), to measure what the model has memorised.
   const trainEval = new g.data.DataLoader(new g.data.TensorDataset(d.xTrain, d.yTrain), { batchSize: 500 });
   // DropConnect (a per-sample weight mask) is the slowest arm by far: full runs only.

@@ -6,6 +6,7 @@
  * public Trainer; the library's transfer helpers (replaceHead, cutAt, freeze) do the surgery.
  */
 import * as g from '../../index.js';
+import { loadDigits } from '../../data/datasets/digits.js';
 import type { AnyModule } from '../../nn/module.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { fewLabelCnn, PROBE_LAYERS } from '../few-label.js';
@@ -75,7 +76,7 @@ async function transferClaims(ctx: RunContext): Promise<ClaimResult[]> {
   const epochs = 30;
   const lr = 1e-3;
   const t0 = performance.now();
-  const digits = await g.data.loadDigits({ trainSize: 8000, testSize: 2000, seed: 0 });
+  const digits = await loadDigits({ trainSize: 8000, testSize: 2000, seed: 0 });
   const pre = digitsBetween(digits.xTrain, digits.yTrain, 0, pretrainSize);
   const preTest = digitsBetween(digits.xTest, digits.yTest, 0, Infinity);
   const pool = digitsBetween(digits.xTrain, digits.yTrain, 5, Infinity);
