@@ -5,6 +5,7 @@
  */
 import { GradkitError } from '../core/errors.js';
 
+/** Reads a text file by path; installed with `setFileReader` so data loaders work outside Node. */
 export type FileReader = (path: string) => Promise<string>;
 
 let reader: FileReader | null = null;
