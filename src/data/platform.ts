@@ -5,7 +5,7 @@
  */
 import { GradkitError } from '../core/errors.js';
 
-/** Reads a text file by path; installed with `setFileReader` so data loaders work outside Node. */
+/** Reads a text file by path: the data pipeline's one access to files; `setFileReader` installs a custom one. */
 export type FileReader = (path: string) => Promise<string>;
 
 let reader: FileReader | null = null;

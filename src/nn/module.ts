@@ -27,7 +27,7 @@ export interface LoadStateDictOptions {
   strict?: boolean;
 }
 
-/** The keys `loadStateDict` could not match: model entries the dict lacked and dict entries the model lacks. */
+/** The keys `loadStateDict` could not match: the model's entries missing from the dict, and dict entries the model does not have. */
 export interface LoadStateDictResult {
   missingKeys: string[];
   unexpectedKeys: string[];

@@ -64,7 +64,7 @@ export interface RecurrentState {
   hidden?: Tensor;
 }
 
-/** The initial state an LSTM may start from: hidden state and, optionally, cell state. */
+/** The initial state an LSTM may start from: hidden and cell state, each optional. */
 export interface LSTMState extends RecurrentState {
   cell?: Tensor;
 }

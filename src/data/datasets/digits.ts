@@ -48,7 +48,7 @@ export interface DigitsOptions {
   seed?: number;
 }
 
-/** The bundled handwritten digits, split into train and test: images and labels as tensors and as data sets. */
+/** The MNIST digits split into train and test: images and labels as tensors and as data sets. */
 export interface Digits {
   /** float32 [trainSize, 1, 28, 28] in [0, 1]. */
   xTrain: Tensor;
