@@ -16,6 +16,7 @@ export interface GradNode {
   released?: boolean;
 }
 
+/** Options of `backward()`. */
 export interface BackwardOptions {
   /** Keep the graph so backward can run through it again (default false: free saved tensors). */
   retainGraph?: boolean;
@@ -167,6 +168,7 @@ function accumulateIntoGrad(leaf: Tensor, g: DataArray): void {
   }
 }
 
+/** What a function made by `valueAndGrad` returns: f's value and one gradient per differentiated argument. */
 export interface ValueAndGrads {
   value: Tensor;
   grads: Tensor[];

@@ -22,6 +22,7 @@ export const COMPARISON_OPS: ReadonlySet<BinaryOp> = new Set(['eq', 'ne', 'lt', 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
 export type ArgReduceOp = 'argmax' | 'argmin';
 
+/** Sizes and layout of a batched matrix product C = A·B, as passed to the matmul kernel. */
 export interface MatmulParams {
   /** Number of matrix products. */
   batch: number;
@@ -37,6 +38,7 @@ export interface MatmulParams {
   strideB: number;
 }
 
+/** Sizes, strides, padding and dilation of one 2-D convolution, as passed to the conv kernels. */
 export interface Conv2dParams {
   /** Input [N, C, H, W]. */
   n: number;
@@ -61,6 +63,7 @@ export interface Conv2dParams {
   outW: number;
 }
 
+/** Sizes, window, strides and padding of one 2-D max/avg pooling, as passed to the pooling kernels. */
 export interface Pool2dParams {
   n: number;
   c: number;
@@ -99,6 +102,7 @@ export interface BatchNormGrads {
 /** Activations biasAct can fuse with the bias-add. */
 export type FusedActivation = 'none' | 'relu';
 
+/** The numeric kernels a backend provides: every op works on flat typed arrays plus shapes, with no autograd. */
 export interface Kernels {
   /** Elementwise unary op; result has the input's dtype except logicalNot (bool). */
   unary(op: UnaryOp, x: DataArray): DataArray;

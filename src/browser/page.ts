@@ -1,6 +1,7 @@
 import type { ReadyInfo } from '../backends/wasm/index.js';
 import { isWorkerMessage } from './protocol.js';
 
+/** Callbacks for a page that trains in a Web Worker: told when the worker is ready and on each progress report. */
 export interface TrainInWorkerHandlers<P> {
   /** The worker's backend is ready: which one, and how many threads it got. */
   onReady?(info: ReadyInfo): void;
@@ -8,6 +9,7 @@ export interface TrainInWorkerHandlers<P> {
   onProgress?(progress: P): void;
 }
 
+/** A training run started in a Web Worker: a promise of its result and a way to stop it. */
 export interface TrainingJob<R> {
   /** The train function's return value; rejects with the worker's error message. */
   result: Promise<R>;

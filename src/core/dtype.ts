@@ -6,8 +6,10 @@ import { GradkitError } from './errors.js';
  * labels; bool holds comparison results (stored as bytes).
  */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+/** The floating-point dtypes: those that can hold gradients and learnable parameters. */
 export type FloatDType = 'float32' | 'float64';
 
+/** The typed arrays that hold a tensor's elements, one per dtype (bool is stored as Uint8Array). */
 export type DataArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export type ArrayFor<D extends DType> = D extends 'float32'

@@ -11,6 +11,7 @@ import { alloc, tensorFrom, valuesOf } from './util.js';
 export type Sample = readonly Tensor[];
 /** One batch: a tuple of batched fields, e.g. `[images [B,1,28,28], labels [B]]`. */
 export type Batch = Tensor[];
+/** Turns a list of samples into one batch (e.g. by stacking each field). */
 export type CollateFn = (samples: readonly Sample[]) => Batch;
 
 /** Stacks field k of every sample into a tensor of shape [B, ...fieldShape] (same dtype). */

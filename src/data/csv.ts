@@ -79,6 +79,7 @@ export function parseCsvRows(text: string, delimiter = ',', op = 'parseCsv'): Ro
   return rows;
 }
 
+/** Options of `parseCsv` and `loadCsv`: delimiter, header detection, the target column and its type, and ignored columns. */
 export interface CsvOptions {
   /** Field separator (default ','). */
   delimiter?: string;
@@ -92,6 +93,7 @@ export interface CsvOptions {
   ignore?: readonly (string | number)[];
 }
 
+/** A CSV file read as tensors: feature names, features x, optional targets y and class names, and a data set. */
 export interface CsvData {
   /** Feature names, in the order of x's columns. */
   columns: string[];

@@ -10,6 +10,7 @@ import { tensor, type TensorData } from '../tensor/creation.js';
 import { defaultCollate, type Batch, type Sample } from './collate.js';
 import { alloc, rowSize, tensorFrom, valuesOf } from './util.js';
 
+/** A map-style data set: a length and random access to samples (tuples of tensors), optionally whole batches at once. */
 export interface Dataset {
   /** Number of samples. */
   readonly length: number;
@@ -82,6 +83,7 @@ export class TensorDataset implements Dataset {
   }
 }
 
+/** Options of ArrayDataset: the dtype of each field built from plain arrays. */
 export interface ArrayDatasetOptions {
   /**
    * dtype of each field. Default: float32 for the first field (the inputs); for later fields
@@ -113,6 +115,7 @@ export class ArrayDataset extends TensorDataset {
 /** A field as a generator function may return it. */
 export type FieldLike = Tensor | number | readonly number[] | Float32Array | Float64Array | Int32Array;
 
+/** Options of GeneratorDataset: field dtypes and whether generated samples are cached. */
 export interface GeneratorDatasetOptions {
   /** dtype of each field when the function returns plain numbers/arrays (default float32). */
   dtypes?: readonly DType[];

@@ -16,6 +16,7 @@ import { defaultCollate, type Batch, type CollateFn, type Sample } from './colla
 import type { Dataset } from './dataset.js';
 import { checkPositiveInt, mixSeed, permutation, pickRng } from './util.js';
 
+/** Options of DataLoader: batch size, shuffling, seed, collation and augmentation. */
 export interface DataLoaderOptions {
   /** Samples per batch (default 32). */
   batchSize?: number;

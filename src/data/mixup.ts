@@ -14,6 +14,7 @@ import type { Batch } from './collate.js';
 import { sampleBeta } from './sampling.js';
 import { alloc, checkImages, checkTensor, permutation, pickRng, rowSize, tensorFrom, valuesOf, type SeedOptions } from './util.js';
 
+/** Options of mixup and cutmix: the Beta(α, α) concentration, seed and number of classes. */
 export interface MixOptions extends SeedOptions {
   /** Beta(α, α) concentration (default 1: λ uniform on [0, 1]; smaller α keeps λ near 0 or 1). */
   alpha?: number;
@@ -21,6 +22,7 @@ export interface MixOptions extends SeedOptions {
   numClasses?: number;
 }
 
+/** A mixed batch from mixup/cutmix: mixed inputs, soft targets, the mixing weight and the partner of each sample. */
 export interface MixResult {
   x: Tensor;
   /** Soft targets [N, K]; each row sums to 1 when y's rows do. */

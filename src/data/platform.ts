@@ -5,6 +5,7 @@
  */
 import { GradkitError } from '../core/errors.js';
 
+/** Reads a text file by path: the data pipeline's one access to files; `setFileReader` installs a custom one. */
 export type FileReader = (path: string) => Promise<string>;
 
 let reader: FileReader | null = null;

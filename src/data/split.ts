@@ -40,6 +40,7 @@ export function randomSplit(dataset: Dataset, sizes: readonly number[], opts: Se
   return out;
 }
 
+/** Options of the stratified train/validation split: validation fraction, seed and where the labels come from. */
 export interface StratifiedSplitOptions extends SeedOptions {
   /** Fraction of each class that goes to validation (default 0.2). */
   validationFraction?: number;

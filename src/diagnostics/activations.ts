@@ -11,6 +11,7 @@ import type { Callback } from '../train/callback.js';
 import type { Trainer } from '../train/trainer.js';
 import { activationKind, tensorStats, type ActivationKind, type TensorStats } from './stats.js';
 
+/** The statistics of one layer's output, with the layer's name, class and activation kind. */
 export interface LayerStats extends TensorStats {
   /** Dotted module name ('3' in a Sequential, 'block.act'). */
   name: string;
@@ -19,6 +20,7 @@ export interface LayerStats extends TensorStats {
   kind: ActivationKind;
 }
 
+/** Options of activation statistics: which modules to watch and the histogram bins. */
 export interface ActivationStatsOptions {
   /** Which modules to watch; default: every activation module (tanh, sigmoid, ReLU-family, …). */
   filter?: (name: string, module: AnyModule) => boolean;
@@ -71,6 +73,7 @@ export function activationStats(model: AnyModule, inputs: Tensor | Tensor[], opt
   return w.records;
 }
 
+/** Options of the ActivationStats callback: the activation statistics options plus how often to record. */
 export interface ActivationStatsCallbackOptions extends ActivationStatsOptions {
   /** Record every N optimizer steps (default 100; step 0 is always recorded). */
   every?: number;

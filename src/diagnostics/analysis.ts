@@ -11,6 +11,7 @@ import type { AnyModule } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { joinPath, type Storage } from '../train/storage.js';
 
+/** One misclassified sample: where it is, its true and predicted class, the confidence and the input itself. */
 export interface Misclassified {
   /** Position in the dataset. */
   index: number;
@@ -23,6 +24,7 @@ export interface Misclassified {
   shape: number[];
 }
 
+/** An analysis of a classifier on a data set: accuracy, confusion matrix, per-class accuracy and the misclassified samples. */
 export interface ClassifierAnalysis {
   samples: number;
   accuracy: number;

@@ -9,6 +9,7 @@ import type { Trainer } from '../train/trainer.js';
 import { curvesSvg } from './curves.js';
 import { curvesPng } from './curves-png.js';
 
+/** Options of the CurvesPlot callback: where the picture is written, the run's legend name and whether a PNG is made too. */
 export interface CurvesPlotOptions {
   storage: Storage;
   dir: string;

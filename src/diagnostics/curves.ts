@@ -32,6 +32,7 @@ export interface CurvePanel {
   lines: CurveLine[];
 }
 
+/** The layout of a training-curves figure: its size and the panels (one per group of metrics). */
 export interface CurvesLayout {
   width: number;
   height: number;

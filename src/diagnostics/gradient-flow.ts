@@ -9,6 +9,7 @@ import type { Callback } from '../train/callback.js';
 import type { Trainer } from '../train/trainer.js';
 import { watchActivations } from './activations.js';
 
+/** Options of the GradientFlow callback: how often to measure and the thresholds that raise alerts. */
 export interface GradientFlowOptions {
   /** Measure every N optimizer steps (default 1; step 0 is always measured). */
   every?: number;
@@ -24,6 +25,7 @@ export interface GradientFlowOptions {
   sink?: { write(s: string): unknown };
 }
 
+/** One GradientFlow measurement: gradient norms and update/weight ratios per parameter at one step. */
 export interface GradientFlowRecord {
   step: number;
   /** L2 norm of each parameter's gradient, by parameter name. */
@@ -32,6 +34,7 @@ export interface GradientFlowRecord {
   updateRatio: Record<string, number>;
 }
 
+/** A problem GradientFlow noticed (bad update ratio, dead or saturated units, vanishing gradient) at one step. */
 export interface GradientFlowAlert {
   step: number;
   kind: 'updateRatio' | 'dead' | 'saturated' | 'vanishingGrad';

@@ -11,6 +11,7 @@ import { calculateGain } from '../nn/init.js';
 import { Tensor } from '../tensor/tensor.js';
 import { tensorStats, type TensorStats } from './stats.js';
 
+/** One configuration of the initialization study: an activation and a weight std rule depending on fan-in. */
 export interface InitStudyConfig {
   /** Label, e.g. 'tanh std 0.01'. */
   name: string;
@@ -29,6 +30,7 @@ export const INIT_STUDY_CONFIGS: readonly InitStudyConfig[] = [
   { name: 'relu He', activation: 'relu', std: (fanIn) => calculateGain('relu') / Math.sqrt(fanIn) },
 ];
 
+/** Options of the initialization study: network width and depth, batch, seed, bins and the configurations compared. */
 export interface InitStudyOptions {
   /** Units per layer (default 4096). */
   width?: number;
@@ -42,6 +44,7 @@ export interface InitStudyOptions {
   configs?: readonly InitStudyConfig[];
 }
 
+/** The initialization study's findings: per configuration, the activation statistics of every layer. */
 export interface InitStudyResult {
   width: number;
   depth: number;

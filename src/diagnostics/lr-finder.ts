@@ -13,6 +13,7 @@ import { defaultClassificationLoss } from '../train/loss.js';
 import type { TrainData } from '../train/trainer.js';
 import { lineSvg } from './svg.js';
 
+/** Options of the learning-rate finder: model, optimizer, data, loss and the range and number of rates tried. */
 export interface LrFinderOptions {
   model: AnyModule;
   optimizer: Optimizer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- any optimizer subclass
@@ -36,6 +37,7 @@ export interface LrFinderOptions {
   divergeFactor?: number;
 }
 
+/** The learning-rate finder's output: the rates tried, the raw and smoothed losses, and the suggested rate. */
 export interface LrFinderResult {
   /** Rate used at each step taken. */
   lrs: number[];

@@ -12,6 +12,7 @@ import { cast } from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defaultClassificationLoss } from '../train/loss.js';
 
+/** Options of the model gradient check: loss, number of sampled entries, finite-difference step, tolerances and precision. */
 export interface ModelGradCheckOptions {
   /** (output, target) → scalar loss; default cross-entropy from logits. */
   loss?: (output: Tensor, target: Tensor) => Tensor;
@@ -27,6 +28,7 @@ export interface ModelGradCheckOptions {
   seed?: number;
 }
 
+/** One checked parameter entry: its analytic and numeric gradients and whether they agree. */
 export interface ModelGradCheckEntry {
   param: string;
   index: number;
@@ -35,6 +37,7 @@ export interface ModelGradCheckEntry {
   ok: boolean;
 }
 
+/** The model gradient check's outcome: pass/fail, every checked entry, the worst relative error and a summary line. */
 export interface ModelGradCheckResult {
   ok: boolean;
   entries: ModelGradCheckEntry[];

@@ -19,6 +19,7 @@ import { watchActivations } from './activations.js';
 import { tensorStats, type Histogram } from './stats.js';
 import { l2 } from './gradient-flow.js';
 
+/** Options of the TrainingRecorder callback: the JSON-lines file, how often to record, the size cap and histogram bins. */
 export interface TrainingRecorderOptions {
   storage: Storage;
   /** The JSON-lines file (the CLI uses <run>/record.jsonl). */
@@ -31,6 +32,7 @@ export interface TrainingRecorderOptions {
   bins?: number;
 }
 
+/** The recorded statistics of one layer (activations or gradients): mean, std, dead/saturated fractions and histogram. */
 export interface RecordedLayer {
   name: string;
   type?: string;
@@ -41,6 +43,7 @@ export interface RecordedLayer {
   histogram: Histogram;
 }
 
+/** One line of the training record: the activation and gradient statistics of every layer and the update ratios at one step. */
 export interface RecordLine {
   kind: 'record';
   step: number;

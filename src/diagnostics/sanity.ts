@@ -11,6 +11,7 @@ import { defaultClassificationLoss } from '../train/loss.js';
 import { accuracy } from '../metrics/classification.js';
 import { slice } from '../ops/shape.js';
 
+/** The initial-loss check: the loss expected from an untrained classifier, the one measured, and a verdict. */
 export interface InitialLossResult {
   /** log(C). */
   expected: number;
@@ -39,6 +40,7 @@ export function checkInitialLoss(model: AnyModule, x: Tensor, y: Tensor, opts: {
   return { expected, actual, ok, message };
 }
 
+/** Options of the overfit check: the model, optimizer and data, how many samples, the step budget and target accuracy. */
 export interface OverfitOptions {
   model: AnyModule;
   optimizer: Optimizer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- any optimizer subclass
@@ -54,6 +56,7 @@ export interface OverfitOptions {
   loss?: (o: Tensor, t: Tensor) => Tensor;
 }
 
+/** The overfit check's outcome: whether the small subset was fitted, its accuracy and loss, and steps taken. */
 export interface OverfitResult {
   ok: boolean;
   accuracy: number;

@@ -10,12 +10,14 @@ import { ELU, LeakyReLU, PReLU, ReLU, SELU, Sigmoid, Tanh } from '../nn/activati
 /** What the numbers of a layer are judged against. */
 export type ActivationKind = 'tanh' | 'sigmoid' | 'relu' | 'other';
 
+/** A histogram: bin edges and the count in each bin. */
 export interface Histogram {
   /** bins + 1 edges, ascending. */
   edges: number[];
   counts: number[];
 }
 
+/** Summary statistics of a tensor's values: mean, std, range, histogram, and saturated or dead fractions for activations. */
 export interface TensorStats {
   mean: number;
   /** Population std over every value (all units and samples). */
@@ -29,6 +31,7 @@ export interface TensorStats {
   dead: number | null;
 }
 
+/** Options of tensor statistics: the activation kind and the histogram bins and range. */
 export interface StatsOptions {
   kind?: ActivationKind;
   /** Histogram bins (default 30). */

@@ -23,8 +23,10 @@ import { linearProbe } from '../transfer/probe.js';
 
 /** Named cut points of the CNN built by fewLabelCnn, for probes. */
 export const PROBE_LAYERS = { block1: '3', block2: '7', hidden: '11' } as const;
+/** A depth of the few-label CNN at which frozen features feed a linear probe (a key of PROBE_LAYERS). */
 export type ProbeDepth = keyof typeof PROBE_LAYERS;
 
+/** Options of the few-label experiment: shots per class, seeds, pretraining and fine-tuning budgets, test size and probe depths. */
 export interface FewLabelOptions {
   /** Labelled examples per class of digits 5–9 (default [3, 10, 20]). */
   shotsPerClass?: number[];
@@ -64,6 +66,7 @@ export interface Summary {
   values: number[];
 }
 
+/** One row of the few-label results: accuracies from scratch, fine-tuned and probed, at one number of shots per class. */
 export interface FewLabelRow {
   shotsPerClass: number;
   scratch: Summary;
@@ -72,6 +75,7 @@ export interface FewLabelRow {
   probe: Partial<Record<ProbeDepth, Summary>>;
 }
 
+/** The few-label experiment's results: one row per shot count, the pretraining accuracy, and the settings used. */
 export interface FewLabelResult {
   rows: FewLabelRow[];
   /** Accuracy of the pretrained network on held-out digits 0–4. */

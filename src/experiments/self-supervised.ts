@@ -41,6 +41,7 @@ function checkImageBatch(op: string, x: Tensor): [number, number, number, number
   return [n, c, h, w];
 }
 
+/** A rotation-prediction batch: every image turned by 0°, 90°, 180° and 270°, labelled by its turn. */
 export interface RotationBatch {
   /** [4N, C, H, W]: rows k·N .. k·N + N − 1 are the N inputs turned k·90° counter-clockwise. */
   images: Tensor;
@@ -77,6 +78,7 @@ export function rotationBatch(x: Tensor): RotationBatch {
   return { images: new Tensor(dst, [4 * n, c, h, w]), labels: new Tensor(labels, [4 * n]) };
 }
 
+/** Options shared by the self-supervised pretraining methods: epochs, learning rate, batch size and seed. */
 export interface PretrainOptions {
   /** Passes over the unlabelled images (default 5). */
   epochs?: number;
@@ -88,6 +90,7 @@ export interface PretrainOptions {
   seed?: number;
 }
 
+/** What rotation pretraining returns: the rotation head, the per-epoch losses and the pretext accuracy. */
 export interface RotationPretrainResult {
   /** The 4-way classifier trained on top of the encoder's flattened output. */
   head: nn.Linear;
@@ -190,6 +193,7 @@ export function simclrViews(x: Tensor, aug: Augmentation, rng: Random): [Tensor,
   return [aug.apply(x, rng), aug.apply(x, rng)];
 }
 
+/** Options of SimCLR pretraining: the shared pretraining options plus temperature and the view augmentation. */
 export interface SimclrOptions extends PretrainOptions {
   /** NT-Xent temperature τ (default 0.5). */
   temperature?: number;
@@ -197,6 +201,7 @@ export interface SimclrOptions extends PretrainOptions {
   augmentation?: Augmentation;
 }
 
+/** What SimCLR pretraining returns: the per-epoch NT-Xent losses. */
 export interface SimclrResult {
   /** Mean NT-Xent loss of each epoch. */
   losses: number[];
@@ -240,6 +245,7 @@ export function digitEncoder(width: [number, number, number], rng: Random): nn.S
   );
 }
 
+/** Options of the self-supervised probe experiment: data sizes, encoder width and pretraining settings. */
 export interface SelfSupervisedProbeOptions {
   /** Unlabelled training digits for pretraining (default 2000). */
   unlabelledSize?: number;
@@ -265,6 +271,7 @@ export interface SelfSupervisedProbeOptions {
   seed?: number;
 }
 
+/** The self-supervised probe experiment's results: linear-probe accuracy on random, rotation and SimCLR encoders, with their losses. */
 export interface SelfSupervisedProbeResult {
   /** Linear-probe test accuracy on the frozen encoder's features, per encoder. */
   random: number;

@@ -36,6 +36,7 @@ export interface KerasWeightSpec {
   quantization?: unknown;
 }
 
+/** One group of a tfjs/Keras weights manifest: the binary shard files and the weights stored in them. */
 export interface KerasManifestGroup {
   paths: string[];
   weights: KerasWeightSpec[];
@@ -51,6 +52,7 @@ export interface KerasModelJson {
   weightSpecs?: KerasWeightSpec[];
 }
 
+/** Options of the Keras weight import: an optional map from Keras layer names to gradkit module paths. */
 export interface KerasImportOptions {
   /**
    * Keras layer name → gradkit module path (dotted, as in namedModules). When given, only the
@@ -60,6 +62,7 @@ export interface KerasImportOptions {
   nameMap?: Record<string, string>;
 }
 
+/** What the Keras weight import did: which layers were mapped, skipped or permuted, and notes. */
 export interface KerasImportResult {
   /** [Keras layer name, gradkit module path] for each imported layer, in Keras order. */
   mapped: Array<[string, string]>;

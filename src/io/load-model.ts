@@ -11,6 +11,7 @@ import type { Storage } from '../train/storage.js';
 import { assignWeights, readModelFile, type Json, type ReadModelOptions } from './model-file.js';
 import type { SafetensorsMetadata } from './safetensors.js';
 
+/** A model loaded from a file and ready to use: the rebuilt model, its architecture, preprocessing and metadata. */
 export interface LoadedModel {
   /** The rebuilt model with the file's weights, in eval mode. */
   model: AnyModule;

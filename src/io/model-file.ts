@@ -29,6 +29,7 @@ export const MODEL_FORMAT = 'gradkit-model/2';
 /** Written before the integrity record existed: still read, with a warning. */
 const LEGACY_MODEL_FORMAT = 'gradkit-model/1';
 
+/** Options of reading a model file: the path named in errors and where the missing-integrity warning goes. */
 export interface ReadModelOptions {
   /** The file's path, named in errors and warnings. */
   path?: string;
@@ -36,6 +37,7 @@ export interface ReadModelOptions {
   onWarning?: OnWarning;
 }
 
+/** Options of saving a model file: the architecture, fitted preprocessing and extra metadata stored with the weights. */
 export interface SaveModelOptions {
   /** A JSON description gradkit can rebuild the model from (stored as `__metadata__.architecture`). */
   architecture?: Json;
@@ -45,6 +47,7 @@ export interface SaveModelOptions {
   metadata?: SafetensorsMetadata;
 }
 
+/** A model file as read: the weights plus the architecture, preprocessing and metadata stored with them. */
 export interface ModelFile {
   /** The state dict: dotted parameter/buffer names to tensors. */
   stateDict: Map<string, Tensor>;

@@ -76,8 +76,10 @@ const DTYPES: Record<string, DtypeInfo> = {
 const CODE_OF: Record<DType, string> = { float64: 'F64', float32: 'F32', int32: 'I32', bool: 'BOOL' };
 const BYTES_OF: Record<DType, number> = { float64: 8, float32: 4, int32: 4, bool: 1 };
 
+/** The string-to-string pairs of a safetensors file's `__metadata__`. */
 export type SafetensorsMetadata = Record<string, string>;
 
+/** A safetensors file as read: tensors by name, metadata, the original dtype codes and the integrity status. */
 export interface SafetensorsContents {
   /** Tensors by name, in the order of their data in the file. */
   tensors: Record<string, Tensor>;
@@ -89,11 +91,13 @@ export interface SafetensorsContents {
   integrity: IntegrityStatus;
 }
 
+/** Options of writing a safetensors file: whether to add gradkit's integrity record. */
 export interface SaveSafetensorsOptions {
   /** Add gradkit's CRC-32C integrity record to `__metadata__` (default false: plain safetensors). */
   integrity?: boolean;
 }
 
+/** Options of reading a safetensors file: the path named in errors. */
 export interface LoadSafetensorsOptions {
   /** The file's path, put in front of every error. */
   path?: string;

@@ -6,6 +6,7 @@ import {
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, checkSameShape, reduceLoss, weightVector, type Reduction } from './reduction.js';
 
+/** Options shared by the class-index losses (cross-entropy, NLL): reduction, class weights and the ignored index. */
 export interface ClassLossOptions {
   /** 'mean' (default; weighted mean when `weight` is given, as PyTorch), 'sum' or 'none'. */
   reduction?: Reduction;
@@ -15,6 +16,7 @@ export interface ClassLossOptions {
   ignoreIndex?: number;
 }
 
+/** Options of cross-entropy: the class-loss options plus label smoothing. */
 export interface CrossEntropyOptions extends ClassLossOptions {
   /** Mix the target with the uniform distribution: (1 − ε)·target + ε/C (default 0). */
   labelSmoothing?: number;
@@ -161,6 +163,7 @@ export function nll(input: Tensor, target: Tensor, opts: ClassLossOptions = {}):
   return pickTargets(op, x2, target, outShape, opts, 0);
 }
 
+/** Options shared by the binary losses (BCE): reduction and per-element weights. */
 export interface BinaryLossOptions {
   reduction?: Reduction;
   /** Rescales each element's loss; broadcast against the input. */
@@ -191,6 +194,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BinaryLo
   return reduceLoss(loss, reduction);
 }
 
+/** Options of binary cross-entropy on logits: the binary options plus a weight for positive examples. */
 export interface BCEWithLogitsOptions extends BinaryLossOptions {
   /** Weight of positive examples, per class (broadcast over the last axis) or one number. */
   posWeight?: Tensor | number;

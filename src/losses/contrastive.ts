@@ -3,6 +3,7 @@ import { add, div, gather, logSumExp, matmul, mean, reshape, sqrt, square, sub, 
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, type Reduction } from './reduction.js';
 
+/** Options of the NT-Xent (SimCLR) contrastive loss: temperature and reduction. */
 export interface NtXentOptions {
   /** Softmax temperature τ on the cosine similarities (default 0.5, SimCLR's CIFAR setting). */
   temperature?: number;

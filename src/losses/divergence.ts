@@ -3,6 +3,7 @@ import { div, exp, gt, log, mul, sub, sum, where } from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, checkSameShape, reduceLoss } from './reduction.js';
 
+/** Options of the KL-divergence loss: reduction and whether the target is given as log-probabilities. */
 export interface KlDivOptions {
   /**
    * 'mean' (default, as PyTorch: over every element, which is not the true KL), 'batchmean'

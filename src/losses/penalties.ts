@@ -4,6 +4,7 @@ import { isParameter } from '../nn/parameter.js';
 import { abs, add, mul, square, sum } from '../ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 
+/** Options of `l1Penalty` and `l2Penalty`: the coefficient and whether 'noDecay' parameters count. */
 export interface PenaltyOptions {
   /** Multiplies the penalty (default 1). */
   coeff?: number;

@@ -3,6 +3,7 @@ import { abs, lt, mul, square, sub, where } from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, checkSameShape, reduceLoss, type Reduction } from './reduction.js';
 
+/** Options of the regression losses (MSE, L1, Huber, …): how per-element losses are reduced. */
 export interface RegressionLossOptions {
   reduction?: Reduction;
 }

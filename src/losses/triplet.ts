@@ -6,6 +6,7 @@ import {
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, reduceLoss, type Reduction } from './reduction.js';
 
+/** Options of the triplet margin loss on given (anchor, positive, negative) rows: margin, norm, eps, swap and reduction. */
 export interface TripletMarginOptions {
   /** Required gap between the negative and the positive distance (default 1). */
   margin?: number;
@@ -59,8 +60,10 @@ export function pairwiseDistances(e: Tensor, opts: { squared?: boolean } = {}): 
   return where(positive, sqrt(where(positive, d2, 1)), 0);
 }
 
+/** How triplets are picked from a batch: the hardest per anchor, semi-hard negatives, or every valid triplet. */
 export type TripletMining = 'batchHard' | 'semiHard' | 'all';
 
+/** Triplets mined from a batch, as parallel row indices: anchors[i], positives[i], negatives[i] form one triplet. */
 export interface MinedTriplets {
   anchors: Int32Array;
   positives: Int32Array;
@@ -110,6 +113,7 @@ export function mineTriplets(distances: ArrayLike<number>, labels: Int32Array, m
   return { anchors: Int32Array.from(a), positives: Int32Array.from(p), negatives: Int32Array.from(n) };
 }
 
+/** Options of the batch triplet loss on embeddings and labels: margin, how triplets are mined, distance and reduction. */
 export interface TripletLossOptions {
   /** Default 1. */
   margin?: number;

@@ -1,6 +1,7 @@
 import { GradkitError } from '../core/errors.js';
 import { asLabels, asRows, type Labels, type Matrix } from './util.js';
 
+/** Expected calibration error, and the per-bin confidence and accuracy it is computed from. */
 export interface CalibrationResult {
   /** Σ_b (n_b / N) · |accuracy_b − confidence_b|. */
   ece: number;

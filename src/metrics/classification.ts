@@ -67,6 +67,7 @@ export function confusionMatrix(pred: Matrix | Labels, target: Labels, numClasse
   return m;
 }
 
+/** Per-class precision, recall, F1 and support, with macro and support-weighted averages and the accuracy. */
 export interface ClassificationReport {
   precision: number[];
   recall: number[];

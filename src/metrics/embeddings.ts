@@ -82,6 +82,7 @@ export function recallAtK(embeddings: Matrix, labels: Labels, ks: readonly numbe
   return out;
 }
 
+/** The k-means clustering: each sample's cluster, the centroids, the inertia and iterations run. */
 export interface KMeansResult {
   /** Cluster of each sample. */
   labels: number[];

@@ -33,6 +33,7 @@ export class LeakyReLU extends Module {
   override extraRepr(): string { return `negativeSlope=${this.negativeSlope}`; }
 }
 
+/** Options of the PReLU layer: how many learnable slopes α and their initial value. */
 export interface PReLUOptions {
   /** 1 (default): one α shared by all channels; C: one α per channel (axis 1 of the input). */
   numParameters?: number;
@@ -65,6 +66,7 @@ export class SELU extends Module {
   override forward(x: Tensor): Tensor { return F.selu(x); }
 }
 
+/** Options of the Swish layer (x·sigmoid(βx)): the value of β and whether it is learned. */
 export interface SwishOptions {
   /** β (default 1). */
   beta?: number;
@@ -118,6 +120,7 @@ export class LogSoftmax extends Module {
   override extraRepr(): string { return `axis=${this.axis}`; }
 }
 
+/** Options of the Maxout layer: the Linear options plus the number of linear pieces per unit. */
 export interface MaxoutOptions extends LinearOptions {
   /** Linear pieces per unit (default 2). */
   k?: number;

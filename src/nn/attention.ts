@@ -22,6 +22,7 @@ import { LayerNorm } from './normalization.js';
 import { Dropout } from './regularization.js';
 import type { Parameter } from './parameter.js';
 
+/** Options of scaled dot-product attention: mask, causal masking, dropout on the weights and the score scale. */
 export interface AttentionOptions {
   /** Bool (true = blocked) or float (added to the scores) mask, broadcastable to [..., Lq, Lk]. */
   mask?: Tensor | null;
@@ -36,6 +37,7 @@ export interface AttentionOptions {
   rng?: Random;
 }
 
+/** What scaled dot-product attention returns: the attended values and the attention weights. */
 export interface AttentionResult {
   /** [..., Lq, dv] */
   output: Tensor;
@@ -120,6 +122,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
 
 // ---- multi-head attention ------------------------------------------------------------------------
 
+/** Options of the MultiheadAttention layer: dropout, biases, key/value sizes, initialization and dtype. */
 export interface MultiheadAttentionOptions {
   /** Dropout on the attention weights in training (default 0). */
   dropout?: number;
@@ -133,6 +136,7 @@ export interface MultiheadAttentionOptions {
   dtype?: FloatDType;
 }
 
+/** Per-call options of MultiheadAttention: padding and attention masks, causal masking and which weights to return. */
 export interface MultiheadForwardOptions {
   /** [N, S] (or [S] unbatched): bool, true = this key is padding and is ignored; or float, added. */
   keyPaddingMask?: Tensor | null;
@@ -146,6 +150,7 @@ export interface MultiheadForwardOptions {
   averageAttnWeights?: boolean;
 }
 
+/** What MultiheadAttention returns: the attended output and (optionally) the attention weights. */
 export interface MultiheadAttentionOutput {
   /** [N, L, E] (or [L, E] for unbatched input). */
   output: Tensor;
@@ -287,6 +292,7 @@ export class MultiheadAttention extends Module<[Tensor, Tensor?, Tensor?, Multih
 
 // ---- Transformer encoder layer -------------------------------------------------------------------
 
+/** Options of TransformerEncoderLayer: feed-forward width, dropout, activation, norm placement and biases. */
 export interface TransformerEncoderLayerOptions {
   /** Hidden width of the feed-forward block (default 2048, as PyTorch). */
   dimFeedforward?: number;
@@ -304,6 +310,7 @@ export interface TransformerEncoderLayerOptions {
   dtype?: FloatDType;
 }
 
+/** Per-call options of the Transformer encoder (layer or stack): the attention mask, padding mask and causal masking. */
 export interface EncoderForwardOptions {
   /** [L, L] or [N·nhead, L, L]: bool (true = blocked) or float (added). */
   srcMask?: Tensor | null;
@@ -394,6 +401,7 @@ export class TransformerEncoderLayer extends Module<[Tensor, EncoderForwardOptio
   }
 }
 
+/** Options of TransformerEncoder: an optional final normalization after the stacked layers. */
 export interface TransformerEncoderOptions {
   /** A final normalization after the last layer (PyTorch's `norm`; usual with pre-norm layers). */
   norm?: LayerNorm | null;

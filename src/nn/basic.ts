@@ -19,6 +19,7 @@ export class Flatten extends Module {
   override extraRepr(): string { return `startAxis=${this.startAxis}, endAxis=${this.endAxis}`; }
 }
 
+/** Options of the Embedding layer: padding row, initialization, generator and dtype. */
 export interface EmbeddingOptions {
   /** Row that maps to zeros and receives no gradient (e.g. the padding token). */
   paddingIdx?: number;

@@ -9,6 +9,7 @@ import { checkSize, newParam, rngOf, type WeightLayerOptions } from './layer-opt
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
 
+/** Options of the Conv2d layer: stride, padding, dilation, groups, bias and fused activation. */
 export interface Conv2dOptions extends WeightLayerOptions {
   stride?: Pair;
   /** Zero padding per side: a number, [h, w], 'valid' (0, default) or 'same' (stride 1). */
@@ -128,6 +129,7 @@ export interface MaxPoolSpec extends PoolOptions {
   kernelSize: Pair;
 }
 
+/** Options of the pooling layers (MaxPool2d, AvgPool2d): stride and padding of the window. */
 export interface PoolOptions {
   /** Default: kernelSize. */
   stride?: Pair;

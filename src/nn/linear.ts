@@ -8,6 +8,7 @@ import { checkSize, newParam, rngOf, type WeightLayerOptions } from './layer-opt
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
 
+/** Options of the Linear layer: bias, fused activation and the weight initialization. */
 export interface LinearOptions extends WeightLayerOptions {
   /** Add a learnable bias (default true). */
   bias?: boolean;

@@ -8,6 +8,7 @@ import { orthogonal } from './init.js';
 import { Linear } from './linear.js';
 import type { AnyModule } from './module.js';
 
+/** Options of LSUV initialization: the variance tolerance, rescaling rounds and which layers to process. */
 export interface LsuvOptions {
   /** Stop when |Var(output) − 1| < tolerance (default 0.1, the paper's value). */
   tolerance?: number;
@@ -20,6 +21,7 @@ export interface LsuvOptions {
   rng?: Random;
 }
 
+/** What LSUV did to one layer: its final output variance, rescalings applied and whether it converged. */
 export interface LsuvLayerReport {
   name: string;
   /** Output variance on the batch after the last rescaling. */

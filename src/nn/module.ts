@@ -21,11 +21,13 @@ type StoredPreHook = (module: AnyModule, inputs: any[]) => unknown;
 /** A state dict: dotted names ('layers.0.weight') to tensors, in registration order. */
 export type StateDict = Map<string, Tensor>;
 
+/** Options of `Module.loadStateDict`. */
 export interface LoadStateDictOptions {
   /** Require the keys to match exactly (default true). Shape mismatches are always an error. */
   strict?: boolean;
 }
 
+/** The keys `loadStateDict` could not match: the model's entries missing from the dict, and dict entries the model does not have. */
 export interface LoadStateDictResult {
   missingKeys: string[];
   unexpectedKeys: string[];

@@ -9,6 +9,7 @@ import { checkSize } from './layer-options.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
+/** Options shared by the normalization layers: eps, learnable scale and shift, dtype. */
 export interface NormOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
@@ -39,6 +40,7 @@ function channelView(p: Tensor, rank: number): Tensor {
   return ops.reshape(p, [1, p.shape[0], ...new Array<number>(rank - 2).fill(1)]);
 }
 
+/** Options of BatchNorm1d/BatchNorm2d: the normalization options plus how running statistics are kept. */
 export interface BatchNormOptions extends NormOptions {
   /**
    * Weight of the new batch statistic in the running estimate:
@@ -50,6 +52,7 @@ export interface BatchNormOptions extends NormOptions {
   trackRunningStats?: boolean;
 }
 
+/** Options of the functional `batchNorm`: the affine parameters, running statistics and training mode passed in explicitly. */
 export interface BatchNormFunctionalOptions {
   weight?: Tensor | null;
   bias?: Tensor | null;

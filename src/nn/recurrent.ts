@@ -19,6 +19,7 @@ import { checkProb, checkSize, newParam } from './layer-options.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
 
+/** Options shared by RNN, LSTM and GRU: layers, bias, dropout between layers, direction and initialization. */
 export interface RecurrentOptions {
   /** Stacked layers; layer l > 0 reads the outputs of layer l − 1 (default 1). */
   numLayers?: number;
@@ -38,6 +39,7 @@ export interface RecurrentOptions {
   dtype?: FloatDType;
 }
 
+/** Options of the plain RNN: the recurrent options plus its nonlinearity (tanh or ReLU). */
 export interface RNNOptions extends RecurrentOptions {
   /** h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh); default 'tanh'. */
   nonlinearity?: 'tanh' | 'relu';
@@ -51,6 +53,7 @@ export interface RecurrentOutput {
   hidden: Tensor;
 }
 
+/** What an LSTM returns: the outputs and final hidden states of every recurrent layer, plus the final cell states. */
 export interface LSTMOutput extends RecurrentOutput {
   /** [numLayers·D, N, H]: each layer's cell state after its last step. */
   cell: Tensor;
@@ -61,6 +64,7 @@ export interface RecurrentState {
   hidden?: Tensor;
 }
 
+/** The initial state an LSTM may start from: hidden and cell state, each optional. */
 export interface LSTMState extends RecurrentState {
   cell?: Tensor;
 }

@@ -10,6 +10,7 @@ import type { Linear } from './linear.js';
 import { Module } from './module.js';
 import { functionalCall } from './functional-call.js';
 
+/** Options of Dropout, AlphaDropout and DropConnect: the drop probability and the generator for the masks. */
 export interface RandomLayerOptions {
   /** Drop probability (default 0.5). */
   p?: number;

@@ -50,6 +50,7 @@ export class Residual extends Module {
   }
 }
 
+/** Options of the ResNet basic block: stride, zero-initialized residual branch, generator and dtype. */
 export interface BasicBlockOptions {
   /** Stride of the first 3×3 conv and of the projection (default 1; 2 halves the resolution). */
   stride?: number;
@@ -111,6 +112,7 @@ export class BasicBlock extends Module {
   }
 }
 
+/** Options of the ResNet model: input channels, classes, stage widths and depths, stem and initialization. */
 export interface ResNetOptions {
   /** Channels of the input images (e.g. 3 for RGB). */
   inChannels: number;

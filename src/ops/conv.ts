@@ -6,8 +6,10 @@ import { add } from './elementwise.js';
 import { reshape } from './shape.js';
 import { castTo, checkTensor, kernels, requireFloat, wrap } from './util.js';
 
+/** A size per spatial axis: one number for both, or [height, width]. */
 export type Pair = number | readonly [number, number];
 
+/** Options of the `conv2d` op: stride, padding, dilation and groups. */
 export interface Conv2dOptions {
   stride?: Pair;
   /** Zero padding per side: a number, [h, w], 'valid' (0) or 'same' (output size = input size; stride 1 only). */
@@ -97,6 +99,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   return add(out, reshape(bias, [1, p.cOut, 1, 1]));
 }
 
+/** Options of the pooling ops (maxPool2d, avgPool2d): window, stride, padding and how padding counts in averages. */
 export interface Pool2dOptions {
   kernelSize: Pair;
   /** Default: kernelSize. */

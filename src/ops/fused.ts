@@ -9,6 +9,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { add, cast, mul, neg, reciprocal, sqrt } from './elementwise.js';
 import { castTo, checkTensor, kernels, requireFloat, wrap } from './util.js';
 
+/** Options of the fused batch-normalization op: training mode, momentum, batches already averaged, and eps. */
 export interface BatchNormOpOptions {
   /**
    * Normalize with batch statistics and update the running ones (default true, like
@@ -139,6 +140,7 @@ function backward(x: Tensor, g: Tensor, mean: Tensor['buffer'], invstd: Tensor['
   return { dx: wrap(r.dx, x.shape), dgamma: wrap(r.dgamma, [c]), dbeta: wrap(r.dbeta, [c]) };
 }
 
+/** Options of the fused softmax + cross-entropy op: label smoothing and an ignored label. */
 export interface SoftmaxCrossEntropyOptions {
   /** Label smoothing ε in [0, 1): the target is (1 − ε)·onehot + ε/C (default 0). */
   labelSmoothing?: number;

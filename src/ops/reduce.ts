@@ -8,6 +8,7 @@ import { add, div, eq, exp, log, mul, sqrt, square, sub } from './elementwise.js
 import { broadcastTo, reshape } from './shape.js';
 import { castTo, checkTensor, kernels, requireFloat, wrap } from './util.js';
 
+/** Options of the reductions (sum, mean, max, …): whether reduced axes are kept as size 1. */
 export interface ReduceOptions {
   /** Keep reduced axes as size 1 (default false). */
   keepDims?: boolean;
@@ -70,6 +71,7 @@ export function min(x: Tensor, axis?: number | readonly number[], opts: ReduceOp
   return extremum('min', x, axis, opts);
 }
 
+/** Options of variance and standard deviation: keepDims plus the divisor's correction. */
 export interface VarianceOptions extends ReduceOptions {
   /** Divisor is N - correction: 1 (default, unbiased, as PyTorch) or 0 (population). */
   correction?: number;

@@ -13,6 +13,7 @@ function withGrads(op: string, params: Iterable<Tensor>): Tensor[] {
   return out;
 }
 
+/** Options of `clipGradNorm`: which norm to measure and whether a NaN/Inf norm is an error. */
 export interface ClipNormOptions {
   /** 2 (default) for the L2 norm of all gradients together, or Infinity for the max |g|. */
   normType?: 2 | typeof Infinity;

@@ -3,6 +3,7 @@ import { isFloat } from '../core/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkNumber } from './validate.js';
 
+/** Options of `applyMaxNorm`: which weight axis indexes the units whose incoming norm is capped. */
 export interface MaxNormOptions {
   /**
    * The axis that indexes units (default 0: rows of a Linear weight [out, in] and filters of a

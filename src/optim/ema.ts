@@ -4,6 +4,7 @@ import { shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkBoolean, checkNumber } from './validate.js';
 
+/** Options of the parameter EMA: the decay and whether it ramps up over the first updates. */
 export interface EMAOptions {
   /** Weight of the old average per update (default 0.999). */
   decay?: number;
@@ -14,6 +15,7 @@ export interface EMAOptions {
   warmup?: boolean;
 }
 
+/** The saved state of an EMA (decay, update count and the averaged weights), for checkpoints. */
 export interface EMAStateDict {
   decay: number;
   warmup: boolean;

@@ -19,6 +19,7 @@ function lrOf(g: ParamGroup<BaseOptions>): GradientTransform<any> {
   return scaleByLearningRate(() => g.lr);
 }
 
+/** Hyperparameters of the SGD optimizer: the base options plus momentum, dampening and Nesterov. */
 export interface SGDOptions extends BaseOptions {
   /** Momentum factor (default 0: plain SGD). */
   momentum: number;
@@ -53,6 +54,7 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 }
 
+/** Hyperparameters of the Adam and AdamW optimizers: the base options plus betas, eps and AMSGrad. */
 export interface AdamOptions extends BaseOptions {
   /** Moment decay rates (default [0.9, 0.999]). */
   betas: [number, number];
@@ -103,6 +105,7 @@ export class AdamW extends Optimizer<AdamOptions> {
   }
 }
 
+/** Hyperparameters of the RMSprop optimizer: the base options plus smoothing, eps, centering and momentum. */
 export interface RMSpropOptions extends BaseOptions {
   /** Smoothing constant (default 0.99). */
   alpha: number;
@@ -126,6 +129,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 }
 
+/** Hyperparameters of the Adagrad optimizer: the base options plus learning-rate decay, initial accumulator and eps. */
 export interface AdagradOptions extends BaseOptions {
   /** The t-th step uses lr / (1 + (t − 1)·lrDecay) (default 0). */
   lrDecay: number;

@@ -2,6 +2,7 @@ import { GradkitError } from '../core/errors.js';
 import type { HasLrGroups } from './scheduler.js';
 import { checkNumber } from './validate.js';
 
+/** Options of ReduceLrOnPlateau: which direction is better, the reduction factor, patience, threshold, cooldown and minimum rate. */
 export interface ReduceLrOnPlateauOptions {
   /** 'min' (default: a loss) or 'max' (an accuracy): which direction is better. */
   mode?: 'min' | 'max';
@@ -21,6 +22,7 @@ export interface ReduceLrOnPlateauOptions {
   eps?: number;
 }
 
+/** The saved state of ReduceLrOnPlateau (best value, bad-epoch and cooldown counters), for checkpoints. */
 export interface ReduceLrOnPlateauState {
   best: number | null;
   numBadEpochs: number;

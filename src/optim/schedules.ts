@@ -105,6 +105,7 @@ export function linearWarmup(opts: { warmupSteps: number; startFactor?: number; 
   };
 }
 
+/** Options of the one-cycle learning-rate schedule: peak rate, length, phase split and annealing shape. */
 export interface OneCycleOptions {
   maxLr: number;
   totalSteps: number;

@@ -76,6 +76,7 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransform<null> {
   };
 }
 
+/** Options of the `trace` (momentum) transform: momentum factor, dampening and Nesterov. */
 export interface TraceOptions {
   /** Momentum factor μ (default 0.9). */
   momentum?: number;
@@ -111,6 +112,7 @@ export function trace(opts: TraceOptions = {}): GradientTransform<{ buf: Slots; 
 /** Alias of trace: the heavy-ball momentum transform (v ← μv + g). */
 export const momentum = trace;
 
+/** Options of the `scaleByAdam` transform: moment decay rates, eps and AMSGrad. */
 export interface AdamOptions {
   /** Decay rates of the first and second moment estimates (default [0.9, 0.999]). */
   betas?: readonly [number, number];
@@ -153,6 +155,7 @@ function checkBetas(op: string, betas: unknown): [number, number] {
   ];
 }
 
+/** Options of the `scaleByRms` transform (RMSprop's preconditioner): smoothing, eps, centering and momentum. */
 export interface RmsOptions {
   /** Smoothing constant of the running mean of g² (default 0.99). */
   alpha?: number;
@@ -188,6 +191,7 @@ export function scaleByRms(opts: RmsOptions = {}): GradientTransform<RmsState> {
   };
 }
 
+/** Options of the `scaleByAdagrad` transform: initial accumulator, eps and learning-rate decay. */
 export interface AdagradOptions {
   /** Starting value of the g² accumulator (default 0). */
   initialAccumulatorValue?: number;
@@ -215,6 +219,7 @@ export function scaleByAdagrad(opts: AdagradOptions = {}): GradientTransform<{ s
   };
 }
 
+/** Options of the weight-decay transforms (`addDecayedWeights`, `addL2ToGradient`): which parameters decay. */
 export interface DecayOptions {
   /** Which parameters decay (default: all but those tagged 'noDecay'). */
   mask?: ParamMask;

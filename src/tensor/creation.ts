@@ -5,11 +5,13 @@ import { getGlobalRng, Random } from '../core/rng.js';
 import { getBackend } from '../backend/registry.js';
 import { Tensor, type NestedArray } from './tensor.js';
 
+/** Options shared by the tensor creation functions: the element dtype and whether the tensor tracks gradients. */
 export interface CreateOptions {
   dtype?: DType;
   requiresGrad?: boolean;
 }
 
+/** Creation options for random tensors: which generator (or seed) draws the values. */
 export interface RandomOptions extends CreateOptions {
   /** Generator to draw from (default: the global one, see manualSeed). */
   rng?: Random;

@@ -5,6 +5,7 @@ import { getBackend } from '../backend/registry.js';
 import { runBackward, type BackwardOptions, type GradNode } from '../autograd/engine.js';
 import { formatTensor } from './format.js';
 
+/** Nested JavaScript arrays of numbers or booleans, as accepted by `tensor()`; the nesting gives the shape. */
 export type NestedArray = number | boolean | NestedArray[];
 
 /**

@@ -5,6 +5,7 @@ import { noGrad, valueAndGrad } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { cast, mul, sum } from '../ops/index.js';
 
+/** Options of `gradcheck`: finite-difference step, tolerances, precision and sampling. */
 export interface GradCheckOptions {
   /** Finite-difference step (default 1e-6 in float64, 1e-3 in float32). */
   eps?: number;
@@ -26,6 +27,7 @@ export interface GradCheckWorst {
   numeric: number;
 }
 
+/** The outcome of `gradcheck`: pass/fail, the largest errors, the worst element and a one-line summary. */
 export interface GradCheckResult {
   ok: boolean;
   /** Largest |a − n| / max(|a|, |n|, 1e-12) seen. */

@@ -25,11 +25,13 @@ export const CHECKPOINT_VERSION = 2;
 /** Written before the integrity record existed: still read, with a warning. */
 const LEGACY_VERSION = 1;
 
+/** Options of `decodeCheckpoint`: where the missing-integrity warning goes. */
 export interface DecodeCheckpointOptions {
   /** Where the warning about a file without an integrity record goes (default: console.warn, once per file). */
   onWarning?: OnWarning;
 }
 
+/** Where training stands: the epoch and batch to continue at, steps taken and the epoch budget. */
 export interface TrainerCounters {
   /** The epoch to run next (or to continue). */
   epoch: number;
@@ -41,6 +43,7 @@ export interface TrainerCounters {
   epochs: number;
 }
 
+/** Everything a checkpoint holds to resume training: counters, model and optimizer state, generators, loader, callbacks, logs and history. */
 export interface CheckpointState {
   counters: TrainerCounters;
   model: StateDict;

@@ -10,6 +10,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { rowFinite } from '../metrics/util.js';
 import { defaultClassificationLoss } from './loss.js';
 
+/** What `evaluate` returns: mean loss and accuracy over the data, and the sample count. */
 export interface EvaluateResult {
   loss: number;
   accuracy: number;

@@ -24,6 +24,7 @@ export const EVENTS = [
   'afterCancelBatch', 'afterCancelEpoch', 'afterCancelFit',
 ] as const;
 
+/** The name of a training event a callback can hook (one of EVENTS). */
 export type EventName = (typeof EVENTS)[number];
 
 /** Thrown by a callback to skip the rest of the current batch (e.g. the optimizer step). */

@@ -19,6 +19,7 @@ const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1
 /** Larger headers are refused: a corrupted length must not make us allocate gigabytes. */
 const MAX_HEADER = 100 * 1024 * 1024;
 
+/** One tensor as stored in a tensor file: dtype, shape and raw elements. */
 export interface StoredTensor {
   dtype: DType;
   shape: number[];

@@ -32,6 +32,7 @@ export interface TrainData extends Iterable<Batch> {
   loadState?(state: DataLoaderState): void;
 }
 
+/** What a Trainer needs: model, optimizer, data, and optionally loss, forward, epochs and callbacks. */
 export interface TrainerOptions {
   model: AnyModule;
   optimizer: Optimizer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- any optimizer subclass
@@ -56,6 +57,7 @@ export interface TrainerOptions {
   rngs?: Record<string, Random>;
 }
 
+/** What `Trainer.fit` returns: epochs and steps done, the per-epoch history, and why it stopped early. */
 export interface FitResult {
   /** Epochs completed in total (including those before a resume). */
   epochs: number;

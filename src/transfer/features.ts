@@ -12,6 +12,7 @@ import type { Dataset } from '../data/dataset.js';
 import { defaultCollate } from '../data/collate.js';
 import { isHeldInEval } from './freeze.js';
 
+/** Options of `extractFeatures`: batch size and whether features are flattened to vectors. */
 export interface ExtractFeaturesOptions {
   /** Samples per forward pass (default 256). */
   batchSize?: number;
@@ -19,6 +20,7 @@ export interface ExtractFeaturesOptions {
   flatten?: boolean;
 }
 
+/** Features a model extracted from every sample of a data set, with the data set's other fields alongside. */
 export interface DatasetFeatures {
   /** [N, ...] features of every sample, in data set order. */
   features: Tensor;

@@ -14,6 +14,7 @@ import { BatchNorm1d, BatchNorm2d } from '../nn/normalization.js';
 import type { AnyModule } from '../nn/module.js';
 import { select, type Selector } from './select.js';
 
+/** Options of `freeze`: whether the selected BatchNorm layers are held in eval mode. */
 export interface FreezeOptions {
   /**
    * 'eval' (default): selected BatchNorm layers are held in eval mode (running statistics
@@ -22,6 +23,7 @@ export interface FreezeOptions {
   batchNorm?: 'eval' | 'train';
 }
 
+/** What `freeze`/`unfreeze` changed: the parameters and the BatchNorm layers affected. */
 export interface FreezeResult {
   /** Names of the parameters whose requiresGrad changed or was confirmed. */
   parameters: string[];

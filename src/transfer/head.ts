@@ -34,6 +34,7 @@ function setChild(op: string, parent: AnyModule, name: string, module: AnyModule
   }
 }
 
+/** Options of `replaceHead`: which layer is the head to replace. */
 export interface ReplaceHeadOptions {
   /** Dotted name of the layer to replace (default: the model's last child, e.g. ResNet's 'fc' or a Sequential's last index). */
   name?: string;

@@ -9,12 +9,14 @@ import type { AnyModule } from '../nn/module.js';
 import type { Parameter } from '../nn/parameter.js';
 import { units } from './select.js';
 
+/** A parameter group for an optimizer: its parameters with their own learning rate and weight decay. */
 export interface LrGroup {
   params: Parameter[];
   lr: number;
   weightDecay?: number;
 }
 
+/** Options of `layerwiseLrGroups`: the head's rate, the per-unit decay, the unit kind and frozen-parameter handling. */
 export interface LayerwiseLrOptions {
   /** Learning rate of the last unit (the head). */
   baseLr: number;
@@ -64,6 +66,7 @@ export function layerwiseLrGroups(model: AnyModule, opts: LayerwiseLrOptions): L
   }));
 }
 
+/** A rule of the name-based grouping: parameters whose names match the pattern get this learning rate and weight decay. */
 export interface LrRule {
   /** A name prefix ('stem', 'stages.0') or a regular expression tested against full parameter names. */
   pattern: string | RegExp;

@@ -13,6 +13,7 @@ import { Adam } from '../optim/optimizers.js';
 import { crossEntropy } from '../losses/classification.js';
 import { gatherRows } from '../data/dataset.js';
 
+/** Options of `linearProbe`: epochs, learning rate, weight decay, batch size, class count and seed. */
 export interface LinearProbeOptions {
   /** Passes over the features (default 100). */
   epochs?: number;
@@ -28,6 +29,7 @@ export interface LinearProbeOptions {
   seed?: number;
 }
 
+/** A trained linear probe: the classifier on frozen features, its loss curve, and prediction and accuracy helpers. */
 export interface LinearProbe {
   classifier: Linear;
   /** Mean training loss of each epoch. */

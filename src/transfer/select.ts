@@ -10,6 +10,7 @@ import { GradkitError } from '../core/errors.js';
 import type { AnyModule } from '../nn/module.js';
 import type { Parameter } from '../nn/parameter.js';
 
+/** A selector for the first units of a model: up to an index or up to a named unit, counting children or layers. */
 export interface UpTo {
   /** Units [0, k) are selected (k < 0 counts from the end), or the units before the one named k. */
   upTo: number | string;
@@ -17,8 +18,10 @@ export interface UpTo {
   unit?: 'child' | 'layer';
 }
 
+/** Picks part of a model: a module, a dotted name, a predicate on (name, module), or everything up to a point. */
 export type Selector = AnyModule | string | ((name: string, module: AnyModule) => boolean) | UpTo;
 
+/** The parameters and modules a Selector picked, with their dotted names. */
 export interface Selection {
   /** Selected parameters with their full dotted names. */
   parameters: [string, Parameter][];

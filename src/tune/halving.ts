@@ -5,6 +5,7 @@
  */
 import { GradkitError } from '../core/errors.js';
 
+/** One rung of successive halving: how many trials train in it and how many epochs they reach. */
 export interface Rung {
   /** Total epochs a trial has trained for at the end of this rung. */
   epochs: number;

@@ -12,8 +12,10 @@ import { halvingRungs, survivors } from './halving.js';
 import { gridSearch, randomSearch, refineSpace } from './samplers.js';
 import type { Assignment, SearchSpace } from './space.js';
 
+/** The hyperparameter search strategy: random, grid, coarse-to-fine, or successive halving. */
 export type SearchMethod = 'random' | 'grid' | 'coarseToFine' | 'halving';
 
+/** Settings of a hyperparameter search: method, trial and epoch budget, seed, ranking metric and per-method knobs. */
 export interface SearchOptions {
   method: SearchMethod;
   /** Trials (random, halving) or trials per round (coarseToFine); grid ignores it. */
@@ -39,23 +41,27 @@ export const DEFAULT_SEARCH: Omit<SearchOptions, 'method'> = {
   trials: 8, epochs: 2, seed: 0, metric: 'valAccuracy', mode: 'max', gridPoints: 3, rounds: 2, topFraction: 0.25, eta: 3, minEpochs: 1,
 };
 
+/** One trial to run: its name and the hyperparameter values it uses. */
 export interface TrialSpec {
   /** Stable name, e.g. 'r0-t3' (round 0, trial 3). */
   id: string;
   params: Assignment;
 }
 
+/** What running a trial gave: its metrics and a handle to continue it later. */
 export interface TrialOutcome {
   metrics: Record<string, number>;
   /** Whatever lets the runner continue this trial later (halving); dropped when the trial is cut. */
   handle?: unknown;
 }
 
+/** Trains trials on behalf of the search; the caller supplies how a trial is trained. */
 export interface TrialRunner {
   /** Trains `trial` until it has `epochs` epochs in total, continuing from `handle` when given. */
   run(trial: TrialSpec, epochs: number, handle?: unknown): Promise<TrialOutcome>;
 }
 
+/** The record of one trial: its values, epochs, status, metrics, score, error and duration. */
 export interface TrialRecord {
   id: string;
   round: number;
@@ -69,6 +75,7 @@ export interface TrialRecord {
   seconds: number;
 }
 
+/** The outcome of a search: every trial ranked best first, and how many were resumed versus run. */
 export interface SearchResult {
   /** Each trial's latest record, best first. */
   ranked: TrialRecord[];
@@ -77,6 +84,7 @@ export interface SearchResult {
   ran: number;
 }
 
+/** Where and how a search runs: storage and folder for its records, logging, clock and parallelism. */
 export interface SearchEnv {
   storage: Storage;
   dir: string;

@@ -9,6 +9,7 @@
  */
 import { GradkitError } from '../core/errors.js';
 
+/** How one hyperparameter is drawn: uniform, log-uniform, whole numbers, or a choice among values. */
 export type Distribution =
   | { kind: 'uniform'; low: number; high: number }
   | { kind: 'logUniform'; low: number; high: number }

@@ -12,6 +12,7 @@ import { mlp } from './mlp.js';
 import { resnet18, resnet34 } from './resnets.js';
 import { vgg } from './vgg.js';
 
+/** A JSON description of a model: the registered builder's name and its options, enough to rebuild it. */
 export interface Architecture {
   /** A registered builder name: 'vgg', 'mlp', 'resnet', 'resnet18', 'resnet34', 'inceptionBlock', or your own. */
   builder: string;

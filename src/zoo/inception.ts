@@ -19,6 +19,7 @@ import { checkSize } from '../nn/layer-options.js';
 import { Module, type AnyModule } from '../nn/module.js';
 import { BatchNorm2d } from '../nn/normalization.js';
 
+/** Options of the Inception block: the channels of each branch, BatchNorm, generator and dtype. */
 export interface InceptionOptions {
   /** Output channels of the 1×1 branch. */
   ch1x1: number;

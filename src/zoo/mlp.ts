@@ -25,8 +25,10 @@ const ACTIVATIONS = {
   leakyRelu: () => new LeakyReLU(),
 } satisfies Record<string, () => AnyModule>;
 
+/** The names of the hidden activations the MLP builder knows ('relu', 'tanh', …). */
 export type ActivationName = keyof typeof ACTIVATIONS;
 
+/** Options of the MLP builder: layer widths, hidden activation, dropout, BatchNorm and initialization. */
 export interface MlpOptions {
   /** Layer widths from input to output: [784, 128, 64, 10] is two hidden layers. */
   sizes: readonly number[];

@@ -67,6 +67,7 @@ export interface PretrainedPreprocessing {
   transform(x: Tensor): Tensor;
 }
 
+/** A pretrained model: the network with its weights, the preprocessing its inputs need, and information about it. */
 export interface Pretrained {
   /** The model with its trained weights, in eval mode. */
   model: AnyModule;

@@ -5,6 +5,7 @@
 import { GradkitError } from '../core/errors.js';
 import { resnet, type ResNet, type ResNetOptions } from '../nn/residual.js';
 
+/** Options of the standard-layout ResNet builders (ResNet-18/34): ResNet options with the widths derived from one base width. */
 export interface ResNetLayoutOptions extends Omit<ResNetOptions, 'widths' | 'blocksPerStage'> {
   /** Channels of the first stage; later stages double it (default 64, as the paper; 16 suits MNIST/CIFAR-sized data). */
   baseWidth?: number;

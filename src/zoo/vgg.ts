@@ -17,6 +17,7 @@ import { Module } from '../nn/module.js';
 import { BatchNorm2d } from '../nn/normalization.js';
 import { Dropout } from '../nn/regularization.js';
 
+/** Options of the VGG-style network builder: input channels, classes, block widths and depths, input size and classifier. */
 export interface VggOptions {
   inChannels: number;
   numClasses: number;

@@ -38,8 +38,9 @@ function hasSummary(s: ts.Symbol, checker: ts.TypeChecker): boolean {
   return (s.declarations ?? []).some((d) => ts.getJSDocCommentsAndTags(d).some((j) => ts.isJSDoc(j) && typeof j.comment === 'string' && j.comment.trim().length > 0));
 }
 
-export function publicExports(): PublicExport[] {
-  const program = ts.createProgram(ENTRIES.map((e) => ROOT + e), {
+/** The public exports of `entries` (paths relative to the repository root; default: the package entries). */
+export function publicExports(entries: readonly string[] = ENTRIES): PublicExport[] {
+  const program = ts.createProgram(entries.map((e) => ROOT + e), {
     target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
     strict: true, noEmit: true, skipLibCheck: true, types: ['node'], lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
   });
@@ -60,7 +61,7 @@ export function publicExports(): PublicExport[] {
     }
     out.push({ name, kind, file, hasSummary: kind === 'namespace' || hasSummary(target, checker) });
   };
-  for (const entry of ENTRIES) {
+  for (const entry of entries) {
     const sf = program.getSourceFile(ROOT + entry);
     const mod = sf && checker.getSymbolAtLocation(sf);
     if (!mod) throw new Error(`cannot read the exports of ${entry}`);

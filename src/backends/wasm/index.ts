@@ -36,6 +36,7 @@ import { logSoftmax, softmax } from './softmax.js';
 import { WasmRuntime } from './runtime.js';
 import { MAX_SLICES } from './worker-source.js';
 
+/** The WebAssembly backend: a Backend plus its binary flavour, thread control and GEMM measurement. */
 export interface WasmBackend extends Backend {
   readonly flavour: Flavour;
   /** Threads kernels may use (the calling thread included). */
@@ -59,6 +60,7 @@ export interface WasmBackend extends Backend {
   stats(): { jobs: number; parallelJobs: number; backoffs: number };
 }
 
+/** Options for creating the WebAssembly backend: binary flavour, thread count and memory sharing. */
 export interface WasmBackendOptions {
   /** Restrict to one binary ('simd' or 'relaxed-simd'); default: the best the runtime validates. */
   flavour?: Flavour;

@@ -10,6 +10,7 @@ import { sizeOf } from '../../core/shape.js';
 import { alloc, checkImages, checkProbability, pickRng, tensorFrom, valuesOf, type SeedOptions } from '../util.js';
 import { gatherRows } from '../dataset.js';
 
+/** A named image augmentation: transforms a batch of images using the given random generator. */
 export interface Augmentation {
   readonly name: string;
   apply(images: Tensor, rng: Random): Tensor;

@@ -141,6 +141,7 @@ export function flipImages(images: Tensor, axis: 'horizontal' | 'vertical', whic
   return tensorFrom(dst, images.shape);
 }
 
+/** Options of `randomFlip`: which flips are enabled and their probability. */
 export interface RandomFlipOptions {
   /** Flip left–right (default false: mirrored digits and letters change meaning, e.g. 'b'/'d'). */
   horizontal?: boolean;
@@ -167,6 +168,7 @@ export function randomFlip(opts: RandomFlipOptions = {}): Augmentation {
   };
 }
 
+/** Options of `randomAffine`: ranges of rotation, shift and zoom, and the fill value. */
 export interface RandomAffineOptions {
   /** Rotation angle drawn uniformly from [−degrees, degrees] (default 0). */
   degrees?: number;
@@ -218,6 +220,7 @@ export const randomTranslation = (opts: { maxShift: number; wholePixels?: boolea
 export const randomScale = (opts: { min: number; max: number; fill?: number }): Augmentation =>
   randomAffine({ scale: [opts.min, opts.max], fill: opts.fill }, 'randomScale');
 
+/** Options of `randomCrop`: padding before cropping, the output size and the fill value. */
 export interface RandomCropOptions {
   /** Zero (fill) padding added on every side before cropping (default 0). */
   padding?: number;

@@ -8,6 +8,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { alloc, checkImages, checkNonNegative, checkPositiveInt, tensorFrom, valuesOf } from '../util.js';
 import type { Augmentation } from './augmentation.js';
 
+/** Options of `colorJitter`: the random brightness, contrast and saturation ranges. */
 export interface ColorJitterOptions {
   /** Multiply by a factor from [max(0, 1−b), 1+b] (default 0: off). */
   brightness?: number;
@@ -85,6 +86,7 @@ export function gaussianNoise(opts: { std: number }): Augmentation {
   };
 }
 
+/** Options of `cutout`: hole size, holes per image and the fill value. */
 export interface CutoutOptions {
   /** Side of the square hole in pixels. */
   size: number;

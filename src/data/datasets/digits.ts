@@ -38,6 +38,7 @@ export function setDefaultDigitsSource(fn: DigitsSource): void {
   cached = null;
 }
 
+/** Options of the digits loader: the train and test sizes and the seed of the split. */
 export interface DigitsOptions {
   /** Training images (default 8000). */
   trainSize?: number;
@@ -47,6 +48,7 @@ export interface DigitsOptions {
   seed?: number;
 }
 
+/** The MNIST digits split into train and test: images and labels as tensors and as data sets. */
 export interface Digits {
   /** float32 [trainSize, 1, 28, 28] in [0, 1]. */
   xTrain: Tensor;

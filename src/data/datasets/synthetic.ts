@@ -7,11 +7,13 @@ import { GradkitError } from '../../core/errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkNonNegative, checkPositiveInt, pickRng, tensorFrom, type SeedOptions } from '../util.js';
 
+/** A synthetic data set as inputs x and targets y. */
 export interface LabelledData {
   x: Tensor;
   y: Tensor;
 }
 
+/** Options of `makeSpirals`: points per arm, number of arms, angular noise and turns. */
 export interface SpiralsOptions extends SeedOptions {
   /** Points per arm (default 100). */
   samplesPerClass?: number;
@@ -49,6 +51,7 @@ export function makeSpirals(opts: SpiralsOptions = {}): LabelledData {
   return { x: tensorFrom(x, [n * k, 2]), y: tensorFrom(y, [n * k]) };
 }
 
+/** Options of `makeBlobs`: points per blob, the centres (or how many), dimension and spread. */
 export interface BlobsOptions extends SeedOptions {
   /** Points per blob (default 100). */
   samplesPerClass?: number;
@@ -96,6 +99,7 @@ export function makeBlobs(opts: BlobsOptions = {}): LabelledData & { centers: nu
   return { x: tensorFrom(x, [n * k, dim]), y: tensorFrom(y, [n * k]), centers };
 }
 
+/** Options of `makeXor`: number of points and coordinate noise. */
 export interface XorOptions extends SeedOptions {
   /** Number of points (default 200). */
   samples?: number;
@@ -121,6 +125,7 @@ export function makeXor(opts: XorOptions = {}): LabelledData {
   return { x: tensorFrom(x, [n, 2]), y: tensorFrom(y, [n]) };
 }
 
+/** Options of `makeSine`, a noisy sine regression set: number of points, target noise and x range. */
 export interface SineOptions extends SeedOptions {
   /** Number of points (default 200). */
   samples?: number;

@@ -8,6 +8,7 @@ import { GradkitError, fmtShape } from '../../core/errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkTensor } from '../util.js';
 
+/** A fitted (or unfitted) preprocessor as JSON: its type, format version, options and learned state. */
 export interface PreprocessorJSON {
   type: string;
   version: number;

@@ -11,6 +11,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { alloc, tensorFrom, valuesOf } from '../util.js';
 import { numberArray, openJSON, Preprocessor, shapeArray, type PreprocessorJSON } from './base.js';
 
+/** Which values share one mean (and std): each feature, each channel, or each image on its own. */
 export type Pooling = 'feature' | 'channel' | 'image';
 
 function checkPer(op: string, per: unknown): Pooling {
@@ -91,6 +92,7 @@ function scaleFor(variance: number, eps: number): number {
   return variance < eps ? 1 : Math.sqrt(variance + eps);
 }
 
+/** Options of MeanSubtraction: whether the mean is per feature, per channel or per image. */
 export interface MeanSubtractionOptions {
   /** How to pool the mean (default 'feature'). */
   per?: Pooling;
@@ -152,6 +154,7 @@ export class MeanSubtraction extends Preprocessor {
   }
 }
 
+/** Options of Standardize: how mean and std are pooled, and the eps under the square root. */
 export interface StandardizeOptions {
   /** How to pool mean and std (default 'feature'). */
   per?: Pooling;

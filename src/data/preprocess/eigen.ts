@@ -9,6 +9,7 @@
  */
 import { GradkitError } from '../../core/errors.js';
 
+/** The eigendecomposition of a symmetric matrix: eigenvalues (largest first), eigenvectors and sweeps used. */
 export interface SymmetricEigen {
   /** Eigenvalues, largest first. */
   values: Float64Array;

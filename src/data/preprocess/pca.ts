@@ -99,6 +99,7 @@ function chooseK(op: string, values: Float64Array, components: number | undefine
   return d;
 }
 
+/** Options of PCA: keep a number of components, or enough to reach a share of the variance. */
 export interface PCAOptions {
   /** Keep this many components. */
   components?: number;
@@ -234,6 +235,7 @@ function checkPcaOptions(op: string, opts: PCAOptions): void {
   }
 }
 
+/** Options of Whitening: the PCA options plus PCA or ZCA output and the eps added to eigenvalues. */
 export interface WhiteningOptions extends PCAOptions {
   /** 'pca' (rotate onto the components, [N, k]) or 'zca' (rotate back, same shape as x). Default 'zca'. */
   method?: 'pca' | 'zca';

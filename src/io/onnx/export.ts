@@ -25,6 +25,7 @@ export const ONNX_OPSETS = [17, 18, 19, 20, 21] as const;
 /** The ONNX IR version that goes with each opset (from the ONNX versioning table). */
 const IR_VERSION: Record<number, number> = { 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
 
+/** Options of `exportOnnx`: the input shape, dynamic batch, opset, graph names and model description. */
 export interface ExportOnnxOptions {
   /** Shape of one input batch, e.g. [1, 1, 28, 28]; the model runs once on zeros of this shape. */
   inputShape: readonly number[];

@@ -135,6 +135,7 @@ export function onnxTypes(): { ModelProto: protobuf.Type; TensorProto: protobuf.
 
 // ---- the plain-object shapes of the messages the exporter builds ---------------------------------
 
+/** An ONNX TensorProto: a named constant (a weight) with its dims, element type and data. */
 export interface OnnxTensor {
   name: string;
   dims: number[];
@@ -143,6 +144,7 @@ export interface OnnxTensor {
   int64Data?: number[];
 }
 
+/** An ONNX AttributeProto: one named attribute of a node, holding a float, int, string, tensor or list. */
 export interface OnnxAttribute {
   name: string;
   type: number;
@@ -154,6 +156,7 @@ export interface OnnxAttribute {
   ints?: number[];
 }
 
+/** An ONNX NodeProto: one operator call with its input and output names and attributes. */
 export interface OnnxNode {
   name: string;
   opType: string;
@@ -168,11 +171,13 @@ export interface OnnxDimension {
   dimParam?: string;
 }
 
+/** An ONNX ValueInfoProto: a graph input's or output's name, element type and shape. */
 export interface OnnxValueInfo {
   name: string;
   type: { tensorType: { elemType: number; shape: { dim: OnnxDimension[] } } };
 }
 
+/** An ONNX GraphProto: the nodes, the weights as initializers, and the graph's inputs and outputs. */
 export interface OnnxGraph {
   name: string;
   node: OnnxNode[];
@@ -181,6 +186,7 @@ export interface OnnxGraph {
   output: OnnxValueInfo[];
 }
 
+/** An ONNX ModelProto: format version, producer, the graph and the operator sets it imports. */
 export interface OnnxModel {
   irVersion: number;
   producerName: string;

@@ -11,6 +11,7 @@ import type { Trainer } from '../trainer.js';
 import { firstBadParameter } from './non-finite.js';
 import { autoMode, checkMode, improved, readMonitor, type Mode } from './monitor.js';
 
+/** Options of the Checkpoint callback: where checkpoints go, how often, which metric picks the best, and file names. */
 export interface CheckpointOptions {
   storage: Storage;
   /** Folder for the files (created if missing). */

@@ -9,6 +9,7 @@ import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
 import { autoMode, checkMode, improved, readMonitor, type Mode } from './monitor.js';
 
+/** Options of EarlyStopping: the watched metric and direction, patience, minimum change and weight restoring. */
 export interface EarlyStoppingOptions {
   /** Key of trainer.logs to watch (default 'valLoss'). */
   monitor?: string;

@@ -7,6 +7,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
 
+/** Options of the EmaWeights callback: the EMA options plus whether the averages replace the weights at the end. */
 export interface EmaCallbackOptions extends EMAOptions {
   /** Copy the averages into the model when fit ends (default true). */
   applyAtEnd?: boolean;

@@ -4,6 +4,7 @@ import { clipGradNorm, clipGradValue } from '../../optim/clip.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
 
+/** Options of the GradClip callback: clip by global norm, by value, or both. */
 export interface GradClipOptions {
   /** Rescale all gradients together so their global L2 norm is at most this. */
   maxNorm?: number;

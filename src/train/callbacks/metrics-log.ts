@@ -9,6 +9,7 @@ import { ORDER, type Callback } from '../callback.js';
 import type { Storage } from '../storage.js';
 import type { Trainer } from '../trainer.js';
 
+/** Options of MetricsLog: the storage, the JSON-lines file path and how often (in steps) to add a line. */
 export interface MetricsLogOptions {
   storage: Storage;
   path: string;

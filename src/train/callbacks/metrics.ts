@@ -10,6 +10,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
 
+/** Options of MetricsCallback: whether accuracy and which top-k accuracies are computed. */
 export interface MetricsOptions {
   /** Compute accuracy when outputs look like class scores [N, C] (default true). */
   accuracy?: boolean;

@@ -6,6 +6,7 @@ import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
 import { readMonitor } from './monitor.js';
 
+/** Options of the LrSchedule callback: the scheduler and whether it advances per step or per epoch. */
 export interface LrScheduleOptions {
   scheduler: LrScheduler;
   /** Advance the schedule after every optimizer step (default) or after every epoch. */
@@ -48,6 +49,7 @@ export class LrSchedule implements Callback {
   }
 }
 
+/** Options of the PlateauSchedule callback: the ReduceLrOnPlateau scheduler and the metric it watches. */
 export interface PlateauScheduleOptions {
   scheduler: ReduceLrOnPlateau;
   /** Metric to watch (default 'valLoss'); the scheduler's mode says which direction is better. */

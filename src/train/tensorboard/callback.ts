@@ -13,6 +13,7 @@ import type { Storage } from '../storage.js';
 import type { Trainer } from '../trainer.js';
 import { EventWriter, type AppendBytes } from './writer.js';
 
+/** Options of the TensorBoard callback: where the event file goes, step logging and parameter histograms. */
 export interface TensorBoardOptions {
   storage: Storage;
   /** The folder of the event file (the CLI uses <run>/tensorboard). */

@@ -13,6 +13,7 @@ import { loadEventType } from './schema.js';
 /** Appends bytes to a file (Node: fs.appendFileSync); without it the writer rewrites the file. */
 export type AppendBytes = (path: string, bytes: Uint8Array) => void | Promise<void>;
 
+/** Options of the TensorBoard event writer: the host in the file name, the clock, and how bytes are appended. */
 export interface EventWriterOptions {
   /** Host name in the file name (default 'gradkit'). */
   host?: string;
@@ -21,6 +22,7 @@ export interface EventWriterOptions {
   appendBytes?: AppendBytes;
 }
 
+/** A histogram in TensorBoard's form: count, sum, sum of squares, range, and bucket right edges with counts. */
 export interface HistogramData {
   min: number;
   max: number;
