@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { runFamilies } from '../../src/experiments/lectures/registry.js';
 import { anchor, renderFigures, renderReport } from '../../src/experiments/lectures/report.js';
 import { renderHtml } from '../../src/experiments/lectures/report-html.js';
+import '../../src/digits.js'; // the families train on the shipped digits (the optional mnist package)
 
 // Every family in quick mode (a few minutes on 2 cores). Asserts the direction of each claim the
 // committed full run (docs/lectures/README.md) reports as held, on the quick-mode numbers.
