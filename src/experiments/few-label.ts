@@ -16,6 +16,7 @@ import { Adam } from '../optim/optimizers.js';
 import { crossEntropy } from '../losses/classification.js';
 import { loadDigits, DIGIT_SIZE } from '../data/datasets/digits.js';
 import { gatherRows } from '../data/dataset.js';
+import { digitsBetween } from './digit-split.js';
 import { permutation } from '../data/util.js';
 import { cutAt, replaceHead } from '../transfer/head.js';
 import { extractFeatures } from '../transfer/features.js';
@@ -108,19 +109,6 @@ function summarize(values: number[]): Summary {
   return { mean, std: values.length > 1 ? Math.sqrt(varSum / (values.length - 1)) : 0, values };
 }
 
-/** Rows of (x, y) whose label is in [lo, lo + 5), labels shifted to 0–4, at most `limit` of them. */
-function digitsBetween(x: Tensor, y: Tensor, lo: number, limit: number): { x: Tensor; y: Tensor; byClass: number[][] } {
-  const labels = y.dataSync();
-  const rows: number[] = [];
-  for (let i = 0; i < labels.length && rows.length < limit; i++) if (labels[i] >= lo && labels[i] < lo + 5) rows.push(i);
-  const shifted = new Int32Array(rows.length);
-  const byClass: number[][] = [[], [], [], [], []];
-  rows.forEach((r, i) => {
-    shifted[i] = labels[r] - lo;
-    byClass[shifted[i]].push(i);
-  });
-  return { x: gatherRows(x, rows), y: new Tensor(shifted, [rows.length]), byClass };
-}
 
 /** Minibatch Adam on (x, y); the model is left in eval mode. */
 function fit(model: nn.Module, x: Tensor, y: Tensor, epochs: number, batchSize: number, lr: number, rng: Random): void {

@@ -12,6 +12,7 @@ import { loadDigits } from '../../data/datasets/digits.js';
 import type { AnyModule } from '../../nn/module.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { fewLabelCnn, PROBE_LAYERS } from '../few-label.js';
+import { digitsBetween, type DigitSplit as Split } from '../digit-split.js';
 import { simclrThroughTrainer } from './simclr-trainer.js';
 import type { ArmResult } from './harness.js';
 import { at } from './common.js';
@@ -24,25 +25,6 @@ const SIMCLR = { epochs: 3, lr: 2e-3, batchSize: 128, temperature: 0.5, seed: 1 
 
 const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
 
-interface Split {
-  x: Tensor;
-  y: Tensor;
-  byClass: number[][];
-}
-
-/** Rows whose label is in [lo, lo + 5), labels shifted to 0–4, at most `limit` of them. */
-function digitsBetween(x: Tensor, y: Tensor, lo: number, limit: number): Split {
-  const labels = y.dataSync();
-  const rows: number[] = [];
-  for (let i = 0; i < labels.length && rows.length < limit; i++) if (labels[i] >= lo && labels[i] < lo + 5) rows.push(i);
-  const shifted = new Int32Array(rows.length);
-  const byClass: number[][] = [[], [], [], [], []];
-  rows.forEach((r, i) => {
-    shifted[i] = labels[r] - lo;
-    byClass[shifted[i]].push(i);
-  });
-  return { x: g.data.gatherRows(x, rows), y: new g.Tensor(shifted, [rows.length]), byClass };
-}
 
 async function fit(model: AnyModule, x: Tensor, y: Tensor, epochs: number, lr: number, batchSize: number, seed: number): Promise<void> {
   const params = g.transfer.trainableParameters(model);
