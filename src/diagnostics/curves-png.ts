@@ -1,9 +1,11 @@
 /**
- * The curves layout rasterized to PNG (lines and frames, no text: the SVG has the labels). For
- * places that take only bitmaps (some markdown viewers, CI artifact previews, TensorBoard).
+ * The curves layout rasterized to PNG: lines, frames, and the SVG's labels (titles, ticks, legend)
+ * in a built-in 5×7 pixel font. For places that take only bitmaps (some markdown viewers, CI
+ * artifact previews, TensorBoard).
  */
 import { encodePng } from '../core/png.js';
-import { curvesLayout, type CurveRun } from './curves.js';
+import { drawText } from './bitmap-font.js';
+import { curvesLayout, legendTop, LEGEND_ROW, panelLabels, RUN_COLORS, type CurveRun } from './curves.js';
 
 function rgb(hex: string): [number, number, number] {
   const n = Number.parseInt(hex.slice(1), 16);
@@ -33,6 +35,7 @@ export function curvesPixels(runs: readonly CurveRun[]): { width: number; height
     }
   };
   const grey: [number, number, number] = [187, 187, 187];
+  const ink: [number, number, number] = [0, 0, 0];
   for (const p of L.panels) {
     const { x0, x1, y0, y1 } = p.area;
     segment(x0, y0, x1, y0, grey, false);
@@ -44,11 +47,20 @@ export function curvesPixels(runs: readonly CurveRun[]): { width: number; height
       if (l.points.length === 1) plot(l.points[0][0], l.points[0][1], c);
       for (let i = 1; i < l.points.length; i++) segment(l.points[i - 1][0], l.points[i - 1][1], l.points[i][0], l.points[i][1], c, l.dashed);
     }
+    for (const t of panelLabels(p)) drawText(px, width, height, t.text, t.x, t.y, ink, t.anchor);
   }
+  const legendY = legendTop(L, runs.length);
+  runs.forEach((r, i) => {
+    const y = legendY + i * LEGEND_ROW;
+    const c = rgb(RUN_COLORS[i % RUN_COLORS.length]);
+    segment(10, y - 4, 30, y - 4, c, false);
+    segment(10, y - 3, 30, y - 3, c, false);
+    drawText(px, width, height, `${r.name} (solid: training, dashed: validation)`, 36, y, ink);
+  });
   return { width, height, pixels: px };
 }
 
-/** The curves of one or several runs as a PNG (lines and frames, no text). */
+/** The curves of one or several runs as a PNG (lines, frames and labels). */
 export function curvesPng(runs: readonly CurveRun[]): Uint8Array {
   const { width, height, pixels } = curvesPixels(runs);
   return encodePng(width, height, pixels, 4);

@@ -91,7 +91,38 @@ export function curvesLayout(runs: readonly CurveRun[]): CurvesLayout {
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const num = (v: number): string => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(3))));
+/** A tick value as short text: three significant digits, exponent form when very large or small. */
+export const num = (v: number): string => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(3))));
+
+/** One text label of a panel: baseline at y, anchored at x; size is the SVG font size. */
+export interface CurveLabel {
+  role: 'title' | 'tick' | 'axis';
+  text: string;
+  x: number;
+  y: number;
+  anchor: 'start' | 'middle' | 'end';
+  size: number;
+}
+
+/** The title, the y ticks (max, min), the x ticks (first, last epoch) and the axis name of a panel: shared by SVG and PNG. */
+export function panelLabels(p: CurvePanel): CurveLabel[] {
+  const { x0, x1, y0, y1 } = p.area;
+  const mid = (x0 + x1) / 2;
+  return [
+    { role: 'title', text: p.title, x: mid, y: 18, anchor: 'middle', size: 13 },
+    { role: 'tick', text: num(p.yMax), x: x0 - 4, y: y0 + 4, anchor: 'end', size: 10 },
+    { role: 'tick', text: num(p.yMin), x: x0 - 4, y: y1, anchor: 'end', size: 10 },
+    { role: 'tick', text: num(p.xMin), x: x0, y: y1 + 14, anchor: 'middle', size: 10 },
+    { role: 'tick', text: num(p.xMax), x: x1, y: y1 + 14, anchor: 'middle', size: 10 },
+    { role: 'axis', text: 'epoch', x: mid, y: y1 + 26, anchor: 'middle', size: 10 },
+  ];
+}
+
+/** The baseline y of the first legend row (one row per run below the panels). */
+export function legendTop(L: CurvesLayout, runs: number): number {
+  return L.height - LEGEND_H * Math.max(1, runs) + 15;
+}
+export const LEGEND_ROW = LEGEND_H;
 
 /** The curves of one or several runs as an SVG document (three panels and a legend). */
 export function curvesSvg(runs: readonly CurveRun[]): string {
@@ -99,22 +130,16 @@ export function curvesSvg(runs: readonly CurveRun[]): string {
   const parts: string[] = [];
   for (const p of L.panels) {
     const { x0, x1, y0, y1 } = p.area;
-    const mid = (x0 + x1) / 2;
     parts.push(`<g class="panel" data-title="${esc(p.title)}">`);
-    parts.push(`<text x="${mid}" y="18" font-size="13" text-anchor="middle">${esc(p.title)}</text>`);
     parts.push(`<rect x="${x0}" y="${y0}" width="${x1 - x0}" height="${y1 - y0}" fill="none" stroke="#bbb"/>`);
-    parts.push(`<text x="${x0 - 4}" y="${y0 + 4}" font-size="10" text-anchor="end">${num(p.yMax)}</text>`);
-    parts.push(`<text x="${x0 - 4}" y="${y1}" font-size="10" text-anchor="end">${num(p.yMin)}</text>`);
-    parts.push(`<text x="${x0}" y="${y1 + 14}" font-size="10" text-anchor="middle">${num(p.xMin)}</text>`);
-    parts.push(`<text x="${x1}" y="${y1 + 14}" font-size="10" text-anchor="middle">${num(p.xMax)}</text>`);
-    parts.push(`<text x="${mid}" y="${y1 + 26}" font-size="10" text-anchor="middle">epoch</text>`);
+    for (const t of panelLabels(p)) parts.push(`<text x="${t.x}" y="${t.y}" font-size="${t.size}" text-anchor="${t.anchor}">${esc(t.text)}</text>`);
     for (const l of p.lines) {
       const pts = l.points.map(([x, y]) => `${x.toFixed(2)},${y.toFixed(2)}`).join(' ');
       parts.push(`<polyline data-run="${esc(l.run)}" data-key="${esc(l.key)}" fill="none" stroke="${l.color}" stroke-width="1.5"${l.dashed ? ' stroke-dasharray="5 3"' : ''} points="${pts}"/>`);
     }
     parts.push('</g>');
   }
-  const legendY = L.height - LEGEND_H * Math.max(1, runs.length) + 15;
+  const legendY = legendTop(L, runs.length);
   runs.forEach((r, i) => {
     const y = legendY + i * LEGEND_H;
     const c = RUN_COLORS[i % RUN_COLORS.length];

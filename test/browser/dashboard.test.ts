@@ -94,6 +94,17 @@ test('the dashboard in Chromium: runs listed, curves drawn, live lines, overlay,
     await page.waitForSelector('#chart-parallel canvas');
     data = await chartData();
     assert.equal(data['chart-parallel'].length, 4, 'x plus one line per trial');
+    // lr spans 0.001..0.1 (two decades): a log axis with power-of-ten ticks, so 0.01 sits midway;
+    // width (8..32) stays linear.
+    const pAxes = await page.evaluate(() => (window as unknown as { gradkitDashboard: { parallelAxes: { name: string; kind: string; ticks: { label: string }[] }[] } }).gradkitDashboard.parallelAxes);
+    const lrAxis = pAxes.find((a) => a.name === 'lr')!;
+    assert.equal(lrAxis.kind, 'log');
+    assert.deepEqual(lrAxis.ticks.map((t) => t.label), ['1e-3', '1e-2', '1e-1']);
+    assert.equal(pAxes.find((a) => a.name === 'width')!.kind, 'linear');
+    const lrAt = pAxes.findIndex((a) => a.name === 'lr');
+    // Lines are in trial order t0, t1, t2 with lr 0.1, 0.01, 0.001.
+    assert.deepEqual(data['chart-parallel'].slice(1).map((l) => Number(l[lrAt]!.toFixed(9))), [1, 0.5, 0]);
+    assert.match((await page.textContent('#study'))!, /parallel coordinates.*log scale: lr\b/);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-tune.png'), fullPage: true });
     assert.deepEqual(errors, []);
   } finally {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { curvesSvg, curvesLayout, epochRowsFromJsonl } from '../../src/diagnostics/curves.js';
+import { curvesSvg, curvesLayout, epochRowsFromJsonl, panelLabels } from '../../src/diagnostics/curves.js';
+import { ADVANCE, FONT_5X7, GLYPH_H, GLYPH_W, drawText, textBox } from '../../src/diagnostics/bitmap-font.js';
 import { curvesPixels, curvesPng } from '../../src/diagnostics/curves-png.js';
 import { CurvesPlot } from '../../src/diagnostics/curves-callback.js';
 import { encodePng, toGreyBytes } from '../../src/core/png.js';
@@ -93,6 +94,71 @@ test('curves.png draws the same lines as the SVG', () => {
   const [x, y] = curvesLayout(runs).panels[0].lines[0].points[0].map(Math.round);
   const o = (y * width + x) * 4;
   assert.deepEqual([...png.pixels.subarray(o, o + 3)], [0x00, 0x72, 0xb2]);
+});
+
+/** Is the RGBA pixel at (x, y) dark (text ink, not the white background or a light frame)? */
+function dark(img: { width: number; pixels: Uint8Array }, x: number, y: number): boolean {
+  const o = (y * img.width + x) * 4;
+  return img.pixels[o] + img.pixels[o + 1] + img.pixels[o + 2] < 150;
+}
+
+/** Reads text back from pixels: each 5×7 cell of the box is matched exactly against every glyph of the font. */
+function readText(img: { width: number; pixels: Uint8Array }, box: { x0: number; y0: number; x1: number }): string {
+  let out = '';
+  for (let left = box.x0; left < box.x1; left += ADVANCE) {
+    const cell: string[] = [];
+    for (let r = 0; r < GLYPH_H; r++) {
+      let row = '';
+      for (let c = 0; c < GLYPH_W; c++) row += dark(img, left + c, box.y0 + r) ? '#' : '.';
+      cell.push(row);
+    }
+    const hit = Object.entries(FONT_5X7).find(([, rows]) => rows.join() === cell.join());
+    out += hit ? hit[0] : '?';
+  }
+  return out;
+}
+
+test('bitmap font: a string drawn into a blank image is exactly the glyphs of the font table', () => {
+  const width = 40;
+  const height = 12;
+  const px = new Uint8Array(width * height * 4).fill(255);
+  const box = drawText(px, width, height, '1e-3', 2, 9, [0, 0, 0]);
+  assert.deepEqual(box, { x0: 2, y0: 2, x1: 2 + 4 * ADVANCE - 1, y1: 9 });
+  const img = { width, pixels: px };
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = Math.floor((x - 2) / ADVANCE);
+      const c = (x - 2) % ADVANCE;
+      const r = y - 2;
+      const want = x >= 2 && i < 4 && c < GLYPH_W && r >= 0 && r < GLYPH_H && FONT_5X7['1e-3'[i]][r][c] === '#';
+      assert.equal(dark(img, x, y), want, `pixel (${x}, ${y})`);
+    }
+  }
+  assert.equal(readText(img, box), '1e-3');
+  // Anchors: 'end' puts the last column at x, 'middle' centres the box on x.
+  assert.equal(textBox('ab', 50, 10, 'end').x1, 50);
+  assert.equal(textBox('abc', 50, 10, 'middle').x0, 50 - 8);
+});
+
+test('curves.png has the panel titles and tick labels as text, where the SVG puts them', () => {
+  const runs = [{ name: 'a', epochs: HISTORY }];
+  const png = decodePng(curvesPng(runs));
+  const L = curvesLayout(runs);
+  const texts: string[] = [];
+  for (const p of L.panels) {
+    for (const t of panelLabels(p)) {
+      const box = textBox(t.text, t.x, t.y, t.anchor);
+      let ink = 0;
+      for (let y = box.y0; y < box.y1; y++) for (let x = box.x0; x < box.x1; x++) if (dark(png, x, y)) ink++;
+      assert.ok(ink > 0, `dark text pixels in the box of '${t.text}'`);
+      texts.push(readText(png, box));
+    }
+  }
+  assert.deepEqual(texts, [
+    'loss', '2', '0.25', '1', '4', 'epoch',
+    'accuracy', '0.9', '0.3', '1', '4', 'epoch',
+    'learning rate', '0.01', '5.0e-4', '1', '4', 'epoch',
+  ]);
 });
 
 test('CurvesPlot rewrites curves.svg and curves.png after every epoch', async () => {

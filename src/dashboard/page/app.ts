@@ -5,6 +5,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { axisScale, type AxisScale } from './scales.js';
 
 type Row = Record<string, unknown>;
 interface RunInfo {
@@ -23,6 +24,8 @@ const state = {
   selected: new Set<string>(),
   focus: null as string | null,
   charts: new Map<string, uPlot>(),
+  /** The parallel-coordinates axes of the focused study (name, linear or log, ticks). */
+  parallelAxes: [] as ({ name: string } & Omit<AxisScale, 'norm'>)[],
 };
 // Tests read the charts' data through this handle.
 (window as unknown as { gradkitDashboard: typeof state }).gradkitDashboard = state;
@@ -224,6 +227,7 @@ function renderAnalysis(run: string, a: { confusion: number[][]; perClassAccurac
 function renderStudy(trials: Row[]): void {
   const host = $('study');
   host.replaceChildren();
+  state.parallelAxes = [];
   if (trials.length === 0) return;
   // The latest record per trial id (a resumed study appends).
   const latest = [...new Map(trials.map((t) => [t.id as string, t])).values()];
@@ -266,32 +270,58 @@ function renderStudy(trials: Row[]): void {
     }
   };
   draw();
-  // Parallel coordinates: one axis per numeric hyperparameter and the score, each scaled to [0, 1];
-  // every trial is a line across the axes (uPlot with the axis index as x).
+  // Parallel coordinates: one axis per numeric hyperparameter and the score, each scaled to [0, 1]
+  // (log scale for positive values over two decades or more, see scales.ts); every trial is a
+  // line across the axes (uPlot with the axis index as x), and each axis's ticks are drawn on it.
   const axes = [...params.filter((p) => latest.every((t) => typeof (t.params as Row)[p] === 'number')), 'score'];
   const ok = latest.filter((t) => typeof t.score === 'number');
   if (axes.length < 2 || ok.length === 0) return;
-  const range = axes.map((a) => {
-    const vs = ok.map((t) => value(t, a) as number);
-    return [Math.min(...vs), Math.max(...vs)];
-  });
-  const [sLo, sHi] = range[axes.length - 1];
-  host.append(el('h3', {}, `parallel coordinates (axes: ${axes.join(', ')}; each scaled to its range; darker: better score)`));
+  const scales = axes.map((a) => axisScale(ok.map((t) => value(t, a) as number)));
+  state.parallelAxes = axes.map((name, i) => ({ name, kind: scales[i].kind, lo: scales[i].lo, hi: scales[i].hi, ticks: scales[i].ticks }));
+  const { lo: sLo, hi: sHi } = scales[axes.length - 1];
+  const logAxes = axes.filter((_, i) => scales[i].kind === 'log');
+  host.append(el('h3', {}, `parallel coordinates (axes: ${axes.join(', ')}; each scaled to its range${logAxes.length ? `, log scale: ${logAxes.join(', ')}` : ''}; darker: better score)`));
   const div = el('div', { id: 'chart-parallel', class: 'chart' });
   host.append(div);
   state.charts.get('chart-parallel')?.destroy();
+  const drawTicks = (u: uPlot): void => {
+    const ctx = u.ctx;
+    const px = window.devicePixelRatio || 1;
+    ctx.save();
+    ctx.fillStyle = '#333';
+    ctx.strokeStyle = '#999';
+    ctx.font = `${10 * px}px sans-serif`;
+    ctx.textBaseline = 'middle';
+    scales.forEach((sc, i) => {
+      const x = u.valToPos(i, 'x', true);
+      ctx.beginPath();
+      ctx.moveTo(x, u.valToPos(0, 'y', true));
+      ctx.lineTo(x, u.valToPos(1, 'y', true));
+      ctx.stroke();
+      // The last axis's labels go on its left so they stay inside the canvas.
+      ctx.textAlign = i === scales.length - 1 ? 'right' : 'left';
+      for (const t of sc.ticks) {
+        const y = u.valToPos(t.at, 'y', true);
+        ctx.beginPath();
+        ctx.moveTo(x - 3 * px, y);
+        ctx.lineTo(x + 3 * px, y);
+        ctx.stroke();
+        ctx.fillText(t.label, x + (i === scales.length - 1 ? -5 : 5) * px, y);
+      }
+    });
+    ctx.restore();
+  };
   state.charts.set('chart-parallel', new uPlot({
     width: 600, height: 260, legend: { show: false },
-    scales: { x: { time: false }, y: { range: [0, 1] } },
-    axes: [{ values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? axes[t] ?? '' : '')), splits: () => axes.map((_, i) => i) }, {}],
+    // A margin above 1 and below 0 keeps the end ticks' labels inside the canvas.
+    scales: { x: { time: false }, y: { range: [-0.05, 1.05] } },
+    axes: [{ values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? axes[t] ?? '' : '')), splits: () => axes.map((_, i) => i) }, { show: false }],
+    hooks: { draw: [drawTicks] },
     series: [{}, ...ok.map((t) => {
       const q = sHi > sLo ? ((t.score as number) - sLo) / (sHi - sLo) : 1;
       return { label: String(t.id), stroke: `rgba(0,114,178,${0.25 + 0.75 * q})`, width: 1.5 };
     })],
-  }, [axes.map((_, i) => i), ...ok.map((t) => axes.map((a, i) => {
-    const [lo, hi] = range[i];
-    return hi > lo ? ((value(t, a) as number) - lo) / (hi - lo) : 0.5;
-  }))] as uPlot.AlignedData, div));
+  }, [axes.map((_, i) => i), ...ok.map((t) => axes.map((a, i) => scales[i].norm(value(t, a) as number)))] as uPlot.AlignedData, div));
 }
 
 async function focus(name: string): Promise<void> {
