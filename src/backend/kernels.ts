@@ -200,6 +200,15 @@ export interface Kernels {
     w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vMax: Float32Array | null,
     b1: number, b2: number, eps: number, t: number, l2: number, decay: number, s: number, apply: boolean,
   ): boolean;
+  /**
+   * Optional fast path for the optimizer's one-pass float32 RMSprop step (reference: optim's
+   * rmsFusedStep in src/optim/fused-kernels.ts; bit for bit). Updates w (when `apply`), sq, gAvg
+   * and buf in place; returns false to decline.
+   */
+  rmsFusedStep?(
+    w: Float32Array, g: Float32Array, sq: Float32Array, gAvg: Float32Array | null, buf: Float32Array | null,
+    alpha: number, eps: number, momentum: number, l2: number, s: number, apply: boolean,
+  ): boolean;
 }
 
 export type KernelName = keyof Kernels;

@@ -74,3 +74,40 @@ export function sgdFusedStep(
     if (apply) w[i] = wi + ui;
   }
 }
+
+/**
+ * RMSprop step (PyTorch semantics) for one float32 parameter: coupled decay `l2`, the running
+ * mean of g² in `sq` (and of g in `gAvg` when centered), g over the root (+ eps), then momentum
+ * into `buf` when given, then w += s·update. The division result is kept in double until the
+ * composed path would store it (buf, or the update buffer), exactly as math.ts rmsStep.
+ */
+export function rmsFusedStep(
+  w: Float32Array, g: Float32Array, sq: Float32Array, gAvg: Float32Array | null, buf: Float32Array | null,
+  alpha: number, eps: number, momentum: number, l2: number, s: number, apply: boolean,
+): void {
+  const c = 1 - alpha;
+  const n = w.length;
+  for (let i = 0; i < n; i++) {
+    const wi = w[i];
+    let gi = g[i];
+    if (l2 !== 0) gi = fround(gi + l2 * wi);
+    let meanSq = fround(alpha * sq[i] + c * gi * gi);
+    sq[i] = meanSq;
+    if (gAvg !== null) {
+      const ai = fround(alpha * gAvg[i] + c * gi);
+      gAvg[i] = ai;
+      // As rmsStep: round-off must not make the variance negative (sqrt(−tiny) = NaN).
+      meanSq = Math.max(0, meanSq - ai * ai);
+    }
+    const step = gi / (Math.sqrt(meanSq) + eps);
+    let ui: number;
+    if (buf !== null) {
+      ui = fround(momentum * buf[i] + step);
+      buf[i] = ui;
+    } else {
+      ui = fround(step);
+    }
+    ui = fround(ui * s);
+    if (apply) w[i] = wi + ui;
+  }
+}

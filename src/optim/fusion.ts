@@ -7,8 +7,8 @@ import { checkNumber } from './validate.js';
 
 /**
  * The named optimizers' one-pass steps (issue 3): [addL2ToGradient] → scaleByAdam →
- * [addDecayedWeights] → scaleByLearningRate, and [addL2ToGradient] → [trace] →
- * scaleByLearningRate. Each optimizer builds its chain of transforms (the definition, and the
+ * [addDecayedWeights] → scaleByLearningRate, [addL2ToGradient] → [trace] →
+ * scaleByLearningRate, and addL2ToGradient → scaleByRms → scaleByLearningRate. Each optimizer builds its chain of transforms (the definition, and the
  * state layout) and attaches the fused step with withFusedStep, naming where each link sits;
  * this only removes the intermediate update buffer and the separate lr and apply passes, with
  * bit-identical results (see fused-kernels.ts). chain() itself never fuses.
@@ -20,7 +20,8 @@ export interface FusedRecipe {
   l2?: { at: number; weightDecay: number; mask: (param: Tensor, index: number) => boolean };
   /** The preconditioner, if any. */
   core?: { at: number; kind: 'adam'; b1: number; b2: number; eps: number; amsgrad: boolean }
-    | { at: number; kind: 'trace'; momentum: number; dampening: number; nesterov: boolean };
+    | { at: number; kind: 'trace'; momentum: number; dampening: number; nesterov: boolean }
+    | { at: number; kind: 'rms'; alpha: number; eps: number; momentum: number };
   /** Decoupled decay after Adam (addDecayedWeights). */
   decoupled?: { at: number; weightDecay: number; mask: (param: Tensor, index: number) => boolean };
   /** The scaleByLearningRate link: its position and the live learning rate it reads. */
@@ -54,7 +55,8 @@ export function withFusedStep(composed: GradientTransform<StateTree[]>, recipe: 
 function fusedStepOf(recipe: FusedRecipe): FusedStep {
   const { l2, core, decoupled, lr } = recipe;
   const coreAt = core?.at ?? -1;
-  const components: (keyof OptimKernels)[] = [core?.kind === 'adam' ? 'adamStep' : 'momentumStep', 'decayStep', 'scaleStep'];
+  const coreKernel: keyof OptimKernels = core?.kind === 'adam' ? 'adamStep' : core?.kind === 'rms' ? 'rmsStep' : 'momentumStep';
+  const components: (keyof OptimKernels)[] = [coreKernel, 'decayStep', 'scaleStep'];
   // Update buffers for parameters the float32 kernels do not take (float64, mixed dtypes).
   const scratch: (Buf | undefined)[] = [];
 
@@ -102,6 +104,18 @@ function fusedStepOf(recipe: FusedRecipe): FusedStep {
           continue;
         }
         K.momentumStep(u!, st.buf[i], first, core.momentum, core.dampening, core.nesterov);
+      } else if (core?.kind === 'rms') {
+        // The state is scaleByRms's own (sq, gAvg when centered, buf when momentum > 0).
+        const st = state[coreAt] as { sq: Slots; gAvg: Slots | null; buf: Slots | null };
+        const gAvg = st.gAvg === null ? null : st.gAvg[i];
+        const buf = st.buf === null ? null : st.buf[i];
+        if (fast) {
+          const backendRms = stepKernelsAreReference(['rmsFusedStep']) ? getBackend().kernels.rmsFusedStep : undefined;
+          if (backendRms?.(w, g, st.sq[i] as Float32Array, gAvg as Float32Array | null, buf as Float32Array | null, core.alpha, core.eps, core.momentum, l2i, s, apply)) continue;
+          K.rmsFusedStep(w, g, st.sq[i] as Float32Array, gAvg as Float32Array | null, buf as Float32Array | null, core.alpha, core.eps, core.momentum, l2i, s, apply);
+          continue;
+        }
+        K.rmsStep(u!, st.sq[i], gAvg, buf, core.alpha, core.eps, core.momentum);
       } else if (fast) {
         K.sgdFusedStep(w, g, null, false, 0, 0, false, l2i, s, apply);
         continue;

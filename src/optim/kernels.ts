@@ -1,6 +1,6 @@
 import { GradkitError } from '../core/errors.js';
 import { adagradStep, adamStep, clipValueStep, decayStep, momentumStep, rmsStep, scaleStep } from './math.js';
-import { adamFusedStep, sgdFusedStep } from './fused-kernels.js';
+import { adamFusedStep, rmsFusedStep, sgdFusedStep } from './fused-kernels.js';
 
 /**
  * The per-parameter update loops the transforms call, gathered in one swappable table: a fast
@@ -19,11 +19,13 @@ export interface OptimKernels {
   adamFusedStep: typeof adamFusedStep;
   /** One-pass float32 SGD (+ momentum) + lr + apply. */
   sgdFusedStep: typeof sgdFusedStep;
+  /** One-pass float32 RMSprop (+ centered, momentum) + lr + apply. */
+  rmsFusedStep: typeof rmsFusedStep;
 }
 
 /** The plain TypeScript fused optimizer kernels (the fallback when the wasm backend is not used). */
 export const referenceOptimKernels: Readonly<OptimKernels> = Object.freeze({
-  momentumStep, adamStep, rmsStep, adagradStep, decayStep, scaleStep, clipValueStep, adamFusedStep, sgdFusedStep,
+  momentumStep, adamStep, rmsStep, adagradStep, decayStep, scaleStep, clipValueStep, adamFusedStep, sgdFusedStep, rmsFusedStep,
 });
 
 /** The table in use; transforms read it at every step. */

@@ -8,7 +8,7 @@ import {
 } from './transforms.js';
 
 // The named optimizers are recipes over the transforms (optax's alias.py idea). Each chain reads
-// group.lr live, so schedulers only ever set `group.lr`. SGD, Adam and AdamW attach their
+// group.lr live, so schedulers only ever set `group.lr`. SGD, Adam, AdamW and RMSprop attach their
 // one-pass fused step to the chain themselves (withFusedStep); the chain stays the definition.
 
 function maskOf(g: BaseOptions): ParamMask {
@@ -120,12 +120,16 @@ export interface RMSpropOptions extends BaseOptions {
 /** RMSprop as PyTorch (lr 0.01, alpha 0.99, eps 1e-8), with coupled weight decay. */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsInput<RMSpropOptions>, opts: Partial<RMSpropOptions> = {}) {
-    super(params, mergeOptions('RMSprop', { lr: 1e-2, alpha: 0.99, eps: 1e-8, centered: false, momentum: 0, weightDecay: 0, includeNoDecay: false }, opts), (g) =>
-      chain(
-        addL2ToGradient(g.weightDecay, { mask: maskOf(g) }),
-        scaleByRms({ alpha: g.alpha, eps: g.eps, centered: g.centered, momentum: g.momentum }),
-        lrOf(g),
-      ), 'RMSprop');
+    super(params, mergeOptions('RMSprop', { lr: 1e-2, alpha: 0.99, eps: 1e-8, centered: false, momentum: 0, weightDecay: 0, includeNoDecay: false }, opts), (g) => {
+      const mask = maskOf(g);
+      // scaleByRms validates the options; the fused step reuses its state (sq, gAvg, buf) as is.
+      const rms = scaleByRms({ alpha: g.alpha, eps: g.eps, centered: g.centered, momentum: g.momentum });
+      return withFusedStep(chain(addL2ToGradient(g.weightDecay, { mask }), rms, lrOf(g)), {
+        l2: { at: 0, weightDecay: g.weightDecay, mask },
+        core: { at: 1, kind: 'rms', alpha: g.alpha, eps: g.eps, momentum: g.momentum },
+        lr: { at: 2, value: () => g.lr },
+      });
+    }, 'RMSprop');
   }
 }
 

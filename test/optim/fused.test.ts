@@ -79,7 +79,11 @@ const RECIPES: Record<string, Make> = {
   'SGD momentum': (p) => new o.SGD(p, { lr: 0.1, momentum: 0.9 }),
   'SGD momentum dampening weightDecay': (p) => new o.SGD(p, { lr: 0.1, momentum: 0.8, dampening: 0.3, weightDecay: 0.02 }),
   'SGD Nesterov': (p) => new o.SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
+  'RMSprop': (p) => new o.RMSprop(p, { lr: 0.01 }),
   'RMSprop weightDecay': (p) => new o.RMSprop(p, { lr: 0.01, weightDecay: 0.01, momentum: 0.5 }),
+  'RMSprop centered': (p) => new o.RMSprop(p, { lr: 0.01, alpha: 0.9, centered: true }),
+  'RMSprop centered momentum weightDecay includeNoDecay': (p) =>
+    new o.RMSprop(p, { lr: 0.01, alpha: 0.8, eps: 1e-6, centered: true, momentum: 0.9, weightDecay: 0.05, includeNoDecay: true }),
   'Adagrad': (p) => new o.Adagrad(p, { lr: 0.01, weightDecay: 0.01 }),
   'custom chain(scaleByAdam, scaleByLearningRate)': (p) =>
     new o.Optimizer(p, { lr: 0.01, weightDecay: 0, includeNoDecay: false }, (gr) => o.chain(o.scaleByAdam({ betas: [0.8, 0.99] }), o.scaleByLearningRate(() => gr.lr))),
@@ -141,8 +145,12 @@ test('chain() is plain composition; the named optimizers bring their fused step 
   const has = (t: g.optim.GradientTransform<any>) => typeof t.fusedStep === 'function';
   assert.ok(!has(o.chain(o.addL2ToGradient(0.1), o.scaleByAdam(), o.addDecayedWeights(0.1), o.scaleByLearningRate(0.1))), 'no recipe detection in chain()');
   assert.ok(!has(o.chain(o.trace(), o.scaleByLearningRate(0.1))));
-  const calls = { adam: 0, sgd: 0 };
+  const calls = { adam: 0, sgd: 0, rms: 0 };
   const restore = o.registerOptimKernels({
+    rmsFusedStep: (...args: Parameters<g.optim.OptimKernels['rmsFusedStep']>) => {
+      calls.rms++;
+      o.referenceOptimKernels.rmsFusedStep(...args);
+    },
     adamFusedStep: (...args: Parameters<g.optim.OptimKernels['adamFusedStep']>) => {
       calls.adam++;
       o.referenceOptimKernels.adamFusedStep(...args);
@@ -154,21 +162,23 @@ test('chain() is plain composition; the named optimizers bring their fused step 
   });
   try {
     const count = (make: Make) => {
-      calls.adam = calls.sgd = 0;
+      calls.adam = calls.sgd = calls.rms = 0;
       run(make, 'float32', true, { steps: 1 });
       return { ...calls };
     };
-    assert.deepEqual(count(RECIPES['custom chain(scaleByAdam, scaleByLearningRate)']), { adam: 0, sgd: 0 }, 'a user chain takes the composed path');
-    for (const name of ['Adam', 'AdamW (default decay)']) assert.deepEqual(count(RECIPES[name]), { adam: 5, sgd: 0 }, name);
-    for (const name of ['SGD', 'SGD momentum', 'SGD Nesterov']) assert.deepEqual(count(RECIPES[name]), { adam: 0, sgd: 5 }, name);
+    assert.deepEqual(count(RECIPES['custom chain(scaleByAdam, scaleByLearningRate)']), { adam: 0, sgd: 0, rms: 0 }, 'a user chain takes the composed path');
+    for (const name of ['Adam', 'AdamW (default decay)']) assert.deepEqual(count(RECIPES[name]), { adam: 5, sgd: 0, rms: 0 }, name);
+    for (const name of ['SGD', 'SGD momentum', 'SGD Nesterov']) assert.deepEqual(count(RECIPES[name]), { adam: 0, sgd: 5, rms: 0 }, name);
+    for (const name of ['RMSprop', 'RMSprop centered', 'RMSprop weightDecay']) assert.deepEqual(count(RECIPES[name]), { adam: 0, sgd: 0, rms: 5 }, name);
+    assert.deepEqual(count(RECIPES['Adagrad']), { adam: 0, sgd: 0, rms: 0 }, 'Adagrad has no fused step');
   } finally {
     o.registerOptimKernels(restore);
     o.registerOptimKernels(o.referenceOptimKernels);
   }
 });
 
-test('a run resumed from a state dict on the fused path matches the uninterrupted run bit for bit', () => {
-  const make = RECIPES['AdamW includeNoDecay + amsgrad'];
+for (const recipe of ['AdamW includeNoDecay + amsgrad', 'RMSprop centered momentum weightDecay includeNoDecay']) test(`a run resumed from a state dict on the fused path matches the uninterrupted run bit for bit (${recipe})`, () => {
+  const make = RECIPES[recipe];
   const full = run(make, 'float32', true, { steps: 5 });
   // Same model and gradients, but a fresh optimizer takes over after step 3.
   const m = model('float32');
@@ -202,4 +212,14 @@ test('slot buffers of large parameters start off the page boundary; small ones a
   assert.ok(d instanceof Float64Array && d.length === 3000);
   assert.notEqual(a.byteOffset, b.byteOffset, 'consecutive slots get different shifts');
   assert.equal(allocSlot('float32', 10).byteOffset, 0);
+});
+
+test('RMSprop: a state dict written by the composed path loads into the fused path and continues bit for bit', () => {
+  const make = RECIPES['RMSprop centered momentum weightDecay includeNoDecay'];
+  const composed = run(make, 'float32', false, { steps: 3 });
+  const fused = run(make, 'float32', true, { steps: 3 });
+  // Same keys and slot layout (sq, gAvg, buf per parameter) as the composed chain: checkpoints are interchangeable.
+  assert.deepEqual(fused.state, composed.state);
+  const rms = (fused.state.state[1] as any)[1];
+  assert.deepEqual(Object.keys(rms).sort(), ['buf', 'gAvg', 'sq']);
 });
