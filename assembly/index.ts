@@ -6,7 +6,7 @@
 import { gemm, GEMM_WS_BYTES, MR, MC, KC, microPeak, PEAK_KC } from './gemm';
 import { convForward, convBackwardInput, convBackwardFilter, Geo } from './conv';
 import { relu, maxPool, reluBackward, blockedBinary, rowBias, biasActBackward, fullBinary } from './elementwise';
-import { adamStep, AdamParams } from './optim';
+import { adamStep, AdamParams, rmsStep, RmsParams } from './optim';
 import { bnStats, bnAffine, bnBackwardSums, bnBackwardDx } from './normalization';
 
 export const JOB_GEMM: i32 = 1;
@@ -29,6 +29,11 @@ export const JOB_BLOCKED: i32 = 9;
  * (AdamParams: b1, b2, eps, bc1, bc2Sqrt, l2, decay, s) at byte 64 of the job block.
  */
 export const JOB_ADAM: i32 = 10;
+/**
+ * RMSprop step: words 1 n, 2 w, 3 g, 4 sq, 5 gAvg (0: none), 6 buf (0: none), 7 apply; the f64
+ * scalars (RmsParams: alpha, eps, momentum, l2, s) at byte 64 of the job block.
+ */
+export const JOB_RMS: i32 = 19;
 /** Linear bias (+ relu): words 1 rows, 2 cols, 3 x, 4 b, 5 y, 6 relu. */
 export const JOB_ROW_BIAS: i32 = 11;
 /** biasAct gradients: words 1 outer, 2 mid, 3 inner, 4 y, 5 dy, 6 dx, 7 sums (f64), 8 relu. */
@@ -170,6 +175,10 @@ export function run(job: usize, tid: i32, nt: i32): void {
   else if (kind == JOB_ADAM) {
     adamStep(word(job, 1), <usize>word(job, 2), <usize>word(job, 3), <usize>word(job, 4), <usize>word(job, 5),
       <usize>word(job, 6), word(job, 7), changetype<AdamParams>(job + 64), tid, nt);
+  }
+  else if (kind == JOB_RMS) {
+    rmsStep(word(job, 1), <usize>word(job, 2), <usize>word(job, 3), <usize>word(job, 4), <usize>word(job, 5),
+      <usize>word(job, 6), word(job, 7), changetype<RmsParams>(job + 64), tid, nt);
   }
   else runConv(kind, job, tid, nt);
 }

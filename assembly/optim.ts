@@ -82,3 +82,75 @@ export function adamStep(
     adamOne(q, c1, c2, w + o, g + o, m + o, v + o, vMax != 0 ? vMax + o : 0, apply);
   }
 }
+
+// RMSprop, bit for bit src/optim/fused-kernels.ts rmsFusedStep, in the same f64x2 manner: the
+// division and the square root per element are the cost, and they halve here.
+
+/** Scalar parameters, as f64 at byte 64 of the job block (see src/backends/wasm/optim.ts). */
+@unmanaged export class RmsParams {
+  alpha: f64; eps: f64; momentum: f64; l2: f64; s: f64;
+}
+
+/** One element in scalar doubles (the odd tail). */
+function rmsOne(q: RmsParams, c: f64, w: usize, g: usize, sq: usize, gAvg: usize, buf: usize, apply: i32): void {
+  const wi = <f64>load<f32>(w);
+  let gi = <f64>load<f32>(g);
+  if (q.l2 != 0) gi = <f64><f32>(gi + q.l2 * wi);
+  let meanSq = <f64><f32>(q.alpha * <f64>load<f32>(sq) + c * gi * gi);
+  store<f32>(sq, <f32>meanSq);
+  if (gAvg != 0) {
+    const ai = <f64><f32>(q.alpha * <f64>load<f32>(gAvg) + c * gi);
+    store<f32>(gAvg, <f32>ai);
+    // Math.max(0, x) of the TypeScript: NaN stays NaN, −0 becomes +0 (wasm max does both).
+    meanSq = max<f64>(0, meanSq - ai * ai);
+  }
+  const step = gi / (Math.sqrt(meanSq) + q.eps);
+  let ui: f64;
+  if (buf != 0) {
+    ui = <f64><f32>(q.momentum * <f64>load<f32>(buf) + step);
+    store<f32>(buf, <f32>ui);
+  } else {
+    ui = <f64><f32>step;
+  }
+  ui = <f64><f32>(ui * q.s);
+  if (apply) store<f32>(w, <f32>(wi + ui));
+}
+
+/** Elements of slice tid of nt, in pairs; gAvg and buf are 0 when absent. */
+export function rmsStep(
+  n: i32, w: usize, g: usize, sq: usize, gAvg: usize, buf: usize, apply: i32, q: RmsParams, tid: i32, nt: i32,
+): void {
+  const pairs = n >> 1;
+  const p0 = <i32>((<i64>pairs * tid) / nt), p1 = <i32>((<i64>pairs * (tid + 1)) / nt);
+  const c = 1 - q.alpha;
+  const alpha = f64x2.splat(q.alpha), cv = f64x2.splat(c), eps = f64x2.splat(q.eps), mom = f64x2.splat(q.momentum);
+  const l2 = f64x2.splat(q.l2), s = f64x2.splat(q.s), zero = f64x2.splat(0);
+  const useL2 = q.l2 != 0;
+  for (let p = p0; p < p1; p++) {
+    const o = <usize>p << 3;
+    const wv = lo2(w + o);
+    let gv = lo2(g + o);
+    if (useL2) gv = fr(f64x2.add(gv, f64x2.mul(l2, wv)));
+    let ms = fr(f64x2.add(f64x2.mul(alpha, lo2(sq + o)), f64x2.mul(f64x2.mul(cv, gv), gv)));
+    store2(sq + o, ms);
+    if (gAvg != 0) {
+      const av = fr(f64x2.add(f64x2.mul(alpha, lo2(gAvg + o)), f64x2.mul(cv, gv)));
+      store2(gAvg + o, av);
+      ms = f64x2.max(zero, f64x2.sub(ms, f64x2.mul(av, av)));
+    }
+    const step = f64x2.div(gv, f64x2.add(f64x2.sqrt(ms), eps));
+    let u: v128;
+    if (buf != 0) {
+      u = fr(f64x2.add(f64x2.mul(mom, lo2(buf + o)), step));
+      store2(buf + o, u);
+    } else {
+      u = fr(step);
+    }
+    u = fr(f64x2.mul(u, s));
+    if (apply) store2(w + o, f64x2.add(wv, u));
+  }
+  if ((n & 1) != 0 && tid == nt - 1) {
+    const o = <usize>(n - 1) << 2;
+    rmsOne(q, c, w + o, g + o, sq + o, gAvg != 0 ? gAvg + o : 0, buf != 0 ? buf + o : 0, apply);
+  }
+}

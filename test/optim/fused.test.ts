@@ -228,7 +228,7 @@ test('RMSprop: a state dict written by the composed path loads into the fused pa
       if (s === 3) {
         // The checkpoint the composed chain wrote (the layout before the fused step existed).
         const sd = structuredClone(opt.stateDict());
-        assert.deepEqual(Object.keys(sd.state[1][1]).sort(), ['buf', 'gAvg', 'sq']);
+        assert.deepEqual(Object.keys((sd.state[1] as any)[1]).sort(), ['buf', 'gAvg', 'sq']);
         setFusedSteps(true);
         opt = make(groups());
         opt.loadStateDict(sd);

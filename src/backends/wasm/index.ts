@@ -28,7 +28,7 @@ import { where } from './elementwise.js';
 import { makeMatmul } from './matmul.js';
 import { avgPool2d, avgPool2dBackward, maxPool2dBackward } from './pool2d.js';
 import { makeWasmElementwise } from './wasmelementwise.js';
-import { makeAdamFusedStep } from './optim.js';
+import { makeAdamFusedStep, makeRmsFusedStep } from './optim.js';
 import { makeBatchNorm } from './normalization.js';
 import { reduce } from './reduce.js';
 import { broadcastTo, transpose } from './shape.js';
@@ -97,6 +97,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     ...makeConv(rt),
     ...makeWasmElementwise(rt),
     adamFusedStep: makeAdamFusedStep(rt),
+    rmsFusedStep: makeRmsFusedStep(rt),
     ...makeBatchNorm(rt),
     where,
     reduce,

@@ -1,5 +1,5 @@
 import type { Kernels } from '../../backend/kernels.js';
-import { JOB_ADAM, threadsFor } from './jobs.js';
+import { JOB_ADAM, JOB_RMS, threadsFor } from './jobs.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**
@@ -31,6 +31,31 @@ export function makeAdamFusedStep(rt: WasmRuntime): NonNullable<Kernels['adamFus
     m.set(rt.view(pm, n));
     v.set(rt.view(pv, n));
     if (vMax !== null) vMax.set(rt.view(pMax, n));
+    if (apply) w.set(rt.view(pw, n));
+    return true;
+  };
+}
+
+/** As MIN_WASM_ADAM: below this the copies in and out are not repaid. */
+export const MIN_WASM_RMS = 16384;
+
+/**
+ * The backend's rmsFusedStep: optim's one-pass RMSprop in wasm (f64x2, split across threads), bit
+ * for bit the TypeScript one. sq, gAvg and buf are copied in, stepped and copied back in place.
+ */
+export function makeRmsFusedStep(rt: WasmRuntime): NonNullable<Kernels['rmsFusedStep']> {
+  return function rmsFusedStep(w, g, sq, gAvg, buf, alpha, eps, momentum, l2, s, apply) {
+    const n = w.length;
+    if (n < MIN_WASM_RMS || !rt.canHold(4 * 5 * n + 1024)) return false;
+    rt.reset();
+    const pw = rt.put(w), pg = rt.put(g), pSq = rt.put(sq);
+    const pAvg = gAvg === null ? 0 : rt.put(gAvg);
+    const pBuf = buf === null ? 0 : rt.put(buf);
+    // One division and one square root per element: about Adam's cost (see makeAdamFusedStep).
+    rt.runJob([JOB_RMS, n, pw, pg, pSq, pAvg, pBuf, apply ? 1 : 0], threadsFor(n * 12, rt.threads), [alpha, eps, momentum, l2, s]);
+    sq.set(rt.view(pSq, n));
+    if (gAvg !== null) gAvg.set(rt.view(pAvg, n));
+    if (buf !== null) buf.set(rt.view(pBuf, n));
     if (apply) w.set(rt.view(pw, n));
     return true;
   };
