@@ -3,7 +3,8 @@
  * momentum on float32 parameters, composed path (update buffers, separate lr and apply passes)
  * against the fused one-pass path, in the same process.
  *
- *   node --import tsx scripts/optim-bench.ts [--steps 200] [--only Adam|AdamW|SGD+momentum]
+ *   node --import tsx scripts/optim-bench.ts [--steps 200] [--only Adam|AdamW|SGD+momentum|RMSprop|RMSprop+c+m]
+ *     [--layout 'mlp 203k'] [--backend wasm]
  *   # the code before a change, same script: export that commit and point --src at it
  *   git archive HEAD~1 | tar -x -C /tmp/base && node --import tsx scripts/optim-bench.ts --src /tmp/base/src
  *
@@ -30,6 +31,7 @@ const setFusedSteps = (on: boolean): void => void fusion?.setFusedSteps(on);
 // Parameter layouts: the benchmark MLP 784-256-256-10 (269,322 values) and a ~1M one.
 const LAYOUTS: Record<string, number[][]> = {
   'mlp 269k': [[784, 256], [256], [256, 256], [256], [256, 10], [10]],
+  'mlp 203k': [[784, 256], [256], [256, 10], [10]],
   '1M': [[1024, 1024], [1024], [1024, 10], [10]],
 };
 
@@ -48,6 +50,8 @@ const OPTIMIZERS: Record<string, (ps: G.Parameter[]) => G.optim.Optimizer<any>> 
   Adam: (ps) => new g.optim.Adam(ps, { lr: 1e-3 }),
   AdamW: (ps) => new g.optim.AdamW(ps, { lr: 1e-3, weightDecay: 0.01 }),
   'SGD+momentum': (ps) => new g.optim.SGD(ps, { lr: 0.01, momentum: 0.9 }),
+  RMSprop: (ps) => new g.optim.RMSprop(ps, { lr: 1e-3 }),
+  'RMSprop+c+m': (ps) => new g.optim.RMSprop(ps, { lr: 1e-3, centered: true, momentum: 0.9, weightDecay: 1e-4 }),
 };
 
 function msPerStep(fused: boolean, layout: number[][], make: (ps: G.Parameter[]) => G.optim.Optimizer<any>): number {
@@ -61,7 +65,10 @@ function msPerStep(fused: boolean, layout: number[][], make: (ps: G.Parameter[])
 
 console.log(`optimizer step, float32, ${STEPS} steps, best of 5 runs (ms/step; the best, as the machine is shared), src ${SRC}`);
 console.log(fusion ? 'layout     optimizer      composed    fused   speedup' : 'layout     optimizer      composed');
+// The backend decides whether a fused step may hand off to a backend kernel (wasm SIMD).
+if (arg('--backend') !== undefined) g.setBackend(arg('--backend')!);
 for (const [lname, layout] of Object.entries(LAYOUTS)) {
+  if (arg('--layout') !== undefined && arg('--layout') !== lname) continue;
   for (const [oname, make] of Object.entries(OPTIMIZERS)) {
     if (arg('--only') !== undefined && arg('--only') !== oname) continue;
     // Composed and fused runs alternate, so a burst of load from other processes hits both.
