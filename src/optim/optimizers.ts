@@ -117,7 +117,11 @@ export interface RMSpropOptions extends BaseOptions {
   momentum: number;
 }
 
-/** RMSprop as PyTorch (lr 0.01, alpha 0.99, eps 1e-8), with coupled weight decay. */
+/**
+ * RMSprop as PyTorch (lr 0.01, alpha 0.99, eps 1e-8), with coupled weight decay:
+ *   g ← g + λp; s ← αs + (1−α)g²; [centered: ḡ ← αḡ + (1−α)g, s̃ = s − ḡ²];
+ *   d = g / (sqrt(s̃) + ε); [momentum: buf ← μ·buf + d, d = buf]; p ← p − lr·d
+ */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsInput<RMSpropOptions>, opts: Partial<RMSpropOptions> = {}) {
     super(params, mergeOptions('RMSprop', { lr: 1e-2, alpha: 0.99, eps: 1e-8, centered: false, momentum: 0, weightDecay: 0, includeNoDecay: false }, opts), (g) => {
