@@ -242,3 +242,24 @@ test('RMSprop: a state dict written by the composed path loads into the fused pa
   }
   assertSameBits([m.params.flatMap((p) => Array.from(p.buffer))], [full.trace[4]], 'composed checkpoint resumed on the fused path');
 });
+
+test('RMSprop: a registered rmsStep turns its fused step off (the user kernel really runs)', () => {
+  const calls = { fused: 0, rms: 0 };
+  const restore = o.registerOptimKernels({
+    rmsFusedStep: (...args: Parameters<g.optim.OptimKernels['rmsFusedStep']>) => {
+      calls.fused++;
+      o.referenceOptimKernels.rmsFusedStep(...args);
+    },
+    rmsStep: (...args: Parameters<g.optim.OptimKernels['rmsStep']>) => {
+      calls.rms++;
+      o.referenceOptimKernels.rmsStep(...args);
+    },
+  });
+  try {
+    run(RECIPES['RMSprop centered'], 'float32', true, { steps: 2 });
+    assert.deepEqual(calls, { fused: 0, rms: 10 }, 'five parameters with gradients, two steps, all on the registered rmsStep');
+  } finally {
+    o.registerOptimKernels(restore);
+    o.registerOptimKernels(o.referenceOptimKernels);
+  }
+});
