@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseJsonl } from '../diagnostics/curves.js';
 
 /** Folder or file names the dashboard accepts in a URL: one plain segment. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
@@ -41,20 +42,8 @@ function readJson(file: string | null): unknown {
   }
 }
 
-/** Parses JSON lines, skipping a half-written last line. */
-export function parseJsonl(text: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const o = JSON.parse(line) as unknown;
-      if (o !== null && typeof o === 'object' && !Array.isArray(o)) out.push(o as Record<string, unknown>);
-    } catch {
-      // cut short while being written; it is read whole next time
-    }
-  }
-  return out;
-}
+/** Parses JSON lines, skipping a half-written last line (shared with the curves reader). */
+export { parseJsonl };
 
 /**
  * Lines of a JSON-lines file matching `keep`, cached by size and mtime: the event stream lists

@@ -152,17 +152,22 @@ ${parts.join('\n')}
 `;
 }
 
-/** The per-epoch lines of a metrics.jsonl text (step lines and broken lines are skipped). */
-export function epochRowsFromJsonl(text: string): Record<string, unknown>[] {
-  const rows: Record<string, unknown>[] = [];
+/** Parses JSON lines into objects, skipping blank lines, non-objects and a half-written last line. */
+export function parseJsonl(text: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     try {
       const o = JSON.parse(line) as unknown;
-      if (o !== null && typeof o === 'object' && !Array.isArray(o) && ((o as { kind?: unknown }).kind ?? 'epoch') === 'epoch') rows.push(o as Record<string, unknown>);
+      if (o !== null && typeof o === 'object' && !Array.isArray(o)) out.push(o as Record<string, unknown>);
     } catch {
       // A line being written while we read is cut short; the next read gets it whole.
     }
   }
-  return rows;
+  return out;
+}
+
+/** The per-epoch lines of a metrics.jsonl text (step lines and broken lines are skipped). */
+export function epochRowsFromJsonl(text: string): Record<string, unknown>[] {
+  return parseJsonl(text).filter((o) => (o.kind ?? 'epoch') === 'epoch');
 }
