@@ -43,12 +43,22 @@ export interface GradientFlowAlert {
   message: string;
 }
 
-/** The Euclidean norm of the values. */
-export const l2 = (a: ArrayLike<number>): number => {
+const l2 = (a: ArrayLike<number>): number => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * a[i];
   return Math.sqrt(s);
 };
+
+/**
+ * ‖w1 − w0‖ / ‖w0‖, the update/weight ratio of one step, or null when ‖w0‖ = 0 (a zero weight,
+ * such as a bias at init, has no meaningful ratio; skip it rather than divide by 0).
+ */
+export function updateRatio(w0: ArrayLike<number>, w1: ArrayLike<number>): number | null {
+  let du = 0;
+  for (let i = 0; i < w0.length; i++) du += (w1[i] - w0[i]) ** 2;
+  const wn = l2(w0);
+  return wn === 0 ? null : Math.sqrt(du) / wn;
+}
 
 /**
  * Trainer callback. Per measured step it appends to `history`, writes `gradNorm/<param>` and
@@ -136,13 +146,8 @@ export class GradientFlow implements Callback {
     for (const [name, p] of t.model.namedParameters()) names.set(p, name);
     for (const [p, w0] of this.before) {
       const name = names.get(p)!;
-      const w1 = p.dataSync();
-      let du = 0;
-      for (let i = 0; i < w0.length; i++) du += (w1[i] - w0[i]) ** 2;
-      const wn = l2(w0);
-      // A zero weight (a bias at init) has no meaningful ratio; skip it rather than divide by 0.
-      if (wn === 0) continue;
-      const ratio = Math.sqrt(du) / wn;
+      const ratio = updateRatio(w0, p.dataSync());
+      if (ratio === null) continue;
       rec.updateRatio[name] = ratio;
       t.logs[`updateRatio/${name}`] = ratio;
       t.logs[`gradNorm/${name}`] = rec.gradNorm[name];

@@ -17,7 +17,7 @@ import type { Storage } from '../train/storage.js';
 import type { Trainer } from '../train/trainer.js';
 import { watchActivations } from './activations.js';
 import { tensorStats, type Histogram } from './stats.js';
-import { l2 } from './gradient-flow.js';
+import { updateRatio } from './gradient-flow.js';
 
 /** Options of the TrainingRecorder callback: the JSON-lines file, how often to record, the size cap and histogram bins. */
 export interface TrainingRecorderOptions {
@@ -132,11 +132,8 @@ export class TrainingRecorder implements Callback {
     for (const [name, p] of t.model.namedParameters()) {
       const w0 = this.before.get(p);
       if (w0 === undefined) continue;
-      const w1 = p.dataSync();
-      let du = 0;
-      for (let i = 0; i < w0.length; i++) du += (w1[i] - w0[i]) ** 2;
-      const wn = l2(w0);
-      if (wn > 0) this.line.updateRatio[name] = round(Math.sqrt(du) / wn);
+      const ratio = updateRatio(w0, p.dataSync());
+      if (ratio !== null) this.line.updateRatio[name] = round(ratio);
     }
     this.before = null;
   }
