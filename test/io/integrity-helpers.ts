@@ -3,6 +3,7 @@
  * integrity record existed), the same files re-written by today's encoders, and byte surgery on
  * the safetensors layout (8-byte header length, JSON header, data block).
  */
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,4 +76,14 @@ export function currentRunFolder(): ReturnType<typeof memoryStorage> {
   for (const f of ['config.json', 'preprocessing.json']) storage.writeAtomic(`run/${f}`, readLegacy(`run/${f}`));
   storage.writeAtomic('run/last.ckpt', currentCheckpoint());
   return storage;
+}
+
+/** Asserts that `fn` throws a one-line GradkitError matching every pattern. */
+export function oneLineError(fn: () => unknown, ...patterns: RegExp[]): void {
+  assert.throws(fn, (e: Error) => {
+    assert.equal(e.name, 'GradkitError', e.stack);
+    assert.ok(!e.message.includes('\n'), `not one line: ${e.message}`);
+    for (const p of patterns) assert.match(e.message, p);
+    return true;
+  });
 }

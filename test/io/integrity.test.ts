@@ -7,18 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { io, nn, zoo } from '../../src/index.js';
 import { memoryStorage } from '../../src/train/index.js';
-import { currentModelFile, flip, layout, readLegacy, replaceInHeader } from './integrity-helpers.js';
+import { currentModelFile, flip, layout, oneLineError, readLegacy, replaceInHeader } from './integrity-helpers.js';
 
 const PATH = 'models/net.safetensors';
-
-function oneLineError(fn: () => unknown, ...patterns: RegExp[]): void {
-  assert.throws(fn, (e: Error) => {
-    assert.equal(e.name, 'GradkitError', e.stack);
-    assert.ok(!e.message.includes('\n'), `not one line: ${e.message}`);
-    for (const p of patterns) assert.match(e.message, p);
-    return true;
-  });
-}
 
 function silentConsoleWarn<T>(fn: () => T): { result: T; warned: string[] } {
   const orig = console.warn;

@@ -8,22 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evalCommand, trainCommand, type CommandEnv } from '../../src/cli/commands.js';
 import { CHECKPOINT_VERSION, decodeCheckpoint, memoryStorage } from '../../src/train/index.js';
-import { currentCheckpoint, currentRunFolder, flip, layout, readLegacy, replaceInHeader } from '../io/integrity-helpers.js';
+import { currentCheckpoint, currentRunFolder, flip, layout, oneLineError, readLegacy, replaceInHeader } from '../io/integrity-helpers.js';
 import { setup, makeTrainer, weightBytes } from './fixtures.js';
 
 const PATH = 'runs/x/last.ckpt';
 
 function envOf(storage: ReturnType<typeof memoryStorage>): CommandEnv {
   return { storage, sink: { write: () => {} } };
-}
-
-function oneLineError(fn: () => unknown, ...patterns: RegExp[]): void {
-  assert.throws(fn, (e: Error) => {
-    assert.equal(e.name, 'GradkitError', e.stack);
-    assert.ok(!e.message.includes('\n'), `not one line: ${e.message}`);
-    for (const p of patterns) assert.match(e.message, p);
-    return true;
-  });
 }
 
 test('checkpoints are version 2 and carry a CRC-32C integrity record', () => {
