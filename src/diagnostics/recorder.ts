@@ -98,9 +98,9 @@ export class TrainingRecorder implements Callback {
 
   async beforeFit(): Promise<void> {
     if (!(await this.storage.exists(this.path))) return;
-    const text = new TextDecoder().decode(await this.storage.read(this.path));
-    this.bytes = new TextEncoder().encode(text).length;
-    this.capped = text.includes('"kind":"capped"');
+    const bytes = await this.storage.read(this.path);
+    this.bytes = bytes.length;
+    this.capped = new TextDecoder().decode(bytes).includes('"kind":"capped"');
   }
 
   beforeBatch(t: Trainer): void {
