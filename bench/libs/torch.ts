@@ -9,6 +9,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { budgetFor } from '../budget.js';
+import { writeJsonAtomic } from '../report.js';
 import { cnnData, cnnParams, makeRng, mlpData, mlpParams, randnArray, resnetData, resnetParams, type Dataset, type Param } from '../data.js';
 import { ADAM, CNN, MLP, RESNET, sgemmDims, unitOf, type Workload } from '../spec.js';
 
@@ -148,9 +149,7 @@ export function writeTorchInputs(dir: string, workloads: readonly Workload[], qu
       manifest.workloads[w] = { kind: 'sgemm', unit: unitOf(w), budget: budgetFor(w, quick), arrays };
     }
   }
-  const tmp = path.join(dir, 'manifest.json.tmp');
-  writeFileSync(tmp, JSON.stringify(manifest, null, 1) + '\n');
-  renameSync(tmp, path.join(dir, 'manifest.json'));
+  writeJsonAtomic(path.join(dir, 'manifest.json'), manifest);
   return manifest;
 }
 

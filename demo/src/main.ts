@@ -6,28 +6,10 @@
 // page.js directly: the page itself runs no kernels, so it needs none of the library.
 import { trainInWorker } from '../../src/browser/page.js';
 import { DEFAULT_OPTIONS, type DemoProgress, type DemoResult } from './options.js';
-import type { LoadedInfo, PredictorReply, PredictorRequest } from './predict-protocol.js';
+import type { PredictorReply, PredictorRequest } from './predict-protocol.js';
+import type { DemoState } from './state.js';
 import { plot } from './plot.js';
 import { toDigit } from './predict.js';
-
-/** What the browser tests read back (and a curious user can inspect in the console). */
-interface DemoState {
-  state: 'running' | 'done' | 'error';
-  isolated: boolean;
-  backend?: string;
-  threads?: number;
-  totalSteps: number;
-  losses: number[];
-  batchAccuracy: number[];
-  /** Held-out accuracy as [step, accuracy] at each check. */
-  testAccuracy: [number, number][];
-  result?: Omit<DemoResult, 'model'>;
-  error?: string;
-  /** The model the predictor holds; null until one is loaded. */
-  model: (LoadedInfo & { state: 'loading' | 'ready' | 'error'; error?: string }) | null;
-  /** The last drawing's prediction and the model that made it. */
-  prediction?: { digit: number; probs: number[]; model: string };
-}
 
 const $ = (id: string) => document.getElementById(id)!;
 const isolated = globalThis.crossOriginIsolated === true;

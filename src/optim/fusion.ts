@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../backend/registry.js';
 import { optimKernels as K, stepKernelsAreReference, type OptimKernels } from './kernels.js';
 import type { GradientTransform, StateTree } from './transform.js';
-import { checkNumber } from './validate.js';
+import { nextLr } from './transforms.js';
 
 /**
  * The named optimizers' one-pass steps (issue 3): [addL2ToGradient] → scaleByAdam →
@@ -62,11 +62,7 @@ function fusedStepOf(recipe: FusedRecipe): FusedStep {
 
   return (params, state, apply) => {
     if (!enabled || !stepKernelsAreReference(components)) return false;
-    // What scaleByLearningRate does on the composed path: check this step's lr, count the step.
-    const lrState = state[lr.at] as { count: number };
-    const value = checkNumber('scaleByLearningRate', `lr at step ${lrState.count}`, lr.value());
-    lrState.count++;
-    const s = -value;
+    const s = -nextLr(lr.value, state[lr.at] as { count: number });
     for (let i = 0; i < params.length; i++) {
       const p = params[i];
       if (!p.requiresGrad || p.grad === null) continue;

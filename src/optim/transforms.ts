@@ -17,20 +17,25 @@ export const decayMask: ParamMask = (p) => !(isParameter(p) && p.tags.has('noDec
 
 type Slots = (Float32Array | Float64Array)[];
 
+/**
+ * scaleByLearningRate's per-step bookkeeping, shared with the fused steps (fusion.ts): this
+ * step's lr, checked, and the step counted in the link's state.
+ */
+export function nextLr(lr: number | Schedule, state: { count: number }): number {
+  const value = typeof lr === 'number' ? lr : lr(state.count);
+  checkNumber('scaleByLearningRate', `lr at step ${state.count}`, value);
+  state.count++;
+  return value;
+}
+
 /** Scales updates by −lr (a number or a schedule of the step); the last link of an optimizer. */
 export function scaleByLearningRate(lr: number | Schedule): GradientTransform<{ count: number }> {
   if (typeof lr === 'number') checkNumber('scaleByLearningRate', 'lr', lr, { min: 0 });
-  const next = (state: { count: number }): number => {
-    const value = typeof lr === 'number' ? lr : lr(state.count);
-    checkNumber('scaleByLearningRate', `lr at step ${state.count}`, value);
-    state.count++;
-    return value;
-  };
   return {
     name: 'scaleByLearningRate',
     init: () => ({ count: 0 }),
     update(updates, state) {
-      const value = next(state);
+      const value = nextLr(lr, state);
       for (const u of updates) if (u !== null) K.scaleStep(u, -value);
     },
   };

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { startServer } from '../../demo/serve.mjs';
 import { frameDigit } from '../../demo/src/predict.js';
+import type { DemoState } from '../../demo/src/state.js';
 import { loadDigits } from '../../src/digits.js';
 import { ready } from '../../src/index.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
@@ -26,21 +27,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const shots = `${root}.tmp/browser`;
 const ZOO_LABEL = 'zoo digits-cnn (pretrained)';
 const TRAINED_LABEL = 'the CNN trained on this page';
-
-interface DemoState {
-  state: string;
-  isolated: boolean;
-  backend?: string;
-  threads?: number;
-  totalSteps: number;
-  losses: number[];
-  batchAccuracy: number[];
-  testAccuracy: [number, number][];
-  result?: { testAccuracy: number; samplesPerSec: number; trainSize: number };
-  error?: string;
-  model: { label: string; state: string; error?: string; testAccuracy?: number } | null;
-  prediction?: { digit: number; probs: number[]; model: string };
-}
 
 interface Seen {
   demo: DemoState;
