@@ -1,13 +1,13 @@
 // Writes docs/experiment-format.md and docs/space-format.md (npm run docs:formats), atomically.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { nodeStorage } from '../src/platform/fs-node.js';
 import { renderExperimentFormat, renderSpaceFormat } from './format-docs.js';
 
-const docs = new URL('../docs/', import.meta.url);
-mkdirSync(docs, { recursive: true });
+const docs = fileURLToPath(new URL('../docs/', import.meta.url));
+const storage = nodeStorage();
+storage.mkdir(docs);
 for (const [name, text] of [['experiment-format.md', renderExperimentFormat()], ['space-format.md', renderSpaceFormat()]] as const) {
-  const target = new URL(name, docs);
-  const tmp = new URL(`.${name}.tmp`, docs);
-  writeFileSync(tmp, text);
-  renameSync(tmp, target);
+  storage.writeAtomic(join(docs, name), text);
   console.log(`wrote docs/${name}`);
 }

@@ -4,7 +4,6 @@
  * results.json with every number, report.html: the same as one HTML page) into the output folder. Files are written atomically.
  */
 import { parseArgs } from 'node:util';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../index.js';
@@ -12,18 +11,13 @@ import '../digits.js'; // the lectures run on the shipped digits (the optional m
 import { familyNames, runFamilies } from '../experiments/lectures/registry.js';
 import { renderFigures, renderReport } from '../experiments/lectures/report.js';
 import { renderHtml } from '../experiments/lectures/report-html.js';
+import { nodeStorage } from '../platform/fs-node.js';
 
 export const EXPERIMENTS_USAGE = `usage: gradkit experiments [family…] [--only family] [--quick] [--out docs/lectures] [--seeds n]
   families: ${familyNames().join(', ')} (default: all)
   --quick   smaller data and fewer epochs (minutes instead of tens of minutes)
   --seeds   seeds per arm (default 3; at least 3 for a verdict other than inconclusive)
 `;
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
 
 /** Returns the exit code: 0 done, 2 bad arguments. */
 export async function runExperiments(argv: string[]): Promise<number> {
@@ -62,12 +56,13 @@ export async function runExperiments(argv: string[]): Promise<number> {
   const wallSeconds = (performance.now() - t0) / 1000;
   const command = ['gradkit experiments', ...only, quick ? '--quick' : '', values.seeds ? `--seeds ${nSeeds}` : '', `--out ${out}`].filter(Boolean).join(' ');
   const environment = `Node ${process.version}, ${g.backendName()} backend, ${availableParallelism()} cores`;
-  mkdirSync(out, { recursive: true });
-  for (const f of renderFigures(families)) writeAtomic(join(out, f.file), f.svg);
-  writeAtomic(join(out, 'results.json'), `${JSON.stringify({ command, wallSeconds, quick, seeds, families }, null, 1)}\n`);
+  const storage = nodeStorage();
+  storage.mkdir(out);
+  for (const f of renderFigures(families)) storage.writeAtomic(join(out, f.file), f.svg);
+  storage.writeAtomic(join(out, 'results.json'), `${JSON.stringify({ command, wallSeconds, quick, seeds, families }, null, 1)}\n`);
   const meta = { command, wallSeconds, quick, seeds, environment };
-  writeAtomic(join(out, 'README.md'), renderReport(families, meta));
-  writeAtomic(join(out, 'report.html'), renderHtml(families, meta));
+  storage.writeAtomic(join(out, 'README.md'), renderReport(families, meta));
+  storage.writeAtomic(join(out, 'report.html'), renderHtml(families, meta));
   const verdicts = families.flatMap((f) => f.claims.map((c) => c.judgement.verdict));
   process.stdout.write(`${verdicts.length} claims: ${verdicts.filter((v) => v === 'held').length} held, ${verdicts.filter((v) => v === 'not held').length} not held, ${verdicts.filter((v) => v === 'inconclusive').length} inconclusive; report in ${join(out, 'README.md')} (${wallSeconds.toFixed(0)} s)\n`);
   return 0;

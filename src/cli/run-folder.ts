@@ -5,6 +5,8 @@
  */
 import { GradkitError } from '../core/errors.js';
 import type { Storage } from '../train/storage.js';
+import { LOCK_NAME } from '../platform/run-lock-node.js';
+import { isTempName } from '../platform/temp-files-node.js';
 import { createUniqueRunDir, slugRunName, timestamp } from './run-name.js';
 
 export interface ClaimedRun {
@@ -30,7 +32,7 @@ export interface ClaimOptions {
 
 /** Names that gradkit's own bookkeeping leaves in a folder (lock, temp files, stale-lock leftovers). */
 function isBookkeeping(name: string): boolean {
-  return name === '.gradkit.lock' || name.startsWith('.gradkit.lock.') || /^\..+\.tmp-\d+-\d+$/.test(name);
+  return name === LOCK_NAME || name.startsWith(`${LOCK_NAME}.`) || isTempName(name);
 }
 
 async function hasFiles(storage: Storage, dir: string): Promise<boolean> {

@@ -27,6 +27,7 @@ import type { Trainer } from '../train/trainer.js';
 import type { CommandEnv } from './commands.js';
 import { DEFAULT_EXPERIMENT, resolveExperiment, type Experiment } from './experiment.js';
 import { buildRun, makeTrainer } from './run-builder.js';
+import { claimRunFolder } from './run-folder.js';
 
 const OP = 'gradkit tune';
 /** The search methods a space file may name. */
@@ -212,14 +213,10 @@ export async function tuneCommand(opts: TuneOptions, env: CommandEnv, runner?: (
   const dir = opts.out ?? joinPath('runs', `tune-${base}`);
   const workers = opts.workers ?? 1;
   // One search per folder at a time (two would run the same trials and interleave trials.jsonl):
-  // the lock comes before anything is written into the folder.
-  await storage.mkdir(dir);
-  const lock = storage.lockFolder?.(dir, OP) ?? null;
+  // the lock comes before anything is written into the folder. An existing folder is resumed.
+  const claimed = await claimRunFolder(storage, { op: OP, dir, resume: true, say });
   let result: SearchResult;
   try {
-    if (lock?.message) say(lock.message);
-    const removed = storage.removeStaleTemps?.(dir) ?? [];
-    if (removed.length > 0) say(`${dir}: removed ${removed.length} temp file(s) left by an interrupted write: ${removed.join(', ')}`);
     // The folder's identity: a rerun with a different search would mix incomparable trials.
     const resolved = `${JSON.stringify({ experiment: setup.experiment, search: setup.search, space: Object.fromEntries(setup.space) }, null, 2)}\n`;
     const spacePath = joinPath(dir, 'space.json');
@@ -240,7 +237,7 @@ export async function tuneCommand(opts: TuneOptions, env: CommandEnv, runner?: (
       await pool?.close();
     }
   } finally {
-    lock?.release();
+    claimed.release();
   }
   const s = setup.search;
   say('');

@@ -13,18 +13,10 @@ import { main } from '../../src/cli/main.js';
 import { nodeStorage } from '../../src/platform/fs-node.js';
 import { decodeCheckpoint } from '../../src/train/index.js';
 import { mountTmpfs, remountReadOnly, unmountAll } from '../fs-conditions.js';
+import { TINY } from './tiny-experiment.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 after(unmountAll);
-
-/** A 2,010-parameter CNN on 240 digits: about a second per epoch; checkpoints of ~26 kB. */
-const TINY = {
-  name: 'tiny', seed: 3, epochs: 1,
-  data: { dataset: 'digits', trainSize: 240, testSize: 80, batchSize: 40, validationFraction: 0.25, evalBatchSize: 100 },
-  model: { layers: [{ type: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 }, { type: 'maxPool2d', kernelSize: 4 }, { type: 'relu' }, { type: 'flatten' }, { type: 'linear', outFeatures: 10 }] },
-  optimizer: { type: 'adamw', lr: 0.01 },
-  earlyStopping: false,
-};
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gradkit-clifs-'));

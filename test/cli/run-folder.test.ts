@@ -13,16 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
 import { nodeStorage } from '../../src/platform/fs-node.js';
 import { createUniqueRunDir, slugRunName } from '../../src/cli/run-name.js';
+import { TINY } from './tiny-experiment.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-const TINY = {
-  name: 'tiny', seed: 3, epochs: 1,
-  data: { dataset: 'digits', trainSize: 240, testSize: 80, batchSize: 40, validationFraction: 0.25, evalBatchSize: 100 },
-  model: { layers: [{ type: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 }, { type: 'maxPool2d', kernelSize: 4 }, { type: 'relu' }, { type: 'flatten' }, { type: 'linear', outFeatures: 10 }] },
-  optimizer: { type: 'adamw', lr: 0.01 },
-  earlyStopping: false,
-};
 
 function tmp(): string {
   return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'gradkit-runfolder-')));
