@@ -5,7 +5,7 @@
 import * as g from '../../index.js';
 import type { AnyModule } from '../../nn/module.js';
 import type { InitScheme, Nonlinearity } from '../../nn/init.js';
-import { epochsToReach, runArms, type ArmSpec } from './harness.js';
+import { epochsToReach, meanLoss, runArms, type ArmSpec } from './harness.js';
 import { at, deadReluFraction, mlp } from './common.js';
 import { flatDigits, loaders } from './data.js';
 import { allOf, compareArms } from './verdict.js';
@@ -15,7 +15,7 @@ import type { ClaimResult, Family, RunContext } from './types.js';
 // lower is faster; never censored) and the epoch at which validation accuracy reaches a target.
 function measureSpeed(history: Record<string, number>[], target: number): Record<string, number> {
   return {
-    meanLoss: history.reduce((s, h) => s + h.loss, 0) / history.length,
+    meanLoss: meanLoss(history),
     epochsToTarget: epochsToReach(history.map((h) => h.valAccuracy), target),
   };
 }

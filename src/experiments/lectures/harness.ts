@@ -85,6 +85,11 @@ export async function runArms(specs: readonly ArmSpec[], seeds: readonly number[
   return out;
 }
 
+/** Mean training loss over all epochs of a history (the area under the loss curve; lower is faster). */
+export function meanLoss(history: readonly Record<string, number>[]): number {
+  return history.reduce((s, h) => s + h.loss, 0) / history.length;
+}
+
 /** First epoch (1-based) whose value reaches `target` (≥ for higher-is-better), or epochs + 1 when never. */
 export function epochsToReach(curve: readonly number[], target: number, better: 'higher' | 'lower' = 'higher'): number {
   const i = curve.findIndex((v) => (better === 'higher' ? v >= target : v <= target));

@@ -9,6 +9,7 @@ import { loadDigits } from '../../data/datasets/digits.js';
 import type { AnyModule } from '../../nn/module.js';
 import { runArms, type ArmSpec } from './harness.js';
 import { at } from './common.js';
+import { loaders } from './data.js';
 import { compareArms } from './verdict.js';
 import type { ClaimResult, RunContext } from './types.js';
 
@@ -39,11 +40,7 @@ export async function smallBatchClaim(ctx: RunContext): Promise<ClaimResult> {
     name: `${name}, batch ${batch}`, epochs,
     setup: (seed: number) => {
       const model = cnn(norm);
-      return {
-        model, optimizer: new g.optim.Adam(model.parameters(), { lr: 1e-3 }),
-        trainData: new g.data.DataLoader(new g.data.TensorDataset(x, d.yTrain), { batchSize: batch, shuffle: true, seed }),
-        validData: new g.data.DataLoader(new g.data.TensorDataset(xv, d.yTest), { batchSize: 500 }),
-      };
+      return { model, optimizer: new g.optim.Adam(model.parameters(), { lr: 1e-3 }), ...loaders(x, d.yTrain, xv, d.yTest, seed, batch) };
     },
   })));
   const arms = await runArms(specs, ctx.seeds, ctx.log);

@@ -6,14 +6,12 @@ import * as g from '../../index.js';
 import type { Optimizer } from '../../optim/optimizer.js';
 import type { Parameter } from '../../nn/parameter.js';
 import type { Callback } from '../../train/callback.js';
-import { runArms, type ArmSpec } from './harness.js';
+import { meanLoss, runArms, type ArmSpec } from './harness.js';
 import { at, mlp } from './common.js';
 import { flatDigits, loaders } from './data.js';
 import { compareArms } from './verdict.js';
 import type { ClaimResult, Family, RunContext } from './types.js';
 import { clippingClaim, lrFinderClaim } from './optimization-extra.js';
-
-const meanLoss = (history: Record<string, number>[]): Record<string, number> => ({ meanLoss: history.reduce((s, h) => s + h.loss, 0) / history.length });
 
 async function optimizerArms(ctx: RunContext) {
   const n = ctx.quick ? 600 : 2000;
@@ -35,7 +33,7 @@ async function optimizerArms(ctx: RunContext) {
       const model = mlp(hidden, () => new g.nn.ReLU());
       return { model, optimizer: make(model.parameters()), ...loaders(d.xTrain, d.yTrain, d.xTest, d.yTest, seed) };
     },
-    measure: (_s, h) => meanLoss(h),
+    measure: (_s, h) => ({ meanLoss: meanLoss(h) }),
   }));
   const arms = await runArms(specs, ctx.seeds, ctx.log);
   return { arms, setup: `MLP 784 → ${hidden.join(' → ')} ReLU → 10, He init; ${n} training digits, 500 validation; batch 32, ${epochs} epochs for every optimizer. \`mean train loss\`: training loss averaged over the epochs (lower is faster).` };

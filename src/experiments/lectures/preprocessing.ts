@@ -4,7 +4,7 @@
  */
 import * as g from '../../index.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { runArms, type ArmSpec } from './harness.js';
+import { meanLoss, runArms, type ArmSpec } from './harness.js';
 import { at, mlp } from './common.js';
 import { smallDigits, loaders } from './data.js';
 import { compareArms } from './verdict.js';
@@ -38,7 +38,7 @@ async function preprocessingClaims(ctx: RunContext): Promise<ClaimResult[]> {
         const model = mlp([64], () => new g.nn.ReLU(), { inputs: xTrain.shape[1] });
         return { model, optimizer: new g.optim.SGD(model.parameters(), { lr }), ...loaders(xTrain, d.yTrain, xTest, d.yTest, seed) };
       },
-      measure: (_s, history) => ({ meanLoss: history.reduce((s, h) => s + h.loss, 0) / history.length }),
+      measure: (_s, history) => ({ meanLoss: meanLoss(history) }),
     };
   });
   const arms = await runArms(specs, ctx.seeds, ctx.log);
