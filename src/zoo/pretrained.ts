@@ -19,6 +19,7 @@ import { buildModel } from '../cli/model-builder.js';
 import type { LayerSpec } from '../cli/experiment.js';
 import { registerArchitecture, type Architecture } from './architecture.js';
 import { DIGITS_CNN } from '../../zoo/digits-cnn.weights.js';
+import CRC32 from 'crc-32';
 
 /**
  * The builder for `gradkit train` layer lists (the experiment file's `model.layers`), so a model
@@ -96,21 +97,9 @@ export function list(): string[] {
   return [...registry.keys()];
 }
 
-let crcTable: Uint32Array | null = null;
-
-/** CRC-32 (IEEE 802.3, as zip and png use), table-driven. */
+/** CRC-32 (IEEE 802.3, as zip and png use), by the `crc-32` package the project already uses for PNG chunks. */
 export function crc32(bytes: Uint8Array): number {
-  if (crcTable === null) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return CRC32.buf(bytes) >>> 0;
 }
 
 /** Base64 to bytes with atob (a global in browsers and in Node >= 16), so no Buffer. */
