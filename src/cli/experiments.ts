@@ -57,12 +57,12 @@ export async function runExperiments(argv: string[]): Promise<number> {
   const command = ['gradkit experiments', ...only, quick ? '--quick' : '', values.seeds ? `--seeds ${nSeeds}` : '', `--out ${out}`].filter(Boolean).join(' ');
   const environment = `Node ${process.version}, ${g.backendName()} backend, ${availableParallelism()} cores`;
   const storage = nodeStorage();
-  storage.mkdir(out);
-  for (const f of renderFigures(families)) storage.writeAtomic(join(out, f.file), f.svg);
-  storage.writeAtomic(join(out, 'results.json'), `${JSON.stringify({ command, wallSeconds, quick, seeds, families }, null, 1)}\n`);
+  await storage.mkdir(out);
+  for (const f of renderFigures(families)) await storage.writeAtomic(join(out, f.file), f.svg);
+  await storage.writeAtomic(join(out, 'results.json'), `${JSON.stringify({ command, wallSeconds, quick, seeds, families }, null, 1)}\n`);
   const meta = { command, wallSeconds, quick, seeds, environment };
-  storage.writeAtomic(join(out, 'README.md'), renderReport(families, meta));
-  storage.writeAtomic(join(out, 'report.html'), renderHtml(families, meta));
+  await storage.writeAtomic(join(out, 'README.md'), renderReport(families, meta));
+  await storage.writeAtomic(join(out, 'report.html'), renderHtml(families, meta));
   const verdicts = families.flatMap((f) => f.claims.map((c) => c.judgement.verdict));
   process.stdout.write(`${verdicts.length} claims: ${verdicts.filter((v) => v === 'held').length} held, ${verdicts.filter((v) => v === 'not held').length} not held, ${verdicts.filter((v) => v === 'inconclusive').length} inconclusive; report in ${join(out, 'README.md')} (${wallSeconds.toFixed(0)} s)\n`);
   return 0;
