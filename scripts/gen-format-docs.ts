@@ -6,8 +6,8 @@ import { renderExperimentFormat, renderSpaceFormat } from './format-docs.js';
 
 const docs = fileURLToPath(new URL('../docs/', import.meta.url));
 const storage = nodeStorage();
-storage.mkdir(docs);
+await storage.mkdir(docs);
 for (const [name, text] of [['experiment-format.md', renderExperimentFormat()], ['space-format.md', renderSpaceFormat()]] as const) {
-  storage.writeAtomic(join(docs, name), text);
+  await storage.writeAtomic(join(docs, name), text);
   console.log(`wrote docs/${name}`);
 }
