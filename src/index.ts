@@ -11,13 +11,16 @@ export { FileSystemError, FolderInUseError } from './core/fs-error.js';
 export type { DType, FloatDType, DataArray } from './core/dtype.js';
 export { Random, manualSeed, getGlobalRng } from './core/rng.js';
 export { Tensor, type NestedArray } from './tensor/tensor.js';
+export { scope, keep, dispose } from './tensor/lifetime.js';
+export { fromArray, memory, type MemoryReport } from './tensor/host.js';
+export type { Handle } from './backend/handle.js';
 export {
   tensor, scalar, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye,
   rand, randn, randint, randLike, randnLike, type CreateOptions, type RandomOptions, type TensorData,
 } from './tensor/creation.js';
 export { noGrad, enableGrad, isGradEnabled, grad, valueAndGrad, type BackwardOptions, type ValueAndGrads } from './autograd/engine.js';
 export * from './ops/index.js';
-export type { Backend } from './backend/backend.js';
+export type { Backend, MemoryInfo } from './backend/backend.js';
 export type { Kernels, MatmulParams, Conv2dParams, Pool2dParams } from './backend/kernels.js';
 export { registerBackend, getBackend, setBackend, backendName, listBackends, withBackend } from './backend/registry.js';
 export { referenceKernels } from './backends/reference/index.js';

@@ -1,8 +1,9 @@
-import { castArray, type DataArray } from '../core/dtype.js';
+import type { DType } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 import { getBackend } from '../backend/registry.js';
 import { Tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/scope.js';
 
 /**
  * One recorded op: the inputs it read and how to turn the gradient of its output into
@@ -88,14 +89,19 @@ function topoOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
-function accumulate(into: Map<Tensor, DataArray>, t: Tensor, g: DataArray): void {
+/** g as a tensor of `dtype` (the same tensor when it already is). */
+function castGrad(g: Tensor, dtype: DType): Tensor {
+  return g.dtype === dtype ? g : new Tensor(g.backend.kernels.cast(g.handle, dtype), g.shape);
+}
+
+/** a + b for two gradients of one shape (a new tensor; the inputs are left as they are). */
+function addGrads(a: Tensor, b: Tensor): Tensor {
+  return new Tensor(getBackend().kernels.binary('add', a.handle, a.shape, b.handle, b.shape, a.shape, a.dtype), a.shape);
+}
+
+function accumulate(into: Map<Tensor, Tensor>, t: Tensor, g: Tensor): void {
   const prev = into.get(t);
-  if (prev === undefined) {
-    into.set(t, g);
-  } else {
-    const sum = getBackend().kernels.binary('add', prev, t.shape, g, t.shape, t.shape, t.dtype);
-    into.set(t, sum);
-  }
+  into.set(t, prev === undefined ? g : addGrads(prev, g));
 }
 
 /**
@@ -106,26 +112,26 @@ export function runBackward(
   root: Tensor,
   seed: Tensor | undefined,
   opts: BackwardOptions = {},
-  sink: (leaf: Tensor, grad: DataArray) => void = accumulateIntoGrad,
+  sink: (leaf: Tensor, grad: Tensor) => void = accumulateIntoGrad,
 ): void {
   if (!root.requiresGrad) {
     throw new GradkitError('backward', 'this tensor does not require grad: no input of the computation had requiresGrad=true (or it ran inside noGrad)');
   }
-  let seedBuf: DataArray;
+  let seedGrad: Tensor;
   if (seed === undefined) {
     if (root.size !== 1) {
       throw new GradkitError('backward', `a gradient can only be implied for a one-element output; this output has shape ${fmtShape(root.shape)}, so pass a seed gradient of that shape`);
     }
-    seedBuf = castArray(new Float64Array([1]), root.dtype);
+    seedGrad = Tensor.fromArray(root.dtype === 'float64' ? new Float64Array([1]) : new Float32Array([1]), root.shape);
   } else {
     if (!shapesEqual(seed.shape, root.shape)) {
       throw new GradkitError('backward', `seed gradient has shape ${fmtShape(seed.shape)} but the output has shape ${fmtShape(root.shape)}`);
     }
-    seedBuf = castArray(seed.buffer, root.dtype);
+    seedGrad = castGrad(seed, root.dtype);
   }
   const order = topoOrder(root);
-  const grads = new Map<Tensor, DataArray>();
-  grads.set(root, seedBuf);
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(root, seedGrad);
   for (const t of order) {
     const g = grads.get(t);
     if (g === undefined) continue;
@@ -139,7 +145,7 @@ export function runBackward(
       throw new GradkitError('backward', `tried to run backward through the graph of '${node.op}' a second time; its saved tensors were freed (pass { retainGraph: true } to the first backward)`);
     }
     if (t.retainsGrad) sink(t, g);
-    const inputGrads = noGrad(() => node.backward(new Tensor(g, t.shape)));
+    const inputGrads = noGrad(() => node.backward(g));
     for (let i = 0; i < node.inputs.length; i++) {
       const input = node.inputs[i];
       const gi = inputGrads[i];
@@ -147,7 +153,7 @@ export function runBackward(
       if (!shapesEqual(gi.shape, input.shape)) {
         throw new GradkitError('backward', `internal: gradient rule of '${node.op}' returned shape ${fmtShape(gi.shape)} for input ${i} of shape ${fmtShape(input.shape)}`);
       }
-      accumulate(grads, input, castArray(gi.buffer, input.dtype));
+      accumulate(grads, input, castGrad(gi, input.dtype));
     }
     if (!opts.retainGraph) {
       node.released = true;
@@ -158,13 +164,20 @@ export function runBackward(
 }
 
 
-function accumulateIntoGrad(leaf: Tensor, g: DataArray): void {
-  if (leaf.grad === null) {
-    // Own the buffer: rules pass gradients through unchanged (add, reshape), so the same array
+/**
+ * The default sink: accumulates into `.grad`. Gradients outlive the step that made them
+ * (optimizers and callbacks read them after backward), so they are kept out of scopes; a second
+ * backward adds in place, as PyTorch does, so a held `.grad` sees the sum.
+ */
+function accumulateIntoGrad(leaf: Tensor, g: Tensor): void {
+  if (leaf.grad === null || leaf.grad.isDisposed) {
+    // Own the buffer: rules pass gradients through unchanged (add, reshape), so the same buffer
     // may also be another leaf's gradient, and optimizers write .grad in place (clipping).
-    leaf.grad = new Tensor(g.slice(), leaf.shape);
+    leaf.grad = keep(new Tensor(g.backend.kernels.cast(g.handle, leaf.dtype), leaf.shape));
   } else {
-    leaf.grad = new Tensor(getBackend().kernels.binary('add', leaf.grad.buffer, leaf.shape, g, leaf.shape, leaf.shape, leaf.dtype), leaf.shape);
+    const sum = addGrads(leaf.grad, g);
+    leaf.grad.backend.kernels.copyInto(leaf.grad.handle, sum.handle);
+    sum.dispose();
   }
 }
 
@@ -200,11 +213,11 @@ export function valueAndGrad(
     });
     const value = enableGrad(() => f(...leaves));
     if (!(value instanceof Tensor)) throw new GradkitError('valueAndGrad', 'the function must return a Tensor');
-    const found = new Map<Tensor, DataArray>();
+    const found = new Map<Tensor, Tensor>();
     if (value.requiresGrad) {
       runBackward(value, undefined, {}, (leaf, g) => {
         const prev = found.get(leaf);
-        found.set(leaf, prev === undefined ? g : getBackend().kernels.binary('add', prev, leaf.shape, g, leaf.shape, leaf.shape, leaf.dtype));
+        found.set(leaf, prev === undefined ? g : addGrads(prev, g));
       });
     } else if (value.size !== 1) {
       throw new GradkitError('valueAndGrad', `the function must return a one-element tensor; got shape ${fmtShape(value.shape)}`);
@@ -212,7 +225,7 @@ export function valueAndGrad(
     const grads = which.map((i) => {
       const leaf = leaves[i];
       const g = found.get(leaf);
-      return new Tensor(g !== undefined ? g.slice() : getBackend().alloc(leaf.dtype, leaf.size), leaf.shape);
+      return new Tensor(g !== undefined ? g.backend.kernels.cast(g.handle, leaf.dtype) : getBackend().alloc(leaf.dtype, leaf.size), leaf.shape);
     });
     return { value: value.detach(), grads };
   };

@@ -1,11 +1,16 @@
 import type { DataArray, DType } from '../core/dtype.js';
 import type { Shape } from '../core/shape.js';
+import type { Handle } from './handle.js';
 
 /**
- * The kernel table every backend implements. Kernels take and return contiguous row-major
- * buffers plus the shapes they need; they never validate user input (the ops layer does) and
- * never record gradients (the gradient rule sits beside each op). Outputs are new buffers of
- * the input's float dtype unless stated.
+ * The kernel table every backend implements. Kernels take and return buffers (opaque handles
+ * outside the backends; `B`) holding contiguous row-major values, plus the shapes they need;
+ * indices, labels and masks are buffers too. Kernels never validate user input (the ops layer
+ * does) and never record gradients (the gradient rule sits beside each op). Outputs are new
+ * buffers of the input's float dtype unless stated; the caller owns them.
+ *
+ * `Kernels` (over `Handle`) is what code outside the backends sees. A CPU backend writes its
+ * kernels over typed arrays (`Kernels<DataArray>`); its handles are those arrays.
  */
 
 export type UnaryOp =
@@ -82,114 +87,118 @@ export interface Pool2dParams {
 }
 
 /** Result of batchNormForwardTrain; the per-channel arrays have length C and the input's dtype. */
-export interface BatchNormTrainResult {
+export interface BatchNormTrainResult<B = Handle> {
   /** (x − mean)·invstd·γ + β, same shape as x. */
-  out: DataArray;
-  mean: DataArray;
+  out: B;
+  mean: B;
   /** 1 / √(variance + eps), saved for the backward pass. */
-  invstd: DataArray;
+  invstd: B;
   /** Biased batch variance (divided by the count M = N·spatial); the caller derives the unbiased one. */
-  variance: DataArray;
+  variance: B;
 }
 
 /** Gradients from batchNormBackward: dx like x, dgamma and dbeta of length C. */
-export interface BatchNormGrads {
-  dx: DataArray;
-  dgamma: DataArray;
-  dbeta: DataArray;
+export interface BatchNormGrads<B = Handle> {
+  dx: B;
+  dgamma: B;
+  dbeta: B;
 }
 
 /** Activations biasAct can fuse with the bias-add. */
 export type FusedActivation = 'none' | 'relu';
 
 /** The numeric kernels a backend provides: every op works on flat typed arrays plus shapes, with no autograd. */
-export interface Kernels {
+export interface Kernels<B = Handle> {
+  /** A new buffer holding x's values converted to `dtype` (a copy even when the dtype is the same). */
+  cast(x: B, dtype: DType): B;
+  /** Overwrites dst with src's values (same length; converted to dst's dtype). In place. */
+  copyInto(dst: B, src: B): void;
   /** Elementwise unary op; result has the input's dtype except logicalNot (bool). */
-  unary(op: UnaryOp, x: DataArray): DataArray;
+  unary(op: UnaryOp, x: B): B;
   /** Broadcasting binary op. Inputs already have the output dtype (comparisons: a common dtype). */
-  binary(op: BinaryOp, a: DataArray, aShape: Shape, b: DataArray, bShape: Shape, outShape: Shape, outDtype: DType): DataArray;
+  binary(op: BinaryOp, a: B, aShape: Shape, b: B, bShape: Shape, outShape: Shape, outDtype: DType): B;
   /** Broadcasting select: cond (bool) ? a : b. */
-  where(cond: Uint8Array, cShape: Shape, a: DataArray, aShape: Shape, b: DataArray, bShape: Shape, outShape: Shape): DataArray;
+  where(cond: B, cShape: Shape, a: B, aShape: Shape, b: B, bShape: Shape, outShape: Shape): B;
   /** Reduces over `axes` (sorted, unique); output holds the kept axes in order. */
-  reduce(op: ReduceOp, x: DataArray, shape: Shape, axes: readonly number[]): DataArray;
+  reduce(op: ReduceOp, x: B, shape: Shape, axes: readonly number[]): B;
   /** Index of the max/min along one axis (first occurrence); int32 result without that axis. */
-  argReduce(op: ArgReduceOp, x: DataArray, shape: Shape, axis: number): Int32Array;
+  argReduce(op: ArgReduceOp, x: B, shape: Shape, axis: number): B;
   /** Batched GEMM: C[b] = op(A[b]) · op(B[b]), C is [batch, m, n]. */
-  matmul(a: DataArray, b: DataArray, p: MatmulParams): DataArray;
+  matmul(a: B, b: B, p: MatmulParams): B;
   /** Materializes a permutation of axes. */
-  transpose(x: DataArray, shape: Shape, perm: readonly number[]): DataArray;
+  transpose(x: B, shape: Shape, perm: readonly number[]): B;
   /** Materializes `x` broadcast to `outShape`. */
-  broadcastTo(x: DataArray, shape: Shape, outShape: Shape): DataArray;
+  broadcastTo(x: B, shape: Shape, outShape: Shape): B;
   /** Strided slice: out[i] = x[begin + i * step] per axis, output `outShape`. */
-  slice(x: DataArray, shape: Shape, begin: readonly number[], step: readonly number[], outShape: Shape): DataArray;
+  slice(x: B, shape: Shape, begin: readonly number[], step: readonly number[], outShape: Shape): B;
   /** Inverse of slice: zeros of `shape` with `src` (of `srcShape`) written at the strided positions. */
-  sliceGrad(src: DataArray, srcShape: Shape, shape: Shape, begin: readonly number[], step: readonly number[]): DataArray;
+  sliceGrad(src: B, srcShape: Shape, shape: Shape, begin: readonly number[], step: readonly number[]): B;
   /** Constant padding; pads[i] = [before, after] for axis i. */
-  pad(x: DataArray, shape: Shape, pads: readonly (readonly [number, number])[], value: number): DataArray;
+  pad(x: B, shape: Shape, pads: readonly (readonly [number, number])[], value: number): B;
   /** Joins along `axis`; all inputs share dtype and all other dims. */
-  concat(xs: readonly DataArray[], shapes: readonly Shape[], axis: number): DataArray;
+  concat(xs: readonly B[], shapes: readonly Shape[], axis: number): B;
   /** out = x taken at `indices` along `axis` (indices already validated and non-negative). */
-  indexSelect(x: DataArray, shape: Shape, indices: Int32Array, axis: number): DataArray;
+  indexSelect(x: B, shape: Shape, indices: B, axis: number): B;
   /** Zeros of `shape` with src rows added at `indices` along `axis` (gradient of indexSelect). */
-  indexAdd(src: DataArray, srcShape: Shape, indices: Int32Array, axis: number, shape: Shape): DataArray;
+  indexAdd(src: B, srcShape: Shape, indices: B, axis: number, shape: Shape): B;
   /** PyTorch gather: out[..i..] = x[..index[..i..]..] along axis; index has the output shape. */
-  gather(x: DataArray, shape: Shape, index: Int32Array, indexShape: Shape, axis: number): DataArray;
+  gather(x: B, shape: Shape, index: B, indexShape: Shape, axis: number): B;
   /** Zeros of `shape` with src added at index positions along axis (gradient of gather). */
-  scatterAdd(src: DataArray, index: Int32Array, indexShape: Shape, axis: number, shape: Shape): DataArray;
+  scatterAdd(src: B, index: B, indexShape: Shape, axis: number, shape: Shape): B;
   /** Softmax along the middle axis of a [outer, size, inner] view. */
-  softmax(x: DataArray, outer: number, size: number, inner: number): DataArray;
+  softmax(x: B, outer: number, size: number, inner: number): B;
   /** Log-softmax along the middle axis of a [outer, size, inner] view. */
-  logSoftmax(x: DataArray, outer: number, size: number, inner: number): DataArray;
+  logSoftmax(x: B, outer: number, size: number, inner: number): B;
   /** NCHW convolution, output [n, cOut, outH, outW]. */
-  conv2d(x: DataArray, w: DataArray, p: Conv2dParams): DataArray;
+  conv2d(x: B, w: B, p: Conv2dParams): B;
   /** Gradient w.r.t. the input: dy [n, cOut, outH, outW] → dx [n, cIn, h, w]. */
-  conv2dBackwardInput(dy: DataArray, w: DataArray, p: Conv2dParams): DataArray;
+  conv2dBackwardInput(dy: B, w: B, p: Conv2dParams): B;
   /** Gradient w.r.t. the weight: x, dy → dw [cOut, cIn/groups, kh, kw]. */
-  conv2dBackwardFilter(x: DataArray, dy: DataArray, p: Conv2dParams): DataArray;
+  conv2dBackwardFilter(x: B, dy: B, p: Conv2dParams): B;
   /** Max pooling; also returns, per output, the flat index (within its n·c plane) of the max. */
-  maxPool2d(x: DataArray, p: Pool2dParams): { out: DataArray; argmax: Int32Array };
-  maxPool2dBackward(dy: DataArray, argmax: Int32Array, p: Pool2dParams): DataArray;
-  avgPool2d(x: DataArray, p: Pool2dParams): DataArray;
-  avgPool2dBackward(dy: DataArray, p: Pool2dParams): DataArray;
+  maxPool2d(x: B, p: Pool2dParams): { out: B; argmax: B };
+  maxPool2dBackward(dy: B, argmax: B, p: Pool2dParams): B;
+  avgPool2d(x: B, p: Pool2dParams): B;
+  avgPool2dBackward(dy: B, p: Pool2dParams): B;
 
   // Fused kernels for training hot paths: one or two passes where the composed ops take many.
   /**
    * Gradient of relu: dy·(x > 0 ? 1 : 0), and NaN where x is NaN (relu passes NaN
    * through, so its gradient does too: a diverged value stays visible instead of becoming 0).
    */
-  reluBackward(x: DataArray, dy: DataArray): DataArray;
+  reluBackward(x: B, dy: B): B;
   /**
    * Training-mode batch normalization of x [N, C, ...spatial] with per-channel batch statistics
    * over N and the spatial axes. gamma/beta (length C) may be null (scale 1, shift 0).
    */
-  batchNormForwardTrain(x: DataArray, shape: Shape, gamma: DataArray | null, beta: DataArray | null, eps: number): BatchNormTrainResult;
+  batchNormForwardTrain(x: B, shape: Shape, gamma: B | null, beta: B | null, eps: number): BatchNormTrainResult<B>;
   /** Per-channel affine map y = x·scale[c] + shift[c] over x [N, C, ...] (eval-mode batch norm). */
-  batchNormForwardEval(x: DataArray, shape: Shape, scale: DataArray, shift: DataArray): DataArray;
+  batchNormForwardEval(x: B, shape: Shape, scale: B, shift: B): B;
   /**
    * Gradients of batch normalization given the saved per-channel mean and invstd. With
    * `batchStats` true the statistics came from x itself (training), so dx includes their
    * dependence on x: dx = γ·invstd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M); otherwise they were constants
    * (running statistics) and dx = γ·invstd·dy. Always dgamma = Σ dy·x̂ and dbeta = Σ dy.
    */
-  batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mean: DataArray, invstd: DataArray, gamma: DataArray | null, batchStats: boolean): BatchNormGrads;
+  batchNormBackward(x: B, dy: B, shape: Shape, mean: B, invstd: B, gamma: B | null, batchStats: boolean): BatchNormGrads<B>;
   /**
    * Per-row cross-entropy of logits [rows, classes] against int32 labels (validated: in range or
    * equal to ignoreIndex), with label smoothing ε: loss = logΣe^z − (1−ε)·z[label] − ε·mean(z).
    * Rows whose label is ignoreIndex get loss 0. Also returns softmax(z), saved for the backward.
    */
-  softmaxCrossEntropy(logits: DataArray, rows: number, classes: number, labels: Int32Array, smoothing: number, ignoreIndex: number | null): { loss: DataArray; probs: DataArray };
+  softmaxCrossEntropy(logits: B, rows: number, classes: number, labels: B, smoothing: number, ignoreIndex: number | null): { loss: B; probs: B };
   /**
    * y = act(x + bias) with bias (length shape[axis]) broadcast along `axis`: the bias-add and
    * activation of a Linear/Conv layer in one pass. relu follows the relu kernel (NaN passes).
    */
-  biasAct(x: DataArray, shape: Shape, bias: DataArray, axis: number, act: FusedActivation): DataArray;
+  biasAct(x: B, shape: Shape, bias: B, axis: number, act: FusedActivation): B;
   /**
    * Gradients of biasAct from its output y: dx = dy·act'(y) (for relu, as reluBackward on y,
    * since y > 0 exactly where x + bias > 0) and dbias = dx summed over every axis but `axis`.
    */
-  biasActBackward(y: DataArray, dy: DataArray, shape: Shape, axis: number, act: FusedActivation): { dx: DataArray; dbias: DataArray };
+  biasActBackward(y: B, dy: B, shape: Shape, axis: number, act: FusedActivation): { dx: B; dbias: B };
   /** dlogits = dloss[row]·(probs − (1−ε)·onehot(label) − ε/classes); 0 for ignored rows. */
-  softmaxCrossEntropyBackward(probs: DataArray, labels: Int32Array, dloss: DataArray, rows: number, classes: number, smoothing: number, ignoreIndex: number | null): DataArray;
+  softmaxCrossEntropyBackward(probs: B, labels: B, dloss: B, rows: number, classes: number, smoothing: number, ignoreIndex: number | null): B;
   /**
    * Optional fast path for the optimizer's one-pass float32 Adam/AdamW step (the contract and the
    * reference are optim's adamFusedStep in src/optim/fused-kernels.ts; results must match it bit
@@ -197,7 +206,7 @@ export interface Kernels {
    * optimizer then runs its own loop.
    */
   adamFusedStep?(
-    w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vMax: Float32Array | null,
+    w: B, g: B, m: B, v: B, vMax: B | null,
     b1: number, b2: number, eps: number, t: number, l2: number, decay: number, s: number, apply: boolean,
   ): boolean;
   /**
@@ -206,7 +215,7 @@ export interface Kernels {
    * and buf in place; returns false to decline.
    */
   rmsFusedStep?(
-    w: Float32Array, g: Float32Array, sq: Float32Array, gAvg: Float32Array | null, buf: Float32Array | null,
+    w: B, g: B, sq: B, gAvg: B | null, buf: B | null,
     alpha: number, eps: number, momentum: number, l2: number, s: number, apply: boolean,
   ): boolean;
 }

@@ -1,6 +1,7 @@
 import { castArray, isFloat, promoteTypes, type DataArray, type DType } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { shapesEqual, type Shape } from '../core/shape.js';
+import type { Handle } from '../backend/handle.js';
 import type { Kernels } from '../backend/kernels.js';
 import { getBackend } from '../backend/registry.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -12,8 +13,14 @@ export function kernels(): Kernels {
   return getBackend().kernels;
 }
 
-export function wrap(buffer: DataArray, shape: Shape): Tensor {
-  return new Tensor(buffer, shape);
+/** A kernel's output buffer as a tensor of `shape`. */
+export function wrap(handle: Handle, shape: Shape): Tensor {
+  return new Tensor(handle, shape);
+}
+
+/** Host values (indices, masks, scalars an op computed) as a tensor on the current backend. */
+export function upload(data: DataArray, shape: Shape = [data.length]): Tensor {
+  return Tensor.fromArray(data, shape);
 }
 
 /** Checks a tensor argument, naming the op and the argument in the error. */
@@ -39,12 +46,12 @@ export function toTensor(op: string, x: TensorLike, like: DType): Tensor {
   if (typeof x !== 'number') throw new GradkitError(op, `expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
   let dtype: DType = like === 'bool' ? 'int32' : like;
   if (!isFloat(dtype) && !Number.isInteger(x)) dtype = 'float32';
-  return new Tensor(castArray(new Float64Array([x]), dtype), []);
+  return Tensor.fromArray(castArray(new Float64Array([x]), dtype), []);
 }
 
 /** Casts (copying only when needed); not differentiable across int/float boundaries. */
 export function castTo(t: Tensor, dtype: DType): Tensor {
-  return t.dtype === dtype ? t : new Tensor(castArray(t.buffer, dtype), t.shape);
+  return t.dtype === dtype ? t : new Tensor(kernels().cast(t.handle, dtype), t.shape);
 }
 
 export function requireFloat(op: string, t: Tensor): void {
@@ -76,6 +83,6 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   for (let i = 0; i < g.rank; i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
   }
-  const summed = kernels().reduce('sum', g.buffer, g.shape, axes);
+  const summed = kernels().reduce('sum', g.handle, g.shape, axes);
   return wrap(summed, shape);
 }

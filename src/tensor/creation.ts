@@ -131,7 +131,7 @@ export function tensor(data: TensorData, opts: CreateOptions & { shape?: Shape }
     // A bool buffer stores truth values (0/1), whatever numbers were given.
     buffer.set(dt === 'bool' ? flat.map((v) => (v !== 0 ? 1 : 0)) : flat);
   }
-  return new Tensor(buffer, shape, { requiresGrad: opts.requiresGrad });
+  return Tensor.fromArray(buffer, shape, { requiresGrad: opts.requiresGrad });
 }
 
 /** A 0-d tensor. */
@@ -145,9 +145,10 @@ export function full(shape: Shape, value: number, opts: CreateOptions = {}): Ten
   if (typeof value !== 'number') throw new GradkitError('full', `fill value must be a number, got ${typeof value}`);
   const dtype = dtypeOption('full', opts);
   if (dtype === 'int32' && !Number.isInteger(value)) throw new GradkitError('full', `fill value ${value} is not an integer, but dtype is int32`);
-  const buf = getBackend().alloc(dtype, sizeOf(s));
-  if (value !== 0) buf.fill(value);
-  return new Tensor(buf, s, { requiresGrad: opts.requiresGrad });
+  if (value === 0) return new Tensor(getBackend().alloc(dtype, sizeOf(s)), s, { requiresGrad: opts.requiresGrad });
+  const buf = allocArray(dtype, sizeOf(s));
+  buf.fill(value);
+  return Tensor.fromArray(buf, s, { requiresGrad: opts.requiresGrad });
 }
 
 /** A tensor of the given shape filled with 0 (float32 unless `dtype` says otherwise). */
@@ -188,26 +189,26 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
     throw new GradkitError('arange', `start (${start}) and step (${step}) must be integers for dtype int32`);
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const buf = getBackend().alloc(dtype, n);
+  const buf = allocArray(dtype, n);
   for (let i = 0; i < n; i++) buf[i] = start + i * step;
-  return new Tensor(buf, [n], { requiresGrad: opts.requiresGrad });
+  return Tensor.fromArray(buf, [n], { requiresGrad: opts.requiresGrad });
 }
 
 /** `num` evenly spaced values from start to end inclusive. */
 export function linspace(start: number, end: number, num: number, opts: CreateOptions = {}): Tensor {
   if (!Number.isFinite(start) || !Number.isFinite(end)) throw new GradkitError('linspace', `start and end must be finite, got ${start} and ${end}`);
   if (!Number.isInteger(num) || num < 0) throw new GradkitError('linspace', `num must be a non-negative integer, got ${num}`);
-  const buf = getBackend().alloc(dtypeOption('linspace', opts), num);
+  const buf = allocArray(dtypeOption('linspace', opts), num);
   for (let i = 0; i < num; i++) buf[i] = num === 1 ? start : start + ((end - start) * i) / (num - 1);
-  return new Tensor(buf, [num], { requiresGrad: opts.requiresGrad });
+  return Tensor.fromArray(buf, [num], { requiresGrad: opts.requiresGrad });
 }
 
 /** Identity matrix n×m (m defaults to n). */
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
   checkShape('eye', [n, m]);
-  const buf = getBackend().alloc(dtypeOption('eye', opts), n * m);
+  const buf = allocArray(dtypeOption('eye', opts), n * m);
   for (let i = 0; i < Math.min(n, m); i++) buf[i * m + i] = 1;
-  return new Tensor(buf, [n, m], { requiresGrad: opts.requiresGrad });
+  return Tensor.fromArray(buf, [n, m], { requiresGrad: opts.requiresGrad });
 }
 
 /** The dtype option, validated (a typo must not reach the allocator), float32 by default. */
@@ -227,9 +228,9 @@ function randomFill(op: string, shape: Shape, opts: RandomOptions, draw: (rng: R
   const dtype = dtypeOption(op, opts);
   if (op !== 'randint' && !isFloat(dtype)) throw new GradkitError(op, `dtype must be float32 or float64, got ${dtype} (use randint for integers)`);
   const rng = pickRng(opts);
-  const buf = getBackend().alloc(dtype, sizeOf(s));
+  const buf = allocArray(dtype, sizeOf(s));
   for (let i = 0; i < buf.length; i++) buf[i] = draw(rng);
-  return new Tensor(buf, s, { requiresGrad: opts.requiresGrad });
+  return Tensor.fromArray(buf, s, { requiresGrad: opts.requiresGrad });
 }
 
 /** Uniform on [low, high). */

@@ -1,26 +1,39 @@
 import { dtypeOfArray, isFloat, type DataArray, type DType } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { sizeOf, type Shape } from '../core/shape.js';
+import type { Handle } from '../backend/handle.js';
 import { getBackend } from '../backend/registry.js';
 import { runBackward, type BackwardOptions, type GradNode } from '../autograd/engine.js';
 import { formatTensor } from './format.js';
+import { trackInScope } from './scope.js';
+import { Storage } from './storage.js';
+
+/**
+ * The safety net for buffers nobody disposed: when a tensor is garbage-collected, its reference
+ * to the shared storage is dropped (CPU backends would free the array anyway; a GPU or wasm
+ * heap backend needs the free call).
+ */
+const collected = new FinalizationRegistry<Storage>((storage) => storage.release());
 
 /** Nested JavaScript arrays of numbers or booleans, as accepted by `tensor()`; the nesting gives the shape. */
 export type NestedArray = number | boolean | NestedArray[];
 
 /**
  * An N-d array of float32/float64/int32/bool values in a contiguous row-major buffer owned by
- * the backend. Tensors are values: ops return new tensors and never change their inputs
- * (optimizers and initializers write parameters in place through `assign`).
+ * a backend and reached through an opaque handle. Tensors are values: ops return new tensors
+ * and never change their inputs (optimizers and initializers write parameters in place through
+ * `assign`). Read values with `await t.data()` (or `dataSync()` on CPU backends).
  *
- * Memory is the garbage collector's job: buffers are plain typed arrays, so a tensor that is
- * no longer referenced is freed like any object, and users never dispose anything.
+ * Memory: users of the Trainer, nn and optim never free anything. The Trainer runs each step in
+ * a scope that disposes every tensor that does not escape; outside it, `scope(fn)` does the same
+ * and `t.dispose()` frees one tensor now; a tensor nobody disposed is freed when it is
+ * garbage-collected.
  */
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
-  /** The backend buffer. Read it with dataSync()/data(); write only through assign(). */
-  buffer: DataArray;
+  private storage: Storage;
+  private disposed = false;
   /** Accumulated gradient after backward(), for leaves that require it (and retainGrad tensors). */
   grad: Tensor | null = null;
   /** The op that produced this tensor, when it is part of a graph that needs gradients. */
@@ -30,19 +43,77 @@ export class Tensor {
   private _requiresGrad = false;
   private _retainsGrad = false;
 
-  constructor(buffer: DataArray, shape: Shape, opts: { requiresGrad?: boolean; name?: string } = {}) {
-    if (sizeOf(shape) !== buffer.length) {
-      throw new GradkitError('Tensor', `shape ${fmtShape(shape)} holds ${sizeOf(shape)} elements but the buffer has ${buffer.length}`);
+  /**
+   * Wraps a backend buffer (a kernel's output) or, given a Storage, shares one with another
+   * tensor. Host values become tensors through `tensor()` / `fromArray()` instead.
+   */
+  constructor(source: Handle | Storage, shape: Shape, opts: { requiresGrad?: boolean; name?: string } = {}) {
+    let storage: Storage;
+    if (source instanceof Storage) {
+      storage = source.retain();
+    } else {
+      const backend = getBackend();
+      storage = new Storage(backend, source, backend.dtypeOf(source), backend.sizeOf(source));
     }
-    this.buffer = buffer;
+    if (sizeOf(shape) !== storage.size) {
+      storage.release();
+      throw new GradkitError('Tensor', `shape ${fmtShape(shape)} holds ${sizeOf(shape)} elements but the buffer has ${storage.size}`);
+    }
+    this.storage = storage;
     this.shape = Object.freeze([...shape]);
-    this.dtype = dtypeOfArray(buffer);
+    this.dtype = storage.dtype;
     this.name = opts.name;
     if (opts.requiresGrad) this.requiresGrad = true;
+    collected.register(this, storage, this);
+    trackInScope(this);
+  }
+
+  /**
+   * A tensor holding `data` on the current backend (the array's type gives the dtype). The
+   * backend may adopt the array: do not change it afterwards.
+   */
+  static fromArray(data: DataArray, shape: Shape, opts: { requiresGrad?: boolean; name?: string } = {}): Tensor {
+    dtypeOfArray(data); // one clear error for a Uint16Array and the like
+    if (sizeOf(shape) !== data.length) {
+      throw new GradkitError('Tensor', `shape ${fmtShape(shape)} holds ${sizeOf(shape)} elements but the data has ${data.length}`);
+    }
+    return new Tensor(getBackend().upload(data), shape, opts);
+  }
+
+  /** The opaque backend buffer: pass it to kernels; read values through the host module. */
+  get handle(): Handle {
+    if (this.disposed) throw new GradkitError('Tensor', `this tensor${this.name ? ` ('${this.name}')` : ''} of shape ${fmtShape(this.shape)} was disposed; keep() it or return it from its scope to use it later`);
+    return this.storage.handle;
+  }
+
+  /** The backend that owns this tensor's buffer. */
+  get backend(): Storage['backend'] {
+    return this.storage.backend;
+  }
+
+  /** True once dispose() ran (directly or at the end of a scope). */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** True when autograd recorded this tensor (it carries a graph to back-propagate through). */
+  get recorded(): boolean {
+    return this.node !== null;
+  }
+
+  /**
+   * Frees this tensor's buffer now (once no other tensor shares it). Using the tensor afterwards
+   * is an error. Normal training code never needs this: scopes and the garbage collector do it.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    collected.unregister(this);
+    this.storage.release();
   }
 
   get size(): number {
-    return this.buffer.length;
+    return this.storage.size;
   }
 
   get rank(): number {
@@ -85,12 +156,12 @@ export class Tensor {
 
   /** A copy of the values, synchronously (CPU backends). */
   dataSync(): DataArray {
-    return getBackend().readSync(this.buffer).slice();
+    return this.storage.backend.readSync(this.handle).slice();
   }
 
   /** A copy of the values; async so a GPU backend can download without blocking. */
   async data(): Promise<DataArray> {
-    return (await getBackend().read(this.buffer)).slice();
+    return this.storage.backend.read(this.handle);
   }
 
   /** Nested JS arrays (booleans for bool tensors); a number for a 0-d tensor. */
@@ -115,7 +186,7 @@ export class Tensor {
     if (this.size !== 1) {
       throw new GradkitError('item', `only one-element tensors can be converted to a number; shape is ${fmtShape(this.shape)}`);
     }
-    return this.buffer[0];
+    return this.storage.backend.readSync(this.handle)[0];
   }
 
   /**
@@ -128,32 +199,50 @@ export class Tensor {
 
   /** Same values, cut from the graph (shares the buffer). */
   detach(): Tensor {
-    return new Tensor(this.buffer, this.shape, { name: this.name });
+    return this.view(this.shape);
+  }
+
+  /** Another tensor over the same buffer with another shape of the same size (no autograd). */
+  view(shape: Shape): Tensor {
+    this.handle; // refuse a disposed tensor
+    return new Tensor(this.storage, shape, { name: this.name });
   }
 
   /**
    * Swaps the storage for another buffer of the same length, possibly of another dtype (e.g.
-   * Module.to('float64') keeps tensor identity so optimizers and fields stay valid).
+   * Module.to('float64') keeps tensor identity so optimizers and fields stay valid). Takes
+   * over the buffer of `from`, which must not be used afterwards.
    */
-  replaceBuffer(buffer: DataArray): this {
-    if (buffer.length !== this.size) {
-      throw new GradkitError('replaceBuffer', `new buffer has ${buffer.length} values, tensor of shape ${fmtShape(this.shape)} needs ${this.size}`);
+  replaceStorage(from: Tensor): this {
+    if (from.size !== this.size) {
+      throw new GradkitError('replaceStorage', `new buffer has ${from.size} values, tensor of shape ${fmtShape(this.shape)} needs ${this.size}`);
     }
-    this.buffer = buffer;
-    (this as { dtype: DType }).dtype = dtypeOfArray(buffer);
+    const next = from.storage.retain();
+    from.dispose();
+    collected.unregister(this);
+    this.storage.release();
+    this.storage = next;
+    collected.register(this, next, this);
+    (this as { dtype: DType }).dtype = next.dtype;
     return this;
   }
 
   /** Overwrites this tensor's values in place (optimizers, initializers). Not recorded by autograd. */
-  assign(values: Tensor | DataArray | ArrayLike<number>): this {
-    const src = values instanceof Tensor ? values.buffer : values;
-    if (values instanceof Tensor && values.size !== this.size) {
-      throw new GradkitError('assign', `cannot assign a tensor of shape ${fmtShape(values.shape)} to one of shape ${fmtShape(this.shape)}`);
+  assign(values: Tensor | ArrayLike<number>): this {
+    if (values instanceof Tensor) {
+      if (values.size !== this.size) {
+        throw new GradkitError('assign', `cannot assign a tensor of shape ${fmtShape(values.shape)} to one of shape ${fmtShape(this.shape)}`);
+      }
+      if (values.backend !== this.backend) {
+        throw new GradkitError('assign', `cannot assign a tensor on backend '${values.backend.name}' to one on '${this.backend.name}'`);
+      }
+      this.backend.kernels.copyInto(this.handle, values.handle);
+      return this;
     }
-    if (src.length !== this.size) {
-      throw new GradkitError('assign', `expected ${this.size} values for shape ${fmtShape(this.shape)}, got ${src.length}`);
+    if (values.length !== this.size) {
+      throw new GradkitError('assign', `expected ${this.size} values for shape ${fmtShape(this.shape)}, got ${values.length}`);
     }
-    this.buffer.set(src as ArrayLike<number>);
+    this.backend.write(this.handle, values);
     return this;
   }
 

@@ -30,7 +30,7 @@ export function dims(shape: Shape): [number, number, number] {
   return [shape[0], shape[1], s];
 }
 
-export function batchNormForwardTrain(x: DataArray, shape: Shape, gamma: DataArray | null, beta: DataArray | null, eps: number): BatchNormTrainResult {
+export function batchNormForwardTrain(x: DataArray, shape: Shape, gamma: DataArray | null, beta: DataArray | null, eps: number): BatchNormTrainResult<DataArray> {
   const [n, c, s] = dims(shape);
   const m = n * s;
   // One pass for both moments, on values shifted by each channel's first element K:
@@ -111,7 +111,7 @@ export function batchNormForwardEval(x: DataArray, shape: Shape, scale: DataArra
   return affine(x, n, c, s, scale, shift);
 }
 
-export function batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mean: DataArray, invstd: DataArray, gamma: DataArray | null, batchStats: boolean): BatchNormGrads {
+export function batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mean: DataArray, invstd: DataArray, gamma: DataArray | null, batchStats: boolean): BatchNormGrads<DataArray> {
   const [n, c, s] = dims(shape);
   const m = n * s;
   // Pass 1: Σdy and Σdy·(x − μ) per channel (x̂ = (x − μ)·invstd is applied once per channel).

@@ -1,7 +1,8 @@
-import { allocArray } from '../../core/dtype.js';
+import type { DataArray } from '../../core/dtype.js';
 import type { Backend } from '../../backend/backend.js';
 import type { Kernels } from '../../backend/kernels.js';
 import { registerBackend } from '../../backend/registry.js';
+import { cpuBuffers, cpuCopyKernels, handleKernels } from '../cpu/buffers.js';
 import { binary, unary, where } from './elementwise.js';
 import { argReduce, reduce } from './reduce.js';
 import { matmul } from './matmul.js';
@@ -15,7 +16,8 @@ import {
 } from './fused.js';
 
 /** Every kernel in its plain, obviously-right form: the oracle the fast backends are tested against. */
-export const referenceKernels: Kernels = {
+export const referenceKernels: Kernels<DataArray> = {
+  ...cpuCopyKernels,
   unary, binary, where, reduce, argReduce, matmul, transpose, broadcastTo, slice, sliceGrad, pad, concat,
   indexSelect, indexAdd, gather, scatterAdd, softmax, logSoftmax, conv2d, conv2dBackwardInput,
   conv2dBackwardFilter, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
@@ -26,10 +28,8 @@ export const referenceKernels: Kernels = {
 export function createReferenceBackend(): Backend {
   return {
     name: 'reference',
-    kernels: referenceKernels,
-    alloc: allocArray,
-    read: async (b) => b,
-    readSync: (b) => b,
+    kernels: handleKernels(referenceKernels),
+    ...cpuBuffers,
     describe: () => 'reference (plain TypeScript)',
   };
 }

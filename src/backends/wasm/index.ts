@@ -16,12 +16,13 @@
  *   that pay for the copies (relu, its gradient, max pooling, bias-style add/mul of large
  *   tensors) through wasm. Everything else, and every non-float32 dtype, is the reference kernel.
  */
-import { allocArray } from '../../core/dtype.js';
+import type { DataArray } from '../../core/dtype.js';
 import { GradkitError } from '../../core/errors.js';
 import type { Backend } from '../../backend/backend.js';
 import type { Kernels } from '../../backend/kernels.js';
 import { getBackend, registerBackend } from '../../backend/registry.js';
 import { referenceKernels } from '../reference/index.js';
+import { cpuBuffers, handleKernels } from '../cpu/buffers.js';
 import { makeConv } from './conv.js';
 import type { Flavour } from './detect.js';
 import { where } from './elementwise.js';
@@ -91,7 +92,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   }
   const rt = WasmRuntime.create(options.flavour, options.threads, options.adaptive ?? true, options.sharedMemory);
   if (!rt) return null;
-  const kernels: Kernels = {
+  const kernels: Kernels<DataArray> = {
     ...referenceKernels,
     matmul: makeMatmul(rt),
     ...makeConv(rt),
@@ -111,7 +112,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   };
   return {
     name: 'wasm',
-    kernels,
+    kernels: handleKernels(kernels),
+    ...cpuBuffers,
     flavour: rt.flavour,
     get threads() {
       return rt.threads;
@@ -127,9 +129,6 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       return rt.simdPeak(Math.min(threads ?? rt.threads, rt.threads));
     },
     stats: () => ({ jobs: rt.jobs, parallelJobs: rt.parallelJobs, backoffs: rt.backoffs }),
-    alloc: allocArray,
-    read: async (b) => b,
-    readSync: (b) => b,
     dispose: () => rt.dispose(),
     describe: () =>
       `wasm (${rt.flavour === 'relaxed-simd' ? 'simd, relaxed-simd fma' : 'simd'}, ` +

@@ -32,7 +32,7 @@ function channelSums(sums: Float64Array, n: number, c: number): [Float64Array, F
 }
 
 export function makeBatchNorm(rt: WasmRuntime) {
-  function batchNormForwardTrain(x: DataArray, shape: Shape, gamma: DataArray | null, beta: DataArray | null, eps: number): BatchNormTrainResult {
+  function batchNormForwardTrain(x: DataArray, shape: Shape, gamma: DataArray | null, beta: DataArray | null, eps: number): BatchNormTrainResult<DataArray> {
     const [n, c, s] = dims(shape);
     const runs = n * c, m = n * s;
     if (!(x instanceof Float32Array) || x.length < BN_MIN || m === 0 || !rt.canHold(8 * x.length + 16 * runs + 32 * c)) {
@@ -56,7 +56,7 @@ export function makeBatchNorm(rt: WasmRuntime) {
     return { out: rt.take(py, x.length), mean, invstd, variance };
   }
 
-  function batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mean: DataArray, invstd: DataArray, gamma: DataArray | null, batchStats: boolean): BatchNormGrads {
+  function batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mean: DataArray, invstd: DataArray, gamma: DataArray | null, batchStats: boolean): BatchNormGrads<DataArray> {
     const [n, c, s] = dims(shape);
     const runs = n * c, m = n * s;
     if (!(x instanceof Float32Array) || !(dy instanceof Float32Array) || dy.length !== x.length || x.length < BN_MIN || m === 0

@@ -15,7 +15,7 @@ export const MIN_WASM_ADAM = 16384;
  * slots are updated in place (copied in, stepped, copied back into the caller's arrays: no new
  * allocations).
  */
-export function makeAdamFusedStep(rt: WasmRuntime): NonNullable<Kernels['adamFusedStep']> {
+export function makeAdamFusedStep(rt: WasmRuntime): NonNullable<Kernels<Float32Array>['adamFusedStep']> {
   return function adamFusedStep(w, g, m, v, vMax, b1, b2, eps, t, l2, decay, s, apply) {
     const n = w.length;
     if (n < MIN_WASM_ADAM || !rt.canHold(4 * 5 * n + 1024)) return false;
@@ -43,7 +43,7 @@ export const MIN_WASM_RMS = 16384;
  * The backend's rmsFusedStep: optim's one-pass RMSprop in wasm (f64x2, split across threads), bit
  * for bit the TypeScript one. sq, gAvg and buf are copied in, stepped and copied back in place.
  */
-export function makeRmsFusedStep(rt: WasmRuntime): NonNullable<Kernels['rmsFusedStep']> {
+export function makeRmsFusedStep(rt: WasmRuntime): NonNullable<Kernels<Float32Array>['rmsFusedStep']> {
   return function rmsFusedStep(w, g, sq, gAvg, buf, alpha, eps, momentum, l2, s, apply) {
     const n = w.length;
     if (n < MIN_WASM_RMS || !rt.canHold(4 * 5 * n + 1024)) return false;

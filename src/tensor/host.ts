@@ -1,0 +1,65 @@
+import type { DataArray } from '../core/dtype.js';
+import { GradkitError, fmtShape } from '../core/errors.js';
+import type { Shape } from '../core/shape.js';
+import { getBackend } from '../backend/registry.js';
+import { Tensor } from './tensor.js';
+import { tensorMemory } from './storage.js';
+
+/**
+ * The one place where code outside the backends touches tensor values on the host. Everything
+ * else passes opaque handles to kernels; a call here is a visible host round-trip (a download
+ * on a GPU), so hot paths (every step, every batch) should not need one.
+ */
+
+/**
+ * The values of `t`, synchronously, on CPU backends (a GPU backend throws naming `await t.data()`).
+ * May be the backend's own storage: read it, never write it (write with `t.assign`).
+ */
+export function readSync(t: Tensor): DataArray {
+  return t.backend.readSync(t.handle);
+}
+
+/** The values of `t` as a new array (downloads on a GPU backend). */
+export function read(t: Tensor): Promise<DataArray> {
+  return t.backend.read(t.handle);
+}
+
+/** The single value of a one-element tensor. */
+export function item(t: Tensor): number {
+  if (t.size !== 1) throw new GradkitError('item', `only one-element tensors can be converted to a number; shape is ${fmtShape(t.shape)}`);
+  return readSync(t)[0];
+}
+
+/** Overwrites t's values from the host (same count). */
+export function write(t: Tensor, values: ArrayLike<number>): Tensor {
+  return t.assign(values);
+}
+
+/** A tensor holding `data` on the current backend (adopts the array on CPU backends: do not change it afterwards). */
+export function fromArray(data: DataArray, shape: Shape = [data.length], opts: { requiresGrad?: boolean; name?: string } = {}): Tensor {
+  return Tensor.fromArray(data, shape, opts);
+}
+
+/** Live memory on the current backend: tensor buffers, and every buffer where the backend counts them. */
+export interface MemoryReport {
+  backend: string;
+  /** Buffers held by tensors that are neither disposed nor garbage-collected. */
+  tensorBuffers: number;
+  tensorBytes: number;
+  /** Every live buffer the backend holds (kernel outputs in flight included), where it counts them. */
+  backendBuffers?: number;
+  backendBytes?: number;
+}
+
+/** How much memory tensors hold now on the current backend (see MemoryReport). */
+export function memory(): MemoryReport {
+  const backend = getBackend();
+  const tensors = tensorMemory(backend);
+  const report: MemoryReport = { backend: backend.name, tensorBuffers: tensors.buffers, tensorBytes: tensors.bytes };
+  const own = backend.memory?.();
+  if (own !== undefined) {
+    report.backendBuffers = own.buffers;
+    report.backendBytes = own.bytes;
+  }
+  return report;
+}
