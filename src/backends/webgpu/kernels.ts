@@ -1,0 +1,659 @@
+/// <reference types="@webgpu/types" />
+/**
+ * The WebGPU kernels: WGSL compute shaders that enqueue work and return output handles at once
+ * (only `read` waits). Data-movement kernels work on raw 32-bit words and ignore the dtype;
+ * arithmetic kernels are generated per dtype (f32, or i32 for int32 and bool).
+ */
+import { GradkitError, fmtShape } from '../../core/errors.js';
+import type { DType } from '../../core/dtype.js';
+import { broadcastStrides, shapesEqual, sizeOf, stridesOf, type Shape } from '../../core/shape.js';
+import type { Handle } from '../../backend/handle.js';
+import type { BinaryOp, Kernels, KernelName, MatmulParams, ReduceOp, UnaryOp, FusedActivation } from '../../backend/kernels.js';
+import { asGpu, asHandle, checkDtype, type GpuContext, type GpuTensor } from './context.js';
+import { INDEX, NAN, STRIDED, decl, f32Bits, i32Bits, prmDecl, stridedParams, wgslType } from './wgsl.js';
+
+const MAIN_1D = '@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>)';
+const MAIN_ROW = '@compute @workgroup_size(64) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32)';
+
+/** f32 helpers the unary ops use: accurate near 0 where the textbook formulas cancel. */
+const MATH = /* wgsl */ `
+${NAN}
+fn log1p_(x: f32) -> f32 {
+  let u = 1.0 + x;
+  if (u == 1.0) { return x; }
+  if (x > 1e7) { return log(x); }
+  return log(u) * (x / (u - 1.0));
+}
+fn expm1_(x: f32) -> f32 {
+  let u = exp(x);
+  if (u == 1.0) { return x; }
+  let um = u - 1.0;
+  if (um == -1.0) { return -1.0; }
+  if (u > 3.0e38) { return u; }
+  return um * x / log(u);
+}
+fn tanh_(x: f32) -> f32 {
+  if (abs(x) > 15.0) { return sign(x); }
+  let t = expm1_(2.0 * x);
+  return t / (t + 2.0);
+}
+fn sigmoid_(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+}
+fn round_(x: f32) -> f32 {
+  let f = floor(x);
+  return select(f, f + 1.0, x - f >= 0.5);
+}
+fn erf_(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.5) {
+    let x2 = x * x;
+    return 1.1283791671 * x * (1.0 + x2 * (-0.3333333333 + x2 * (0.1 + x2 * (-0.0238095238 + x2 * 0.0046296296))));
+  }
+  // Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7, below float32 resolution of erf there).
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);
+  return select(y, -y, x < 0.0);
+}
+fn powf_(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  let m = abs(a);
+  var r: f32;
+  if (m == 0.0) { r = select(pinf_(), 0.0, b > 0.0); } else { r = pow(m, b); }
+  if (a < 0.0 || (a == 0.0 && (bitcast<u32>(a) & 0x80000000u) != 0u)) {
+    if (floor(b) != b) { return select(nan_(), r, m == 0.0); }
+    if (fract(b * 0.5) != 0.0) { r = -r; }
+  }
+  return r;
+}
+`;
+
+const UNARY_F32: Record<UnaryOp, string> = {
+  neg: '-x', abs: 'abs(x)', sqrt: 'sqrt(x)', exp: 'exp(x)', log: 'log(x)', log1p: 'log1p_(x)', expm1: 'expm1_(x)',
+  sin: 'sin(x)', cos: 'cos(x)', tanh: 'tanh_(x)', sigmoid: 'sigmoid_(x)',
+  relu: 'select(0.0, x, x > 0.0 || isnan_(x))', sign: 'select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0)',
+  square: 'x * x', reciprocal: '1.0 / x', floor: 'floor(x)', ceil: 'ceil(x)', round: 'round_(x)',
+  softplus: 'select(log1p_(exp(x)), x, x > 20.0)', erf: 'erf_(x)', logicalNot: 'i32(x == 0.0)',
+};
+
+/** int32/bool: exact integer forms where they exist, else the float op truncated back (as Int32Array stores do). */
+function unaryI32(op: UnaryOp): string {
+  switch (op) {
+    case 'neg': return '-x';
+    case 'abs': return 'abs(x)';
+    case 'relu': return 'max(x, 0)';
+    case 'sign': return 'sign(x)';
+    case 'square': return 'x * x';
+    case 'floor': case 'ceil': case 'round': return 'x';
+    case 'logicalNot': return 'i32(x == 0)';
+    default: return `i32(${UNARY_F32[op].replace(/\bx\b/g, 'f32(x)')})`;
+  }
+}
+
+const BINARY_F32: Record<BinaryOp, string> = {
+  add: 'a + b', sub: 'a - b', mul: 'a * b', div: 'a / b', pow: 'powf_(a, b)',
+  maximum: 'select(b, a, a >= b || isnan_(a))', minimum: 'select(b, a, a <= b || isnan_(a))',
+  eq: 'i32(a == b)', ne: 'i32(a != b)', lt: 'i32(a < b)', le: 'i32(a <= b)', gt: 'i32(a > b)', ge: 'i32(a >= b)',
+  logicalAnd: 'i32(a != 0.0 && b != 0.0)', logicalOr: 'i32(a != 0.0 || b != 0.0)',
+};
+
+const BINARY_I32: Record<BinaryOp, string> = {
+  add: 'a + b', sub: 'a - b', mul: 'a * b',
+  // Truncating division like the CPU backends; x/0 stores ±Infinity into an Int32Array, i.e. 0.
+  div: 'select(a / b, 0, b == 0)', pow: 'i32(powf_(f32(a), f32(b)))',
+  maximum: 'max(a, b)', minimum: 'min(a, b)',
+  eq: 'i32(a == b)', ne: 'i32(a != b)', lt: 'i32(a < b)', le: 'i32(a <= b)', gt: 'i32(a > b)', ge: 'i32(a >= b)',
+  logicalAnd: 'i32(a != 0 && b != 0)', logicalOr: 'i32(a != 0 || b != 0)',
+};
+
+/** [before, size, after] of `shape` around `axis`. */
+function around(shape: Shape, axis: number): [number, number, number] {
+  return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
+}
+
+const REDUCE: Record<ReduceOp, { f32: [string, string]; i32: [string, string] }> = {
+  // [identity, combine(p, q)]
+  sum: { f32: ['0.0', 'p + q'], i32: ['0', 'p + q'] },
+  prod: { f32: ['1.0', 'p * q'], i32: ['1', 'p * q'] },
+  // NaN wins, as in the reference backend.
+  // p wins when p ≥ q or p is NaN; q otherwise (including a NaN q, since p ≥ NaN is false).
+  max: { f32: ['ninf_()', 'select(q, p, p >= q || isnan_(p))'], i32: ['-2147483647 - 1', 'max(p, q)'] },
+  min: { f32: ['pinf_()', 'select(q, p, p <= q || isnan_(p))'], i32: ['2147483647', 'min(p, q)'] },
+};
+
+/** Every kernel this backend does not implement yet throws this one line (no silent fallback). */
+export function notImplemented(name: KernelName): never {
+  throw new GradkitError('webgpu', `kernel '${name}' is not implemented yet`);
+}
+
+export function createKernels(ctx: GpuContext): Kernels {
+  const g = (h: Handle): GpuTensor => asGpu(h);
+  const out = (dtype: DType, size: number): GpuTensor => ctx.empty(dtype, size);
+
+  /** out[i] = x[stridedOffset(i)]: transpose, broadcast, slice and copies, any dtype. */
+  function gatherStrided(name: string, x: GpuTensor, outShape: Shape, strides: readonly number[], offset: number): GpuTensor {
+    const o = out(x.dtype, sizeOf(outShape));
+    const code = `${decl(0, 'x', 'u32')}\n${decl(1, 'y', 'u32', true)}\n${prmDecl(2)}\n${INDEX}\n${STRIDED}
+${MAIN_1D} { let i = flat(gid, nwg); if (i >= prm[0]) { return; } y[i] = x[stridedOffset(i, 0u)]; }`;
+    ctx.dispatch(() => `'${name}' (out ${fmtShape(outShape)})`, code, [x.buffer, o.buffer], stridedParams(outShape, [{ offset, strides }]), ctx.grid(o.size));
+    return o;
+  }
+
+  /** dst[stridedOffset(i)] = x[i] over x's shape (concat's placement). */
+  function scatterStrided(name: string, x: GpuTensor, shape: Shape, dst: GpuTensor, strides: readonly number[], offset: number): void {
+    const code = `${decl(0, 'x', 'u32')}\n${decl(1, 'y', 'u32', true)}\n${prmDecl(2)}\n${INDEX}\n${STRIDED}
+${MAIN_1D} { let i = flat(gid, nwg); if (i >= prm[0]) { return; } y[stridedOffset(i, 0u)] = x[i]; }`;
+    ctx.dispatch(() => `'${name}' (input ${fmtShape(shape)})`, code, [x.buffer, dst.buffer], stridedParams(shape, [{ offset, strides }]), ctx.grid(x.size));
+  }
+
+  function transposeT(x: GpuTensor, shape: Shape, perm: readonly number[]): GpuTensor {
+    const st = stridesOf(shape);
+    return gatherStrided('transpose', x, perm.map((p) => shape[p]), perm.map((p) => st[p]), 0);
+  }
+
+  /** x as rows [outer, inner] with `axes` last (a transpose when they are not already). */
+  function toRows(x: GpuTensor, shape: Shape, axes: readonly number[]): { rows: GpuTensor; outer: number; inner: number; temp: boolean } {
+    const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const perm = [...kept, ...axes];
+    const identity = perm.every((p, i) => p === i);
+    const rows = identity ? x : transposeT(x, shape, perm);
+    return { rows, outer: sizeOf(kept.map((i) => shape[i])), inner: sizeOf(axes.map((i) => shape[i])), temp: !identity };
+  }
+
+  function reduceRows(op: ReduceOp, x: GpuTensor, outer: number, inner: number, what: () => string): GpuTensor {
+    const t = wgslType(x.dtype);
+    const [id, comb] = REDUCE[op][t];
+    const o = out(x.dtype, outer);
+    const head = `${decl(0, 'x', t)}\n${decl(1, 'y', t, true)}\n${prmDecl(2)}\n${INDEX}\n${NAN}\nfn comb(p: ${t}, q: ${t}) -> ${t} { return ${comb}; }`;
+    if (inner < 64) {
+      // Short rows: one thread per row (a workgroup per row would idle most of its threads).
+      const code = `${head}\n${MAIN_1D} { let r = flat(gid, nwg); if (r >= prm[0]) { return; } let n = prm[1];
+  var acc: ${t} = ${id}; for (var i = 0u; i < n; i++) { acc = comb(acc, x[r * n + i]); } y[r] = acc; }`;
+      ctx.dispatch(what, code, [x.buffer, o.buffer], [outer, inner], ctx.grid(outer));
+    } else {
+      const code = `${head}\nvar<workgroup> sh: array<${t}, 64>;
+${MAIN_ROW} {
+  let r = wid.x + wid.y * nwg.x; let n = prm[1]; let ok = r < prm[0];
+  var acc: ${t} = ${id};
+  if (ok) { for (var i = lid; i < n; i += 64u) { acc = comb(acc, x[r * n + i]); } }
+  sh[lid] = acc; workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) { if (lid < s) { sh[lid] = comb(sh[lid], sh[lid + s]); } workgroupBarrier(); }
+  if (ok && lid == 0u) { y[r] = sh[0]; }
+}`;
+      ctx.dispatch(what, code, [x.buffer, o.buffer], [outer, inner], ctx.rowGrid(outer));
+    }
+    return o;
+  }
+
+  function reduceT(op: ReduceOp, x: GpuTensor, shape: Shape, axes: readonly number[]): GpuTensor {
+    const { rows, outer, inner, temp } = toRows(x, shape, axes);
+    const o = reduceRows(op, rows, outer, inner, () => `'reduce' (${op} of ${fmtShape(shape)} over [${axes.join(', ')}])`);
+    if (temp) ctx.free(rows);
+    return o;
+  }
+
+  /** Elementwise over n elements: `body` assigns y[i] from the named inputs. */
+  function elementwise(what: () => string, inputs: readonly { name: string; t: GpuTensor; type: string }[], outT: GpuTensor, outType: string, body: string, params: readonly number[], extra = ''): void {
+    const decls = inputs.map((inp, k) => decl(k, inp.name, inp.type)).join('\n');
+    const code = `${decls}\n${decl(inputs.length, 'y', outType, true)}\n${prmDecl(inputs.length + 1)}\n${INDEX}\n${MATH}\n${extra}
+${MAIN_1D} { let i = flat(gid, nwg); if (i >= prm[0]) { return; } ${body} }`;
+    ctx.dispatch(what, code, [...inputs.map((inp) => inp.t.buffer), outT.buffer], [outT.size, ...params], ctx.grid(outT.size));
+  }
+
+  const kernels: Kernels = {
+    cast(xh, dtype) {
+      checkDtype('cast', dtype);
+      const x = g(xh);
+      const o = out(dtype, x.size);
+      if (x.size === 0) return asHandle(o);
+      if (x.dtype === dtype) {
+        const enc = ctx.device.createCommandEncoder();
+        enc.copyBufferToBuffer(x.buffer, 0, o.buffer, 0, x.size * 4);
+        ctx.device.queue.submit([enc.finish()]);
+        return asHandle(o);
+      }
+      const tin = wgslType(x.dtype);
+      const tout = wgslType(dtype);
+      // bool: nonzero → 1; int32: truncation toward zero (as castArray does).
+      const expr = dtype === 'bool' ? `i32(x[i] != ${tin}(0))` : dtype === 'int32' ? (tin === 'f32' ? 'i32(trunc(x[i]))' : 'x[i]') : 'f32(x[i])';
+      elementwise(() => `'cast' (${x.dtype} → ${dtype}, ${x.size} elements)`, [{ name: 'x', t: x, type: tin }], o, tout, `y[i] = ${expr};`, []);
+      return asHandle(o);
+    },
+
+    copyInto(dh, sh) {
+      const dst = g(dh);
+      const src = g(sh);
+      if (dst.size !== src.size) throw new GradkitError('copyInto', `${src.size} values into a buffer of ${dst.size}`);
+      if (dst === src || dst.size === 0) return;
+      if (dst.dtype === src.dtype || (dst.dtype !== 'float32' && src.dtype === 'bool')) {
+        const enc = ctx.device.createCommandEncoder();
+        enc.copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, src.size * 4);
+        ctx.device.queue.submit([enc.finish()]);
+        return;
+      }
+      const c = g(kernels.cast(sh, dst.dtype));
+      kernels.copyInto(dh, asHandle(c));
+      ctx.free(c);
+    },
+
+    unary(op, xh) {
+      const x = g(xh);
+      const t = wgslType(x.dtype);
+      const outDtype: DType = op === 'logicalNot' ? 'bool' : x.dtype;
+      const o = out(outDtype, x.size);
+      const expr = t === 'f32' ? UNARY_F32[op] : unaryI32(op);
+      elementwise(() => `'unary' (${op}, ${x.dtype} of ${x.size} elements)`, [{ name: 'xs', t: x, type: t }], o, wgslType(outDtype), `let x = xs[i]; y[i] = ${expr};`, []);
+      return asHandle(o);
+    },
+
+    binary(op, ah, aShape, bh, bShape, outShape, outDtype) {
+      checkDtype('binary', outDtype);
+      const a = g(ah);
+      const b = g(bh);
+      const t = wgslType(a.dtype);
+      const expr = (t === 'f32' ? BINARY_F32 : BINARY_I32)[op];
+      const o = out(outDtype, sizeOf(outShape));
+      const ot = wgslType(outDtype);
+      const what = () => `'binary' (${op}, ${fmtShape(aShape)} with ${fmtShape(bShape)} → ${fmtShape(outShape)})`;
+      const bind = [{ name: 'as_', t: a, type: t }, { name: 'bs_', t: b, type: t }];
+      if (shapesEqual(aShape, outShape) && shapesEqual(bShape, outShape)) {
+        elementwise(what, bind, o, ot, `let a = as_[i]; let b = bs_[i]; y[i] = ${expr};`, []);
+      } else {
+        const p = stridedParams(outShape, [
+          { offset: 0, strides: broadcastStrides(aShape, outShape) },
+          { offset: 0, strides: broadcastStrides(bShape, outShape) },
+        ]);
+        elementwise(what, bind, o, ot, `let a = as_[stridedOffset(i, 0u)]; let b = bs_[stridedOffset(i, 1u)]; y[i] = ${expr};`, p.slice(1), STRIDED);
+      }
+      return asHandle(o);
+    },
+
+    where(ch, cShape, ah, aShape, bh, bShape, outShape) {
+      const c = g(ch);
+      const a = g(ah);
+      const b = g(bh);
+      const o = out(a.dtype, sizeOf(outShape));
+      const p = stridedParams(outShape, [cShape, aShape, bShape].map((s) => ({ offset: 0, strides: broadcastStrides(s, outShape) })));
+      elementwise(() => `'where' (${fmtShape(cShape)}, ${fmtShape(aShape)}, ${fmtShape(bShape)} → ${fmtShape(outShape)})`,
+        [{ name: 'c', t: c, type: 'u32' }, { name: 'a', t: a, type: 'u32' }, { name: 'b', t: b, type: 'u32' }], o, 'u32',
+        'y[i] = select(b[stridedOffset(i, 2u)], a[stridedOffset(i, 1u)], c[stridedOffset(i, 0u)] != 0u);', p.slice(1), STRIDED);
+      return asHandle(o);
+    },
+
+    reduce(op, xh, shape, axes) {
+      return asHandle(reduceT(op, g(xh), shape, axes));
+    },
+
+    argReduce(op, xh, shape, axis) {
+      const x = g(xh);
+      const { rows, outer, inner, temp } = toRows(x, shape, [axis]);
+      const t = wgslType(x.dtype);
+      const o = out('int32', outer);
+      const better = op === 'argmax' ? 'v > bv' : 'v < bv';
+      const nanOf = t === 'f32' ? 'isnan_' : 'nonan_';
+      // (value, index) pairs; a NaN wins (first one), then the best value, then the lower index:
+      // the reference backend's first-occurrence rule, independent of the combining order.
+      const code = `${decl(0, 'x', t)}\n${decl(1, 'y', 'i32', true)}\n${prmDecl(2)}\n${NAN}
+fn nonan_(v: i32) -> bool { return false; }
+fn takeSecond(bv: ${t}, bi: u32, v: ${t}, vi: u32) -> bool {
+  let bn = ${nanOf}(bv); let vn = ${nanOf}(v);
+  if (bn || vn) { return vn && (!bn || vi < bi); }
+  return ${better} || (v == bv && vi < bi);
+}
+var<workgroup> sv: array<${t}, 64>;
+var<workgroup> si: array<u32, 64>;
+${MAIN_ROW} {
+  let r = wid.x + wid.y * nwg.x; let n = prm[1]; let ok = r < prm[0];
+  var bv: ${t} = x[0]; var bi = 0xffffffffu;
+  if (ok) {
+    for (var i = lid; i < n; i += 64u) {
+      let v = x[r * n + i];
+      if (bi == 0xffffffffu || takeSecond(bv, bi, v, i)) { bv = v; bi = i; }
+    }
+  }
+  sv[lid] = bv; si[lid] = bi; workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      let oi = si[lid + s];
+      if (oi != 0xffffffffu && (si[lid] == 0xffffffffu || takeSecond(sv[lid], si[lid], sv[lid + s], oi))) { sv[lid] = sv[lid + s]; si[lid] = oi; }
+    }
+    workgroupBarrier();
+  }
+  if (ok && lid == 0u) { y[r] = i32(select(si[0], 0u, si[0] == 0xffffffffu)); }
+}`;
+      ctx.dispatch(() => `'argReduce' (${op} of ${fmtShape(shape)} along ${axis})`, code, [rows.buffer, o.buffer], [outer, inner], ctx.rowGrid(outer));
+      if (temp) ctx.free(rows);
+      return asHandle(o);
+    },
+
+    matmul(ah, bh, p) {
+      return asHandle(matmulT(g(ah), g(bh), p));
+    },
+
+    transpose(xh, shape, perm) {
+      return asHandle(transposeT(g(xh), shape, perm));
+    },
+
+    broadcastTo(xh, shape, outShape) {
+      return asHandle(gatherStrided('broadcastTo', g(xh), outShape, broadcastStrides(shape, outShape), 0));
+    },
+
+    slice(xh, shape, begin, step, outShape) {
+      const st = stridesOf(shape);
+      const offset = begin.reduce((acc, b, d) => acc + b * st[d], 0);
+      return asHandle(gatherStrided('slice', g(xh), outShape, st.map((s, d) => s * step[d]), offset));
+    },
+
+    sliceGrad(sh, srcShape, shape, begin, step) {
+      const src = g(sh);
+      const o = out(src.dtype, sizeOf(shape));
+      const r = shape.length;
+      // prm: total, rank, shape, srcShape, begin, step, srcStrides (i32 bit patterns).
+      const params = [r, ...shape, ...srcShape, ...begin.map(i32Bits), ...step.map(i32Bits), ...stridesOf(srcShape)];
+      elementwise(() => `'sliceGrad' (${fmtShape(srcShape)} into ${fmtShape(shape)})`, [{ name: 's', t: src, type: 'u32' }], o, 'u32', `
+  let r = prm[1]; var rem = i; var off = 0u; var hit = true;
+  for (var d = i32(r) - 1; d >= 0; d--) {
+    let k = u32(d); let dim = prm[2u + k]; let c = i32(rem % dim); rem = rem / dim;
+    let t = c - bitcast<i32>(prm[2u + 2u * r + k]); let st = bitcast<i32>(prm[2u + 3u * r + k]);
+    let q = t / st;
+    if (t % st != 0 || q < 0 || q >= i32(prm[2u + r + k])) { hit = false; } else { off += u32(q) * prm[2u + 4u * r + k]; }
+  }
+  y[i] = select(0u, s[off], hit);`, params);
+      return asHandle(o);
+    },
+
+    pad(xh, shape, pads, value) {
+      const x = g(xh);
+      const outShape = shape.map((s, d) => s + pads[d][0] + pads[d][1]);
+      const o = out(x.dtype, sizeOf(outShape));
+      const r = shape.length;
+      const bits = x.dtype === 'float32' ? f32Bits(value) : x.dtype === 'bool' ? (value !== 0 ? 1 : 0) : i32Bits(Math.trunc(value));
+      const params = [r, ...outShape, ...shape, ...pads.map((p) => p[0]), ...stridesOf(shape), bits];
+      elementwise(() => `'pad' (${fmtShape(shape)} → ${fmtShape(outShape)})`, [{ name: 'x', t: x, type: 'u32' }], o, 'u32', `
+  let r = prm[1]; var rem = i; var off = 0u; var inside = true;
+  for (var d = i32(r) - 1; d >= 0; d--) {
+    let k = u32(d); let dim = prm[2u + k]; let c = i32(rem % dim); rem = rem / dim;
+    let t = c - i32(prm[2u + 2u * r + k]);
+    if (t < 0 || t >= i32(prm[2u + r + k])) { inside = false; } else { off += u32(t) * prm[2u + 3u * r + k]; }
+  }
+  y[i] = select(prm[2u + 4u * r], x[off], inside);`, params);
+      return asHandle(o);
+    },
+
+    concat(xhs, shapes, axis) {
+      const xs = xhs.map(g);
+      const outShape = shapes[0].map((s, d) => (d === axis ? shapes.reduce((acc, sh) => acc + sh[axis], 0) : s));
+      const o = out(xs[0].dtype, sizeOf(outShape));
+      const ost = stridesOf(outShape);
+      let at = 0;
+      xs.forEach((x, t) => {
+        scatterStrided('concat', x, shapes[t], o, ost, at * ost[axis]);
+        at += shapes[t][axis];
+      });
+      return asHandle(o);
+    },
+
+    indexSelect(xh, shape, ih, axis) {
+      const x = g(xh);
+      const idx = g(ih);
+      const [outer, dim, inner] = around(shape, axis);
+      const len = idx.size;
+      const o = out(x.dtype, outer * len * inner);
+      elementwise(() => `'indexSelect' (${fmtShape(shape)} along ${axis}, ${len} indices)`,
+        [{ name: 'x', t: x, type: 'u32' }, { name: 'ix', t: idx, type: 'i32' }], o, 'u32', `
+  let len = prm[1]; let dim = prm[2]; let inner = prm[3];
+  let e = i % inner; let j = (i / inner) % len; let b = i / (inner * len);
+  y[i] = x[(b * dim + u32(ix[j])) * inner + e];`, [len, dim, inner]);
+      return asHandle(o);
+    },
+
+    indexAdd(sh, srcShape, ih, axis, shape) {
+      const src = g(sh);
+      const idx = g(ih);
+      const [, dim, inner] = around(shape, axis);
+      const len = idx.size;
+      const o = out(src.dtype, sizeOf(shape));
+      const t = wgslType(src.dtype);
+      // One thread per output element sums the source rows that map to it: deterministic, and
+      // WGSL has no float atomics to scatter with.
+      elementwise(() => `'indexAdd' (${fmtShape(srcShape)} into ${fmtShape(shape)} along ${axis})`,
+        [{ name: 's', t: src, type: t }, { name: 'ix', t: idx, type: 'i32' }], o, t, `
+  let len = prm[1]; let dim = prm[2]; let inner = prm[3];
+  let e = i % inner; let p = i32((i / inner) % dim); let b = i / (inner * dim);
+  var acc: ${t} = ${t}(0);
+  for (var j = 0u; j < len; j++) { if (ix[j] == p) { acc += s[(b * len + j) * inner + e]; } }
+  y[i] = acc;`, [len, dim, inner]);
+      return asHandle(o);
+    },
+
+    gather(xh, shape, ih, indexShape, axis) {
+      const x = g(xh);
+      const idx = g(ih);
+      const o = out(x.dtype, idx.size);
+      const xs = stridesOf(shape);
+      const p = stridedParams(indexShape, [{ offset: 0, strides: xs.map((s, d) => (d === axis ? 0 : s)) }]);
+      elementwise(() => `'gather' (${fmtShape(shape)} by ${fmtShape(indexShape)} along ${axis})`,
+        [{ name: 'x', t: x, type: 'u32' }, { name: 'ix', t: idx, type: 'i32' }], o, 'u32',
+        `y[i] = x[stridedOffset(i, 0u) + u32(ix[i]) * prm[${2 + 2 * indexShape.length + 1}]];`, [...p.slice(1), xs[axis]], STRIDED);
+      return asHandle(o);
+    },
+
+    scatterAdd(sh, ih, indexShape, axis, shape) {
+      const src = g(sh);
+      const idx = g(ih);
+      const o = out(src.dtype, sizeOf(shape));
+      const t = wgslType(src.dtype);
+      const r = shape.length;
+      // Output element c sums src[t] over the index positions t that share c's other coordinates
+      // and point at c's coordinate along `axis`.
+      const params = [r, axis, ...shape, ...indexShape, ...stridesOf(indexShape)];
+      elementwise(() => `'scatterAdd' (${fmtShape(indexShape)} into ${fmtShape(shape)} along ${axis})`,
+        [{ name: 's', t: src, type: t }, { name: 'ix', t: idx, type: 'i32' }], o, t, `
+  let r = prm[1]; let ax = prm[2]; var rem = i; var base = 0u; var inRange = true; var c_ax = 0;
+  for (var d = i32(r) - 1; d >= 0; d--) {
+    let k = u32(d); let dim = prm[3u + k]; let c = rem % dim; rem = rem / dim;
+    if (k == ax) { c_ax = i32(c); } else if (c >= prm[3u + r + k]) { inRange = false; } else { base += c * prm[3u + 2u * r + k]; }
+  }
+  var acc: ${t} = ${t}(0);
+  if (inRange) {
+    let n = prm[3u + r + ax]; let st = prm[3u + 2u * r + ax];
+    for (var j = 0u; j < n; j++) { let at = base + j * st; if (ix[at] == c_ax) { acc += s[at]; } }
+  }
+  y[i] = acc;`, params);
+      return asHandle(o);
+    },
+
+    softmax(xh, outer, size, inner) {
+      return asHandle(softmaxT(g(xh), outer, size, inner, false));
+    },
+
+    logSoftmax(xh, outer, size, inner) {
+      return asHandle(softmaxT(g(xh), outer, size, inner, true));
+    },
+
+    reluBackward(xh, dyh) {
+      const x = g(xh);
+      const dy = g(dyh);
+      const o = out(dy.dtype, dy.size);
+      elementwise(() => `'reluBackward' (${dy.size} elements)`, [{ name: 'x', t: x, type: 'f32' }, { name: 'dy', t: dy, type: 'f32' }], o, 'f32',
+        'let v = x[i]; y[i] = select(dy[i] * select(0.0, 1.0, v > 0.0), v, isnan_(v));', []);
+      return asHandle(o);
+    },
+
+    biasAct(xh, shape, bh, axis, act) {
+      return asHandle(biasActT(g(xh), shape, g(bh), axis, act));
+    },
+
+    biasActBackward(yh, dyh, shape, axis, act) {
+      const yv = g(yh);
+      const dy = g(dyh);
+      const [outer, size, inner] = around(shape, axis);
+      let dx: GpuTensor;
+      if (act === 'relu') dx = g(kernels.reluBackward(yh, dyh));
+      else dx = g(kernels.cast(dyh, dy.dtype));
+      void yv;
+      const dbias = reduceT('sum', dx, [outer, size, inner], [0, 2]);
+      return { dx: asHandle(dx), dbias: asHandle(dbias) };
+    },
+
+    softmaxCrossEntropy(lh, rows, classes, labh, smoothing, ignoreIndex) {
+      const logits = g(lh);
+      const labels = g(labh);
+      const loss = out(logits.dtype, rows);
+      const probs = out(logits.dtype, logits.size);
+      const code = `${decl(0, 'z', 'f32')}\n${decl(1, 'lab', 'i32')}\n${decl(2, 'loss', 'f32', true)}\n${decl(3, 'pr', 'f32', true)}\n${prmDecl(4)}\n${NAN}
+var<workgroup> sh: array<f32, 64>;
+var<workgroup> sh2: array<f32, 64>;
+${MAIN_ROW} {
+  let r = wid.x + wid.y * nwg.x; let n = prm[1]; let ok = r < prm[0];
+  let eps = bitcast<f32>(prm[2]); let hasIgnore = prm[3] != 0u; let ignore = bitcast<i32>(prm[4]);
+  let base = r * n;
+  var m = ninf_();
+  if (ok) { for (var j = lid; j < n; j += 64u) { m = max(m, z[base + j]); } }
+  sh[lid] = m; workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) { if (lid < s) { sh[lid] = max(sh[lid], sh[lid + s]); } workgroupBarrier(); }
+  var mx = sh[0];
+  // All −∞ (or a +∞) would give ∞ − ∞ = NaN; shifting by 0 lets that NaN/∞ show honestly.
+  if ((bitcast<u32>(mx) & 0x7fffffffu) >= 0x7f800000u) { mx = 0.0; }
+  workgroupBarrier();
+  var e = 0.0; var zs = 0.0;
+  if (ok) { for (var j = lid; j < n; j += 64u) { let v = z[base + j] - mx; e += exp(v); zs += v; } }
+  sh[lid] = e; sh2[lid] = zs; workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) { if (lid < s) { sh[lid] += sh[lid + s]; sh2[lid] += sh2[lid + s]; } workgroupBarrier(); }
+  let sum = sh[0]; let zsum = sh2[0];
+  if (ok) {
+    for (var j = lid; j < n; j += 64u) { pr[base + j] = exp(z[base + j] - mx) / sum; }
+    if (lid == 0u) {
+      let l = lab[r];
+      if (hasIgnore && l == ignore) { loss[r] = 0.0; } else {
+        let zl = z[base + u32(l)] - mx;
+        loss[r] = select(log(sum) - (1.0 - eps) * zl - eps * zsum / f32(n), log(sum) - zl, eps == 0.0);
+      }
+    }
+  }
+}`;
+      ctx.dispatch(() => `'softmaxCrossEntropy' (${rows}×${classes})`, code, [logits.buffer, labels.buffer, loss.buffer, probs.buffer],
+        [rows, classes, f32Bits(smoothing), ignoreIndex === null ? 0 : 1, i32Bits(ignoreIndex ?? 0)], ctx.rowGrid(rows));
+      return { loss: asHandle(loss), probs: asHandle(probs) };
+    },
+
+    softmaxCrossEntropyBackward(ph, labh, dlh, rows, classes, smoothing, ignoreIndex) {
+      const probs = g(ph);
+      const labels = g(labh);
+      const dloss = g(dlh);
+      const o = out(probs.dtype, rows * classes);
+      elementwise(() => `'softmaxCrossEntropyBackward' (${rows}×${classes})`,
+        [{ name: 'p', t: probs, type: 'f32' }, { name: 'lab', t: labels, type: 'i32' }, { name: 'dl', t: dloss, type: 'f32' }], o, 'f32', `
+  let n = prm[1]; let eps = bitcast<f32>(prm[2]); let r = i / n; let j = i % n; let l = lab[r];
+  if (prm[3] != 0u && l == bitcast<i32>(prm[4])) { y[i] = 0.0; return; }
+  let gr = dl[r];
+  var v = gr * (p[i] - eps / f32(n));
+  if (i32(j) == l) { v -= gr * (1.0 - eps); }
+  y[i] = v;`, [classes, f32Bits(smoothing), ignoreIndex === null ? 0 : 1, i32Bits(ignoreIndex ?? 0)]);
+      return asHandle(o);
+    },
+
+    conv2d: () => notImplemented('conv2d'),
+    conv2dBackwardInput: () => notImplemented('conv2dBackwardInput'),
+    conv2dBackwardFilter: () => notImplemented('conv2dBackwardFilter'),
+    maxPool2d: () => notImplemented('maxPool2d'),
+    maxPool2dBackward: () => notImplemented('maxPool2dBackward'),
+    avgPool2d: () => notImplemented('avgPool2d'),
+    avgPool2dBackward: () => notImplemented('avgPool2dBackward'),
+    batchNormForwardTrain: () => notImplemented('batchNormForwardTrain'),
+    batchNormForwardEval: () => notImplemented('batchNormForwardEval'),
+    batchNormBackward: () => notImplemented('batchNormBackward'),
+  };
+
+  function softmaxT(x: GpuTensor, outer: number, size: number, inner: number, log: boolean): GpuTensor {
+    const o = out(x.dtype, x.size);
+    const rows = outer * inner;
+    const write = log ? 'x[at] - mx - log(sum)' : 'exp(x[at] - mx) / sum';
+    const code = `${decl(0, 'x', 'f32')}\n${decl(1, 'y', 'f32', true)}\n${prmDecl(2)}\n${NAN}
+var<workgroup> sh: array<f32, 64>;
+${MAIN_ROW} {
+  let r = wid.x + wid.y * nwg.x; let n = prm[1]; let inner = prm[2]; let ok = r < prm[0];
+  let base = (r / inner) * n * inner + r % inner;
+  var m = ninf_();
+  if (ok) { for (var j = lid; j < n; j += 64u) { m = max(m, x[base + j * inner]); } }
+  sh[lid] = m; workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) { if (lid < s) { sh[lid] = max(sh[lid], sh[lid + s]); } workgroupBarrier(); }
+  let mx = sh[0];
+  workgroupBarrier();
+  var e = 0.0;
+  if (ok) { for (var j = lid; j < n; j += 64u) { e += exp(x[base + j * inner] - mx); } }
+  sh[lid] = e; workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) { if (lid < s) { sh[lid] += sh[lid + s]; } workgroupBarrier(); }
+  let sum = sh[0];
+  if (ok) { for (var j = lid; j < n; j += 64u) { let at = base + j * inner; y[at] = ${write}; } }
+}`;
+    ctx.dispatch(() => `'${log ? 'logSoftmax' : 'softmax'}' ([${outer}, ${size}, ${inner}])`, code, [x.buffer, o.buffer], [rows, size, inner], ctx.rowGrid(rows));
+    return o;
+  }
+
+  function biasActT(x: GpuTensor, shape: Shape, bias: GpuTensor, axis: number, act: FusedActivation): GpuTensor {
+    const [, size, inner] = around(shape, axis);
+    const o = out(x.dtype, x.size);
+    // relu keeps NaN (as the relu kernel does) and maps −∞ to 0.
+    const body = act === 'relu' ? 'let v = x[i] + b[(i / prm[2]) % prm[1]]; y[i] = select(v, 0.0, !(v > 0.0) && !isnan_(v));' : 'y[i] = x[i] + b[(i / prm[2]) % prm[1]];';
+    elementwise(() => `'biasAct' (${fmtShape(shape)} along ${axis}, ${act})`, [{ name: 'x', t: x, type: 'f32' }, { name: 'b', t: bias, type: 'f32' }], o, 'f32', body, [size, inner]);
+    return o;
+  }
+
+  /**
+   * Batched GEMM, tiled through workgroup memory: each 8×8 workgroup computes a 32×32 block of C,
+   * 4×4 outputs per thread, staging 32×16 slices of A and B in shared memory per step of k.
+   * Transposes and batch strides are folded into the tile loads.
+   */
+  function matmulT(a: GpuTensor, b: GpuTensor, p: MatmulParams): GpuTensor {
+    const { batch, m, k, n, transA, transB, strideA, strideB } = p;
+    const o = out(a.dtype, batch * m * n);
+    const loadA = transA ? 'A[offA + kk * M + row]' : 'A[offA + row * K + kk]';
+    const loadB = transB ? 'B[offB + col * K + kk]' : 'B[offB + kk * N + col]';
+    const code = `${decl(0, 'A', 'f32')}\n${decl(1, 'B', 'f32')}\n${decl(2, 'C', 'f32', true)}\n${prmDecl(3)}
+var<workgroup> As: array<f32, 512>; // [16][32]: k-major
+var<workgroup> Bs: array<f32, 512>;
+@compute @workgroup_size(8, 8) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let M = prm[0]; let K = prm[1]; let N = prm[2];
+  let bt = wid.z + prm[5];
+  let offA = bt * prm[3]; let offB = bt * prm[4]; let offC = bt * M * N;
+  let row0 = wid.y * 32u; let col0 = wid.x * 32u;
+  let tx = lid3.x; let ty = lid3.y;
+  var acc: array<f32, 16>;
+  for (var t = 0u; t < 16u; t++) { acc[t] = 0.0; }
+  for (var k0 = 0u; k0 < K; k0 += 16u) {
+    for (var e = lid; e < 512u; e += 64u) {
+      let kk0 = e / 32u; let ii = e % 32u; let kk = k0 + kk0;
+      let row = row0 + ii; let col = col0 + ii;
+      As[e] = select(0.0, ${loadA}, row < M && kk < K);
+      Bs[e] = select(0.0, ${loadB}, col < N && kk < K);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < 16u; kk++) {
+      var av: array<f32, 4>; var bv: array<f32, 4>;
+      for (var r = 0u; r < 4u; r++) { av[r] = As[kk * 32u + ty * 4u + r]; bv[r] = Bs[kk * 32u + tx * 4u + r]; }
+      for (var r = 0u; r < 4u; r++) { for (var c = 0u; c < 4u; c++) { acc[r * 4u + c] += av[r] * bv[c]; } }
+    }
+    workgroupBarrier();
+  }
+  for (var r = 0u; r < 4u; r++) {
+    let row = row0 + ty * 4u + r;
+    for (var c = 0u; c < 4u; c++) {
+      let col = col0 + tx * 4u + c;
+      if (row < M && col < N) { C[offC + row * N + col] = acc[r * 4u + c]; }
+    }
+  }
+}`;
+    // Out-of-range loads: select() evaluates both sides, so indices past the end are clamped
+    // by WGSL's robust buffer access (reads in range or zero), and the result is discarded.
+    const what = () => `'matmul' (batch ${batch}, ${m}×${k} · ${k}×${n}, transA ${transA}, transB ${transB})`;
+    for (let b0 = 0; b0 < batch; b0 += 65535) {
+      const nb = Math.min(65535, batch - b0);
+      ctx.dispatch(what, code, [a.buffer, b.buffer, o.buffer], [m, k, n, strideA, strideB, b0], [Math.ceil(n / 32), Math.ceil(m / 32), nb]);
+    }
+    return o;
+  }
+
+  return kernels;
+}
