@@ -64,8 +64,14 @@ async function nodeGpu(options: string[]): Promise<GPU | null> {
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
-  return mod.create(options);
+  const gpu = mod.create(options);
+  // Dawn crashes the process (std::system_error from a native destructor) when a GPU instance is
+  // garbage-collected while another is in use: keep every instance alive with the module.
+  instances.push(gpu);
+  return gpu;
 }
+
+const instances: GPU[] = [];
 
 function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';

@@ -1,0 +1,344 @@
+/**
+ * Every implemented webgpu kernel against the reference kernels (the oracle), on random inputs
+ * of several shapes (broadcasting, odd sizes, both reduction paths), within float32 tolerance.
+ * Runs on whatever adapter the machine offers — llvmpipe through Dawn's OpenGL backend when
+ * there is no GPU — and skips with one line when none can be had. Sizes stay small: a software
+ * adapter is slow.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { DataArray } from '../../src/core/dtype.js';
+import type { Shape } from '../../src/core/shape.js';
+import type { Handle } from '../../src/backend/handle.js';
+import type { BinaryOp, KernelName, UnaryOp } from '../../src/backend/kernels.js';
+import { referenceKernels } from '../../src/backends/reference/index.js';
+import { listBackends } from '../../src/backend/registry.js';
+import { initWebGPU, WEBGPU_PRIORITY, bucketBytes, type WebGPUBackend } from '../../src/backends/webgpu/index.js';
+
+const got = await initWebGPU({ debug: true });
+const skip = 'error' in got ? `no WebGPU adapter (${got.error}): webgpu kernel tests skipped` : false;
+if (skip) console.log(skip);
+else console.log(`webgpu adapter: ${(got as WebGPUBackend).adapter.label}`);
+const be = got as WebGPUBackend;
+const K = 'error' in got ? null! : be.kernels;
+const R = referenceKernels;
+
+after(() => {
+  if (!skip) be.device.destroy();
+});
+
+// ---- helpers ----
+
+let seed = 12345;
+/** Deterministic uniform in [lo, hi). */
+function rand(lo = -3, hi = 3): number {
+  seed = (seed * 1664525 + 1013904223) >>> 0;
+  return lo + ((seed >>> 8) / 2 ** 24) * (hi - lo);
+}
+const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
+const randF = (s: Shape, lo = -3, hi = 3): Float32Array => Float32Array.from({ length: size(s) }, () => rand(lo, hi));
+const randI = (n: number, lo: number, hi: number): Int32Array => Int32Array.from({ length: n }, () => Math.floor(rand(lo, hi)));
+const randB = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => (rand() > 0 ? 1 : 0));
+
+const up = (a: DataArray): Handle => be.upload(a.slice());
+// The reference kernels work on arrays directly (Kernels<DataArray>); these mark the reference side.
+const asH = (a: DataArray): DataArray => a;
+const arr = (a: DataArray): DataArray => a;
+
+/** Reads a webgpu buffer (awaiting any captured WebGPU error) and frees it. */
+async function get(h: Handle): Promise<DataArray> {
+  const v = await be.read(h);
+  be.free(h);
+  return v;
+}
+
+function close(actual: DataArray, expected: DataArray, msg: string, tol = { atol: 1e-5, rtol: 1e-5 }): void {
+  assert.equal(actual.constructor.name, expected.constructor.name, `${msg}: dtype`);
+  assert.equal(actual.length, expected.length, `${msg}: length`);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    const ok = Number.isNaN(e) ? Number.isNaN(a) : a === e || Math.abs(a - e) <= tol.atol + tol.rtol * Math.abs(e);
+    assert.ok(ok, `${msg}: element ${i}: got ${a}, expected ${e}`);
+  }
+}
+
+describe('webgpu kernels match the reference', { skip }, () => {
+  test('cast and copyInto between every supported dtype', async () => {
+    const f = Float32Array.from([-2.7, -1, -0.5, 0, 0.4, 1, 2.9, 1e6]);
+    const i = Int32Array.from([-5, 0, 3, 7, 0, 1, -1, 2]);
+    const b = Uint8Array.from([1, 0, 1, 1, 0, 0, 1, 0]);
+    for (const x of [f, i, b]) {
+      for (const d of ['float32', 'int32', 'bool'] as const) {
+        close(await get(K.cast(up(x), d)), arr(R.cast(asH(x), d)), `cast ${x.constructor.name} → ${d}`);
+      }
+    }
+    const dst = up(new Int32Array(8));
+    K.copyInto(dst, up(f));
+    close(await get(dst), Int32Array.from([-2, -1, 0, 0, 0, 1, 2, 1e6]), 'copyInto float32 → int32');
+  });
+
+  test('unary: every op on float32, integer ops on int32', async () => {
+    const ops: UnaryOp[] = ['neg', 'abs', 'sqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'sign',
+      'square', 'reciprocal', 'floor', 'ceil', 'round', 'softplus', 'erf', 'logicalNot'];
+    const x = randF([5, 13]);
+    x[0] = 0; x[1] = 1e-6; x[2] = -1e-6; x[3] = 25; x[4] = -20; x[5] = 2.5; x[6] = -0.5; x[7] = NaN;
+    for (const op of ops) {
+      // log/sqrt of negatives are NaN on both sides; keep most inputs in the domain.
+      const xin = op === 'log' || op === 'sqrt' || op === 'log1p' ? x.map((v) => (Number.isNaN(v) ? v : Math.abs(v))) : x;
+      close(await get(K.unary(op, up(xin))), arr(R.unary(op, asH(xin))), `unary ${op}`, { atol: 2e-6, rtol: 2e-5 });
+    }
+    const xi = randI(37, -9, 9);
+    for (const op of ['neg', 'abs', 'relu', 'sign', 'square', 'floor', 'logicalNot'] as UnaryOp[]) {
+      close(await get(K.unary(op, up(xi))), arr(R.unary(op, asH(xi))), `unary ${op} int32`);
+    }
+  });
+
+  test('binary: every op, same shapes and broadcasting, float32 and int32', async () => {
+    const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr'];
+    const cases: [Shape, Shape, Shape][] = [[[3, 5], [3, 5], [3, 5]], [[2, 1, 4], [3, 1], [2, 3, 4]], [[7], [1], [7]], [[1], [6, 1, 1], [6, 1, 1]]];
+    for (const [as, bs, os] of cases) {
+      for (const op of ops) {
+        const cmp = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr'].includes(op);
+        // Small integers make ties (eq, maximum) and exact zeros (logical ops) common.
+        const a = op === 'pow' ? randF(as, 0.1, 3) : Float32Array.from(randI(size(as), -3, 4));
+        const b = op === 'pow' ? Float32Array.from(randI(size(bs), -2, 4)) : randF(bs);
+        if (cmp) b.set(Float32Array.from(randI(size(bs), -3, 4)));
+        const od = cmp ? 'bool' : 'float32';
+        close(await get(K.binary(op, up(a), as, up(b), bs, os, od)), arr(R.binary(op, asH(a), as, asH(b), bs, os, od)),
+          `binary ${op} ${JSON.stringify([as, bs])}`, { atol: 1e-5, rtol: 2e-6 });
+      }
+    }
+    // pow of negative bases with integer exponents, 0^negative.
+    const pa = Float32Array.from([-2, -2, -3, 0, 0, 4]);
+    const pb = Float32Array.from([3, 2, -1, -1, 2, 0.5]);
+    close(await get(K.binary('pow', up(pa), [6], up(pb), [6], [6], 'float32')), arr(R.binary('pow', asH(pa), [6], asH(pb), [6], [6], 'float32')), 'pow signs', { atol: 1e-6, rtol: 1e-6 });
+    for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'lt', 'eq'] as BinaryOp[]) {
+      const a = randI(12, -20, 20);
+      const b = randI(4, -5, 6);
+      const od = op === 'lt' || op === 'eq' ? 'bool' : 'int32';
+      close(await get(K.binary(op, up(a), [3, 4], up(b), [4], [3, 4], od)), arr(R.binary(op, asH(a), [3, 4], asH(b), [4], [3, 4], od)), `binary ${op} int32`);
+    }
+  });
+
+  test('where broadcasts condition and both branches', async () => {
+    const c = randB(4);
+    const a = randF([3, 1]);
+    const b = randF([1]);
+    close(await get(K.where(up(c), [1, 4], up(a), [3, 1], up(b), [1], [3, 4])), arr(R.where(asH(c), [1, 4], asH(a), [3, 1], asH(b), [1], [3, 4])), 'where');
+    const ci = randI(5, 0, 3);
+    close(await get(K.where(up(c.subarray(0, 1)), [1], up(ci), [5], up(Int32Array.from([9])), [1], [5])),
+      arr(R.where(asH(c.subarray(0, 1)), [1], asH(ci), [5], asH(Int32Array.from([9])), [1], [5])), 'where int32');
+  });
+
+  test('reduce and argReduce over every axis set, short and long rows', async () => {
+    const shape = [3, 70, 5];
+    const x = randF(shape);
+    for (const axes of [[0], [1], [2], [0, 2], [1, 2], [0, 1, 2]]) {
+      for (const op of ['sum', 'max', 'min', 'prod'] as const) {
+        const xin = op === 'prod' ? x.map((v) => 1 + v / 300) : x;
+        close(await get(K.reduce(op, up(xin), shape, axes)), arr(R.reduce(op, asH(xin), shape, axes)), `reduce ${op} ${axes}`, { atol: 1e-4, rtol: 1e-4 });
+      }
+    }
+    const xi = randI(60, -50, 50);
+    close(await get(K.reduce('sum', up(xi), [4, 15], [1])), arr(R.reduce('sum', asH(xi), [4, 15], [1])), 'reduce sum int32');
+    close(await get(K.reduce('max', up(xi), [4, 15], [0])), arr(R.reduce('max', asH(xi), [4, 15], [0])), 'reduce max int32');
+    // Ties (small integers) check the first-occurrence rule; a NaN wins.
+    const t = Float32Array.from(randI(size(shape), 0, 4));
+    t[7] = NaN;
+    for (let axis = 0; axis < 3; axis++) {
+      for (const op of ['argmax', 'argmin'] as const) {
+        close(await get(K.argReduce(op, up(t), shape, axis)), arr(R.argReduce(op, asH(t), shape, axis)), `${op} axis ${axis}`);
+      }
+    }
+    const nan = Float32Array.from([1, NaN, 3, 4]);
+    close(await get(K.reduce('max', up(nan), [4], [0])), arr(R.reduce('max', asH(nan), [4], [0])), 'max propagates NaN');
+  });
+
+  test('matmul: batched, every transpose, broadcast batch, odd sizes', async () => {
+    for (const [batch, m, k, n] of [[1, 1, 1, 1], [3, 33, 17, 40], [2, 5, 70, 3]]) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          for (const bcastB of [false, true]) {
+            const a = randF([batch, m, k]);
+            const b = randF([bcastB ? 1 : batch, k, n]);
+            const p = { batch, m, k, n, transA, transB, strideA: m * k, strideB: bcastB ? 0 : k * n };
+            close(await get(K.matmul(up(a), up(b), p)), arr(R.matmul(asH(a), asH(b), p)), `matmul ${JSON.stringify(p)}`, { atol: 1e-4, rtol: 1e-4 });
+          }
+        }
+      }
+    }
+  });
+
+  test('transpose, broadcastTo, slice, sliceGrad, pad, concat', async () => {
+    const s = [2, 3, 4];
+    const x = randF(s);
+    for (const perm of [[0, 1, 2], [2, 0, 1], [1, 2, 0], [2, 1, 0]]) {
+      close(await get(K.transpose(up(x), s, perm)), arr(R.transpose(asH(x), s, perm)), `transpose ${perm}`);
+    }
+    const xi = randI(3, -5, 5);
+    close(await get(K.transpose(up(xi), [3, 1], [1, 0])), arr(R.transpose(asH(xi), [3, 1], [1, 0])), 'transpose int32');
+    close(await get(K.broadcastTo(up(x), s, [2, 2, 3, 4])), arr(R.broadcastTo(asH(x), s, [2, 2, 3, 4])), 'broadcastTo');
+    const b1 = randF([3, 1]);
+    close(await get(K.broadcastTo(up(b1), [3, 1], [2, 3, 5])), arr(R.broadcastTo(asH(b1), [3, 1], [2, 3, 5])), 'broadcastTo inner');
+    const sl = { begin: [1, 0, 3], step: [1, 2, -2], out: [1, 2, 2] };
+    close(await get(K.slice(up(x), s, sl.begin, sl.step, sl.out)), arr(R.slice(asH(x), s, sl.begin, sl.step, sl.out)), 'slice with steps');
+    const g = randF(sl.out);
+    close(await get(K.sliceGrad(up(g), sl.out, s, sl.begin, sl.step)), arr(R.sliceGrad(asH(g), sl.out, s, sl.begin, sl.step)), 'sliceGrad');
+    const pads = [[1, 0], [0, 2], [2, 1]] as const;
+    close(await get(K.pad(up(x), s, pads, -1.5)), arr(R.pad(asH(x), s, pads, -1.5)), 'pad');
+    const bools = randB(6);
+    close(await get(K.pad(up(bools), [6], [[2, 1]], 1)), arr(R.pad(asH(bools), [6], [[2, 1]], 1)), 'pad bool');
+    for (const axis of [0, 1, 2]) {
+      const shapes = [[2, 3, 4], [2, 3, 4]].map((sh) => sh.map((d, i) => (i === axis ? d + axis : d)));
+      shapes.push(shapes[0].map((d, i) => (i === axis ? 1 : d)));
+      const xs = shapes.map((sh) => randF(sh));
+      close(await get(K.concat(xs.map(up), shapes, axis)), arr(R.concat(xs.map(asH), shapes, axis)), `concat axis ${axis}`);
+    }
+  });
+
+  test('indexSelect, indexAdd, gather, scatterAdd', async () => {
+    const s = [4, 5, 3];
+    const x = randF(s);
+    for (const axis of [0, 1, 2]) {
+      const idx = randI(7, 0, s[axis]);
+      close(await get(K.indexSelect(up(x), s, up(idx), axis)), arr(R.indexSelect(asH(x), s, asH(idx), axis)), `indexSelect ${axis}`);
+      const srcShape = s.map((d, i) => (i === axis ? 7 : d));
+      const src = randF(srcShape);
+      close(await get(K.indexAdd(up(src), srcShape, up(idx), axis, s)), arr(R.indexAdd(asH(src), srcShape, asH(idx), axis, s)), `indexAdd ${axis}`, { atol: 1e-5, rtol: 1e-5 });
+      const iShape = [3, 4, 2].map((d, i) => (i === axis ? 6 : d));
+      const gi = randI(size(iShape), 0, s[axis]);
+      close(await get(K.gather(up(x), s, up(gi), iShape, axis)), arr(R.gather(asH(x), s, asH(gi), iShape, axis)), `gather ${axis}`);
+      const gs = randF(iShape);
+      close(await get(K.scatterAdd(up(gs), up(gi), iShape, axis, s)), arr(R.scatterAdd(asH(gs), asH(gi), iShape, axis, s)), `scatterAdd ${axis}`, { atol: 1e-5, rtol: 1e-5 });
+    }
+  });
+
+  test('softmax and logSoftmax along inner and middle axes', async () => {
+    for (const [outer, sz, inner] of [[3, 10, 4], [5, 100, 1], [1, 1, 3]]) {
+      const x = randF([outer, sz, inner], -10, 10);
+      close(await get(K.softmax(up(x), outer, sz, inner)), arr(R.softmax(asH(x), outer, sz, inner)), `softmax ${[outer, sz, inner]}`, { atol: 1e-6, rtol: 1e-5 });
+      close(await get(K.logSoftmax(up(x), outer, sz, inner)), arr(R.logSoftmax(asH(x), outer, sz, inner)), `logSoftmax ${[outer, sz, inner]}`, { atol: 1e-5, rtol: 1e-5 });
+    }
+  });
+
+  test('reluBackward, biasAct and biasActBackward', async () => {
+    const x = randF([6, 7]);
+    x[3] = NaN;
+    const dy = randF([6, 7]);
+    close(await get(K.reluBackward(up(x), up(dy))), arr(R.reluBackward(asH(x), asH(dy))), 'reluBackward');
+    for (const [shape, axis] of [[[6, 7], 1], [[2, 3, 4, 5], 1], [[4, 9], 0]] as [Shape, number][]) {
+      const xs = randF(shape);
+      const bias = randF([shape[axis]]);
+      const d = randF(shape);
+      for (const act of ['none', 'relu'] as const) {
+        const yv = R.biasAct(asH(xs), shape, asH(bias), axis, act);
+        close(await get(K.biasAct(up(xs), shape, up(bias), axis, act)), arr(yv), `biasAct ${act} ${shape}`);
+        const ref = R.biasActBackward(yv, asH(d), shape, axis, act);
+        const got2 = K.biasActBackward(up(arr(yv)), up(d), shape, axis, act);
+        close(await get(got2.dx), arr(ref.dx), `biasActBackward dx ${act} ${shape}`);
+        close(await get(got2.dbias), arr(ref.dbias), `biasActBackward dbias ${act} ${shape}`, { atol: 1e-4, rtol: 1e-5 });
+      }
+    }
+  });
+
+  test('softmaxCrossEntropy and its backward, with smoothing and an ignored label', async () => {
+    for (const [rows, classes] of [[5, 10], [3, 130]]) {
+      const z = randF([rows, classes], -5, 5);
+      const labels = randI(rows, 0, classes);
+      labels[1] = -100;
+      const dloss = randF([rows]);
+      for (const [smoothing, ignore] of [[0, null], [0.1, -100], [0, -100]] as [number, number | null][]) {
+        const lab = ignore === null ? Int32Array.from(labels, (l) => (l < 0 ? 0 : l)) : labels;
+        const ref = R.softmaxCrossEntropy(asH(z), rows, classes, asH(lab), smoothing, ignore);
+        const gpu = K.softmaxCrossEntropy(up(z), rows, classes, up(lab), smoothing, ignore);
+        const what = `${rows}×${classes} ε=${smoothing} ignore=${ignore}`;
+        close(await get(gpu.loss), arr(ref.loss), `softmaxCrossEntropy loss ${what}`, { atol: 1e-5, rtol: 1e-5 });
+        close(await get(gpu.probs), arr(ref.probs), `softmaxCrossEntropy probs ${what}`, { atol: 1e-6, rtol: 1e-5 });
+        close(await get(K.softmaxCrossEntropyBackward(up(arr(ref.probs)), up(lab), up(dloss), rows, classes, smoothing, ignore)),
+          arr(R.softmaxCrossEntropyBackward(ref.probs, asH(lab), asH(dloss), rows, classes, smoothing, ignore)), `softmaxCrossEntropyBackward ${what}`);
+      }
+    }
+  });
+});
+
+describe('webgpu backend behaviour', { skip }, () => {
+  test('reports its adapter and registers below reference when it is software, above wasm otherwise', () => {
+    assert.ok(be.adapter.label.length > 0);
+    const entry = listBackends().find((b) => b.name === 'webgpu');
+    assert.ok(entry, 'webgpu is registered');
+    assert.equal(entry.priority, be.adapter.software ? WEBGPU_PRIORITY.software : WEBGPU_PRIORITY.hardware);
+    assert.ok(WEBGPU_PRIORITY.software < 0 && WEBGPU_PRIORITY.hardware > 10);
+  });
+
+  test('upload/write/read round-trip every supported dtype; alloc is zero-filled', async () => {
+    const f = randF([9]);
+    assert.deepEqual(await get(be.upload(f.slice())), f);
+    const h = be.upload(Int32Array.from([1, 2, 3]));
+    be.write(h, [7, -8, 9.7]);
+    assert.deepEqual(await get(h), Int32Array.from([7, -8, 9]));
+    const bh = be.upload(Uint8Array.from([1, 0, 1]));
+    assert.equal(be.dtypeOf(bh), 'bool');
+    assert.equal(be.sizeOf(bh), 3);
+    assert.deepEqual(await get(bh), Uint8Array.from([1, 0, 1]));
+    // A pooled buffer with old contents must still come back zeroed from alloc.
+    be.free(be.upload(Float32Array.from([5, 5, 5, 5])));
+    assert.deepEqual(await get(be.alloc('float32', 4)), new Float32Array(4));
+  });
+
+  test('readSync throws one line naming await t.data(); float64 is refused naming the dtype', () => {
+    const h = be.upload(Float32Array.from([1]));
+    assert.throws(() => be.readSync(h), (e: Error) => /await t\.data\(\)/.test(e.message) && !e.message.includes('\n'));
+    be.free(h);
+    assert.throws(() => be.upload(new Float64Array(2)), (e: Error) => /float64/.test(e.message) && !e.message.includes('\n'));
+    assert.throws(() => be.alloc('float64', 2), /float64/);
+    const x = be.upload(Float32Array.from([1]));
+    assert.throws(() => be.kernels.cast(x, 'float64'), /float64/);
+    be.free(x);
+  });
+
+  test('kernels not written yet throw one line naming the kernel', () => {
+    const notYet: KernelName[] = ['conv2d', 'maxPool2d', 'batchNormForwardTrain'];
+    for (const name of notYet) {
+      const fn = be.kernels[name] as unknown as () => unknown;
+      assert.throws(() => fn(), (e: Error) => e.message === `webgpu: kernel '${name}' is not implemented yet`);
+    }
+  });
+
+  test('a validation error surfaces as a thrown error naming the kernel and shapes', async () => {
+    const x = be.upload(Float32Array.from([1, 2, 3]));
+    // Destroying the buffer behind a live handle makes the next dispatch invalid: WebGPU reports
+    // that only through error scopes, and the backend must turn it into an error.
+    (x as unknown as { buffer: GPUBuffer }).buffer.destroy();
+    const y = be.kernels.unary('exp', x);
+    await assert.rejects(be.read(y), (e: Error) => /kernel 'unary'/.test(e.message) && /exp, float32 of 3 elements/.test(e.message) && !e.message.includes('\n'));
+    // The error is reported once; the device stays usable.
+    const z = be.upload(Float32Array.from([4]));
+    assert.deepEqual(await get(be.kernels.unary('neg', z)), Float32Array.from([-4]));
+  });
+
+  test('freed buffers return to a size-bucketed pool: memory stays flat over repeated alloc/free', async () => {
+    assert.equal(bucketBytes(100), 128);
+    assert.equal(bucketBytes(3 << 20), 3 << 20);
+    assert.ok(bucketBytes((1 << 20) + 1) <= ((1 << 20) + 1) * 1.125);
+    const x = be.upload(randF([64]));
+    const before = be.memory();
+    let pooledAfterWarmup = -1;
+    const seen = new Set<GPUBuffer>();
+    for (let i = 0; i < 30; i++) {
+      const y = be.kernels.unary('exp', x);
+      const z = be.kernels.binary('add', y, [64], x, [64], [64], 'float32');
+      be.free(y);
+      seen.add((z as unknown as { buffer: GPUBuffer }).buffer);
+      be.free(z);
+      if (i === 2) pooledAfterWarmup = be.memory().pooledBytes;
+    }
+    const afterMem = be.memory();
+    assert.equal(afterMem.buffers, before.buffers, 'live buffers flat');
+    assert.equal(afterMem.bytes, before.bytes, 'live bytes flat');
+    assert.equal(afterMem.pooledBytes, pooledAfterWarmup, 'the pool stops growing once warm');
+    assert.ok(seen.size <= 2, `outputs reuse pooled GPU buffers (${seen.size} distinct)`);
+    be.free(x);
+    await be.sync();
+  });
+});
