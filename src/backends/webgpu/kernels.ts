@@ -8,7 +8,7 @@ import { GradkitError, fmtShape } from '../../core/errors.js';
 import type { DType } from '../../core/dtype.js';
 import { broadcastStrides, shapesEqual, sizeOf, stridesOf, type Shape } from '../../core/shape.js';
 import type { Handle } from '../../backend/handle.js';
-import type { BinaryOp, Kernels, KernelName, MatmulParams, ReduceOp, UnaryOp, FusedActivation } from '../../backend/kernels.js';
+import type { BinaryOp, Conv2dParams, FusedActivation, Kernels, MatmulParams, Pool2dParams, ReduceOp, UnaryOp } from '../../backend/kernels.js';
 import { asGpu, asHandle, checkDtype, type GpuContext, type GpuTensor } from './context.js';
 import { INDEX, NAN, STRIDED, decl, f32Bits, i32Bits, prmDecl, stridedParams, wgslType } from './wgsl.js';
 
@@ -122,9 +122,46 @@ const REDUCE: Record<ReduceOp, { f32: [string, string]; i32: [string, string] }>
   min: { f32: ['pinf_()', 'select(q, p, p <= q || isnan_(p))'], i32: ['2147483647', 'min(p, q)'] },
 };
 
-/** Every kernel this backend does not implement yet throws this one line (no silent fallback). */
-export function notImplemented(name: KernelName): never {
-  throw new GradkitError('webgpu', `kernel '${name}' is not implemented yet`);
+/** Output window of pooling output i (prm from poolParams): plane, and the clipped tap ranges. */
+const POOL_WINDOW = `
+  let h = prm[1]; let w = prm[2]; let kh = i32(prm[3]); let kw = i32(prm[4]); let sh = i32(prm[5]); let sw = i32(prm[6]);
+  let pt = i32(prm[7]); let pl = i32(prm[8]); let outH = prm[9]; let outW = prm[10];
+  let ox = i32(i % outW); let oy = i32((i / outW) % outH); let plane = i / (outW * outH);
+  let y0 = oy * sh - pt; let x0 = ox * sw - pl;
+  let ys = max(y0, 0); let ye = min(y0 + kh, i32(h)); let xs = max(x0, 0); let xe = min(x0 + kw, i32(w));
+  // PyTorch's count_include_pad divisor: the window clipped to the padded image.
+  let winSize = f32((min(y0 + kh, i32(h) + pt) - y0) * (min(x0 + kw, i32(w) + pl) - x0));`;
+
+/** For input pixel i of a pooling backward: the range of outputs whose windows cover it. */
+const POOL_COVER = `
+  let h = prm[1]; let w = prm[2]; let kh = i32(prm[3]); let kw = i32(prm[4]); let sh = i32(prm[5]); let sw = i32(prm[6]);
+  let pt = i32(prm[7]); let pl = i32(prm[8]); let outH = prm[9]; let outW = prm[10];
+  let ix = i % w; let iy = (i / w) % h; let plane = i / (w * h);
+  let ny = i32(iy) + pt; let nx = i32(ix) + pl;
+  let oyLo = select(0, (ny - kh + 1 + sh - 1) / sh, ny - kh + 1 > 0); let oyHi = min(ny / sh, i32(outH) - 1);
+  let oxLo = select(0, (nx - kw + 1 + sw - 1) / sw, nx - kw + 1 > 0); let oxHi = min(nx / sw, i32(outW) - 1);`;
+
+function poolParams(p: Pool2dParams, total: number): number[] {
+  return [total, p.h, p.w, p.kh, p.kw, p.strideH, p.strideW, p.padTop, p.padLeft, p.outH, p.outW, p.countIncludePad ? 1 : 0];
+}
+
+const poolWhat = (p: Pool2dParams): string => `[${p.n}, ${p.c}, ${p.h}, ${p.w}], window ${p.kh}×${p.kw}, stride ${p.strideH}×${p.strideW}`;
+
+function convDims(p: Conv2dParams): { cInG: number; cOutG: number; kk: number; pp: number } {
+  const cInG = p.cIn / p.groups;
+  return { cInG, cOutG: p.cOut / p.groups, kk: cInG * p.kh * p.kw, pp: p.outH * p.outW };
+}
+
+function convParams(p: Conv2dParams): number[] {
+  return [p.cIn, p.h, p.w, p.kh, p.kw, p.strideH, p.strideW, p.padTop, p.padLeft, p.dilationH, p.dilationW, p.outH, p.outW];
+}
+
+const convWhat = (p: Conv2dParams): string =>
+  `x [${p.n}, ${p.cIn}, ${p.h}, ${p.w}], w [${p.cOut}, ${p.cIn / p.groups}, ${p.kh}, ${p.kw}], groups ${p.groups}`;
+
+/** [N, C, spatial size] of a batch-norm input. */
+function bnDims(shape: Shape): [number, number, number] {
+  return [shape[0], shape[1], sizeOf(shape.slice(2))];
 }
 
 export function createKernels(ctx: GpuContext): Kernels {
@@ -199,6 +236,21 @@ ${MAIN_ROW} {
     const code = `${decls}\n${decl(inputs.length, 'y', outType, true)}\n${prmDecl(inputs.length + 1)}\n${INDEX}\n${MATH}\n${extra}
 ${MAIN_1D} { let i = flat(gid, nwg); if (i >= prm[0]) { return; } ${body} }`;
     ctx.dispatch(what, code, [...inputs.map((inp) => inp.t.buffer), outT.buffer], [outT.size, ...params], ctx.grid(outT.size));
+  }
+
+  /** col[b][c][ky][kx][oy·outW + ox] = x at that tap (0 outside the image): conv as GEMM. */
+  function im2col(x: GpuTensor, p: Conv2dParams): GpuTensor {
+    const col = out(x.dtype, p.n * p.cIn * p.kh * p.kw * p.outH * p.outW);
+    elementwise(() => `'im2col' (${convWhat(p)})`, [{ name: 'x', t: x, type: 'f32' }], col, 'f32', `
+  let cIn = prm[1]; let h = prm[2]; let w = prm[3]; let kh = prm[4]; let kw = prm[5];
+  let outH = prm[12]; let outW = prm[13]; let P = outH * outW;
+  let pp = i % P; var r = i / P; let kx = r % kw; r = r / kw; let ky = r % kh; r = r / kh; let c = r % cIn; let b = r / cIn;
+  let iy = i32((pp / outW) * prm[6] + ky * prm[10]) - i32(prm[8]);
+  let ix = i32((pp % outW) * prm[7] + kx * prm[11]) - i32(prm[9]);
+  var v = 0.0;
+  if (iy >= 0 && iy < i32(h) && ix >= 0 && ix < i32(w)) { v = x[((b * cIn + c) * h + u32(iy)) * w + u32(ix)]; }
+  y[i] = v;`, convParams(p));
+    return col;
   }
 
   const kernels: Kernels = {
@@ -554,16 +606,238 @@ ${MAIN_ROW} {
       return asHandle(o);
     },
 
-    conv2d: () => notImplemented('conv2d'),
-    conv2dBackwardInput: () => notImplemented('conv2dBackwardInput'),
-    conv2dBackwardFilter: () => notImplemented('conv2dBackwardFilter'),
-    maxPool2d: () => notImplemented('maxPool2d'),
-    maxPool2dBackward: () => notImplemented('maxPool2dBackward'),
-    avgPool2d: () => notImplemented('avgPool2d'),
-    avgPool2dBackward: () => notImplemented('avgPool2dBackward'),
-    batchNormForwardTrain: () => notImplemented('batchNormForwardTrain'),
-    batchNormForwardEval: () => notImplemented('batchNormForwardEval'),
-    batchNormBackward: () => notImplemented('batchNormBackward'),
+    conv2d(xh, wh, p) {
+      const x = g(xh);
+      const w = g(wh);
+      const { cOutG, kk, pp } = convDims(p);
+      const col = im2col(x, p);
+      const o = out(x.dtype, p.n * p.cOut * pp);
+      for (let gi = 0; gi < p.groups; gi++) {
+        gemm(w, col, o, {
+          batch: p.n, m: cOutG, k: kk, n: pp, transA: false, transB: false,
+          strideA: 0, strideB: p.cIn * p.kh * p.kw * pp, strideC: p.cOut * pp,
+          offA: gi * cOutG * kk, offB: gi * kk * pp, offC: gi * cOutG * pp,
+        });
+      }
+      ctx.free(col);
+      return asHandle(o);
+    },
+
+    conv2dBackwardInput(dyh, wh, p) {
+      const dy = g(dyh);
+      const w = g(wh);
+      const { cOutG, kk, pp } = convDims(p);
+      // dcol = Wᵀ·dy per image and group, then col2im sums the taps back into the image.
+      const dcol = out(dy.dtype, p.n * p.cIn * p.kh * p.kw * pp);
+      for (let gi = 0; gi < p.groups; gi++) {
+        gemm(w, dy, dcol, {
+          batch: p.n, m: kk, k: cOutG, n: pp, transA: true, transB: false,
+          strideA: 0, strideB: p.cOut * pp, strideC: p.cIn * p.kh * p.kw * pp,
+          offA: gi * cOutG * kk, offB: gi * cOutG * pp, offC: gi * kk * pp,
+        });
+      }
+      const dx = out(dy.dtype, p.n * p.cIn * p.h * p.w);
+      elementwise(() => `'conv2dBackwardInput' (col2im, ${convWhat(p)})`, [{ name: 'dc', t: dcol, type: 'f32' }], dx, 'f32', `
+  let cIn = prm[1]; let h = prm[2]; let w = prm[3]; let kh = prm[4]; let kw = prm[5];
+  let sh = i32(prm[6]); let sw = i32(prm[7]); let pt = i32(prm[8]); let pl = i32(prm[9]);
+  let dh = i32(prm[10]); let dw = i32(prm[11]); let outH = i32(prm[12]); let outW = i32(prm[13]);
+  let ix = i32(i % w); var r = i / w; let iy = i32(r % h); r = r / h; let c = r % cIn; let b = r / cIn;
+  var acc = 0.0;
+  for (var ky = 0u; ky < kh; ky++) {
+    let ty = iy + pt - i32(ky) * dh;
+    if (ty < 0 || ty % sh != 0 || ty / sh >= outH) { continue; }
+    let oy = ty / sh;
+    for (var kx = 0u; kx < kw; kx++) {
+      let tx = ix + pl - i32(kx) * dw;
+      if (tx < 0 || tx % sw != 0 || tx / sw >= outW) { continue; }
+      let ox = tx / sw;
+      acc += dc[(((b * cIn + c) * kh + ky) * kw + kx) * u32(outH * outW) + u32(oy * outW + ox)];
+    }
+  }
+  y[i] = acc;`, convParams(p));
+      ctx.free(dcol);
+      return asHandle(dx);
+    },
+
+    conv2dBackwardFilter(xh, dyh, p) {
+      const x = g(xh);
+      const dy = g(dyh);
+      const { cOutG, kk, pp } = convDims(p);
+      const col = im2col(x, p);
+      // Per image dW_b = dy_b · col_bᵀ (batched GEMM), then the sum over the batch.
+      const per = out(x.dtype, p.n * p.cOut * kk);
+      for (let gi = 0; gi < p.groups; gi++) {
+        gemm(dy, col, per, {
+          batch: p.n, m: cOutG, k: pp, n: kk, transA: false, transB: true,
+          strideA: p.cOut * pp, strideB: p.cIn * p.kh * p.kw * pp, strideC: p.cOut * kk,
+          offA: gi * cOutG * pp, offB: gi * kk * pp, offC: gi * cOutG * kk,
+        });
+      }
+      ctx.free(col);
+      if (p.n === 1) return asHandle(per);
+      const dw = reduceT('sum', per, [p.n, p.cOut * kk], [0]);
+      ctx.free(per);
+      return asHandle(dw);
+    },
+
+    maxPool2d(xh, p) {
+      const x = g(xh);
+      const n = p.n * p.c * p.outH * p.outW;
+      const o = out(x.dtype, n);
+      const arg = out('int32', n);
+      const code = `${decl(0, 'x', 'f32')}\n${decl(1, 'y', 'f32', true)}\n${decl(2, 'am', 'i32', true)}\n${prmDecl(3)}\n${INDEX}\n${NAN}
+${MAIN_1D} {
+  let i = flat(gid, nwg); if (i >= prm[0]) { return; }
+  ${POOL_WINDOW}
+  var best = ninf_(); var at = select(0, ys * i32(w) + xs, ys < ye && xs < xe);
+  for (var yy = ys; yy < ye; yy++) {
+    for (var xx = xs; xx < xe; xx++) {
+      let t = yy * i32(w) + xx; let v = x[plane * h * w + u32(t)];
+      if (v > best || isnan_(v)) { best = v; at = t; if (isnan_(v)) { break; } }
+    }
+    if (isnan_(best)) { break; }
+  }
+  y[i] = best; am[i] = at;
+}`;
+      ctx.dispatch(() => `'maxPool2d' (${poolWhat(p)})`, code, [x.buffer, o.buffer, arg.buffer], poolParams(p, n), ctx.grid(n));
+      return { out: asHandle(o), argmax: asHandle(arg) };
+    },
+
+    maxPool2dBackward(dyh, amh, p) {
+      const dy = g(dyh);
+      const am = g(amh);
+      const dx = out(dy.dtype, p.n * p.c * p.h * p.w);
+      elementwise(() => `'maxPool2dBackward' (${poolWhat(p)})`, [{ name: 'dy', t: dy, type: 'f32' }, { name: 'am', t: am, type: 'i32' }], dx, 'f32', `
+  ${POOL_COVER}
+  var acc = 0.0; let t = i32(iy * w + ix);
+  for (var oy = oyLo; oy <= oyHi; oy++) { for (var ox = oxLo; ox <= oxHi; ox++) {
+    let o = plane * outH * outW + u32(oy) * outW + u32(ox);
+    if (am[o] == t) { acc += dy[o]; }
+  } }
+  y[i] = acc;`, poolParams(p, p.n * p.c * p.h * p.w).slice(1));
+      return asHandle(dx);
+    },
+
+    avgPool2d(xh, p) {
+      const x = g(xh);
+      const n = p.n * p.c * p.outH * p.outW;
+      const o = out(x.dtype, n);
+      elementwise(() => `'avgPool2d' (${poolWhat(p)})`, [{ name: 'x', t: x, type: 'f32' }], o, 'f32', `
+  ${POOL_WINDOW}
+  var sum = 0.0;
+  for (var yy = ys; yy < ye; yy++) { for (var xx = xs; xx < xe; xx++) { sum += x[plane * h * w + u32(yy * i32(w) + xx)]; } }
+  let div = select(f32(max(ye - ys, 0) * max(xe - xs, 0)), winSize, prm[11] != 0u);
+  y[i] = select(0.0, sum / div, div > 0.0);`, poolParams(p, n).slice(1));
+      return asHandle(o);
+    },
+
+    avgPool2dBackward(dyh, p) {
+      const dy = g(dyh);
+      const dx = out(dy.dtype, p.n * p.c * p.h * p.w);
+      elementwise(() => `'avgPool2dBackward' (${poolWhat(p)})`, [{ name: 'dy', t: dy, type: 'f32' }], dx, 'f32', `
+  ${POOL_COVER}
+  var acc = 0.0;
+  for (var oy = oyLo; oy <= oyHi; oy++) { for (var ox = oxLo; ox <= oxHi; ox++) {
+    let y0 = oy * sh - pt; let x0 = ox * sw - pl;
+    let cnt = f32((min(y0 + kh, i32(h)) - max(y0, 0)) * (min(x0 + kw, i32(w)) - max(x0, 0)));
+    let win = f32((min(y0 + kh, i32(h) + pt) - y0) * (min(x0 + kw, i32(w) + pl) - x0));
+    let div = select(cnt, win, prm[11] != 0u);
+    if (div > 0.0) { acc += dy[plane * outH * outW + u32(oy) * outW + u32(ox)] / div; }
+  } }
+  y[i] = acc;`, poolParams(p, p.n * p.c * p.h * p.w).slice(1));
+      return asHandle(dx);
+    },
+
+    batchNormForwardTrain(xh, shape, gh, bh, eps) {
+      const x = g(xh);
+      const [n, c, sp] = bnDims(shape);
+      const mean = out(x.dtype, c);
+      const variance = out(x.dtype, c);
+      const invstd = out(x.dtype, c);
+      // One workgroup per channel: sums of d = x − K with K the channel's first value (as the
+      // reference does, so a large mean does not cancel the variance away), then the statistics.
+      const code = `${decl(0, 'x', 'f32')}\n${decl(1, 'mu', 'f32', true)}\n${decl(2, 'va', 'f32', true)}\n${decl(3, 'inv', 'f32', true)}\n${prmDecl(4)}
+var<workgroup> s1: array<f32, 64>;
+var<workgroup> s2: array<f32, 64>;
+${MAIN_ROW} {
+  let ch = wid.x + wid.y * nwg.x; let n = prm[0]; let c = prm[1]; let sp = prm[2]; let ok = ch < c;
+  let m = n * sp;
+  var kv = 0.0; if (ok && m > 0u) { kv = x[ch * sp]; }
+  var a1 = 0.0; var a2 = 0.0;
+  if (ok) { for (var j = lid; j < m; j += 64u) { let b = j / sp; let e = j % sp; let d = x[(b * c + ch) * sp + e] - kv; a1 += d; a2 += d * d; } }
+  s1[lid] = a1; s2[lid] = a2; workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) { if (lid < s) { s1[lid] += s1[lid + s]; s2[lid] += s2[lid + s]; } workgroupBarrier(); }
+  if (ok && lid == 0u) {
+    let fm = f32(m); let md = s1[0] / fm;
+    let v = max(s2[0] - md * s1[0], 0.0) / fm;
+    mu[ch] = kv + md; va[ch] = v; inv[ch] = 1.0 / sqrt(v + bitcast<f32>(prm[3]));
+  }
+}`;
+      ctx.dispatch(() => `'batchNormForwardTrain' (${fmtShape(shape)})`, code, [x.buffer, mean.buffer, variance.buffer, invstd.buffer], [n, c, sp, f32Bits(eps)], ctx.rowGrid(c));
+      const gamma = gh === null ? null : g(gh);
+      const beta = bh === null ? null : g(bh);
+      const o = out(x.dtype, x.size);
+      const ones = gamma ?? ctx.upload('float32', new Float32Array(c).fill(1));
+      const zeros = beta ?? ctx.zeros('float32', c);
+      elementwise(() => `'batchNormForwardTrain' (normalize ${fmtShape(shape)})`,
+        [{ name: 'x', t: x, type: 'f32' }, { name: 'mu', t: mean, type: 'f32' }, { name: 'inv', t: invstd, type: 'f32' }, { name: 'ga', t: ones, type: 'f32' }, { name: 'be', t: zeros, type: 'f32' }], o, 'f32',
+        `let ch = (i / prm[2]) % prm[1]; let k = inv[ch] * ga[ch]; y[i] = x[i] * k + (be[ch] - mu[ch] * k);`, [c, sp]);
+      if (gamma === null) ctx.free(ones);
+      if (beta === null) ctx.free(zeros);
+      return { out: asHandle(o), mean: asHandle(mean), invstd: asHandle(invstd), variance: asHandle(variance) };
+    },
+
+    batchNormForwardEval(xh, shape, sch, shh) {
+      const x = g(xh);
+      const [, c, sp] = bnDims(shape);
+      const o = out(x.dtype, x.size);
+      elementwise(() => `'batchNormForwardEval' (${fmtShape(shape)})`,
+        [{ name: 'x', t: x, type: 'f32' }, { name: 'sc', t: g(sch), type: 'f32' }, { name: 'sf', t: g(shh), type: 'f32' }], o, 'f32',
+        'let ch = (i / prm[2]) % prm[1]; y[i] = x[i] * sc[ch] + sf[ch];', [c, sp]);
+      return asHandle(o);
+    },
+
+    batchNormBackward(xh, dyh, shape, mh, ih, gh, batchStats) {
+      const x = g(xh);
+      const dy = g(dyh);
+      const mean = g(mh);
+      const invstd = g(ih);
+      const [n, c, sp] = bnDims(shape);
+      const dgamma = out(x.dtype, c);
+      const dbeta = out(x.dtype, c);
+      // Pass 1 (a workgroup per channel): dβ = Σdy, dγ = Σdy·(x − μ)·invstd.
+      const code = `${decl(0, 'x', 'f32')}\n${decl(1, 'dy', 'f32')}\n${decl(2, 'mu', 'f32')}\n${decl(3, 'inv', 'f32')}\n${decl(4, 'dg', 'f32', true)}\n${decl(5, 'db', 'f32', true)}\n${prmDecl(6)}
+var<workgroup> s1: array<f32, 64>;
+var<workgroup> s2: array<f32, 64>;
+${MAIN_ROW} {
+  let ch = wid.x + wid.y * nwg.x; let n = prm[0]; let c = prm[1]; let sp = prm[2]; let ok = ch < c;
+  let m = n * sp;
+  var a1 = 0.0; var a2 = 0.0; var mc = 0.0; if (ok) { mc = mu[ch]; }
+  if (ok) { for (var j = lid; j < m; j += 64u) { let at = ((j / sp) * c + ch) * sp + j % sp; let gv = dy[at]; a1 += gv; a2 += gv * (x[at] - mc); } }
+  s1[lid] = a1; s2[lid] = a2; workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) { if (lid < s) { s1[lid] += s1[lid + s]; s2[lid] += s2[lid + s]; } workgroupBarrier(); }
+  if (ok && lid == 0u) { db[ch] = s1[0]; dg[ch] = s2[0] * inv[ch]; }
+}`;
+      ctx.dispatch(() => `'batchNormBackward' (${fmtShape(shape)})`, code, [x.buffer, dy.buffer, mean.buffer, invstd.buffer, dgamma.buffer, dbeta.buffer], [n, c, sp], ctx.rowGrid(c));
+      // Pass 2: per-channel k = γ·invstd, q = k·invstd·dγ/M, r = k·dβ/M (q = r = 0 for constant statistics).
+      const coef = out('float32', 3 * c);
+      const gamma = gh === null ? ctx.upload('float32', new Float32Array(c).fill(1)) : g(gh);
+      elementwise(() => `'batchNormBackward' (coefficients, ${fmtShape(shape)})`,
+        [{ name: 'inv', t: invstd, type: 'f32' }, { name: 'ga', t: gamma, type: 'f32' }, { name: 'dg', t: dgamma, type: 'f32' }, { name: 'db', t: dbeta, type: 'f32' }], coef, 'f32', `
+  let c = prm[1]; let ch = i % c; let which = i / c; let m = f32(prm[2]); let bs = prm[3] != 0u;
+  let k = ga[ch] * inv[ch];
+  var v = k;
+  if (which == 1u) { v = select(0.0, k * inv[ch] * dg[ch] / m, bs); }
+  if (which == 2u) { v = select(0.0, k * db[ch] / m, bs); }
+  y[i] = v;`, [c, n * sp, batchStats ? 1 : 0]);
+      if (gh === null) ctx.free(gamma);
+      const dx = out(x.dtype, x.size);
+      elementwise(() => `'batchNormBackward' (dx, ${fmtShape(shape)})`,
+        [{ name: 'x', t: x, type: 'f32' }, { name: 'dy', t: dy, type: 'f32' }, { name: 'mu', t: mean, type: 'f32' }, { name: 'cf', t: coef, type: 'f32' }], dx, 'f32',
+        'let c = prm[1]; let ch = (i / prm[2]) % c; y[i] = cf[ch] * dy[i] - cf[c + ch] * (x[i] - mu[ch]) - cf[2u * c + ch];', [c, sp]);
+      ctx.free(coef);
+      return { dx: asHandle(dx), dgamma: asHandle(dgamma), dbeta: asHandle(dbeta) };
+    },
   };
 
   function softmaxT(x: GpuTensor, outer: number, size: number, inner: number, log: boolean): GpuTensor {
@@ -607,8 +881,14 @@ ${MAIN_ROW} {
    * Transposes and batch strides are folded into the tile loads.
    */
   function matmulT(a: GpuTensor, b: GpuTensor, p: MatmulParams): GpuTensor {
+    const o = out(a.dtype, p.batch * p.m * p.n);
+    gemm(a, b, o, { ...p, strideC: p.m * p.n, offA: 0, offB: 0, offC: 0 });
+    return o;
+  }
+
+  /** C[offC + t·strideC] = op(A[offA + t·strideA]) · op(B[offB + t·strideB]) for t < batch (conv uses the offsets). */
+  function gemm(a: GpuTensor, b: GpuTensor, o: GpuTensor, p: MatmulParams & { strideC: number; offA: number; offB: number; offC: number }): void {
     const { batch, m, k, n, transA, transB, strideA, strideB } = p;
-    const o = out(a.dtype, batch * m * n);
     const loadA = transA ? 'A[offA + kk * M + row]' : 'A[offA + row * K + kk]';
     const loadB = transB ? 'B[offB + col * K + kk]' : 'B[offB + kk * N + col]';
     const code = `${decl(0, 'A', 'f32')}\n${decl(1, 'B', 'f32')}\n${decl(2, 'C', 'f32', true)}\n${prmDecl(3)}
@@ -617,7 +897,7 @@ var<workgroup> Bs: array<f32, 512>;
 @compute @workgroup_size(8, 8) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let M = prm[0]; let K = prm[1]; let N = prm[2];
   let bt = wid.z + prm[5];
-  let offA = bt * prm[3]; let offB = bt * prm[4]; let offC = bt * M * N;
+  let offA = prm[7] + bt * prm[3]; let offB = prm[8] + bt * prm[4]; let offC = prm[9] + bt * prm[6];
   let row0 = wid.y * 32u; let col0 = wid.x * 32u;
   let tx = lid3.x; let ty = lid3.y;
   var acc: array<f32, 16>;
@@ -650,9 +930,8 @@ var<workgroup> Bs: array<f32, 512>;
     const what = () => `'matmul' (batch ${batch}, ${m}×${k} · ${k}×${n}, transA ${transA}, transB ${transB})`;
     for (let b0 = 0; b0 < batch; b0 += 65535) {
       const nb = Math.min(65535, batch - b0);
-      ctx.dispatch(what, code, [a.buffer, b.buffer, o.buffer], [m, k, n, strideA, strideB, b0], [Math.ceil(n / 32), Math.ceil(m / 32), nb]);
+      ctx.dispatch(what, code, [a.buffer, b.buffer, o.buffer], [m, k, n, strideA, strideB, b0, p.strideC, p.offA, p.offB, p.offC], [Math.ceil(n / 32), Math.ceil(m / 32), nb]);
     }
-    return o;
   }
 
   return kernels;
