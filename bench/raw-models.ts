@@ -6,7 +6,7 @@
  * on the same backend, i.e. what the layers, the fused kernels and optim.Adam cost or gain.
  */
 import * as g from '../src/index.js';
-import type { Tensor } from '../src/index.js';
+import type { DataArray, Tensor } from '../src/index.js';
 import { readSync } from '../src/tensor/host.js';
 import { cnnParams, mlpParams, resnetParams, type Param } from './data.js';
 import { ADAM, RESNET, cnnFeatures } from './spec.js';
@@ -105,13 +105,13 @@ export class RawAdam {
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
   /** Scratch for the new weights of each parameter. */
-  private readonly w: Float32Array[];
+  private readonly w: DataArray[];
   private t = 0;
 
   constructor(private readonly params: Tensor[], private readonly hp: AdamHyper = ADAM) {
     this.m = params.map((p) => new Float32Array(p.size));
     this.v = params.map((p) => new Float32Array(p.size));
-    this.w = params.map((p) => new Float32Array(p.size));
+    this.w = params.map((p) => readSync(p).slice()); // same dtype as the parameter
   }
 
   step(): void {
