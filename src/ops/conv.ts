@@ -86,10 +86,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const dtype = x.dtype === 'float64' || weight.dtype === 'float64' ? 'float64' : 'float32';
   const xc = castTo(x, dtype);
   const wc = castTo(weight, dtype);
-  const y = wrap(kernels().conv2d(xc.buffer, wc.buffer, p), [p.n, p.cOut, p.outH, p.outW]);
+  const y = wrap(kernels().conv2d(xc.handle, wc.handle, p), [p.n, p.cOut, p.outH, p.outW]);
   const out = record('conv2d', y, [x, weight], (g) => [
-    x.requiresGrad ? wrap(kernels().conv2dBackwardInput(g.buffer, wc.buffer, p), x.shape) : null,
-    weight.requiresGrad ? wrap(kernels().conv2dBackwardFilter(xc.buffer, g.buffer, p), weight.shape) : null,
+    x.requiresGrad ? wrap(kernels().conv2dBackwardInput(g.handle, wc.handle, p), x.shape) : null,
+    weight.requiresGrad ? wrap(kernels().conv2dBackwardFilter(xc.handle, g.handle, p), weight.shape) : null,
   ]);
   if (bias === undefined || bias === null) return out;
   checkTensor('conv2d', 'bias', bias);
@@ -128,9 +128,9 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   checkTensor('maxPool2d', 'input', x);
   requireFloat('maxPool2d', x);
   const p = poolParams('maxPool2d', x.shape, opts);
-  const { out, argmax } = kernels().maxPool2d(x.buffer, p);
+  const { out, argmax } = kernels().maxPool2d(x.handle, p);
   const y = wrap(out, [p.n, p.c, p.outH, p.outW]);
-  return record('maxPool2d', y, [x], (g) => [wrap(kernels().maxPool2dBackward(g.buffer, argmax, p), x.shape)]);
+  return record('maxPool2d', y, [x], (g) => [wrap(kernels().maxPool2dBackward(g.handle, argmax, p), x.shape)]);
 }
 
 /** 2-D average pooling over [N, C, H, W] (kernel, stride, padding; padded cells counted unless countIncludePad is false). */
@@ -138,6 +138,6 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   checkTensor('avgPool2d', 'input', x);
   requireFloat('avgPool2d', x);
   const p = poolParams('avgPool2d', x.shape, opts);
-  const y = wrap(kernels().avgPool2d(x.buffer, p), [p.n, p.c, p.outH, p.outW]);
-  return record('avgPool2d', y, [x], (g) => [wrap(kernels().avgPool2dBackward(g.buffer, p), x.shape)]);
+  const y = wrap(kernels().avgPool2d(x.handle, p), [p.n, p.c, p.outH, p.outW]);
+  return record('avgPool2d', y, [x], (g) => [wrap(kernels().avgPool2dBackward(g.handle, p), x.shape)]);
 }

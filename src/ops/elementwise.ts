@@ -4,6 +4,7 @@ import { broadcastShapes } from '../core/shape.js';
 import { COMPARISON_OPS, type BinaryOp, type UnaryOp } from '../backend/kernels.js';
 import { record } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
+import { item, readSync } from '../tensor/host.js';
 import { binaryTypes, castTo, checkTensor, kernels, requireFloat, sumToShape, toTensor, wrap, type TensorLike } from './util.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -23,9 +24,9 @@ function unaryOp(op: UnaryOp, x: Tensor, rule: UnaryRule | null): Tensor {
   // The kernel would write -1 into a byte (255): refuse, as PyTorch does.
   if (op === 'neg' && x.dtype === 'bool') throw new GradkitError('neg', 'cannot negate a bool tensor; use logicalNot() to invert it');
   if (op === 'logicalNot') {
-    return wrap(kernels().unary('logicalNot', x.buffer), x.shape);
+    return wrap(kernels().unary('logicalNot', x.handle), x.shape);
   }
-  const y = wrap(kernels().unary(op, x.buffer), x.shape);
+  const y = wrap(kernels().unary(op, x.handle), x.shape);
   if (rule === null) return y;
   return record(op, y, [x], (g) => [rule(x, y, g)]);
 }
@@ -56,7 +57,7 @@ export const sigmoid = (x: Tensor): Tensor => unaryOp('sigmoid', x, (_x, y, g) =
 // NaN: relu passes NaN through, so its gradient does too rather than hiding the divergence.
 /** max(x, 0), elementwise (a NaN input passes through, gradient included). */
 export const relu = (x: Tensor): Tensor =>
-  unaryOp('relu', x, (x, _y, g) => wrap(kernels().reluBackward(x.buffer, castTo(g, x.dtype).buffer), x.shape));
+  unaryOp('relu', x, (x, _y, g) => wrap(kernels().reluBackward(x.handle, castTo(g, x.dtype).handle), x.shape));
 /** x², elementwise. */
 export const square = (x: Tensor): Tensor => unaryOp('square', x, (x, _y, g) => mul(g, mul(x, 2)));
 /** 1 / x, elementwise. */
@@ -91,7 +92,7 @@ function binaryOp(op: BinaryOp, aIn: TensorLike, bIn: TensorLike, rule: BinaryRu
   const a = castTo(a0, dtype);
   const b = castTo(b0, dtype);
   const outShape = broadcastShapes(op, a.shape, b.shape);
-  const y = wrap(kernels().binary(op, a.buffer, a.shape, b.buffer, b.shape, outShape, isCmp ? 'bool' : dtype), outShape);
+  const y = wrap(kernels().binary(op, a.handle, a.shape, b.handle, b.shape, outShape, isCmp ? 'bool' : dtype), outShape);
   if (rule === null || isCmp) return y;
   return record(op, y, [a0, b0], (g) => {
     const [ga, gb] = rule(a, b, y, g);
@@ -129,12 +130,28 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
 function checkIntPower(a: TensorLike, b: TensorLike): void {
   const isInt = (v: TensorLike) => (v instanceof Tensor ? !isFloat(v.dtype) : Number.isInteger(v));
   if (!isInt(a) || !isInt(b)) return;
-  const exps = b instanceof Tensor ? b.buffer : [b];
-  for (let i = 0; i < exps.length; i++) {
-    if (exps[i] < 0) {
-      throw new GradkitError('pow', `integer tensors cannot be raised to a negative integer power (exponent ${exps[i]} at position ${i}); cast the base to float first`);
-    }
+  const bad = (v: number, i: number) =>
+    new GradkitError('pow', `integer tensors cannot be raised to a negative integer power (exponent ${v} at position ${i}); cast the base to float first`);
+  if (!(b instanceof Tensor)) {
+    if (b < 0) throw bad(b, 0);
+    return;
   }
+  // A one-element flag computed on the backend; the values are read only to name the culprit.
+  if (!anyTrue(lt(b, 0))) return;
+  const exps = readSync(b);
+  for (let i = 0; i < exps.length; i++) if (exps[i] < 0) throw bad(exps[i], i);
+}
+
+/**
+ * Whether any element of a bool tensor is set: reduced to one value on the backend, so only a
+ * single number crosses to the host (validation that must throw has to read something).
+ */
+function anyTrue(mask: Tensor): boolean {
+  if (mask.size === 0) return false;
+  const k = kernels();
+  const asInt = castTo(mask, 'int32');
+  const flag = wrap(k.reduce('max', asInt.handle, asInt.shape, asInt.shape.map((_, i) => i)), []);
+  return item(flag) !== 0;
 }
 
 /** Elementwise max; on ties the gradient is split evenly, as in PyTorch. */
@@ -181,7 +198,7 @@ export function where(cond: Tensor, aIn: TensorLike, bIn: TensorLike): Tensor {
   const a = castTo(a0, dtype);
   const b = castTo(b0, dtype);
   const outShape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);
-  const y = wrap(kernels().where(cond.buffer as Uint8Array, cond.shape, a.buffer, a.shape, b.buffer, b.shape, outShape), outShape);
+  const y = wrap(kernels().where(cond.handle, cond.shape, a.handle, a.shape, b.handle, b.shape, outShape), outShape);
   return record('where', y, [a0, b0], (g) => [
     a0.requiresGrad ? sumToShape(where(cond, g, 0), a0.shape) : null,
     b0.requiresGrad ? sumToShape(where(cond, 0, g), b0.shape) : null,
@@ -200,12 +217,12 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   const k = kernels();
   if (min !== undefined) {
     const m = toTensor('clamp', min, x.dtype);
-    y = wrap(k.binary('maximum', y.buffer, y.shape, m.buffer, m.shape, y.shape, y.dtype), y.shape);
+    y = wrap(k.binary('maximum', y.handle, y.shape, m.handle, m.shape, y.shape, y.dtype), y.shape);
     inside = ge(x, min);
   }
   if (max !== undefined) {
     const m = toTensor('clamp', max, x.dtype);
-    y = wrap(k.binary('minimum', y.buffer, y.shape, m.buffer, m.shape, y.shape, y.dtype), y.shape);
+    y = wrap(k.binary('minimum', y.handle, y.shape, m.handle, m.shape, y.shape, y.dtype), y.shape);
     const below = le(x, max);
     inside = inside === null ? below : logicalAnd(inside, below);
   }
@@ -218,10 +235,18 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor('cast', 'input', x);
   checkDType('cast', dtype);
   if (dtype === 'int32' && isFloat(x.dtype)) {
-    // Int32Array would store NaN and ±Infinity as 0 without a word.
-    const src = x.buffer;
-    for (let i = 0; i < src.length; i++) {
-      if (!Number.isFinite(src[i])) throw new GradkitError('cast', `cannot convert ${src[i]} at position ${i} to int32 (only finite values can be cast)`);
+    // Int32Array would store NaN and ±Infinity as 0 without a word. x − x is 0 exactly where x
+    // is finite (NaN for ±Infinity and NaN), so the check is a flag computed on the backend; the
+    // values are read only to name the first bad one.
+    const k = kernels();
+    const diff = wrap(k.binary('sub', x.handle, x.shape, x.handle, x.shape, x.shape, x.dtype), x.shape);
+    const zero = toTensor('cast', 0, x.dtype);
+    const nonFinite = wrap(k.binary('ne', diff.handle, diff.shape, zero.handle, zero.shape, x.shape, 'bool'), x.shape);
+    if (anyTrue(nonFinite)) {
+      const src = readSync(x);
+      for (let i = 0; i < src.length; i++) {
+        if (!Number.isFinite(src[i])) throw new GradkitError('cast', `cannot convert ${src[i]} at position ${i} to int32 (only finite values can be cast)`);
+      }
     }
   }
   const y = castTo(x, dtype);

@@ -5,7 +5,8 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import type { FusedActivation } from '../backend/kernels.js';
 import { noGrad, record } from '../autograd/engine.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { readSync } from '../tensor/host.js';
 import { add, cast, mul, neg, reciprocal, sqrt } from './elementwise.js';
 import { castTo, checkTensor, kernels, requireFloat, wrap } from './util.js';
 
@@ -112,31 +113,34 @@ export function batchNorm(
       const negMs = neg(mul(mean, scale));
       return { invstd, mean, scale, shift: beta ? add(negMs, beta) : negMs };
     });
-    const y = wrap(kernels().batchNormForwardEval(x.buffer, x.shape, scale.buffer, shift.buffer), x.shape);
-    return record(OP, y, inputs, (g) => grads(backward(x, g, mean.buffer, invstd.buffer, gamma, false)));
+    const y = wrap(kernels().batchNormForwardEval(x.handle, x.shape, scale.handle, shift.handle), x.shape);
+    return record(OP, y, inputs, (g) => grads(backward(x, g, mean, invstd, gamma, false)));
   }
 
   const m = x.size / c;
   if (m <= 1) {
     throw new GradkitError(OP, `in training, batch statistics need more than 1 value per channel; input ${fmtShape(x.shape)} has ${m} (batch size 1 without spatial axes). Use eval() or a larger batch`);
   }
-  const r = kernels().batchNormForwardTrain(x.buffer, x.shape, gamma?.buffer ?? null, beta?.buffer ?? null, eps);
+  const r = kernels().batchNormForwardTrain(x.handle, x.shape, gamma?.handle ?? null, beta?.handle ?? null, eps);
+  // Every buffer the kernel returned becomes a tensor, so scopes free it.
+  const batchMean = wrap(r.mean, [c]);
+  const invstd = wrap(r.invstd, [c]);
+  const batchVar = wrap(r.variance, [c]);
   if (training && rm !== null && rv !== null) {
     const f = momentum === null ? 1 / (batchesTracked + 1) : momentum;
     noGrad(() => {
-      const bm = wrap(r.mean, [c]);
-      const bv = mul(wrap(r.variance, [c]), m / (m - 1));
-      rm.assign(add(mul(rm, 1 - f), mul(bm, f)));
+      const bv = mul(batchVar, m / (m - 1));
+      rm.assign(add(mul(rm, 1 - f), mul(batchMean, f)));
       rv.assign(add(mul(rv, 1 - f), mul(bv, f)));
     });
   }
   const y = wrap(r.out, x.shape);
-  return record(OP, y, inputs, (g) => grads(backward(x, g, r.mean, r.invstd, gamma, true)));
+  return record(OP, y, inputs, (g) => grads(backward(x, g, batchMean, invstd, gamma, true)));
 }
 
-function backward(x: Tensor, g: Tensor, mean: Tensor['buffer'], invstd: Tensor['buffer'], gamma: Tensor | null, batchStats: boolean): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+function backward(x: Tensor, g: Tensor, mean: Tensor, invstd: Tensor, gamma: Tensor | null, batchStats: boolean): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
   const c = x.shape[1];
-  const r = kernels().batchNormBackward(x.buffer, castTo(g, x.dtype).buffer, x.shape, mean, invstd, gamma?.buffer ?? null, batchStats);
+  const r = kernels().batchNormBackward(x.handle, castTo(g, x.dtype).handle, x.shape, mean.handle, invstd.handle, gamma?.handle ?? null, batchStats);
   return { dx: wrap(r.dx, x.shape), dgamma: wrap(r.dgamma, [c]), dbeta: wrap(r.dbeta, [c]) };
 }
 
@@ -173,18 +177,22 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: Softma
   if (!(smoothing >= 0 && smoothing < 1)) throw new GradkitError(op, `labelSmoothing must be in [0, 1), got ${smoothing}`);
   const ignore = opts.ignoreIndex ?? null;
   if (ignore !== null && !Number.isInteger(ignore)) throw new GradkitError(op, `ignoreIndex must be an integer, got ${ignore}`);
-  // A copy: the backward pass must see the labels of this call even if the tensor is later assigned.
-  const lab = (labels.buffer as Int32Array).slice();
+  // Labels come from the host (a dataset): validating them there costs no device round-trip on
+  // the CPU backends.
+  const given = readSync(labels);
   for (let i = 0; i < n; i++) {
-    const l = lab[i];
+    const l = given[i];
     if (l !== ignore && !(l >= 0 && l < c)) {
       throw new GradkitError(op, `label ${l} at row ${i} is out of range for ${c} classes (expected 0..${c - 1}${ignore !== null ? ` or ignoreIndex ${ignore}` : ''})`);
     }
   }
-  const r = kernels().softmaxCrossEntropy(logits.buffer, n, c, lab, smoothing, ignore);
+  // A copy: the backward pass must see the labels of this call even if the tensor is later assigned.
+  const lab = wrap(kernels().cast(labels.handle, 'int32'), labels.shape);
+  const r = kernels().softmaxCrossEntropy(logits.handle, n, c, lab.handle, smoothing, ignore);
   const loss = wrap(r.loss, [n]);
+  const probs = wrap(r.probs, logits.shape);
   return record(op, loss, [logits], (g) => [
-    wrap(kernels().softmaxCrossEntropyBackward(r.probs, lab, castTo(g, logits.dtype).buffer, n, c, smoothing, ignore), logits.shape),
+    wrap(kernels().softmaxCrossEntropyBackward(probs.handle, lab.handle, castTo(g, logits.dtype).handle, n, c, smoothing, ignore), logits.shape),
   ]);
 }
 
@@ -216,9 +224,9 @@ export function biasAct(x: Tensor, bias: Tensor, opts: { axis?: number; activati
     // Promote as add would; cast passes gradients back in each input's own dtype.
     return biasAct(cast(x, 'float64'), cast(bias, 'float64'), opts);
   }
-  const y = wrap(kernels().biasAct(x.buffer, x.shape, bias.buffer, axis, act), x.shape);
+  const y = wrap(kernels().biasAct(x.handle, x.shape, bias.handle, axis, act), x.shape);
   return record(op, y, [x, bias], (g) => {
-    const r = kernels().biasActBackward(y.buffer, castTo(g, x.dtype).buffer, x.shape, axis, act);
+    const r = kernels().biasActBackward(y.handle, castTo(g, x.dtype).handle, x.shape, axis, act);
     return [wrap(r.dx, x.shape), wrap(r.dbias, bias.shape)];
   });
 }

@@ -16,7 +16,7 @@ function batchedProduct(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   const m = transA ? a.shape[2] : a.shape[1];
   const k = transA ? a.shape[1] : a.shape[2];
   const n = transB ? b.shape[1] : b.shape[2];
-  const out = kernels().matmul(a.buffer, b.buffer, {
+  const out = kernels().matmul(a.handle, b.handle, {
     batch, m, k, n, transA, transB,
     strideA: a.shape[0] === 1 ? 0 : m * k,
     strideB: b.shape[0] === 1 ? 0 : k * n,
@@ -56,7 +56,7 @@ export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
   let outShape = [...batchShape, m, n];
   if (aIn.rank === 1) outShape = outShape.filter((_, i) => i !== outShape.length - 2);
   if (bIn.rank === 1) outShape = outShape.slice(0, -1);
-  const y = wrap(y3.buffer, outShape);
+  const y = y3.view(outShape);
   return record('matmul', y, [a3, b3], (g) => {
     const g3 = reshape(g, [batch, m, n]);
     // dA = dC · Bᵀ, dB = Aᵀ · dC; a batch of 1 that was broadcast sums its batch gradient.

@@ -4,7 +4,7 @@ import { normalizeAxes, normalizeAxis, sizeOf } from '../core/shape.js';
 import type { ReduceOp } from '../backend/kernels.js';
 import { record } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { add, div, eq, exp, log, mul, sqrt, square, sub } from './elementwise.js';
+import { add, div, eq, exp, log, mul, sqrt, square, sub, where } from './elementwise.js';
 import { broadcastTo, reshape } from './shape.js';
 import { castTo, checkTensor, kernels, requireFloat, wrap } from './util.js';
 
@@ -25,7 +25,7 @@ function reduceOp(op: ReduceOp, x: Tensor, axis: number | readonly number[] | un
     throw new GradkitError(op, `cannot take the ${op} over an empty axis (shape ${fmtShape(x.shape)})`);
   }
   const src = x.dtype === 'bool' ? castTo(x, 'int32') : x;
-  const y = wrap(kernels().reduce(op, src.buffer, src.shape, axes), keptShape(x.shape, axes, opts.keepDims ?? false));
+  const y = wrap(kernels().reduce(op, src.handle, src.shape, axes), keptShape(x.shape, axes, opts.keepDims ?? false));
   return { y, axes };
 }
 
@@ -56,7 +56,7 @@ function extremum(op: 'max' | 'min', x: Tensor, axis: number | readonly number[]
   return record(op, y, [x], (g) => {
     const yb = expandBack(y, x, axes);
     const mask = castTo(eq(x, yb), g.dtype);
-    const count = expandBack(wrap(kernels().reduce('sum', mask.buffer, mask.shape, axes), keptShape(x.shape, axes, false)), x, axes);
+    const count = expandBack(wrap(kernels().reduce('sum', mask.handle, mask.shape, axes), keptShape(x.shape, axes, false)), x, axes);
     return [div(mul(expandBack(g, x, axes), mask), count)];
   });
 }
@@ -106,10 +106,10 @@ export function logSumExp(x: Tensor, axis?: number | readonly number[], opts: Re
   checkTensor('logSumExp', 'input', x);
   requireFloat('logSumExp', x);
   const axes = normalizeAxes('logSumExp', axis, x.rank);
-  const m = wrap(kernels().reduce('max', x.buffer, x.shape, axes), keptShape(x.shape, axes, true));
-  // A row of -inf would give -inf - -inf = NaN; shift such rows by 0 instead.
-  const mb = m.buffer;
-  for (let i = 0; i < mb.length; i++) if (!Number.isFinite(mb[i])) mb[i] = 0;
+  const rawMax = wrap(kernels().reduce('max', x.handle, x.shape, axes), keptShape(x.shape, axes, true));
+  // A row of -inf would give -inf - -inf = NaN; shift such rows by 0 instead. m − m is 0 exactly
+  // where m is finite, so the patch is a select on the backend, not a scan on the host.
+  const m = where(eq(sub(rawMax, rawMax), 0), rawMax, 0);
   const s = log(sum(exp(sub(x, m)), axes, { keepDims: true }));
   const out = add(s, m);
   return opts.keepDims ? out : reshape(out, keptShape(x.shape, axes, false));
@@ -119,13 +119,13 @@ function argOp(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined, opt
   checkTensor(op, 'input', x);
   if (axis === undefined) {
     if (x.size === 0) throw new GradkitError(op, `cannot take ${op} of an empty tensor (shape ${fmtShape(x.shape)})`);
-    const flat = wrap(kernels().argReduce(op, x.buffer, [x.size], 0), []);
+    const flat = wrap(kernels().argReduce(op, x.handle, [x.size], 0), []);
     return opts.keepDims ? reshape(flat, x.shape.map(() => 1)) : flat;
   }
   const ax = normalizeAxis(op, axis, x.rank);
   // Only the reduced axis must be non-empty: argmax over axis 1 of a [0, 3] tensor is simply empty.
   if (x.shape[ax] === 0) throw new GradkitError(op, `cannot take ${op} over axis ${ax} of size 0 (shape ${fmtShape(x.shape)})`);
-  return wrap(kernels().argReduce(op, x.buffer, x.shape, ax), keptShape(x.shape, [ax], opts.keepDims ?? false));
+  return wrap(kernels().argReduce(op, x.handle, x.shape, ax), keptShape(x.shape, [ax], opts.keepDims ?? false));
 }
 
 /** Index of the largest value along `axis` (over the flattened tensor when omitted); int32. */

@@ -22,7 +22,10 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new GradkitError('reshape', `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${sizeOf(dims)} elements)`);
   }
   if (shapesEqual(dims, x.shape)) return x;
-  return record('reshape', wrap(x.buffer, dims), [x], (g) => [reshape(g, x.shape)]);
+  // A view: the same buffer under the new shape (not the source's name: it is another tensor).
+  const y = x.view(dims);
+  y.name = undefined;
+  return record('reshape', y, [x], (g) => [reshape(g, x.shape)]);
 }
 
 /** Collapses axes startAxis..endAxis (inclusive) into one. */
@@ -45,7 +48,7 @@ export function permute(x: Tensor, perm?: readonly number[]): Tensor {
   }
   if (p.every((a, i) => a === i)) return x;
   const outShape = p.map((a) => x.shape[a]);
-  const y = wrap(kernels().transpose(x.buffer, x.shape, p), outShape);
+  const y = wrap(kernels().transpose(x.handle, x.shape, p), outShape);
   const inverse = new Array<number>(p.length);
   p.forEach((a, i) => (inverse[a] = i));
   return record('permute', y, [x], (g) => [permute(g, inverse)]);
@@ -92,7 +95,7 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   const out = broadcastShapes('expand', x.shape, target);
   if (!shapesEqual(out, target)) throw new GradkitError('expand', `cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
   if (shapesEqual(target, x.shape)) return x;
-  const y = wrap(kernels().broadcastTo(x.buffer, x.shape, target), target);
+  const y = wrap(kernels().broadcastTo(x.handle, x.shape, target), target);
   return record('expand', y, [x], (g) => [sumToShape(g, x.shape)]);
 }
 
@@ -130,8 +133,8 @@ export function slice(x: Tensor, begin: readonly number[], end?: readonly (numbe
     outShape.push(Math.max(0, Math.ceil((hi - lo) / s)));
   }
   if (shapesEqual(outShape, x.shape)) return x;
-  const y = wrap(kernels().slice(x.buffer, x.shape, b, st, outShape), outShape);
-  return record('slice', y, [x], (g) => [wrap(kernels().sliceGrad(g.buffer, g.shape, x.shape, b, st), x.shape)]);
+  const y = wrap(kernels().slice(x.handle, x.shape, b, st, outShape), outShape);
+  return record('slice', y, [x], (g) => [wrap(kernels().sliceGrad(g.handle, g.shape, x.shape, b, st), x.shape)]);
 }
 
 /** Joins tensors along an existing axis. */
@@ -151,7 +154,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   if (xs.length === 1) return first;
   const outShape = [...first.shape];
   outShape[ax] = xs.reduce((acc, t) => acc + t.shape[ax], 0);
-  const y = wrap(kernels().concat(xs.map((t) => t.buffer), xs.map((t) => t.shape), ax), outShape);
+  const y = wrap(kernels().concat(xs.map((t) => t.handle), xs.map((t) => t.shape), ax), outShape);
   return record('concat', y, [...xs], (g) => {
     let at = 0;
     return xs.map((t) => {
@@ -225,6 +228,6 @@ export function pad(x: Tensor, pads: readonly (readonly [number, number])[], val
   if (!Number.isFinite(value)) throw new GradkitError('pad', `pad value must be finite, got ${value}`);
   if (full.every((p) => p[0] === 0 && p[1] === 0)) return x;
   const outShape = x.shape.map((d, i) => d + full[i][0] + full[i][1]);
-  const y = wrap(kernels().pad(x.buffer, x.shape, full, value), outShape);
+  const y = wrap(kernels().pad(x.handle, x.shape, full, value), outShape);
   return record('pad', y, [x], (g) => [slice(g, full.map((p) => p[0]), full.map((p, i) => p[0] + x.shape[i]))]);
 }

@@ -15,7 +15,7 @@ function view(op: string, x: Tensor, axis: number): [number, number, number] {
 /** Softmax along `axis` (default last), computed with the max subtracted. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const [outer, size, inner] = view('softmax', x, axis);
-  const y = wrap(kernels().softmax(x.buffer, outer, size, inner), x.shape);
+  const y = wrap(kernels().softmax(x.handle, outer, size, inner), x.shape);
   // dx = y ⊙ (g − Σ g⊙y)
   return record('softmax', y, [x], (g) => [mul(y, sub(g, sum(mul(g, y), axis, { keepDims: true })))]);
 }
@@ -23,7 +23,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 /** log(softmax(x)) without the round-off of taking the log of small probabilities. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const [outer, size, inner] = view('logSoftmax', x, axis);
-  const y = wrap(kernels().logSoftmax(x.buffer, outer, size, inner), x.shape);
+  const y = wrap(kernels().logSoftmax(x.handle, outer, size, inner), x.shape);
   // dx = g − softmax ⊙ Σ g
   return record('logSoftmax', y, [x], (g) => [sub(g, mul(exp(y), sum(g, axis, { keepDims: true })))]);
 }
