@@ -4,7 +4,7 @@
  */
 import { GradkitError, fmtShape } from '../core/errors.js';
 import type { FusedActivation } from '../backend/kernels.js';
-import { noGrad, record } from '../autograd/engine.js';
+import { noGrad, record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { readSync } from '../tensor/host.js';
 import { add, cast, mul, neg, reciprocal, sqrt } from './elementwise.js';
@@ -100,8 +100,6 @@ export function batchNorm(
   const { training, momentum, batchesTracked, eps } = checkOptions(opts);
   const c = x.shape[1];
   const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
-  const grads = (g: { dx: Tensor; dgamma: Tensor; dbeta: Tensor }): (Tensor | null)[] =>
-    [g.dx, ...(gamma ? [g.dgamma] : []), ...(beta ? [g.dbeta] : [])];
 
   if (!training && rm !== null && rv !== null) {
     // Per-channel factors on the small [C] tensors, in the input's dtype, exactly as the
@@ -114,7 +112,7 @@ export function batchNorm(
       return { invstd, mean, scale, shift: beta ? add(negMs, beta) : negMs };
     });
     const y = wrap(kernels().batchNormForwardEval(x.handle, x.shape, scale.handle, shift.handle), x.shape);
-    return record(OP, y, inputs, (g) => grads(backward(x, g, mean, invstd, gamma, false)));
+    return record(OP, y, inputs, gamma ? [x, mean, invstd, gamma] : [x, mean, invstd], { batchStats: false, hasBeta: beta !== null });
   }
 
   const m = x.size / c;
@@ -135,7 +133,7 @@ export function batchNorm(
     });
   }
   const y = wrap(r.out, x.shape);
-  return record(OP, y, inputs, (g) => grads(backward(x, g, batchMean, invstd, gamma, true)));
+  return record(OP, y, inputs, gamma ? [x, batchMean, invstd, gamma] : [x, batchMean, invstd], { batchStats: true, hasBeta: beta !== null });
 }
 
 function backward(x: Tensor, g: Tensor, mean: Tensor, invstd: Tensor, gamma: Tensor | null, batchStats: boolean): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
@@ -191,9 +189,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: Softma
   const r = kernels().softmaxCrossEntropy(logits.handle, n, c, lab.handle, smoothing, ignore);
   const loss = wrap(r.loss, [n]);
   const probs = wrap(r.probs, logits.shape);
-  return record(op, loss, [logits], (g) => [
-    wrap(kernels().softmaxCrossEntropyBackward(probs.handle, lab.handle, castTo(g, logits.dtype).handle, n, c, smoothing, ignore), logits.shape),
-  ]);
+  return record(op, loss, [logits], [probs, lab], { smoothing, ignore });
 }
 
 /**
@@ -225,9 +221,40 @@ export function biasAct(x: Tensor, bias: Tensor, opts: { axis?: number; activati
     return biasAct(cast(x, 'float64'), cast(bias, 'float64'), opts);
   }
   const y = wrap(kernels().biasAct(x.handle, x.shape, bias.handle, axis, act), x.shape);
-  return record(op, y, [x, bias], (g) => {
-    const r = kernels().biasActBackward(y.handle, castTo(g, x.dtype).handle, x.shape, axis, act);
-    return [wrap(r.dx, x.shape), wrap(r.dbias, bias.shape)];
-  });
+  return record(op, y, [x, bias], [y], { axis, act });
 }
 export type { FusedActivation } from '../backend/kernels.js';
+
+/** What each fused primitive's rule saves and its attributes. */
+export interface FusedSpecs {
+  /**
+   * x, the per-channel mean and invstd used, and γ when given; batchStats: the statistics came
+   * from x (training); hasBeta: β was given (it is the last recorded input).
+   */
+  batchNorm: Spec<[x: Tensor, mean: Tensor, invstd: Tensor] | [x: Tensor, mean: Tensor, invstd: Tensor, gamma: Tensor], { batchStats: boolean; hasBeta: boolean }>;
+  /** probs: softmax of the logits; labels: a copy of the int32 labels. */
+  softmaxCrossEntropy: Spec<[probs: Tensor, labels: Tensor], { smoothing: number; ignore: number | null }>;
+  /** y: the output act(x + bias). */
+  biasAct: Spec<[y: Tensor], { axis: number; act: FusedActivation }>;
+}
+
+/** The fused family's primitives. */
+export type FusedPrimitive = keyof FusedSpecs;
+
+const fusedRules: RuleTable<FusedPrimitive> = {
+  batchNorm: (g, saved, { batchStats, hasBeta }) => {
+    const [x, mean, invstd] = saved;
+    const gamma = saved.length === 4 ? saved[3] : null;
+    const r = backward(x, g, mean, invstd, gamma, batchStats);
+    return [r.dx, ...(gamma ? [r.dgamma] : []), ...(hasBeta ? [r.dbeta] : [])];
+  },
+  softmaxCrossEntropy: (g, [probs, labels], { smoothing, ignore }) => {
+    const [n, c] = probs.shape;
+    return [wrap(kernels().softmaxCrossEntropyBackward(probs.handle, labels.handle, castTo(g, probs.dtype).handle, n, c, smoothing, ignore), probs.shape)];
+  },
+  biasAct: (g, [y], { axis, act }) => {
+    const r = kernels().biasActBackward(y.handle, castTo(g, y.dtype).handle, y.shape, axis, act);
+    return [wrap(r.dx, y.shape), wrap(r.dbias, [y.shape[axis]])];
+  },
+};
+registerRules(fusedRules);

@@ -1,9 +1,24 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { normalizeAxis } from '../core/shape.js';
-import { record } from '../autograd/engine.js';
+import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { readSync } from '../tensor/host.js';
 import { castTo, checkTensor, kernels, upload, wrap } from './util.js';
+
+/** Attributes of the indexing primitives: the axis and the input's shape. */
+export interface IndexingAttrs {
+  axis: number;
+  shape: readonly number[];
+}
+
+/** What each indexing primitive's rule saves (the validated, non-negative indices) and its attributes. */
+export interface IndexingSpecs {
+  indexSelect: Spec<[indices: Tensor], IndexingAttrs>;
+  gather: Spec<[index: Tensor], IndexingAttrs>;
+}
+
+/** The indexing family's primitives. */
+export type IndexingPrimitive = keyof IndexingSpecs;
 
 /**
  * Validates integer indices against a dimension, naming the first bad one, and returns them with
@@ -38,7 +53,7 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor): Tensor {
   const outShape = [...x.shape];
   outShape[ax] = idx.size;
   const y = wrap(kernels().indexSelect(x.handle, x.shape, idx.handle, ax), outShape);
-  return record('indexSelect', y, [x], (g) => [wrap(kernels().indexAdd(g.handle, g.shape, idx.handle, ax, x.shape), x.shape)]);
+  return record('indexSelect', y, [x], [idx], { axis: ax, shape: x.shape });
 }
 
 /**
@@ -61,7 +76,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   // The kernel assumes index dims equal x dims off-axis; narrower indices are handled by the
   // strides it computes from x's shape, which is what PyTorch does too.
   const y = wrap(kernels().gather(x.handle, x.shape, idx.handle, index.shape, ax), index.shape);
-  return record('gather', y, [x], (g) => [wrap(kernels().scatterAdd(g.handle, idx.handle, index.shape, ax, x.shape), x.shape)]);
+  return record('gather', y, [x], [idx], { axis: ax, shape: x.shape });
 }
 
 /**
@@ -90,3 +105,9 @@ export function oneHot(labels: Tensor, numClasses: number): Tensor {
   const hit = wrap(k.binary('eq', lab.handle, [...labels.shape, 1], upload(classes).handle, [numClasses], outShape, 'bool'), outShape);
   return wrap(k.cast(hit.handle, 'float32'), outShape);
 }
+
+const indexingRules: RuleTable<IndexingPrimitive> = {
+  indexSelect: (g, [idx], { axis, shape }) => [wrap(kernels().indexAdd(g.handle, g.shape, idx.handle, axis, shape), shape)],
+  gather: (g, [idx], { axis, shape }) => [wrap(kernels().scatterAdd(g.handle, idx.handle, idx.shape, axis, shape), shape)],
+};
+registerRules(indexingRules);

@@ -2,7 +2,7 @@ import { isFloat } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { normalizeAxes, normalizeAxis, sizeOf } from '../core/shape.js';
 import type { ReduceOp } from '../backend/kernels.js';
-import { record } from '../autograd/engine.js';
+import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, div, eq, exp, log, mul, sqrt, square, sub, where } from './elementwise.js';
 import { broadcastTo, reshape } from './shape.js';
@@ -29,15 +29,32 @@ function reduceOp(op: ReduceOp, x: Tensor, axis: number | readonly number[] | un
   return { y, axes };
 }
 
-/** Expands a reduced gradient back over the reduced axes. */
-function expandBack(g: Tensor, x: Tensor, axes: number[]): Tensor {
-  return broadcastTo(reshape(g, keptShape(x.shape, axes, true)), x.shape);
+/** Expands a reduced gradient back over the reduced axes of an input of `shape`. */
+function expandBack(g: Tensor, shape: readonly number[], axes: number[]): Tensor {
+  return broadcastTo(reshape(g, keptShape(shape, axes, true)), shape);
 }
+
+/** Attributes of the reduce primitives: the input's shape and the reduced axes. */
+export interface ReduceAttrs {
+  shape: readonly number[];
+  axes: number[];
+}
+
+/** What each reduce primitive's rule saves and its attributes. */
+export interface ReduceSpecs {
+  sum: Spec<[], ReduceAttrs>;
+  /** x: the input, y: the reduced output. */
+  max: Spec<[x: Tensor, y: Tensor], ReduceAttrs>;
+  min: Spec<[x: Tensor, y: Tensor], ReduceAttrs>;
+}
+
+/** The reduce family's primitives. */
+export type ReducePrimitive = keyof ReduceSpecs;
 
 /** Sum over `axis` (all axes when omitted). */
 export function sum(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
   const { y, axes } = reduceOp('sum', x, axis, opts);
-  return record('sum', y, [x], (g) => [expandBack(g, x, axes)]);
+  return record('sum', y, [x], [], { shape: x.shape, axes });
 }
 
 /** Arithmetic mean over `axis` (all axes when omitted); int/bool inputs give float32. An empty axis is an error. */
@@ -52,13 +69,15 @@ export function mean(x: Tensor, axis?: number | readonly number[], opts: ReduceO
 
 function extremum(op: 'max' | 'min', x: Tensor, axis: number | readonly number[] | undefined, opts: ReduceOptions): Tensor {
   const { y, axes } = reduceOp(op, x, axis, opts);
-  // Gradient goes to the extremal elements, split evenly among ties.
-  return record(op, y, [x], (g) => {
-    const yb = expandBack(y, x, axes);
-    const mask = castTo(eq(x, yb), g.dtype);
-    const count = expandBack(wrap(kernels().reduce('sum', mask.handle, mask.shape, axes), keptShape(x.shape, axes, false)), x, axes);
-    return [div(mul(expandBack(g, x, axes), mask), count)];
-  });
+  return record(op, y, [x], [x, y], { shape: x.shape, axes });
+}
+
+/** Gradient of max/min: it goes to the extremal elements, split evenly among ties. */
+function extremumRule(g: Tensor, [x, y]: readonly [Tensor, Tensor], { shape, axes }: ReduceAttrs): Tensor[] {
+  const yb = expandBack(y, shape, axes);
+  const mask = castTo(eq(x, yb), g.dtype);
+  const count = expandBack(wrap(kernels().reduce('sum', mask.handle, mask.shape, axes), keptShape(shape, axes, false)), shape, axes);
+  return [div(mul(expandBack(g, shape, axes), mask), count)];
 }
 
 /** Largest value over `axis` (all when omitted); NaN wins. The gradient is shared evenly by tied maxima. */
@@ -137,3 +156,10 @@ export function argmax(x: Tensor, axis?: number, opts: ReduceOptions = {}): Tens
 export function argmin(x: Tensor, axis?: number, opts: ReduceOptions = {}): Tensor {
   return argOp('argmin', x, axis, opts);
 }
+
+const reduceRules: RuleTable<ReducePrimitive> = {
+  sum: (g, _saved, { shape, axes }) => [expandBack(g, shape, axes)],
+  max: extremumRule,
+  min: extremumRule,
+};
+registerRules(reduceRules);
