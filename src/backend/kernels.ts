@@ -200,6 +200,14 @@ export interface Kernels<B = Handle> {
   /** dlogits = dloss[row]·(probs − (1−ε)·onehot(label) − ε/classes); 0 for ignored rows. */
   softmaxCrossEntropyBackward(probs: B, labels: B, dloss: B, rows: number, classes: number, smoothing: number, ignoreIndex: number | null): B;
   /**
+   * Checks class labels in one pass so that losses and metrics read two numbers instead of
+   * scanning the labels on the host. Returns int32 [2]: [how many labels differ from
+   * ignoreIndex, position of the first label that is neither an integer in [0, classes) nor
+   * ignoreIndex (−1 when there is none)]. Labels may have any dtype (a float label must be a
+   * whole number); `classes` may be Infinity (no upper bound).
+   */
+  checkLabels(labels: B, classes: number, ignoreIndex: number | null): B;
+  /**
    * Optional fast path for the optimizer's one-pass float32 Adam/AdamW step (the contract and the
    * reference are optim's adamFusedStep in src/optim/fused-kernels.ts; results must match it bit
    * for bit). Updates w (when `apply`), m, v and vMax in place; returns false to decline, and the

@@ -24,10 +24,10 @@ function matmulTransposed(x: Tensor, w: Tensor): Tensor {
   const [outF, inF] = w.shape;
   const m = x.size / inF;
   const k = kernels();
-  const y = wrap(k.matmul(xc.buffer, wc.buffer, { batch: 1, m, k: inF, n: outF, transA: false, transB: true, strideA: 0, strideB: 0 }), [...x.shape.slice(0, -1), outF]);
+  const y = wrap(k.matmul(xc.handle, wc.handle, { batch: 1, m, k: inF, n: outF, transA: false, transB: true, strideA: 0, strideB: 0 }), [...x.shape.slice(0, -1), outF]);
   return record('linear', y, [x, w], (g) => [
-    x.requiresGrad ? wrap(k.matmul(g.buffer, wc.buffer, { batch: 1, m, k: outF, n: inF, transA: false, transB: false, strideA: 0, strideB: 0 }), x.shape) : null,
-    w.requiresGrad ? wrap(k.matmul(g.buffer, xc.buffer, { batch: 1, m: outF, k: m, n: inF, transA: true, transB: false, strideA: 0, strideB: 0 }), w.shape) : null,
+    x.requiresGrad ? wrap(k.matmul(g.handle, wc.handle, { batch: 1, m, k: outF, n: inF, transA: false, transB: false, strideA: 0, strideB: 0 }), x.shape) : null,
+    w.requiresGrad ? wrap(k.matmul(g.handle, xc.handle, { batch: 1, m: outF, k: m, n: inF, transA: true, transB: false, strideA: 0, strideB: 0 }), w.shape) : null,
   ]);
 }
 
