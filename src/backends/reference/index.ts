@@ -14,6 +14,7 @@ import {
   batchNormBackward, batchNormForwardEval, batchNormForwardTrain, reluBackward, softmaxCrossEntropy, softmaxCrossEntropyBackward,
   biasAct, biasActBackward,
 } from './fused.js';
+import { adamUpdate, rmspropUpdate, sgdUpdate } from './optim.js';
 
 /** Every kernel in its plain, obviously-right form: the oracle the fast backends are tested against. */
 export const referenceKernels: Kernels<DataArray> = {
@@ -23,6 +24,7 @@ export const referenceKernels: Kernels<DataArray> = {
   conv2dBackwardFilter, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
   reluBackward, batchNormForwardTrain, batchNormForwardEval, batchNormBackward, softmaxCrossEntropy,
   softmaxCrossEntropyBackward, biasAct, biasActBackward,
+  adamUpdate, sgdUpdate, rmspropUpdate,
 };
 
 export function createReferenceBackend(): Backend {
