@@ -30,7 +30,7 @@ function model(dtype: Dtype, seed = 7) {
   const noGrad = make(8);
   const other = make(1100);
   const negZero = make(4);
-  negZero.buffer[0] = -0;
+  negZero.assign(negZero.dataSync().map((x, i) => (i === 0 ? -0 : x)));
   return { params: [big, small, bias, frozen, noGrad, other, negZero], withGrad: [big, small, bias, other, negZero], frozen, r };
 }
 
@@ -51,7 +51,7 @@ function run(make: Make, dtype: Dtype, fused: boolean, opts: { steps?: number; l
       frozen.grad = g.tensor(Array.from({ length: frozen.size }, () => grads()), { dtype }); // stale grad on a frozen weight
       opt.step();
       // Object.is keeps −0 apart from +0; the arrays compare bit for bit via their doubles.
-      trace.push(m.params.flatMap((p) => Array.from(p.buffer as Float32Array)));
+      trace.push(m.params.flatMap((p) => Array.from(p.dataSync())));
     }
     void noGrad;
     return { trace, state: opt.stateDict(), params: m.params };
@@ -121,7 +121,7 @@ for (const dtype of ['float32', 'float64'] as const) {
 }
 
 test('lr 0 leaves weights bit for bit unchanged on the fused path (−0 stays −0) while the state advances', () => {
-  const before = model('float32').params.map((p) => Array.from(p.buffer));
+  const before = model('float32').params.map((p) => Array.from(p.dataSync()));
   const { trace, state } = run(RECIPES['AdamW (default decay)'], 'float32', true, { lr0: true, steps: 2 });
   const sizes = model('float32').params.map((p) => p.size);
   const start = sizes[0] + sizes[1] + sizes[2] + sizes[3] + sizes[4];
@@ -198,7 +198,7 @@ for (const recipe of ['AdamW includeNoDecay + amsgrad', 'RMSprop centered moment
     frozen.grad = g.tensor(Array.from({ length: frozen.size }, () => grads()), { dtype: 'float32' });
     opt.step();
   }
-  assertSameBits([m.params.flatMap((p) => Array.from(p.buffer))], [full.trace[4]], 'resumed run');
+  assertSameBits([m.params.flatMap((p) => Array.from(p.dataSync()))], [full.trace[4]], 'resumed run');
 });
 
 test('slot buffers of large parameters start off the page boundary; small ones are plain', () => {
@@ -242,7 +242,7 @@ test('RMSprop: a state dict written by the composed path loads into the fused pa
   } finally {
     setFusedSteps(prev);
   }
-  assertSameBits([m.params.flatMap((p) => Array.from(p.buffer))], [full.trace[4]], 'composed checkpoint resumed on the fused path');
+  assertSameBits([m.params.flatMap((p) => Array.from(p.dataSync()))], [full.trace[4]], 'composed checkpoint resumed on the fused path');
 });
 
 test('RMSprop: a registered rmsStep turns its fused step off (the user kernel really runs)', () => {
