@@ -1,4 +1,4 @@
-import { allocArray, type FloatDType } from '../core/dtype.js';
+import { allocArray, dtypeOfArray, type DataArray, type FloatDType } from '../core/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
 import { readSync } from '../tensor/host.js';
@@ -73,11 +73,26 @@ export function zerosLikeParams(params: readonly Tensor[], value = 0): Tensor[] 
  * optimizers' fused steps (fusion.ts) run on the device instead.
  */
 export function onHost(slots: readonly (Tensor | null)[], fn: (arrays: (Float32Array | Float64Array | null)[]) => void): void {
-  const arrays = slots.map((t) => (t === null ? null : (readSync(t).slice() as Float32Array | Float64Array)));
+  const arrays = slots.map((t) => (t === null ? null : hostCopy(t)));
   fn(arrays);
   slots.forEach((t, i) => {
     if (t !== null) t.assign(arrays[i]!);
   });
+}
+
+// One host array per tensor that the composed path copies through, reused every step: a fresh
+// array per step would cost an allocation and a collection per slot.
+const hostArrays = new WeakMap<Tensor, DataArray>();
+
+/** t's values in a host array of its dtype that this module reuses for t (valid until the next call for t). */
+function hostCopy(t: Tensor): Float32Array | Float64Array {
+  let a = hostArrays.get(t);
+  if (a === undefined || a.length !== t.size || dtypeOfArray(a) !== t.dtype) {
+    a = allocArray(t.dtype, t.size);
+    hostArrays.set(t, a);
+  }
+  a.set(readSync(t));
+  return a as Float32Array | Float64Array;
 }
 
 /**
@@ -102,10 +117,9 @@ export function applyUpdates(params: readonly Tensor[], updates: Updates): void 
   params.forEach((p, i) => {
     const u = updates[i];
     if (u === null) return;
-    const w = readSync(p);
-    // Summed into an array of p's dtype: the rounding of `w[j] += u[j]` on p's own buffer.
-    const out = allocArray(p.dtype, w.length);
-    for (let j = 0; j < u.length; j++) out[j] = w[j] + u[j];
-    p.assign(out);
+    // Summed in a host array of p's dtype: the rounding of `w[j] += u[j]` on p's own buffer.
+    const w = hostCopy(p);
+    for (let j = 0; j < u.length; j++) w[j] += u[j];
+    p.assign(w);
   });
 }
