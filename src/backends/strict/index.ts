@@ -73,7 +73,8 @@ export function createStrictBackend(): StrictBackend {
     read: async (handle: Handle) => unwrapBuffer(owner, handle, 'read').slice(),
     // A copy: code that writes into readSync's result (instead of t.assign) has no effect here.
     readSync: (handle: Handle) => unwrapBuffer(owner, handle, 'readSync').slice(),
-    dtypeOf: (handle: Handle) => checkBuffer(owner, handle, 'dtypeOf').dtype,
+    // The tensor constructor asks dtypeOf first: a host array passed to new Tensor()/wrap() lands here.
+    dtypeOf: (handle: Handle) => checkBuffer(owner, handle, 'dtypeOf (new Tensor/wrap of a kernel output)').dtype,
     sizeOf: (handle: Handle) => checkBuffer(owner, handle, 'sizeOf').size,
     free(handle: Handle) {
       if (handle instanceof StrictBuffer && handle.owner === owner && handle.freed) {

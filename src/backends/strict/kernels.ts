@@ -39,7 +39,9 @@ function unwrapArg(host: KernelHost, kernel: string, pos: number, arg: unknown, 
       return data;
     });
   }
-  if (isPlainObject(arg)) return arg;
+  // Parameter objects (MatmulParams, Conv2dParams...) hold only numbers and flags; a plain object
+  // holding anything else stands where a buffer belongs (another backend's handle record).
+  if (isPlainObject(arg) && Object.values(arg).every((v) => v === null || typeof v !== 'object')) return arg;
   const data = unwrapBuffer(host.owner, arg, where);
   inputs.push(data);
   return data;
