@@ -6,6 +6,10 @@ import * as g from '../../src/index.js';
 import type { Pool2dParams } from '../../src/backend/kernels.js';
 import type { Handle } from '../../src/backend/handle.js';
 import { item, readSync } from '../../src/tensor/host.js';
+import { strictKernels } from '../../src/backends/strict/kernels.js';
+import { StrictBuffer, toHandle } from '../../src/backends/strict/buffer.js';
+import type { Kernels } from '../../src/backend/kernels.js';
+import type { DataArray } from '../../src/core/dtype.js';
 
 // The strict backend stands in for a GPU backend in tests: these check that it really refuses
 // everything a GPU would not allow (host arrays in kernels, foreign or freed handles), that it
@@ -28,6 +32,18 @@ test('strict kernels refuse host arrays, naming the kernel and the argument posi
   // The backend methods check too.
   assert.throws(() => be.readSync(asHandle(f32(1))), /readSync got a host Float32Array/);
   assert.throws(() => be.write(asHandle(f32(1)), [2]), /write got a host Float32Array/);
+});
+
+test('strict wraps every reference kernel, and refuses a kernel that returns its input buffer', () => {
+  const be = g.createStrictBackend();
+  const names = (o: object) => Object.entries(o).filter(([, v]) => typeof v === 'function').map(([k]) => k).sort();
+  assert.deepEqual(names(be.kernels), names(g.referenceKernels));
+  // Outputs must be new buffers: a kernel handing back its input would make two handles share values.
+  const owner = {};
+  const input = toHandle(new StrictBuffer(owner, 'float32', 1, f32(1)));
+  const table = { unary: (_op: string, x: DataArray) => x } as unknown as Kernels<DataArray>;
+  const aliasing = strictKernels({ owner, adopt: (d) => toHandle(new StrictBuffer(owner, 'float32', d.length, d)) }, table);
+  assert.throws(() => aliasing.unary('neg', input), /kernel unary returned one of its input buffers instead of a new buffer/);
 });
 
 test('strict kernels refuse handles of another strict backend and freed handles', () => {
