@@ -337,6 +337,61 @@ describe('webgpu convolution, pooling and batch norm match the reference', { ski
   });
 });
 
+describe('webgpu label checks and optimizer steps match the reference', { skip }, () => {
+  test('checkLabels: counts, first bad position, ignoreIndex, unbounded classes, float labels', async () => {
+    const cases: [DataArray, number, number | null][] = [
+      [Int32Array.from([0, 3, 2, -100, 1]), 4, -100],
+      [Int32Array.from([0, 3, 4, -100, 7]), 4, -100],
+      [Int32Array.from([0, 3, 4, -1, 7]), 4, null],
+      [Int32Array.from([5, 9, 1000]), Infinity, null],
+      [Float32Array.from([0, 1.5, 2, -100]), 3, -100],
+      [Float32Array.from({ length: 200 }, (_, i) => i % 5), 5, null],
+      [Int32Array.from({ length: 150 }, (_, i) => (i === 131 ? 9 : i % 3)), 3, 2],
+    ];
+    for (const [labels, classes, ignore] of cases) {
+      close(await get(K.checkLabels(up(labels), classes, ignore)), R.checkLabels(labels, classes, ignore), `checkLabels ${labels.constructor.name}(${labels.length}) ${classes} ${ignore}`);
+    }
+  });
+
+  test('adamUpdate, sgdUpdate and rmspropUpdate update weights and slots in place', async () => {
+    const n = 300;
+    const tol = { atol: 1e-6, rtol: 1e-5 };
+    /** Runs one step on both backends from the same state and compares every buffer. */
+    async function compare(name: string, state: Float32Array[], ref: (s: Float32Array[]) => void, gpu: (h: Handle[]) => void): Promise<void> {
+      const hs = state.map(up);
+      const rs = state.map((a) => a.slice());
+      ref(rs);
+      gpu(hs);
+      for (let i = 0; i < hs.length; i++) close(await get(hs[i]), rs[i], `${name} buffer ${i}`, tol);
+    }
+    const fresh = (): Float32Array[] => [randF([n]), randF([n]), randF([n], -0.1, 0.1), randF([n], 0, 0.2), randF([n], 0, 0.2)];
+    for (const [l2, decay, apply] of [[0, 0, true], [0.01, 0, true], [0, 0.05, false]] as [number, number, boolean][]) {
+      for (const ams of [false, true]) {
+        const st = fresh();
+        const use = ams ? st : st.slice(0, 4);
+        await compare(`adamUpdate l2=${l2} decay=${decay} amsgrad=${ams}`, use,
+          ([w, g, m, v, vm]) => R.adamUpdate(w, g, m, v, vm ?? null, 0.9, 0.999, 1e-8, 3, l2, decay, -0.01, apply),
+          ([w, g, m, v, vm]) => K.adamUpdate(w, g, m, v, vm ?? null, 0.9, 0.999, 1e-8, 3, l2, decay, -0.01, apply));
+      }
+    }
+    for (const [hasBuf, first, nesterov, l2] of [[false, false, false, 0], [true, true, false, 0.01], [true, false, true, 0], [true, false, false, 0]] as [boolean, boolean, boolean, number][]) {
+      const st = fresh().slice(0, hasBuf ? 3 : 2);
+      await compare(`sgdUpdate buf=${hasBuf} first=${first} nesterov=${nesterov} l2=${l2}`, st,
+        ([w, g, b]) => R.sgdUpdate(w, g, b ?? null, first, 0.9, 0.1, nesterov, l2, -0.05, true),
+        ([w, g, b]) => K.sgdUpdate(w, g, b ?? null, first, 0.9, 0.1, nesterov, l2, -0.05, true));
+    }
+    for (const [centered, hasBuf] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const st = fresh();
+      st[2] = randF([n], 0, 0.2); // sq ≥ 0
+      st[3] = randF([n], -0.05, 0.05); // gAvg small enough that sq − gAvg² stays mostly positive
+      const pick = [st[0], st[1], st[2], ...(centered ? [st[3]] : []), ...(hasBuf ? [st[4]] : [])];
+      await compare(`rmspropUpdate centered=${centered} momentum=${hasBuf}`, pick,
+        (a) => R.rmspropUpdate(a[0], a[1], a[2], centered ? a[3] : null, hasBuf ? a[centered ? 4 : 3] : null, 0.99, 1e-8, hasBuf ? 0.9 : 0, 0.001, -0.01, true),
+        (a) => K.rmspropUpdate(a[0], a[1], a[2], centered ? a[3] : null, hasBuf ? a[centered ? 4 : 3] : null, 0.99, 1e-8, hasBuf ? 0.9 : 0, 0.001, -0.01, true));
+    }
+  });
+});
+
 describe('webgpu backend behaviour', { skip }, () => {
   test('reports its adapter and registers below reference when it is software, above wasm otherwise', () => {
     assert.ok(be.adapter.label.length > 0);

@@ -838,6 +838,112 @@ ${MAIN_ROW} {
       ctx.free(coef);
       return { dx: asHandle(dx), dgamma: asHandle(dgamma), dbeta: asHandle(dbeta) };
     },
+
+    checkLabels(lh, classes, ignoreIndex) {
+      const labels = g(lh);
+      const t = wgslType(labels.dtype);
+      const o = out('int32', 2);
+      // One workgroup: each thread counts its strided share and keeps its first bad position.
+      const isInt = t === 'f32' ? '(k == floor(k) && abs(k) < 3.0e38)' : 'true';
+      const code = `${decl(0, 'lab', t)}\n${decl(1, 'y', 'i32', true)}\n${prmDecl(2)}
+var<workgroup> cnt: array<u32, 64>;
+var<workgroup> bad: array<u32, 64>;
+@compute @workgroup_size(64) fn main(@builtin(local_invocation_index) lid: u32) {
+  let n = prm[0]; let hasIgnore = prm[1] != 0u; let ign = ${t === 'f32' ? 'bitcast<f32>(prm[2])' : 'bitcast<i32>(prm[2])'};
+  let bounded = prm[3] != 0u; let classes = ${t}(prm[4]);
+  var c = 0u; var b = 0xffffffffu;
+  for (var i = lid; i < n; i += 64u) {
+    let k = lab[i];
+    if (hasIgnore && k == ign) { continue; }
+    c++;
+    if (b == 0xffffffffu && !(${isInt} && k >= ${t}(0) && (!bounded || k < classes))) { b = i; }
+  }
+  cnt[lid] = c; bad[lid] = b; workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) { if (lid < s) { cnt[lid] += cnt[lid + s]; bad[lid] = min(bad[lid], bad[lid + s]); } workgroupBarrier(); }
+  if (lid == 0u) { y[0] = i32(cnt[0]); y[1] = select(i32(bad[0]), -1, bad[0] == 0xffffffffu); }
+}`;
+      const ign = ignoreIndex ?? 0;
+      const ignBits = labels.dtype === 'float32' ? f32Bits(ign) : i32Bits(ign);
+      const bounded = Number.isFinite(classes);
+      // A non-integer or unrepresentable ignoreIndex can never equal an integer label: no ignore.
+      const hasIgnore = ignoreIndex !== null && (labels.dtype === 'float32' || Number.isInteger(ignoreIndex));
+      ctx.dispatch(() => `'checkLabels' (${labels.size} labels, ${classes} classes)`, code, [labels.buffer, o.buffer],
+        [labels.size, hasIgnore ? 1 : 0, ignBits, bounded ? 1 : 0, bounded ? classes : 0], [1, 1, 1]);
+      return asHandle(o);
+    },
+
+    // Optimizer steps, in place on device state. WGSL computes in f32 throughout, where the
+    // reference rounds double intermediates to float32 at each store: results agree to float32
+    // rounding, not bit for bit. Scalars derived from the step count are computed on the host
+    // in double. float64 parameters are refused like every float64 buffer.
+    adamUpdate(wh, gh, mh, vh, vmh, b1, b2, eps, t, l2, decay, s, apply) {
+      const w = g(wh);
+      const bufs = [w, g(gh), g(mh), g(vh), ...(vmh === null ? [] : [g(vmh)])];
+      const amsgrad = vmh !== null;
+      const code = `${decl(0, 'w', 'f32', true)}\n${decl(1, 'gr', 'f32')}\n${decl(2, 'm', 'f32', true)}\n${decl(3, 'v', 'f32', true)}
+${amsgrad ? decl(4, 'vm', 'f32', true) : ''}\n${prmDecl(amsgrad ? 5 : 4)}\n${INDEX}
+fn pf(k: u32) -> f32 { return bitcast<f32>(prm[k]); }
+${MAIN_1D} {
+  let i = flat(gid, nwg); if (i >= prm[0]) { return; }
+  let wi = w[i]; var gi = gr[i];
+  let l2 = pf(5); if (l2 != 0.0) { gi = gi + l2 * wi; }
+  let mi = pf(1) * m[i] + pf(7) * gi; m[i] = mi;
+  var vi = pf(2) * v[i] + pf(8) * gi * gi; v[i] = vi;
+  ${amsgrad ? 'if (vi > vm[i]) { vm[i] = vi; } else { vi = vm[i]; }' : ''}
+  var ui = mi / pf(9) / (sqrt(vi) / pf(10) + pf(3));
+  let decay = pf(6); if (decay != 0.0) { ui = ui + decay * wi; }
+  ui = ui * pf(4);
+  if (prm[11] != 0u) { w[i] = wi + ui; }
+}`;
+      const params = [w.size, ...[b1, b2, eps, s, l2, decay, 1 - b1, 1 - b2, 1 - b1 ** t, Math.sqrt(1 - b2 ** t)].map(f32Bits), apply ? 1 : 0];
+      ctx.dispatch(() => `'adamUpdate' (${w.size} elements)`, code, bufs.map((b) => b.buffer), params, ctx.grid(w.size));
+    },
+
+    sgdUpdate(wh, gh, bh, first, momentum, dampening, nesterov, l2, s, apply) {
+      const w = g(wh);
+      const hasBuf = bh !== null;
+      const bufs = [w, g(gh), ...(hasBuf ? [g(bh)] : [])];
+      const code = `${decl(0, 'w', 'f32', true)}\n${decl(1, 'gr', 'f32')}\n${hasBuf ? decl(2, 'bf', 'f32', true) : ''}\n${prmDecl(hasBuf ? 3 : 2)}\n${INDEX}
+fn pf(k: u32) -> f32 { return bitcast<f32>(prm[k]); }
+${MAIN_1D} {
+  let i = flat(gid, nwg); if (i >= prm[0]) { return; }
+  let wi = w[i]; var gi = gr[i];
+  let l2 = pf(1); if (l2 != 0.0) { gi = gi + l2 * wi; }
+  var ui = gi;
+  ${hasBuf ? `let bi = select(pf(3) * bf[i] + pf(4) * gi, gi, prm[6] != 0u); bf[i] = bi;
+  ui = select(bi, gi + pf(3) * bi, prm[7] != 0u);` : ''}
+  ui = ui * pf(2);
+  if (prm[5] != 0u) { w[i] = wi + ui; }
+}`;
+      const params = [w.size, ...[l2, s, momentum, 1 - dampening].map(f32Bits), apply ? 1 : 0, first ? 1 : 0, nesterov ? 1 : 0];
+      ctx.dispatch(() => `'sgdUpdate' (${w.size} elements)`, code, bufs.map((b) => b.buffer), params, ctx.grid(w.size));
+    },
+
+    rmspropUpdate(wh, gh, sqh, gah, bh, alpha, eps, momentum, l2, s, apply) {
+      const w = g(wh);
+      const centered = gah !== null;
+      const hasBuf = bh !== null;
+      const bufs = [w, g(gh), g(sqh), ...(centered ? [g(gah)] : []), ...(hasBuf ? [g(bh)] : [])];
+      let at = 3;
+      const gaDecl = centered ? decl(at++, 'ga', 'f32', true) : '';
+      const bfDecl = hasBuf ? decl(at++, 'bf', 'f32', true) : '';
+      const code = `${decl(0, 'w', 'f32', true)}\n${decl(1, 'gr', 'f32')}\n${decl(2, 'sq', 'f32', true)}\n${gaDecl}\n${bfDecl}\n${prmDecl(at)}\n${INDEX}
+fn pf(k: u32) -> f32 { return bitcast<f32>(prm[k]); }
+${MAIN_1D} {
+  let i = flat(gid, nwg); if (i >= prm[0]) { return; }
+  let wi = w[i]; var gi = gr[i];
+  let l2 = pf(4); if (l2 != 0.0) { gi = gi + l2 * wi; }
+  var ms = pf(1) * sq[i] + pf(7) * gi * gi; sq[i] = ms;
+  ${centered ? 'let ai = pf(1) * ga[i] + pf(7) * gi; ga[i] = ai; ms = max(0.0, ms - ai * ai);' : ''}
+  let st = gi / (sqrt(ms) + pf(2));
+  var ui = st;
+  ${hasBuf ? 'ui = pf(3) * bf[i] + st; bf[i] = ui;' : ''}
+  ui = ui * pf(5);
+  if (prm[6] != 0u) { w[i] = wi + ui; }
+}`;
+      const params = [w.size, ...[alpha, eps, momentum, l2, s].map(f32Bits), apply ? 1 : 0, f32Bits(1 - alpha)];
+      ctx.dispatch(() => `'rmspropUpdate' (${w.size} elements)`, code, bufs.map((b) => b.buffer), params, ctx.grid(w.size));
+    },
   };
 
   function softmaxT(x: GpuTensor, outer: number, size: number, inner: number, log: boolean): GpuTensor {
