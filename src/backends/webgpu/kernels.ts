@@ -164,6 +164,34 @@ function bnDims(shape: Shape): [number, number, number] {
   return [shape[0], shape[1], sizeOf(shape.slice(2))];
 }
 
+/**
+ * WGSL that stages one 16(k)×32 tile of a GEMM operand X into shared S (laid out [k][32]).
+ * kMajor: X[off + k·ld + i] (contiguous along i); else X[off + i·ld + k] (contiguous along k).
+ * `vec`: X is bound as vec4s and the contiguous dimension, stride and offset are multiples of 4,
+ * so each vec4 is wholly inside or wholly outside the matrix.
+ */
+function tileLoad(X: string, S: string, kMajor: boolean, vec: boolean, off: string, i0: string, lim: string, ld: string): string {
+  if (!vec) {
+    const at = kMajor ? `${off} + kk * ${ld} + i` : `${off} + i * ${ld} + kk`;
+    return `    for (var e = lid; e < 512u; e += 64u) {
+      let kk = k0 + e / 32u; let i = ${i0} + e % 32u;
+      var v = 0.0; if (i < ${lim} && kk < K) { v = ${X}[${at}]; } ${S}[e] = v;
+    }`;
+  }
+  if (kMajor) {
+    return `    for (var e = lid; e < 128u; e += 64u) {
+      let k1 = e / 8u; let i1 = (e % 8u) * 4u; let kk = k0 + k1; let i = ${i0} + i1;
+      var v = vec4<f32>(0.0); if (i < ${lim} && kk < K) { v = ${X}[(${off} + kk * ${ld} + i) / 4u]; }
+      let s = k1 * 32u + i1; ${S}[s] = v.x; ${S}[s + 1u] = v.y; ${S}[s + 2u] = v.z; ${S}[s + 3u] = v.w;
+    }`;
+  }
+  return `    for (var e = lid; e < 128u; e += 64u) {
+      let i1 = e / 4u; let k1 = (e % 4u) * 4u; let kk = k0 + k1; let i = ${i0} + i1;
+      var v = vec4<f32>(0.0); if (i < ${lim} && kk < K) { v = ${X}[(${off} + i * ${ld} + kk) / 4u]; }
+      ${S}[k1 * 32u + i1] = v.x; ${S}[(k1 + 1u) * 32u + i1] = v.y; ${S}[(k1 + 2u) * 32u + i1] = v.z; ${S}[(k1 + 3u) * 32u + i1] = v.w;
+    }`;
+}
+
 export function createKernels(ctx: GpuContext): Kernels {
   const g = (h: Handle): GpuTensor => asGpu(h);
   const out = (dtype: DType, size: number): GpuTensor => ctx.empty(dtype, size);
@@ -995,9 +1023,13 @@ ${MAIN_ROW} {
   /** C[offC + t·strideC] = op(A[offA + t·strideA]) · op(B[offB + t·strideB]) for t < batch (conv uses the offsets). */
   function gemm(a: GpuTensor, b: GpuTensor, o: GpuTensor, p: MatmulParams & { strideC: number; offA: number; offB: number; offC: number }): void {
     const { batch, m, k, n, transA, transB, strideA, strideB } = p;
-    const loadA = transA ? 'A[offA + kk * M + row]' : 'A[offA + row * K + kk]';
-    const loadB = transB ? 'B[offB + col * K + kk]' : 'B[offB + kk * N + col]';
-    const code = `${decl(0, 'A', 'f32')}\n${decl(1, 'B', 'f32')}\n${decl(2, 'C', 'f32', true)}\n${prmDecl(3)}
+    // An operand is "k-major" when consecutive elements step along its row/column index (A used
+    // transposed, B as stored) and "k-minor" when they step along k. Either way, when its
+    // contiguous dimension, batch stride and offset are multiples of 4, the tile is loaded as
+    // vec4s (a quarter of the load instructions); otherwise one f32 at a time.
+    const vecA = (transA ? m : k) % 4 === 0 && strideA % 4 === 0 && p.offA % 4 === 0;
+    const vecB = (transB ? k : n) % 4 === 0 && strideB % 4 === 0 && p.offB % 4 === 0;
+    const code = `${decl(0, 'A', vecA ? 'vec4<f32>' : 'f32')}\n${decl(1, 'B', vecB ? 'vec4<f32>' : 'f32')}\n${decl(2, 'C', 'f32', true)}\n${prmDecl(3)}
 var<workgroup> As: array<f32, 512>; // [16][32]: k-major
 var<workgroup> Bs: array<f32, 512>;
 @compute @workgroup_size(8, 8) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -1009,12 +1041,8 @@ var<workgroup> Bs: array<f32, 512>;
   var acc: array<f32, 16>;
   for (var t = 0u; t < 16u; t++) { acc[t] = 0.0; }
   for (var k0 = 0u; k0 < K; k0 += 16u) {
-    for (var e = lid; e < 512u; e += 64u) {
-      let kk0 = e / 32u; let ii = e % 32u; let kk = k0 + kk0;
-      let row = row0 + ii; let col = col0 + ii;
-      As[e] = select(0.0, ${loadA}, row < M && kk < K);
-      Bs[e] = select(0.0, ${loadB}, col < N && kk < K);
-    }
+${tileLoad('A', 'As', transA, vecA, 'offA', 'row0', 'M', transA ? 'M' : 'K')}
+${tileLoad('B', 'Bs', !transB, vecB, 'offB', 'col0', 'N', transB ? 'K' : 'N')}
     workgroupBarrier();
     for (var kk = 0u; kk < 16u; kk++) {
       var av: array<f32, 4>; var bv: array<f32, 4>;
@@ -1031,8 +1059,6 @@ var<workgroup> Bs: array<f32, 512>;
     }
   }
 }`;
-    // Out-of-range loads: select() evaluates both sides, so indices past the end are clamped
-    // by WGSL's robust buffer access (reads in range or zero), and the result is discarded.
     const what = () => `'matmul' (batch ${batch}, ${m}×${k} · ${k}×${n}, transA ${transA}, transB ${transB})`;
     for (let b0 = 0; b0 < batch; b0 += 65535) {
       const nb = Math.min(65535, batch - b0);
