@@ -92,6 +92,10 @@ export class GpuContext {
       const e = (ev as GPUUncapturedErrorEvent).error;
       this.errors.push(new GradkitError('webgpu', oneLine(e.message)));
     });
+    // A lost device (driver reset, destroy()) fails every later read with the reason.
+    void device.lost?.then((info) => {
+      if (info.reason !== 'destroyed') this.errors.push(new GradkitError('webgpu', `the GPU device was lost: ${oneLine(info.message)}`));
+    });
   }
 
   // ---- buffers ----

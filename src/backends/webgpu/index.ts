@@ -89,7 +89,17 @@ function envDebug(): boolean {
  * Acquires a device and registers the 'webgpu' backend. Resolves to the backend, or to
  * `{ error }` naming why no device could be had (no adapter, package not installed).
  */
-export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUBackend | { error: string }> {
+export function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUBackend | { error: string }> {
+  // One device per set of options: the CLI, a preload and user code may all ask.
+  const key = JSON.stringify(options);
+  let p = inits.get(key);
+  if (!p) inits.set(key, (p = init(options)));
+  return p;
+}
+
+const inits = new Map<string, Promise<WebGPUBackend | { error: string }>>();
+
+async function init(options: WebGPUOptions): Promise<WebGPUBackend | { error: string }> {
   const got = await acquireDevice(options);
   if ('error' in got) return got;
   const backend = createWebGPUBackend(got.device, got.report, options.debug ?? envDebug());
