@@ -440,6 +440,19 @@ describe('webgpu backend behaviour', { skip }, () => {
     assert.deepEqual(await get(be.kernels.unary('neg', z)), Float32Array.from([-4]));
   });
 
+  test('without debug scopes an error still surfaces at the next read (without the kernel name)', async () => {
+    // A second device: its uncaptured errors must not leak into the debug backend's reads.
+    const plain = await initWebGPU({ debug: false, register: false });
+    assert.ok(!('error' in plain));
+    try {
+      const x = plain.upload(Float32Array.from([1, 2]));
+      (x as unknown as { buffer: GPUBuffer }).buffer.destroy();
+      await assert.rejects(plain.read(plain.kernels.unary('exp', x)), (e: Error) => /^webgpu: .*destroyed/.test(e.message) && !e.message.includes('\n'));
+    } finally {
+      plain.device.destroy();
+    }
+  });
+
   test('freed buffers return to a size-bucketed pool: memory stays flat over repeated alloc/free', async () => {
     assert.equal(bucketBytes(100), 128);
     assert.equal(bucketBytes(3 << 20), 3 << 20);
