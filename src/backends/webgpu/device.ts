@@ -17,6 +17,7 @@ export interface AdapterReport {
   label: string;
 }
 
+/** How to pick a WebGPU adapter (all optional). */
 export interface AcquireOptions {
   /** Dawn toggles/options for the Node package, e.g. ['backend=opengl']. Default: see `acquireDevice`. */
   dawnOptions?: string[];
@@ -25,6 +26,7 @@ export interface AcquireOptions {
   allowSoftware?: boolean;
 }
 
+/** A device and the adapter it came from. */
 export interface Acquired {
   device: GPUDevice;
   adapter: GPUAdapter;

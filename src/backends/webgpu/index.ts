@@ -19,6 +19,7 @@ import { createKernels } from './kernels.js';
 export { acquireDevice, describeAdapter, type AcquireOptions, type AdapterReport } from './device.js';
 export { bucketBytes } from './context.js';
 
+/** Options of `initWebGPU`: the adapter choice plus debugging and registration. */
 export interface WebGPUOptions extends AcquireOptions {
   /**
    * Wrap every dispatch in error scopes so that WebGPU validation errors (which never throw)
