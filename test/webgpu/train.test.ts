@@ -1,5 +1,5 @@
 /**
- * End to end on the webgpu backend: an MLP (Linear + ReLU + Linear, softmax cross-entropy, plain
+ * End to end on the webgpu backend: an MLP, and a small CNN, (Linear + ReLU + Linear, softmax cross-entropy, plain
  * SGD written with tensor ops; cross-entropy composed from logSoftmax) trained a few steps from the same initial weights gives the same
  * losses as on the reference backend, within float32 tolerance. Everything between the uploads
  * and the loss reads runs through the ops layer and autograd on GPU buffers; losses are read
@@ -11,7 +11,7 @@ import * as g from '../../src/index.js';
 import { initWebGPU, type WebGPUBackend } from '../../src/backends/webgpu/index.js';
 
 const got = await initWebGPU();
-const skip = 'error' in got ? `no WebGPU adapter (${got.error}): webgpu end-to-end test skipped` : false;
+const skip = 'error' in got ? `no WebGPU adapter (${got.error}): webgpu training tests skipped` : false;
 if (skip) console.log(skip);
 
 after(() => {
@@ -69,6 +69,46 @@ test('an MLP trained with SGD on webgpu matches the reference backend step by st
   const ref = await train('reference', 5);
   const gpu = await train('webgpu', 5);
   assert.ok(ref[4] < ref[0], `the reference run learns (${ref[0]} → ${ref[4]})`);
+  for (let i = 0; i < ref.length; i++) {
+    assert.ok(Math.abs(gpu[i] - ref[i]) <= 1e-4 + 1e-4 * Math.abs(ref[i]), `step ${i}: webgpu loss ${gpu[i]}, reference ${ref[i]}`);
+  }
+});
+
+/** A small CNN (conv + bias + ReLU + max-pool + linear) trained with SGD; losses per step. */
+async function trainCnn(backend: string, steps: number): Promise<number[]> {
+  g.setBackend(backend);
+  let s2 = 11;
+  const r = (): number => {
+    s2 = (s2 * 1664525 + 1013904223) >>> 0;
+    return (s2 >>> 8) / 2 ** 24 - 0.5;
+  };
+  const B = 4;
+  const x = g.fromArray(Float32Array.from({ length: B * 8 * 8 }, () => r() * 2), [B, 1, 8, 8]);
+  const onehot = g.fromArray(Float32Array.from({ length: B * 3 }, (_, i) => (Math.floor(i / 3) % 3 === i % 3 ? 1 : 0)), [B, 3]);
+  let params = [
+    g.fromArray(Float32Array.from({ length: 4 * 9 }, () => r()), [4, 1, 3, 3]),
+    g.fromArray(Float32Array.from({ length: 4 }, () => r() * 0.1), [4]),
+    g.fromArray(Float32Array.from({ length: 64 * 3 }, () => r() * 0.3), [64, 3]),
+  ];
+  const lossOf = (w: g.Tensor, b: g.Tensor, fc: g.Tensor): g.Tensor => {
+    const h = g.maxPool2d(g.relu(g.conv2d(x, w, b, { padding: 1 })), { kernelSize: 2 });
+    const logits = g.matmul(g.reshape(h, [B, 64]), fc);
+    return g.neg(g.mean(g.sum(g.mul(g.logSoftmax(logits, 1), onehot), 1)));
+  };
+  const step = g.valueAndGrad(lossOf);
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const { value, grads } = step(...params);
+    losses.push((await value.data())[0]);
+    params = params.map((p, i) => g.sub(p, g.mul(grads[i], 0.5)).detach());
+  }
+  return losses;
+}
+
+test('a small CNN (conv2d, ReLU, max-pool, linear) trained on webgpu matches the reference backend', { skip, timeout: 120_000 }, async () => {
+  const ref = await trainCnn('reference', 4);
+  const gpu = await trainCnn('webgpu', 4);
+  assert.ok(ref[3] < ref[0], `the reference run learns (${ref[0]} → ${ref[3]})`);
   for (let i = 0; i < ref.length; i++) {
     assert.ok(Math.abs(gpu[i] - ref[i]) <= 1e-4 + 1e-4 * Math.abs(ref[i]), `step ${i}: webgpu loss ${gpu[i]}, reference ${ref[i]}`);
   }
