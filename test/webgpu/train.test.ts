@@ -1,5 +1,5 @@
 /**
- * End to end on the webgpu backend: an MLP, and a small CNN, (Linear + ReLU + Linear, softmax cross-entropy, plain
+ * End to end on the webgpu backend: an MLP, a small CNN and nn layers with gradkit's optimizers, (Linear + ReLU + Linear, softmax cross-entropy, plain
  * SGD written with tensor ops; cross-entropy composed from logSoftmax) trained a few steps from the same initial weights gives the same
  * losses as on the reference backend, within float32 tolerance. Everything between the uploads
  * and the loss reads runs through the ops layer and autograd on GPU buffers; losses are read
@@ -111,5 +111,37 @@ test('a small CNN (conv2d, ReLU, max-pool, linear) trained on webgpu matches the
   assert.ok(ref[3] < ref[0], `the reference run learns (${ref[0]} → ${ref[3]})`);
   for (let i = 0; i < ref.length; i++) {
     assert.ok(Math.abs(gpu[i] - ref[i]) <= 1e-4 + 1e-4 * Math.abs(ref[i]), `step ${i}: webgpu loss ${gpu[i]}, reference ${ref[i]}`);
+  }
+});
+
+/** nn.Sequential(Linear, ReLU, Linear) with a gradkit optimizer (its update kernels run on the device). */
+async function trainWithOptimizer(backend: string, which: 'SGD' | 'Adam' | 'RMSprop'): Promise<number[]> {
+  g.setBackend(backend);
+  g.manualSeed(3);
+  const model = new g.nn.Sequential(new g.nn.Linear(6, 10), new g.nn.ReLU(), new g.nn.Linear(10, 3));
+  const opt = which === 'SGD'
+    ? new g.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 })
+    : which === 'Adam' ? new g.optim.Adam(model.parameters(), { lr: 0.01 }) : new g.optim.RMSprop(model.parameters(), { lr: 0.01 });
+  const x = g.fromArray(Float32Array.from({ length: 48 }, (_, i) => Math.sin(i)), [8, 6]);
+  const onehot = g.fromArray(Float32Array.from({ length: 24 }, (_, i) => (Math.floor(i / 3) % 3 === i % 3 ? 1 : 0)), [8, 3]);
+  const losses: number[] = [];
+  for (let s = 0; s < 4; s++) {
+    opt.zeroGrad();
+    const loss = g.neg(g.mean(g.sum(g.mul(g.logSoftmax(model.forward(x) as g.Tensor, 1), onehot), 1)));
+    loss.backward();
+    opt.step();
+    losses.push((await loss.data())[0]);
+  }
+  return losses;
+}
+
+test('nn layers with the SGD (momentum), Adam and RMSprop optimizers train on webgpu like on the reference backend', { skip, timeout: 120_000 }, async () => {
+  for (const which of ['SGD', 'Adam', 'RMSprop'] as const) {
+    const ref = await trainWithOptimizer('reference', which);
+    const gpu = await trainWithOptimizer('webgpu', which);
+    assert.ok(ref[3] < ref[0], `${which}: the reference run learns (${ref[0]} → ${ref[3]})`);
+    for (let i = 0; i < ref.length; i++) {
+      assert.ok(Math.abs(gpu[i] - ref[i]) <= 1e-5 + 1e-5 * Math.abs(ref[i]), `${which} step ${i}: webgpu loss ${gpu[i]}, reference ${ref[i]}`);
+    }
   }
 });
