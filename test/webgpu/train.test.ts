@@ -1,9 +1,10 @@
 /**
- * End to end on the webgpu backend: an MLP, a small CNN and nn layers with gradkit's optimizers, (Linear + ReLU + Linear, softmax cross-entropy, plain
- * SGD written with tensor ops; cross-entropy composed from logSoftmax) trained a few steps from the same initial weights gives the same
- * losses as on the reference backend, within float32 tolerance. Everything between the uploads
- * and the loss reads runs through the ops layer and autograd on GPU buffers; losses are read
- * with `await t.data()` (readSync throws on webgpu).
+ * End to end on the webgpu backend, each against the reference backend from the same initial
+ * weights, within float32 tolerance: an MLP and a small CNN trained with SGD written as tensor
+ * ops, and nn layers trained with gradkit's optimizers (their update kernels on the device).
+ * Cross-entropy is composed from logSoftmax: the loss ops validate labels with a synchronous
+ * host read, which a GPU backend refuses. Everything between the uploads and the loss reads
+ * runs through the ops layer and autograd on GPU buffers; losses are read with `await t.data()`.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
