@@ -566,13 +566,10 @@ ${MAIN_ROW} {
     },
 
     biasActBackward(yh, dyh, shape, axis, act) {
-      const yv = g(yh);
       const dy = g(dyh);
       const [outer, size, inner] = around(shape, axis);
-      let dx: GpuTensor;
-      if (act === 'relu') dx = g(kernels.reluBackward(yh, dyh));
-      else dx = g(kernels.cast(dyh, dy.dtype));
-      void yv;
+      // relu: y > 0 exactly where x + bias > 0, so reluBackward on y is the masked gradient.
+      const dx = act === 'relu' ? g(kernels.reluBackward(yh, dyh)) : g(kernels.cast(dyh, dy.dtype));
       const dbias = reduceT('sum', dx, [outer, size, inner], [0, 2]);
       return { dx: asHandle(dx), dbias: asHandle(dbias) };
     },
