@@ -417,7 +417,7 @@ describe('webgpu backend behaviour', { skip }, () => {
     assert.deepEqual(await get(be.alloc('float32', 4)), new Float32Array(4));
   });
 
-  test('readSync throws one line naming await t.data(); float64 is refused naming the dtype', () => {
+  test('readSync throws one line naming await t.data(); float64 and over-large buffers are refused in one line', () => {
     const h = be.upload(Float32Array.from([1]));
     assert.throws(() => be.readSync(h), (e: Error) => /await t\.data\(\)/.test(e.message) && !e.message.includes('\n'));
     be.free(h);
@@ -426,6 +426,9 @@ describe('webgpu backend behaviour', { skip }, () => {
     const x = be.upload(Float32Array.from([1]));
     assert.throws(() => be.kernels.cast(x, 'float64'), /float64/);
     be.free(x);
+    // A buffer past the device's binding limit is refused up front, naming both sizes.
+    const limit = be.device.limits.maxStorageBufferBindingSize;
+    assert.throws(() => be.alloc('float32', Math.floor(limit / 4) + 1), (e: Error) => /binds at most/.test(e.message) && !e.message.includes('\n'));
   });
 
   test('a validation error surfaces as a thrown error naming the kernel and shapes', async () => {

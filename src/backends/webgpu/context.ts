@@ -5,7 +5,7 @@
  * and, in debug mode, turns WebGPU's silent validation errors into errors naming the kernel.
  */
 import { GradkitError } from '../../core/errors.js';
-import type { DataArray, DType } from '../../core/dtype.js';
+import { formatBytes, type DataArray, type DType } from '../../core/dtype.js';
 import type { Handle } from '../../backend/handle.js';
 import type { MemoryInfo } from '../../backend/backend.js';
 
@@ -101,7 +101,9 @@ export class GpuContext {
   // ---- buffers ----
 
   private take(bytes: number): { buffer: GPUBuffer; capacity: number } {
-    const capacity = bucketBytes(bytes);
+    let capacity = bucketBytes(bytes);
+    // Near the device's limit the bucket's slack may not fit: take the exact size instead.
+    if (capacity > this.device.limits.maxBufferSize) capacity = Math.ceil(Math.max(bytes, 16) / 16) * 16;
     const list = this.pool.get(capacity);
     const reused = list?.pop();
     if (reused) {
@@ -129,6 +131,12 @@ export class GpuContext {
    */
   empty(dtype: DType, size: number): GpuTensor {
     checkDtype('webgpu', dtype);
+    // Past the binding limit a kernel could not bind the buffer: say so here, not as a
+    // validation error deep in some later dispatch.
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    if (size * 4 > limit) {
+      throw new GradkitError('webgpu', `a ${dtype} tensor of ${size} elements needs ${formatBytes(size * 4)}; this GPU binds at most ${formatBytes(limit)} per buffer`);
+    }
     const { buffer, capacity } = this.take(size * 4);
     this.liveBuffers++;
     this.liveBytes += capacity;
