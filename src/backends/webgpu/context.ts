@@ -80,7 +80,8 @@ export class GpuContext {
   private pooledBytes = 0;
   /** Errors captured since the last check, surfaced by the next `read` or `checkErrors`. */
   private readonly errors: Error[] = [];
-  private readonly pending: Promise<void>[] = [];
+  /** Error scopes not yet popped (debug mode); each removes itself when it settles. */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     readonly device: GPUDevice,
@@ -210,7 +211,7 @@ export class GpuContext {
 
   /** Throws the first WebGPU error captured since the last check (then forgets them all). */
   async checkErrors(): Promise<void> {
-    while (this.pending.length > 0) await Promise.all(this.pending.splice(0));
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
     if (this.errors.length > 0) {
       const first = this.errors[0];
       this.errors.length = 0;
@@ -259,12 +260,16 @@ export class GpuContext {
     this.give(p.buffer, p.capacity);
     if (this.debug) {
       const scopes = [this.device.popErrorScope(), this.device.popErrorScope(), this.device.popErrorScope()];
-      this.pending.push(
-        Promise.all(scopes).then((errs) => {
-          const e = errs.find((x) => x !== null);
-          if (e) this.errors.push(new GradkitError(`webgpu kernel ${what()}`, oneLine(e.message)));
-        }),
-      );
+      const done: Promise<void> = Promise.all(scopes).then((errs) => {
+        this.pending.delete(done);
+        const e = errs.find((x) => x !== null);
+        if (e) this.errors.push(new GradkitError(`webgpu kernel ${what()}`, oneLine(e.message)));
+      }, (e: Error) => {
+        // popErrorScope rejects only when the device is gone: report that once, like an error.
+        this.pending.delete(done);
+        this.errors.push(new GradkitError(`webgpu kernel ${what()}`, oneLine(String(e?.message ?? e))));
+      });
+      this.pending.add(done);
     }
   }
 
