@@ -13,7 +13,7 @@ import type { Handle } from '../../src/backend/handle.js';
 import type { BinaryOp, Conv2dParams, Pool2dParams, UnaryOp } from '../../src/backend/kernels.js';
 import { referenceKernels } from '../../src/backends/reference/index.js';
 import { listBackends } from '../../src/backend/registry.js';
-import { initWebGPU, WEBGPU_PRIORITY, bucketBytes, type WebGPUBackend } from '../../src/backends/webgpu/index.js';
+import { createWebGPUBackend, initWebGPU, WEBGPU_PRIORITY, bucketBytes, type WebGPUBackend } from '../../src/backends/webgpu/index.js';
 
 const got = await initWebGPU({ debug: true });
 const skip = 'error' in got ? `no WebGPU adapter (${got.error}): webgpu kernel tests skipped` : false;
@@ -287,6 +287,20 @@ describe('webgpu convolution, pooling and batch norm match the reference', { ski
       close(await get(K.conv2dBackwardInput(up(dy), up(w), p)), R.conv2dBackwardInput(dy, w, p), `conv2dBackwardInput ${what}`, { atol: 1e-4, rtol: 1e-4 });
       close(await get(K.conv2dBackwardFilter(up(x), up(dy), p)), R.conv2dBackwardFilter(x, dy, p), `conv2dBackwardFilter ${what}`, { atol: 1e-4, rtol: 1e-4 });
     }
+  });
+
+  test('convolutions over batches larger than the im2col budget run in chunks of images', async () => {
+    // A backend on the same device whose column buffer holds 2 images of this layer (2,160 bytes each): 3 chunks.
+    const p = convParams(5, 3, 5, 4, 4, 3, { padTop: 1, padBottom: 1, padLeft: 1, padRight: 1 });
+    const small = createWebGPUBackend(be.device, be.adapter, true, { convColumnBytes: 2 * 3 * 9 * 20 * 4 });
+    const sup = (a: DataArray): Handle => small.upload(a.slice());
+    const sget = async (h: Handle): Promise<DataArray> => small.read(h);
+    const x = randF([p.n, p.cIn, p.h, p.w]);
+    const w = randF([p.cOut, p.cIn, p.kh, p.kw]);
+    const dy = randF([p.n, p.cOut, p.outH, p.outW]);
+    close(await sget(small.kernels.conv2d(sup(x), sup(w), p)), R.conv2d(x, w, p), 'chunked conv2d', { atol: 1e-4, rtol: 1e-4 });
+    close(await sget(small.kernels.conv2dBackwardInput(sup(dy), sup(w), p)), R.conv2dBackwardInput(dy, w, p), 'chunked conv2dBackwardInput', { atol: 1e-4, rtol: 1e-4 });
+    close(await sget(small.kernels.conv2dBackwardFilter(sup(x), sup(dy), p)), R.conv2dBackwardFilter(x, dy, p), 'chunked conv2dBackwardFilter', { atol: 1e-4, rtol: 1e-4 });
   });
 
   test('max and average pooling, forward and backward, with padding and overlap', async () => {

@@ -14,13 +14,14 @@ import type { Handle } from '../../backend/handle.js';
 import { registerBackend } from '../../backend/registry.js';
 import { acquireDevice, describeAdapter, type AcquireOptions, type AdapterReport } from './device.js';
 import { asGpu, asHandle, checkDtype, GpuContext } from './context.js';
-import { createKernels } from './kernels.js';
+import { createKernels, type KernelOptions } from './kernels.js';
 
 export { acquireDevice, describeAdapter, type AcquireOptions, type AdapterReport } from './device.js';
 export { bucketBytes } from './context.js';
+export type { KernelOptions } from './kernels.js';
 
 /** Options of `initWebGPU`: the adapter choice plus debugging and registration. */
-export interface WebGPUOptions extends AcquireOptions {
+export interface WebGPUOptions extends AcquireOptions, KernelOptions {
   /**
    * Wrap every dispatch in error scopes so that WebGPU validation errors (which never throw)
    * surface at the next read as errors naming the kernel and its shapes. Costs a promise per
@@ -47,9 +48,9 @@ export interface WebGPUBackend extends Backend {
 export const WEBGPU_PRIORITY = { hardware: 20, software: -10 } as const;
 
 /** A backend over an acquired device (tests use it directly; `initWebGPU` also registers it). */
-export function createWebGPUBackend(device: GPUDevice, report: AdapterReport, debug = false): WebGPUBackend {
+export function createWebGPUBackend(device: GPUDevice, report: AdapterReport, debug = false, kernelOptions: KernelOptions = {}): WebGPUBackend {
   const ctx = new GpuContext(device, debug);
-  const kernels = createKernels(ctx);
+  const kernels = createKernels(ctx, kernelOptions);
   return {
     name: 'webgpu',
     kernels,
@@ -103,7 +104,7 @@ const inits = new Map<string, Promise<WebGPUBackend | { error: string }>>();
 async function init(options: WebGPUOptions): Promise<WebGPUBackend | { error: string }> {
   const got = await acquireDevice(options);
   if ('error' in got) return got;
-  const backend = createWebGPUBackend(got.device, got.report, options.debug ?? envDebug());
+  const backend = createWebGPUBackend(got.device, got.report, options.debug ?? envDebug(), { convColumnBytes: options.convColumnBytes });
   if (options.register ?? true) {
     registerBackend('webgpu', () => backend, got.report.software ? WEBGPU_PRIORITY.software : WEBGPU_PRIORITY.hardware);
   }

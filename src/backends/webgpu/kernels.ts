@@ -192,7 +192,13 @@ function tileLoad(X: string, S: string, kMajor: boolean, vec: boolean, off: stri
     }`;
 }
 
-export function createKernels(ctx: GpuContext): Kernels {
+/** Tuning knobs of the kernels. */
+export interface KernelOptions {
+  /** Largest im2col buffer in bytes (default 64 MiB): bigger batches convolve in chunks of images. */
+  convColumnBytes?: number;
+}
+
+export function createKernels(ctx: GpuContext, options: KernelOptions = {}): Kernels {
   const g = (h: Handle): GpuTensor => asGpu(h);
   const out = (dtype: DType, size: number): GpuTensor => ctx.empty(dtype, size);
 
@@ -259,25 +265,36 @@ ${MAIN_ROW} {
   }
 
   /** Elementwise over n elements: `body` assigns y[i] from the named inputs. */
-  function elementwise(what: () => string, inputs: readonly { name: string; t: GpuTensor; type: string }[], outT: GpuTensor, outType: string, body: string, params: readonly number[], extra = ''): void {
+  function elementwise(what: () => string, inputs: readonly { name: string; t: GpuTensor; type: string }[], outT: GpuTensor, outType: string, body: string, params: readonly number[], extra = '', count = outT.size): void {
     const decls = inputs.map((inp, k) => decl(k, inp.name, inp.type)).join('\n');
     const code = `${decls}\n${decl(inputs.length, 'y', outType, true)}\n${prmDecl(inputs.length + 1)}\n${INDEX}\n${MATH}\n${extra}
 ${MAIN_1D} { let i = flat(gid, nwg); if (i >= prm[0]) { return; } ${body} }`;
-    ctx.dispatch(what, code, [...inputs.map((inp) => inp.t.buffer), outT.buffer], [outT.size, ...params], ctx.grid(outT.size));
+    ctx.dispatch(what, code, [...inputs.map((inp) => inp.t.buffer), outT.buffer], [count, ...params], ctx.grid(count));
   }
 
-  /** col[b][c][ky][kx][oy·outW + ox] = x at that tap (0 outside the image): conv as GEMM. */
-  function im2col(x: GpuTensor, p: Conv2dParams): GpuTensor {
-    const col = out(x.dtype, p.n * p.cIn * p.kh * p.kw * p.outH * p.outW);
+  /**
+   * Images per im2col chunk: the column buffer (cIn·kh·kw·outH·outW per image) stays under
+   * `convColumnBytes` and the binding limit, so large batches run in several GEMMs instead of
+   * failing to allocate.
+   */
+  function convChunk(p: Conv2dParams): number {
+    const perImage = p.cIn * p.kh * p.kw * p.outH * p.outW * 4;
+    const cap = Math.min(options.convColumnBytes ?? 64 << 20, ctx.device.limits.maxStorageBufferBindingSize);
+    return Math.max(1, Math.min(p.n, Math.floor(cap / Math.max(perImage, 1))));
+  }
+
+  /** col[b][c][ky][kx][oy·outW + ox] = x at that tap (0 outside the image) for images b0 … b0+cn−1: conv as GEMM. */
+  function im2col(x: GpuTensor, p: Conv2dParams, b0: number, cn: number): GpuTensor {
+    const col = out(x.dtype, cn * p.cIn * p.kh * p.kw * p.outH * p.outW);
     elementwise(() => `'im2col' (${convWhat(p)})`, [{ name: 'x', t: x, type: 'f32' }], col, 'f32', `
   let cIn = prm[1]; let h = prm[2]; let w = prm[3]; let kh = prm[4]; let kw = prm[5];
   let outH = prm[12]; let outW = prm[13]; let P = outH * outW;
-  let pp = i % P; var r = i / P; let kx = r % kw; r = r / kw; let ky = r % kh; r = r / kh; let c = r % cIn; let b = r / cIn;
+  let pp = i % P; var r = i / P; let kx = r % kw; r = r / kw; let ky = r % kh; r = r / kh; let c = r % cIn; let b = r / cIn + prm[14];
   let iy = i32((pp / outW) * prm[6] + ky * prm[10]) - i32(prm[8]);
   let ix = i32((pp % outW) * prm[7] + kx * prm[11]) - i32(prm[9]);
   var v = 0.0;
   if (iy >= 0 && iy < i32(h) && ix >= 0 && ix < i32(w)) { v = x[((b * cIn + c) * h + u32(iy)) * w + u32(ix)]; }
-  y[i] = v;`, convParams(p));
+  y[i] = v;`, [...convParams(p), b0]);
     return col;
   }
 
@@ -635,16 +652,20 @@ ${MAIN_ROW} {
       const x = g(xh);
       const w = g(wh);
       const { cOutG, kk, pp } = convDims(p);
-      const col = im2col(x, p);
       const o = out(x.dtype, p.n * p.cOut * pp);
-      for (let gi = 0; gi < p.groups; gi++) {
-        gemm(w, col, o, {
-          batch: p.n, m: cOutG, k: kk, n: pp, transA: false, transB: false,
-          strideA: 0, strideB: p.cIn * p.kh * p.kw * pp, strideC: p.cOut * pp,
-          offA: gi * cOutG * kk, offB: gi * kk * pp, offC: gi * cOutG * pp,
-        });
+      const step = convChunk(p);
+      for (let b0 = 0; b0 < p.n; b0 += step) {
+        const cn = Math.min(step, p.n - b0);
+        const col = im2col(x, p, b0, cn);
+        for (let gi = 0; gi < p.groups; gi++) {
+          gemm(w, col, o, {
+            batch: cn, m: cOutG, k: kk, n: pp, transA: false, transB: false,
+            strideA: 0, strideB: p.cIn * p.kh * p.kw * pp, strideC: p.cOut * pp,
+            offA: gi * cOutG * kk, offB: gi * kk * pp, offC: (b0 * p.cOut + gi * cOutG) * pp,
+          });
+        }
+        ctx.free(col);
       }
-      ctx.free(col);
       return asHandle(o);
     },
 
@@ -652,17 +673,20 @@ ${MAIN_ROW} {
       const dy = g(dyh);
       const w = g(wh);
       const { cOutG, kk, pp } = convDims(p);
-      // dcol = Wᵀ·dy per image and group, then col2im sums the taps back into the image.
-      const dcol = out(dy.dtype, p.n * p.cIn * p.kh * p.kw * pp);
-      for (let gi = 0; gi < p.groups; gi++) {
-        gemm(w, dy, dcol, {
-          batch: p.n, m: kk, k: cOutG, n: pp, transA: true, transB: false,
-          strideA: 0, strideB: p.cOut * pp, strideC: p.cIn * p.kh * p.kw * pp,
-          offA: gi * cOutG * kk, offB: gi * cOutG * pp, offC: gi * kk * pp,
-        });
-      }
       const dx = out(dy.dtype, p.n * p.cIn * p.h * p.w);
-      elementwise(() => `'conv2dBackwardInput' (col2im, ${convWhat(p)})`, [{ name: 'dc', t: dcol, type: 'f32' }], dx, 'f32', `
+      const step = convChunk(p);
+      for (let b0 = 0; b0 < p.n; b0 += step) {
+        const cn = Math.min(step, p.n - b0);
+        // dcol = Wᵀ·dy per image and group, then col2im sums the taps back into the images.
+        const dcol = out(dy.dtype, cn * p.cIn * p.kh * p.kw * pp);
+        for (let gi = 0; gi < p.groups; gi++) {
+          gemm(w, dy, dcol, {
+            batch: cn, m: kk, k: cOutG, n: pp, transA: true, transB: false,
+            strideA: 0, strideB: p.cOut * pp, strideC: p.cIn * p.kh * p.kw * pp,
+            offA: gi * cOutG * kk, offB: (b0 * p.cOut + gi * cOutG) * pp, offC: gi * kk * pp,
+          });
+        }
+        elementwise(() => `'conv2dBackwardInput' (col2im, ${convWhat(p)})`, [{ name: 'dc', t: dcol, type: 'f32' }], dx, 'f32', `
   let cIn = prm[1]; let h = prm[2]; let w = prm[3]; let kh = prm[4]; let kw = prm[5];
   let sh = i32(prm[6]); let sw = i32(prm[7]); let pt = i32(prm[8]); let pl = i32(prm[9]);
   let dh = i32(prm[10]); let dw = i32(prm[11]); let outH = i32(prm[12]); let outW = i32(prm[13]);
@@ -679,8 +703,9 @@ ${MAIN_ROW} {
       acc += dc[(((b * cIn + c) * kh + ky) * kw + kx) * u32(outH * outW) + u32(oy * outW + ox)];
     }
   }
-  y[i] = acc;`, convParams(p));
-      ctx.free(dcol);
+  y[i + prm[14]] = acc;`, [...convParams(p), b0 * p.cIn * p.h * p.w], '', cn * p.cIn * p.h * p.w);
+        ctx.free(dcol);
+      }
       return asHandle(dx);
     },
 
@@ -688,17 +713,21 @@ ${MAIN_ROW} {
       const x = g(xh);
       const dy = g(dyh);
       const { cOutG, kk, pp } = convDims(p);
-      const col = im2col(x, p);
       // Per image dW_b = dy_b · col_bᵀ (batched GEMM), then the sum over the batch.
       const per = out(x.dtype, p.n * p.cOut * kk);
-      for (let gi = 0; gi < p.groups; gi++) {
-        gemm(dy, col, per, {
-          batch: p.n, m: cOutG, k: pp, n: kk, transA: false, transB: true,
-          strideA: p.cOut * pp, strideB: p.cIn * p.kh * p.kw * pp, strideC: p.cOut * kk,
-          offA: gi * cOutG * pp, offB: gi * kk * pp, offC: gi * cOutG * kk,
-        });
+      const step = convChunk(p);
+      for (let b0 = 0; b0 < p.n; b0 += step) {
+        const cn = Math.min(step, p.n - b0);
+        const col = im2col(x, p, b0, cn);
+        for (let gi = 0; gi < p.groups; gi++) {
+          gemm(dy, col, per, {
+            batch: cn, m: cOutG, k: pp, n: kk, transA: false, transB: true,
+            strideA: p.cOut * pp, strideB: p.cIn * p.kh * p.kw * pp, strideC: p.cOut * kk,
+            offA: (b0 * p.cOut + gi * cOutG) * pp, offB: gi * kk * pp, offC: (b0 * p.cOut + gi * cOutG) * kk,
+          });
+        }
+        ctx.free(col);
       }
-      ctx.free(col);
       if (p.n === 1) return asHandle(per);
       const dw = reduceT('sum', per, [p.n, p.cOut * kk], [0]);
       ctx.free(per);
