@@ -16,7 +16,7 @@ import { listBackends } from '../../src/backend/registry.js';
 import { createWebGPUBackend, initWebGPU, WEBGPU_PRIORITY, bucketBytes, type WebGPUBackend } from '../../src/backends/webgpu/index.js';
 
 const got = await initWebGPU({ debug: true });
-const skip = 'error' in got ? `no WebGPU adapter (${got.error}): webgpu kernel tests skipped` : false;
+const skip = 'error' in got ? `${got.error}: webgpu kernel tests skipped` : false;
 if (skip) console.log(skip);
 else console.log(`webgpu adapter: ${(got as WebGPUBackend).adapter.label}`);
 const be = got as WebGPUBackend;

@@ -12,7 +12,7 @@ import * as g from '../../src/index.js';
 import { initWebGPU, type WebGPUBackend } from '../../src/backends/webgpu/index.js';
 
 const got = await initWebGPU();
-const skip = 'error' in got ? `no WebGPU adapter (${got.error}): webgpu training tests skipped` : false;
+const skip = 'error' in got ? `${got.error}: webgpu training tests skipped` : false;
 if (skip) console.log(skip);
 
 after(() => {
