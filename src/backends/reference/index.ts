@@ -14,6 +14,7 @@ import {
   batchNormBackward, batchNormForwardEval, batchNormForwardTrain, reluBackward, softmaxCrossEntropy, softmaxCrossEntropyBackward,
   biasAct, biasActBackward,
 } from './fused.js';
+import { nonFiniteCount } from './finite.js';
 
 /** Every kernel in its plain, obviously-right form: the oracle the fast backends are tested against. */
 export const referenceKernels: Kernels<DataArray> = {
@@ -22,7 +23,7 @@ export const referenceKernels: Kernels<DataArray> = {
   indexSelect, indexAdd, gather, scatterAdd, softmax, logSoftmax, conv2d, conv2dBackwardInput,
   conv2dBackwardFilter, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
   reluBackward, batchNormForwardTrain, batchNormForwardEval, batchNormBackward, softmaxCrossEntropy,
-  softmaxCrossEntropyBackward, biasAct, biasActBackward,
+  softmaxCrossEntropyBackward, biasAct, biasActBackward, nonFiniteCount,
 };
 
 export function createReferenceBackend(): Backend {

@@ -10,7 +10,7 @@ import { GradkitError } from '../../core/errors.js';
 import { getGlobalRng } from '../../core/rng.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
-import { describeParameter, firstBadParameter, locateNonFinite } from './non-finite.js';
+import { checkedTensors, describeParameter, firstBad, firstBadParameter, locateNonFinite, nonFiniteCounts } from './non-finite.js';
 
 /** Thrown by NanGuard; a GradkitError so callers can report it like any bad input. */
 export class NonFiniteError extends GradkitError {
@@ -45,9 +45,17 @@ export class NanGuard implements Callback {
     this.rngState = getGlobalRng().getState();
   }
 
+  /**
+   * Validation losses are checked here. A training loss is checked in afterBackward together
+   * with every gradient (one kernel call and one small read per step instead of one per tensor);
+   * that is still before the optimizer step, so a bad batch is never applied.
+   */
   afterLoss(t: Trainer): void {
-    if (t.loss === null) return;
-    const v = t.loss.item();
+    if (t.loss === null || t.training) return;
+    this.checkLoss(t, t.loss.item());
+  }
+
+  private checkLoss(t: Trainer, v: number): void {
     if (Number.isFinite(v)) return;
     const bad = firstBadParameter(t.model, 'weights');
     // Weights are checked after every step, so with finite weights the activations or the data are to blame.
@@ -57,7 +65,12 @@ export class NanGuard implements Callback {
   }
 
   afterBackward(t: Trainer): void {
-    const bad = firstBadParameter(t.model, 'gradients');
+    const grads = checkedTensors(t.model, 'gradients');
+    const withLoss = t.loss !== null && t.loss.size === 1;
+    // One flag array for the loss and every gradient: the only read of this hook.
+    const counts = nonFiniteCounts(withLoss ? [t.loss!, ...grads.map((e) => e[1])] : grads.map((e) => e[1]));
+    if (withLoss && counts[0] > 0) this.checkLoss(t, t.loss!.item());
+    const bad = firstBad(grads, counts, withLoss ? 1 : 0);
     if (bad) {
       throw new NonFiniteError(`non-finite gradient at ${this.where(t)}: the first gradient to go non-finite is ${describeParameter(bad)} (loss ${t.loss?.item()}). Lower the learning rate, clip gradients, or check the inputs`, t.step + 1, bad.name);
     }
