@@ -512,7 +512,13 @@ export class Trainer {
 
   /** The checkpoint as bytes (model tensors + everything else; see checkpoint.ts). */
   checkpointBytes(): Uint8Array {
-    return encodeCheckpoint(this.checkpointState());
+    const state = this.checkpointState();
+    try {
+      return encodeCheckpoint(state);
+    } finally {
+      // The model's state dict holds fresh copies, read once into the bytes: free them now.
+      for (const t of state.model.values()) t.dispose();
+    }
   }
 
   /** Writes a checkpoint atomically (temp file + rename in the storage). */
