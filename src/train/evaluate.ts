@@ -27,18 +27,33 @@ export function evaluate(model: AnyModule, data: Iterable<Batch>, opts: { loss?:
   let lossSum = 0;
   let correct = 0;
   try {
-    for (const batch of data) {
-      const target = batch[batch.length - 1] as Tensor;
-      const b = target.shape[0];
-      // Each batch in its own scope (its activations are freed at once) and one read per batch:
-      // the loss and the count of rows whose argmax is the label (NaN/Inf rows count as wrong).
-      const s = scope(() => noGrad(() => {
-        const out = model.call(...(batch.slice(0, -1) as Tensor[])) as Tensor;
-        return batchStats(lossFn(out, target), out, target, { accuracy: true, topK: [] });
-      }));
-      lossSum += s.loss * b;
-      n += b;
-      correct += s.correct;
+    // Each batch is pulled, run and scored inside its own scope, so the batch, its activations
+    // and the statistics' intermediates are freed at once; one read per batch (the loss and the
+    // count of rows whose argmax is the label; NaN/Inf rows count as wrong).
+    const it = data[Symbol.iterator]();
+    let done = false;
+    try {
+      for (;;) {
+        const s = scope(() => {
+          const r = it.next();
+          if (r.done === true) return null;
+          const batch = r.value;
+          const target = batch[batch.length - 1] as Tensor;
+          return noGrad(() => {
+            const out = model.call(...(batch.slice(0, -1) as Tensor[])) as Tensor;
+            return { b: target.shape[0], ...batchStats(lossFn(out, target), out, target, { accuracy: true, topK: [] }) };
+          });
+        });
+        if (s === null) {
+          done = true;
+          break;
+        }
+        lossSum += s.loss * s.b;
+        n += s.b;
+        correct += s.correct;
+      }
+    } finally {
+      if (!done) it.return?.();
     }
   } finally {
     model.train(wasTraining);
