@@ -17,7 +17,7 @@ import type { Callback } from './callback.js';
 import { CancelBatch, CancelEpoch, CancelFit, type EventName } from './events.js';
 import { defaultClassificationLoss } from './loss.js';
 import { MetricsCallback } from './callbacks/metrics.js';
-import { NanGuard } from './callbacks/nan-guard.js';
+import { NanGuard, flushNanGuards } from './callbacks/nan-guard.js';
 import { closestName } from './callbacks/monitor.js';
 import {
   checkModelFits, decodeCheckpoint, encodeCheckpoint, type CheckpointState, type TrainerCounters,
@@ -469,6 +469,8 @@ export class Trainer {
 
   /** The training state to resume from; only at batch or epoch boundaries of the training phase. */
   checkpointState(): CheckpointState {
+    // The NaN guard checks a step's weights lazily; a checkpoint must never capture bad ones.
+    flushNanGuards(this);
     if (!this.atResumePoint) {
       throw new GradkitError(
         'Trainer.checkpoint',
