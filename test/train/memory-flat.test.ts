@@ -140,3 +140,20 @@ test('an async afterBatch hook (a checkpoint written every step) keeps memory fl
   for (const k of [10, 15, 20, 23]) assert.equal(r.live[k], r.live[5], `live buffers: ${r.live.join(' ')}`);
   assert.deepEqual(r.losses, plainLoop(mlp).losses);
 });
+
+test('async hooks before and after backward see live tensors and change no result', async () => {
+  // An await in afterForward/afterLoss ends the scope while the graph is still needed: it must
+  // survive the gap (left to the garbage collector), and backward must still work after it.
+  const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+  let sizes = 0;
+  const slow: Callback = {
+    name: 'slow',
+    afterForward: async (t) => { await tick(); sizes += t.output!.size; },
+    afterLoss: async (t) => { await tick(); sizes += t.loss!.size; },
+    afterBackward: async (t) => { await tick(); sizes += t.inputs[0].size; },
+    afterStep: async (t) => { await tick(); sizes += t.target!.size; },
+  };
+  const r = await withTrainer(mlp, [slow]);
+  assert.ok(sizes > 0);
+  assert.deepEqual(r.losses, plainLoop(mlp).losses);
+});

@@ -67,8 +67,9 @@ export class Checkpoint implements Callback {
     await this.storage.mkdir(this.dir);
   }
 
-  async afterBatch(t: Trainer): Promise<void> {
-    if (t.training && this.everySteps !== null && t.step > 0 && t.step % this.everySteps === 0) await this.save(t, this.lastPath);
+  // A promise only when a checkpoint is written: the Trainer runs synchronous hooks inside the step's scope.
+  afterBatch(t: Trainer): Promise<void> | void {
+    if (t.training && this.everySteps !== null && t.step > 0 && t.step % this.everySteps === 0) return this.save(t, this.lastPath);
   }
 
   async afterEpoch(t: Trainer): Promise<void> {
