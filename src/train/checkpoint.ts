@@ -15,6 +15,10 @@ import type { AnyModule, StateDict } from '../nn/module.js';
 import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { Tensor } from '../tensor/tensor.js';
 import { readSync } from '../tensor/host.js';
+// Decoding a checkpoint makes tensors, and tensors live on a backend: register the default ones
+// (as the package entry does), so a checkpoint can be read with nothing else of gradkit loaded.
+import '../backends/reference/index.js';
+import '../backends/wasm/index.js';
 import { packState, unpackState, type PackedArray } from './state-tree.js';
 import { decodeTensorFile, encodeTensorFile } from './tensor-file.js';
 import { missingRecord, warnOnce, type OnWarning } from '../core/integrity.js';
