@@ -1,5 +1,5 @@
 // Adam/AdamW update in wasm, bit for bit the same as the TypeScript fast path
-// (src/optim/fused-kernels.ts adamFusedStep): the arithmetic is double precision with a rounding
+// (src/backends/reference/optim.ts adamUpdate): the arithmetic is double precision with a rounding
 // to float32 (demote then promote) wherever the TypeScript stores into a Float32Array or calls
 // Math.fround, the operations keep their order (no fused multiply-add, no reciprocals), and IEEE
 // double arithmetic is exact-rounded in wasm just as in JS. Two elements per f64x2 step: the
@@ -83,7 +83,7 @@ export function adamStep(
   }
 }
 
-// RMSprop, bit for bit src/optim/fused-kernels.ts rmsFusedStep, in the same f64x2 manner: the
+// RMSprop, bit for bit src/backends/reference/optim.ts rmspropUpdate, in the same f64x2 manner: the
 // division and the square root per element are the cost, and they halve here.
 
 /** Scalar parameters, as f64 at byte 64 of the job block (see src/backends/wasm/optim.ts). */

@@ -6,7 +6,8 @@
  * on the same backend, i.e. what the layers, the fused kernels and optim.Adam cost or gain.
  */
 import * as g from '../src/index.js';
-import type { Tensor } from '../src/index.js';
+import type { DataArray, Tensor } from '../src/index.js';
+import { readSync } from '../src/tensor/host.js';
 import { cnnParams, mlpParams, resnetParams, type Param } from './data.js';
 import { ADAM, RESNET, cnnFeatures } from './spec.js';
 import { optimizerTime } from './gradkit-models.js';
@@ -103,11 +104,14 @@ export interface AdamHyper {
 export class RawAdam {
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
+  /** Scratch for the new weights of each parameter. */
+  private readonly w: DataArray[];
   private t = 0;
 
   constructor(private readonly params: Tensor[], private readonly hp: AdamHyper = ADAM) {
     this.m = params.map((p) => new Float32Array(p.size));
     this.v = params.map((p) => new Float32Array(p.size));
+    this.w = params.map((p) => readSync(p).slice()); // same dtype as the parameter
   }
 
   step(): void {
@@ -123,8 +127,11 @@ export class RawAdam {
       for (let i = 0; i < this.params.length; i++) {
         const p = this.params[i];
         if (p.grad === null) continue;
-        const w = p.buffer;
-        const gr = p.grad.buffer;
+        // The plain loop reads the host view and writes the new weights back in one assign
+        // (arrays from readSync are read-only).
+        const w = this.w[i];
+        w.set(readSync(p));
+        const gr = readSync(p.grad);
         const m = this.m[i];
         const v = this.v[i];
         for (let j = 0; j < w.length; j++) {
@@ -135,6 +142,7 @@ export class RawAdam {
           v[j] = vj;
           w[j] -= (stepSize * mj) / (Math.sqrt(vj) * invSqrtC2 + eps);
         }
+        p.assign(w);
       }
     });
     optimizerTime.ms += performance.now() - t0;

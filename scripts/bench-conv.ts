@@ -25,15 +25,16 @@ function geo(n: number, cIn: number, hw: number, cOut: number, k: number): Conv2
 const layers: [string, Conv2dParams][] = [['conv1 1→16 28²', geo(64, 1, 28, 16, 3)], ['conv2 16→32 13²', geo(64, 16, 13, 32, 3)]];
 console.log(backend.describe!());
 for (const [name, p] of layers) {
-  const x = rand(p.n * p.cIn * p.h * p.w);
-  const w = rand(p.cOut * p.cIn * p.kh * p.kw);
-  const dy = rand(p.n * p.cOut * p.outH * p.outW);
+  const x = backend.upload(rand(p.n * p.cIn * p.h * p.w));
+  const w = backend.upload(rand(p.cOut * p.cIn * p.kh * p.kw));
+  const dy = backend.upload(rand(p.n * p.cOut * p.outH * p.outW));
   const flop = 2 * p.n * p.cOut * p.cIn * p.kh * p.kw * p.outH * p.outW;
   const k = backend.kernels;
   const fns: [string, () => unknown][] = [
-    ['forward', () => k.conv2d(x, w, p)],
-    ['bwd-input', () => k.conv2dBackwardInput(dy, w, p)],
-    ['bwd-filter', () => k.conv2dBackwardFilter(x, dy, p)],
+    // Each output is freed at once, as a tensor leaving a scope would be.
+    ['forward', () => backend.free(k.conv2d(x, w, p))],
+    ['bwd-input', () => backend.free(k.conv2dBackwardInput(dy, w, p))],
+    ['bwd-filter', () => backend.free(k.conv2dBackwardFilter(x, dy, p))],
   ];
   for (const [label, f] of fns) {
     for (let i = 0; i < 10; i++) f();
@@ -53,5 +54,6 @@ for (const [name, p] of layers) {
     // CPU time (all threads of the process) is far less disturbed by other load than wall time.
     console.log(`  ${name} ${label}: median ${med.toFixed(3)} ms (${(flop / med / 1e6).toFixed(1)} GFLOP/s), best ${times[0].toFixed(3)} ms; cpu median ${cpu[cpu.length >> 1].toFixed(3)} ms`);
   }
+  for (const h of [x, w, dy]) backend.free(h);
 }
 backend.dispose?.();

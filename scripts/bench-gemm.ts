@@ -19,20 +19,23 @@ for (const t of threadCounts) {
   backend.setNumThreads(t);
   console.log(backend.describe!());
   for (const [m, k, n] of shapes) {
-    const a = rand(m * k);
-    const b = rand(k * n);
+    const a = backend.upload(rand(m * k));
+    const b = backend.upload(rand(k * n));
     const p: MatmulParams = { batch: 1, m, k, n, transA: false, transB: false, strideA: 0, strideB: 0 };
     const flop = 2 * m * n * k;
     const reps = Math.max(2, Math.ceil(1e9 / flop));
-    for (let i = 0; i < 2 * reps; i++) backend.kernels.matmul(a, b, p);
+    // Each product is freed at once, as a tensor leaving a scope would be.
+    for (let i = 0; i < 2 * reps; i++) backend.free(backend.kernels.matmul(a, b, p));
     const rates: number[] = [];
     for (let r = 0; r < rounds; r++) {
       const t0 = performance.now();
-      for (let i = 0; i < reps; i++) backend.kernels.matmul(a, b, p);
+      for (let i = 0; i < reps; i++) backend.free(backend.kernels.matmul(a, b, p));
       rates.push((flop * reps) / (performance.now() - t0) / 1e6);
     }
     rates.sort((x, y) => x - y);
     console.log(`  ${m}x${k}x${n}: best ${rates[rates.length - 1].toFixed(1)}, median ${rates[rates.length >> 1].toFixed(1)} GFLOP/s`);
+    backend.free(a);
+    backend.free(b);
   }
 }
 backend.dispose?.();

@@ -163,7 +163,9 @@ test('an explicit bool dtype turns any byte into a truth value', () => {
   assert.deepEqual([...g.tensor(new Uint8Array([0, 7]), { dtype: 'bool' }).dataSync()], [0, 1]);
 });
 
-test('the Tensor constructor rejects buffers it cannot label', () => {
-  assertThrowsMsg(() => new g.Tensor(new Uint16Array(2) as unknown as Float32Array, [2]), /^Tensor:/, /unsupported buffer type Uint16Array/);
-  assertThrowsMsg(() => new g.Tensor(new Float32Array(3), [2]), /^Tensor:/, /shape \[2\] holds 2 elements but the buffer has 3/);
+test('Tensor.fromArray and the Tensor constructor reject buffers they cannot label', () => {
+  assertThrowsMsg(() => g.Tensor.fromArray(new Uint16Array(2) as unknown as Float32Array, [2]), /^Tensor:/, /unsupported buffer type Uint16Array/);
+  assertThrowsMsg(() => g.Tensor.fromArray(new Float32Array(3), [2]), /^Tensor:/, /shape \[2\] holds 2 elements but the data has 3/);
+  // A kernel's output wrapped with the wrong shape: the constructor checks the buffer's size.
+  assertThrowsMsg(() => new g.Tensor(g.getBackend().upload(new Float32Array(3)), [2]), /^Tensor:/, /shape \[2\] holds 2 elements but the buffer has 3/);
 });

@@ -5,6 +5,7 @@
  */
 import * as g from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
+import { readSync } from '../../src/tensor/host.js';
 import { batchAt, cnnData, makeRng, mlpData, randnArray, resnetData, type Dataset } from '../data.js';
 import { cnnModel, makeAdam, mlpModel, resnetModel, trainStep, type GradkitModel } from '../gradkit-models.js';
 import { RawAdam, rawCnnModel, rawMlpModel, rawResnetModel, rawTrainStep, type RawModel } from '../raw-models.js';
@@ -94,7 +95,13 @@ export async function gradkitRunner(backend: string, variant: 'nn' | 'rawops' = 
           return {
             workPerStep: 2 * m * k * n,
             // Reading one value keeps the product observable (and syncs a backend that defers work).
-            step: () => { sink += a.matmul(bm).buffer[0]; void sink; },
+            // The product is freed at once (a resident backend would otherwise hold one per step).
+            step: () => {
+              const c = a.matmul(bm);
+              sink += readSync(c)[0];
+              c.dispose();
+              void sink;
+            },
           };
         }
       }

@@ -4,15 +4,94 @@ import { shapesEqual } from '../core/shape.js';
 import { getBackend } from '../backend/registry.js';
 import { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
+import type { PrimitiveSpecs } from '../ops/rules.js';
 
 /**
- * One recorded op: the inputs it read and how to turn the gradient of its output into
- * gradients of those inputs. Rules return null for inputs that get no gradient.
+ * Every op autograd records (PyTorch's derivatives.yaml, jax-js's jvpRules keys). Each names one
+ * gradient rule in its family's table (src/ops/*.ts, beside the forward); `PrimitiveSpecs`
+ * (src/ops/rules.ts) says what each rule saves and its attributes, and a name here without a
+ * family entry, or a family entry without a rule, does not compile.
+ */
+export const PRIMITIVES = [
+  // elementwise
+  'neg', 'abs', 'sqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'square',
+  'reciprocal', 'softplus', 'erf', 'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'where', 'clamp', 'cast',
+  // reduce
+  'sum', 'max', 'min',
+  // shape
+  'reshape', 'permute', 'expand', 'slice', 'concat', 'pad',
+  // indexing
+  'indexSelect', 'gather',
+  // matmul
+  'matmul', 'linear',
+  // conv
+  'conv2d', 'maxPool2d', 'avgPool2d',
+  // softmax
+  'softmax', 'logSoftmax',
+  // fused
+  'batchNorm', 'softmaxCrossEntropy', 'biasAct',
+] as const;
+
+/** The name of a recorded op; see PRIMITIVES. */
+export type Primitive = (typeof PRIMITIVES)[number];
+
+/**
+ * What one primitive's rule gets besides the incoming gradient: `saved`, the tensors the forward
+ * handed to record() for it (tfjs's inputsToSave/outputsToSave; dropped once backward used
+ * them), and `attrs`, plain non-tensor data (shapes, axes, kernel parameters).
+ */
+export interface RuleSpec {
+  saved: readonly Tensor[];
+  attrs: unknown;
+}
+
+/** A RuleSpec from its saved tensors' tuple and its attributes (none by default). */
+export type Spec<Saved extends readonly Tensor[], Attrs = null> = { saved: Saved; attrs: Attrs };
+
+/**
+ * The gradient rule of primitive P: from the gradient of the output, the saved tensors and the
+ * attributes, the gradient of each recorded input (null where none flows). `needs[i]` says
+ * whether input i requires a gradient now, so a rule may skip work (PyTorch's needs_input_grad).
+ * Rules run with recording off.
+ */
+export type Rule<P extends Primitive> = (
+  g: Tensor,
+  saved: PrimitiveSpecs[P]['saved'],
+  attrs: PrimitiveSpecs[P]['attrs'],
+  needs: readonly boolean[],
+) => (Tensor | null)[];
+
+/** One family's part of the rule table: a rule for every primitive of the family, no more, no less. */
+export type RuleTable<Family extends Primitive> = { [P in Family]: Rule<P> };
+
+/** Untyped view of a rule, as the engine calls it (the table is typed where it is written). */
+type AnyRule = (g: Tensor, saved: readonly Tensor[], attrs: unknown, needs: readonly boolean[]) => (Tensor | null)[];
+
+const rules = new Map<Primitive, AnyRule>();
+
+/**
+ * Installs one family's rules (each op module does this for its own table when it loads, so a
+ * primitive is always recorded after its rule is known).
+ */
+export function registerRules<Family extends Primitive>(table: RuleTable<Family>): void {
+  for (const op of Object.keys(table) as Family[]) rules.set(op, table[op] as AnyRule);
+}
+
+/** The primitives that have a rule installed (every op module loaded: all of PRIMITIVES). */
+export function registeredPrimitives(): Primitive[] {
+  return [...rules.keys()];
+}
+
+/**
+ * One recorded op: its primitive, the inputs it read (the graph's edges), the tensors its rule
+ * saved and its attributes. Backward looks the rule up in the table by `op`.
  */
 export interface GradNode {
-  op: string;
+  op: Primitive;
   inputs: Tensor[];
-  backward: (grad: Tensor) => (Tensor | null)[];
+  /** Emptied once backward used them (unless retainGraph), so they can be freed. */
+  saved: readonly Tensor[];
+  attrs: unknown;
   /** Set once a backward pass freed the saved tensors. */
   released?: boolean;
 }
@@ -51,15 +130,22 @@ export function enableGrad<T>(fn: () => T): T {
 }
 
 /**
- * Attaches the gradient rule of `op` to `out` when recording is on and some input needs a
- * gradient; otherwise records nothing, so inference keeps no graph in memory.
+ * Records primitive `op` producing `out` from `inputs` when recording is on and some input needs
+ * a gradient; otherwise records nothing, so inference keeps no graph (and no saved tensors) in
+ * memory. `saved` are exactly the tensors op's rule reads; `attrs` its non-tensor data.
  */
-export function record(op: string, out: Tensor, inputs: Tensor[], backward: GradNode['backward']): Tensor {
+export function record<P extends Primitive>(
+  op: P,
+  out: Tensor,
+  inputs: Tensor[],
+  saved: PrimitiveSpecs[P]['saved'],
+  attrs: PrimitiveSpecs[P]['attrs'],
+): Tensor {
   if (!gradEnabled) return out;
   let needs = false;
   for (const t of inputs) if (t.requiresGrad) needs = true;
   if (!needs) return out;
-  out.node = { op, inputs, backward };
+  out.node = { op, inputs, saved, attrs };
   out.markRequiresGrad();
   return out;
 }
@@ -145,7 +231,10 @@ export function runBackward(
       throw new GradkitError('backward', `tried to run backward through the graph of '${node.op}' a second time; its saved tensors were freed (pass { retainGraph: true } to the first backward)`);
     }
     if (t.retainsGrad) sink(t, g);
-    const inputGrads = noGrad(() => node.backward(g));
+    const rule = rules.get(node.op);
+    if (rule === undefined) throw new GradkitError('backward', `internal: no gradient rule is installed for '${node.op}'`);
+    const needs = node.inputs.map((t) => t.requiresGrad);
+    const inputGrads = noGrad(() => rule(g, node.saved, node.attrs, needs));
     for (let i = 0; i < node.inputs.length; i++) {
       const input = node.inputs[i];
       const gi = inputGrads[i];
@@ -158,7 +247,7 @@ export function runBackward(
     if (!opts.retainGraph) {
       node.released = true;
       node.inputs = [];
-      node.backward = () => [];
+      node.saved = [];
     }
   }
 }

@@ -48,6 +48,11 @@ export interface Backend {
    * counted by the tensor layer (`memory()` in the package entry) and the rest is ordinary garbage.
    */
   memory?(): MemoryInfo;
+  /**
+   * True when buffers are ordinary garbage-collected JS objects (the CPU backends' typed
+   * arrays): `free` is then a no-op and the GC safety net holds only counts, never buffers.
+   */
+  readonly garbageCollected?: boolean;
   /** Free worker threads etc. Tensors stay readable. */
   dispose?(): void;
   /** A human-readable description (SIMD flavour, threads) for reports. */

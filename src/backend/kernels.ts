@@ -200,24 +200,46 @@ export interface Kernels<B = Handle> {
   /** dlogits = dloss[row]·(probs − (1−ε)·onehot(label) − ε/classes); 0 for ignored rows. */
   softmaxCrossEntropyBackward(probs: B, labels: B, dloss: B, rows: number, classes: number, smoothing: number, ignoreIndex: number | null): B;
   /**
-   * Optional fast path for the optimizer's one-pass float32 Adam/AdamW step (the contract and the
-   * reference are optim's adamFusedStep in src/optim/fused-kernels.ts; results must match it bit
-   * for bit). Updates w (when `apply`), m, v and vMax in place; returns false to decline, and the
-   * optimizer then runs its own loop.
+   * Checks class labels in one pass so that losses and metrics read two numbers instead of
+   * scanning the labels on the host. Returns int32 [2]: [how many labels differ from
+   * ignoreIndex, position of the first label that is neither an integer in [0, classes) nor
+   * ignoreIndex (−1 when there is none)]. Labels may have any dtype (a float label must be a
+   * whole number); `classes` may be Infinity (no upper bound).
    */
-  adamFusedStep?(
+  checkLabels(labels: B, classes: number, ignoreIndex: number | null): B;
+  // Optimizer steps: one pass per parameter on device state, in place (w, its slots), for
+  // float32 and float64. Every buffer of one call has the parameter's dtype and size; g is not
+  // changed. `s` is −lr; `apply` false advances the slots and leaves w bit for bit unchanged
+  // (a group at lr 0). float32 values are rounded to float32 exactly where a float32 array
+  // would store them in the composed optimizer chain (src/optim/transforms.ts), so a backend's
+  // step equals the reference's bit for bit (src/backends/reference/optim.ts is the contract).
+  /**
+   * Adam/AdamW at step t (1-based): g' = g + l2·w (coupled decay, 0 = none); m ← b1·m + (1−b1)·g';
+   * v ← b2·v + (1−b2)·g'²; vMax ← max(vMax, v) when given (AMSGrad, which then uses vMax);
+   * u = m/(1−b1ᵗ) / (√v/√(1−b2ᵗ) + eps) + decay·w (decoupled, 0 = none); w += s·u.
+   */
+  adamUpdate(
     w: B, g: B, m: B, v: B, vMax: B | null,
     b1: number, b2: number, eps: number, t: number, l2: number, decay: number, s: number, apply: boolean,
-  ): boolean;
+  ): void;
   /**
-   * Optional fast path for the optimizer's one-pass float32 RMSprop step (reference: optim's
-   * rmsFusedStep in src/optim/fused-kernels.ts; bit for bit). Updates w (when `apply`), sq, gAvg
-   * and buf in place; returns false to decline.
+   * SGD as PyTorch: g' = g + l2·w; with `buf` (momentum): buf ← g' on the parameter's `first`
+   * step, else momentum·buf + (1 − dampening)·g', and u = nesterov ? g' + momentum·buf : buf;
+   * without: u = g'. Then w += s·u.
    */
-  rmsFusedStep?(
+  sgdUpdate(
+    w: B, g: B, buf: B | null, first: boolean,
+    momentum: number, dampening: number, nesterov: boolean, l2: number, s: number, apply: boolean,
+  ): void;
+  /**
+   * RMSprop as PyTorch: g' = g + l2·w; sq ← α·sq + (1−α)·g'²; centered (gAvg given):
+   * gAvg ← α·gAvg + (1−α)·g', mean = max(0, sq − gAvg²); d = g' / (√mean + eps);
+   * with `buf` (momentum > 0): buf ← momentum·buf + d, u = buf; else u = d. Then w += s·u.
+   */
+  rmspropUpdate(
     w: B, g: B, sq: B, gAvg: B | null, buf: B | null,
     alpha: number, eps: number, momentum: number, l2: number, s: number, apply: boolean,
-  ): boolean;
+  ): void;
   /**
    * How many NaN/±Inf values each buffer holds, as one int32 buffer [xs.length] (int and bool
    * buffers count 0). The NaN guard checks every gradient with one call and one read of this

@@ -1,8 +1,11 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 import {
-  add, clamp, div, gather, log, logSoftmax, mul, neg, permute, reshape, softmaxCrossEntropy, softplus, sub, sum,
+  add, cast, clamp, div, eq, gather, ge, indexSelect, le, log, logicalAnd, logicalNot, logSoftmax, max, mul, ne, neg, permute, reshape,
+  softmaxCrossEntropy, softplus, sub, sum, where,
 } from '../ops/index.js';
+import { kernels, wrap } from '../ops/util.js';
+import { item, readSync } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, checkSameShape, reduceLoss, weightVector, type Reduction } from './reduction.js';
 
@@ -41,9 +44,24 @@ function checkInput(op: string, input: Tensor): void {
 }
 
 /**
+ * Validates int32 class targets on the device (Kernels.checkLabels): one read of two numbers
+ * instead of a host scan of the labels. Returns how many targets are not ignoreIndex; the
+ * labels themselves are read only to word the error.
+ */
+function checkClassTargets(op: string, target: Tensor, c: number, ignore: number): number {
+  const [kept, bad] = readSync(wrap(kernels().checkLabels(target.handle, c, ignore), [2]));
+  if (bad >= 0) {
+    const k = readSync(target)[bad];
+    throw new GradkitError(op, `target ${k} at position ${bad} is not a class index in [0, ${c}) nor ignoreIndex (${ignore})`);
+  }
+  return kept;
+}
+
+/**
  * The loss for int32 class targets given log-probabilities [M, C]: per-sample −w_y·log p_y
  * (zero where ignored), plus the label-smoothing term, reduced with PyTorch's weighted mean
- * (divided by Σ w_y over the kept samples).
+ * (divided by Σ w_y over the kept samples). Targets stay on the device: ignored rows are
+ * selected with tensor ops, not on the host.
  */
 function pickTargets(op: string, logp: Tensor, target: Tensor, outShape: number[], opts: ClassLossOptions, smoothing: number): Tensor {
   const [m, c] = logp.shape;
@@ -55,33 +73,31 @@ function pickTargets(op: string, logp: Tensor, target: Tensor, outShape: number[
   }
   const dtype = logp.dtype as 'float32' | 'float64';
   const w = opts.weight === undefined ? null : weightVector(op, 'weight', opts.weight, c, dtype);
-  const t = target.buffer as Int32Array;
-  const safe = new Int32Array(m);
-  const wy = dtype === 'float64' ? new Float64Array(m) : new Float32Array(m);
-  const valid = dtype === 'float64' ? new Float64Array(m) : new Float32Array(m);
-  for (let i = 0; i < m; i++) {
-    const k = t[i];
-    if (k === ignore) continue;
-    if (k < 0 || k >= c) throw new GradkitError(op, `target ${k} at position ${i} is not a class index in [0, ${c}) nor ignoreIndex (${ignore})`);
-    safe[i] = k;
-    valid[i] = 1;
-    wy[i] = w === null ? 1 : w.buffer[k];
-  }
-  const picked = reshape(gather(logp, 1, new Tensor(safe, [m, 1])), [m]);
-  let loss = neg(mul(picked, new Tensor(wy, [m])));
+  const kept = checkClassTargets(op, target, c, ignore);
+  const labels = reshape(target, [m]);
+  const valid = ne(labels, ignore);
+  // Ignored rows read class 0 (any in-range index) and are zeroed by their weight 0.
+  const safe = where(valid, labels, 0);
+  const validF = cast(valid, dtype);
+  const wy = w === null ? validF : where(valid, indexSelect(w, 0, safe), 0);
+  const picked = reshape(gather(logp, 1, reshape(safe, [m, 1])), [m]);
+  let loss = neg(mul(picked, wy));
   if (smoothing > 0) {
     // ε/C · Σ_c w_c·(−log p_c), as PyTorch: the smoothing term is weighted per class too.
     const all = w === null ? sum(logp, 1) : sum(mul(logp, w), 1);
-    const smooth = neg(mul(all, new Tensor(valid, [m])));
+    const smooth = neg(mul(all, validF));
     loss = add(mul(loss, 1 - smoothing), mul(smooth, smoothing / c));
   }
   if (reduction === 'none') return reshape(loss, outShape);
   const total = sum(loss);
   if (reduction === 'sum') return total;
-  let denom = 0;
-  for (let i = 0; i < m; i++) denom += wy[i];
   // Every target ignored (or zero weight): PyTorch returns 0/0 = NaN; a zero loss keeps training sane.
-  return denom === 0 ? mul(total, 0) : div(total, denom);
+  if (w === null) return kept === 0 ? mul(total, 0) : div(total, kept); // Σ w_y is the count
+  // Σ w_y on the device (summed in float64 order, as a host loop would, then rounded to the
+  // dtype); total/Σ where Σ ≠ 0, else total·0: (total / (Σ or 1))·[Σ ≠ 0].
+  const denom = sum(wy);
+  const zero = eq(denom, 0);
+  return mul(div(total, where(zero, 1, denom)), cast(logicalNot(zero), dtype));
 }
 
 /**
@@ -96,14 +112,7 @@ function fusedClassTargets(op: string, x2: Tensor, target: Tensor, outShape: num
   if (!shapesEqual(target.shape, outShape)) {
     throw new GradkitError(op, `class-index target must have shape ${fmtShape(outShape)} for input of that batch, got ${fmtShape(target.shape)}`);
   }
-  const t = target.buffer as Int32Array;
-  let kept = 0;
-  for (let i = 0; i < m; i++) {
-    const k = t[i];
-    if (k === ignore) continue;
-    if (k < 0 || k >= c) throw new GradkitError(op, `target ${k} at position ${i} is not a class index in [0, ${c}) nor ignoreIndex (${ignore})`);
-    kept++;
-  }
+  const kept = checkClassTargets(op, target, c, ignore);
   const perRow = softmaxCrossEntropy(x2, reshape(target, [m]), { labelSmoothing: smoothing, ignoreIndex: ignore });
   if (reduction === 'none') return reshape(perRow, outShape);
   const total = sum(perRow);
@@ -183,9 +192,12 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BinaryLo
   checkFloatTensor(op, 'target', target);
   checkSameShape(op, input, target);
   const reduction = checkReduction(op, opts.reduction ?? 'mean', ['mean', 'sum', 'none'] as const);
-  const p = input.buffer;
-  for (let i = 0; i < p.length; i++) {
-    if (!(p[i] >= 0 && p[i] <= 1)) throw new GradkitError(op, `input must hold probabilities in [0, 1]; element ${i} is ${p[i]} (use binaryCrossEntropyWithLogits for raw scores)`);
+  // Checked on the device (NaN fails both comparisons): one flag read; the values are looked at only to word the error.
+  const outside = logicalNot(logicalAnd(ge(input, 0), le(input, 1)));
+  if (input.size > 0 && item(max(cast(outside, 'int32'))) !== 0) {
+    const p = readSync(input);
+    const i = p.findIndex((v) => !(v >= 0 && v <= 1));
+    throw new GradkitError(op, `input must hold probabilities in [0, 1]; element ${i} is ${p[i]} (use binaryCrossEntropyWithLogits for raw scores)`);
   }
   const logP = log(clamp(input, LOG_FLOOR));
   const log1mP = log(clamp(sub(1, input), LOG_FLOOR));

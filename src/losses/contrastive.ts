@@ -1,5 +1,6 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { add, div, gather, logSumExp, matmul, mean, reshape, sqrt, square, sub, sum, transpose, where } from '../ops/index.js';
+import { upload } from '../ops/util.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, type Reduction } from './reduction.js';
 
@@ -43,8 +44,8 @@ export function ntXent(z: Tensor, opts: NtXentOptions = {}): Tensor {
     pos[i] = (i + n) % m;
   }
   // Each anchor's denominator runs over every other row: its own similarity is masked out.
-  const others = where(new Tensor(diag, [m, m]), -Infinity, sim);
-  const positive = reshape(gather(sim, 1, new Tensor(pos, [m, 1])), [m]);
+  const others = where(upload(diag, [m, m]), -Infinity, sim);
+  const positive = reshape(gather(sim, 1, upload(pos, [m, 1])), [m]);
   const loss = sub(logSumExp(others, 1), positive);
   if (reduction === 'none') return loss;
   return reduction === 'sum' ? sum(loss) : mean(loss);

@@ -2,6 +2,7 @@ import { GradkitError } from '../core/errors.js';
 import { isFloat } from '../core/dtype.js';
 import { isParameter } from '../nn/parameter.js';
 import { abs, add, mul, square, sum } from '../ops/index.js';
+import { upload } from '../ops/util.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** Options of `l1Penalty` and `l2Penalty`: the coefficient and whether 'noDecay' parameters count. */
@@ -25,7 +26,7 @@ function penalty(op: string, params: Iterable<Tensor>, opts: PenaltyOptions, ter
     const t = sum(term(p));
     total = total === null ? t : add(total, t);
   }
-  if (total === null) return new Tensor(new Float32Array([0]), []);
+  if (total === null) return upload(new Float32Array([0]), []);
   return coeff === 1 ? total : mul(total, coeff);
 }
 

@@ -2,6 +2,8 @@ import { GradkitError, fmtShape } from '../core/errors.js';
 import { isFloat } from '../core/dtype.js';
 import { shapesEqual } from '../core/shape.js';
 import { mean, sum } from '../ops/index.js';
+import { upload } from '../ops/util.js';
+import { readSync } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** How per-element losses become the result: their mean (default), their sum, or as they are. */
@@ -34,12 +36,12 @@ export function checkSameShape(op: string, input: Tensor, target: Tensor): void 
 
 /** A float tensor from numbers or a tensor, checked to hold `n` finite values >= 0. */
 export function weightVector(op: string, name: string, w: Tensor | readonly number[], n: number, dtype: 'float32' | 'float64'): Tensor {
-  const values = w instanceof Tensor ? Array.from(w.dataSync()) : [...w];
+  const values = w instanceof Tensor ? Array.from(readSync(w)) : [...w];
   if (values.length !== n || (w instanceof Tensor && w.rank !== 1)) {
     throw new GradkitError(op, `${name} must hold one value per class (${n}), got ${w instanceof Tensor ? `shape ${fmtShape(w.shape)}` : `${values.length} values`}`);
   }
   values.forEach((v, i) => {
     if (!Number.isFinite(v) || v < 0) throw new GradkitError(op, `${name}[${i}] must be a finite number >= 0, got ${v}`);
   });
-  return new Tensor(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [n]);
+  return upload(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [n]);
 }

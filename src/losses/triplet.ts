@@ -3,6 +3,8 @@ import { shapesEqual } from '../core/shape.js';
 import {
   abs, add, clamp, gt, indexSelect, matmul, minimum, mul, pow, relu, reshape, sqrt, square, sub, sum, transpose, where,
 } from '../ops/index.js';
+import { upload } from '../ops/util.js';
+import { readSync } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, reduceLoss, type Reduction } from './reduction.js';
 
@@ -145,15 +147,15 @@ export function tripletLoss(embeddings: Tensor, labels: Tensor, opts: TripletLos
   const reduction = checkReduction(op, opts.reduction ?? 'mean', ['mean', 'sum', 'none'] as const);
   const b = embeddings.shape[0];
   const dist = pairwiseDistances(embeddings, { squared: opts.squared });
-  const { anchors, positives, negatives } = mineTriplets(dist.dataSync(), labels.dataSync() as Int32Array, mining, margin);
+  const { anchors, positives, negatives } = mineTriplets(readSync(dist), readSync(labels) as Int32Array, mining, margin);
   if (anchors.length === 0) {
     // No anchor has both a positive and a negative: a zero loss still connected to the graph.
     const zero = mul(sum(embeddings), 0);
-    return reduction === 'none' ? new Tensor(embeddings.dtype === 'float64' ? new Float64Array(0) : new Float32Array(0), [0]) : zero;
+    return reduction === 'none' ? upload(embeddings.dtype === 'float64' ? new Float64Array(0) : new Float32Array(0), [0]) : zero;
   }
   const flat = reshape(dist, [b * b]);
   const pick = (rows: Int32Array, cols: Int32Array): Tensor =>
-    indexSelect(flat, 0, new Tensor(rows.map((r, t) => r * b + cols[t]), [rows.length]));
+    indexSelect(flat, 0, upload(rows.map((r, t) => r * b + cols[t]), [rows.length]));
   const loss = relu(add(sub(pick(anchors, positives), pick(anchors, negatives)), margin));
   return reduceLoss(loss, reduction);
 }

@@ -1,9 +1,14 @@
 /**
  * Classification metrics on scores (logits or probabilities, [N, C]) or predicted labels.
- * Computed on the host from the data: metrics are evaluated once per epoch, not per step.
+ * accuracy and topK on Tensor scores and labels run on the device and read one small tensor per
+ * call (see device.ts for counts to accumulate per batch without any read); the rest is computed
+ * on the host from the data, once per epoch.
  */
 import { GradkitError } from '../core/errors.js';
+import * as ops from '../ops/index.js';
+import { readSync } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
+import { finiteRows, labelCheck, targetRanks } from './device.js';
 import { argmaxRows, asLabels, asRows, rowFinite, type Labels, type Matrix } from './util.js';
 
 function predictions(op: string, pred: Matrix | Labels, n: number | undefined): number[] {
@@ -21,6 +26,10 @@ function predictions(op: string, pred: Matrix | Labels, n: number | undefined): 
  */
 export function accuracy(pred: Matrix | Labels, target: Labels): number {
   const op = 'metrics.accuracy';
+  // Tensors in the ordinary case run on the device; anything else (and every error but a bad label) on the host.
+  if (pred instanceof Tensor && target instanceof Tensor && pred.rank === 2 && target.rank === 1 && target.size > 0 && pred.shape[0] === target.size) {
+    return deviceAccuracy(op, pred, target);
+  }
   const t = asLabels(op, 'target', target);
   if (t.length === 0) throw new GradkitError(op, 'no samples');
   const p = predictions(op, pred, t.length);
@@ -36,6 +45,11 @@ export function accuracy(pred: Matrix | Labels, target: Labels): number {
  */
 export function topK(scores: Matrix, target: Labels, k = 5): number {
   const op = 'metrics.topK';
+  if (scores instanceof Tensor && target instanceof Tensor && scores.rank === 2 && target.rank === 1 && target.size > 0 && scores.shape[0] === target.size) {
+    const c = scores.shape[1];
+    if (!(Number.isInteger(k) && k >= 1 && k <= c)) throw new GradkitError(op, `k must be an integer in 1..${c} (classes), got ${k}`);
+    return deviceTopK(op, scores, target, k);
+  }
   const { data, n, c } = asRows(op, 'scores', scores);
   if (!(Number.isInteger(k) && k >= 1 && k <= c)) throw new GradkitError(op, `k must be an integer in 1..${c} (classes), got ${k}`);
   const t = asLabels(op, 'target', target, n, c);
@@ -49,6 +63,34 @@ export function topK(scores: Matrix, target: Labels, k = 5): number {
     if (above < k) ok++;
   }
   return ok / n;
+}
+
+/**
+ * Reads [labels counted, first invalid label (−1 if none), correct] at once and throws asLabels'
+ * error for an invalid label (the labels are read only then).
+ */
+function readCounts(op: string, target: Tensor, check: Tensor, correct: Tensor, classes?: number): { n: number; correct: number } {
+  const [n, bad, ok] = readSync(ops.concat([check, ops.reshape(correct, [1])]));
+  if (bad >= 0) {
+    const v = readSync(target)[bad];
+    throw new GradkitError(op, `target[${bad}] = ${v} is not a class index${classes !== undefined ? ` in 0..${classes - 1}` : ''}`);
+  }
+  return { n, correct: ok };
+}
+
+/** accuracy of Tensor scores [N, C] against Tensor labels [N] (same N > 0), on the device, with one read. */
+function deviceAccuracy(op: string, scores: Tensor, target: Tensor): number {
+  const n = target.shape[0];
+  // argmax (first on ties) equals the target, on a finite row. Labels ≥ C never match.
+  const hit = ops.logicalAnd(ops.eq(ops.argmax(scores, 1), ops.cast(target, 'int32')), finiteRows(scores));
+  return readCounts(op, target, labelCheck(target, Infinity), ops.sum(ops.cast(hit, 'int32'))).correct / n;
+}
+
+/** topK of Tensor scores [N, C] against Tensor labels [N] (same N > 0, valid k), on the device, with one read. */
+function deviceTopK(op: string, scores: Tensor, target: Tensor, k: number): number {
+  const [n, c] = scores.shape;
+  const ok = ops.lt(targetRanks(scores, target, 'none'), k);
+  return readCounts(op, target, labelCheck(target, c), ops.sum(ops.cast(ok, 'int32')), c).correct / n;
 }
 
 /** counts[t][p]: samples of true class t predicted as p (rows: truth, columns: prediction, as scikit-learn). */

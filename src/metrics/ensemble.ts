@@ -9,6 +9,8 @@ import { ModuleList } from '../nn/containers.js';
 import { shapesEqual } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
+import { upload } from '../ops/util.js';
+import { readSync } from '../tensor/host.js';
 
 /** How member outputs are combined: mean of softmax probabilities (default) or mean of logits. */
 export type Combine = 'probs' | 'logits';
@@ -95,12 +97,12 @@ export function averageStateDicts(dicts: readonly StateDict[]): StateDict {
     }
     const acc = new Float64Array(last.size);
     for (const t of ts) {
-      const v = t.dataSync();
+      const v = readSync(t);
       for (let i = 0; i < acc.length; i++) acc[i] += v[i];
     }
     const res = last.dtype === 'float64' ? new Float64Array(acc.length) : new Float32Array(acc.length);
     for (let i = 0; i < acc.length; i++) res[i] = acc[i] / ts.length;
-    out.set(key, new Tensor(res, last.shape));
+    out.set(key, upload(res, last.shape));
   }
   return out;
 }

@@ -5,6 +5,7 @@
  *
  * ```ts
  * metrics.accuracy(logits, labels);                 // argmax of each row vs the labels
+ * metrics.correctCounts(logits, labels, [1, 5]);    // per-batch [top-1, top-5] counts as a device tensor
  * metrics.precisionRecallF1(logits, labels).macro.f1;
  * metrics.nmi(metrics.kMeans(emb, 10, { seed: 0 }).labels, labels);
  * metrics.accuracy(metrics.ensemblePredict([cnnA, cnnB, cnnC], xTest), yTest);
@@ -15,6 +16,7 @@ export { accuracy, topK, confusionMatrix, precisionRecallF1, type Classification
 export { expectedCalibrationError, type CalibrationResult } from './calibration.js';
 export { recallAtK, kMeans, nmi, type KMeansResult } from './embeddings.js';
 export type { Matrix, Labels } from './util.js';
+export { correctCounts, targetRanks, finiteRows, labelCheck } from './device.js';
 export { Ensemble, ensemblePredict, combineOutputs, averageStateDicts, type Combine } from './ensemble.js';
 export { TestTimeAugmentation, ttaPredict, type TtaTransform } from './tta.js';
 export * as tta from './tta.js';

@@ -1,4 +1,5 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
+import { readSync } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** Scores/probabilities as rows: a Tensor [N, C] or number[][]. */
@@ -9,7 +10,7 @@ export type Labels = Tensor | readonly number[] | ArrayLike<number>;
 export function asRows(op: string, what: string, m: Matrix): { data: ArrayLike<number>; n: number; c: number } {
   if (m instanceof Tensor) {
     if (m.rank !== 2) throw new GradkitError(op, `${what} must be [N, C], got ${fmtShape(m.shape)}`);
-    return { data: m.dataSync(), n: m.shape[0], c: m.shape[1] };
+    return { data: readSync(m), n: m.shape[0], c: m.shape[1] }; // read-only: callers never write into data
   }
   if (!Array.isArray(m)) throw new GradkitError(op, `${what} must be a Tensor [N, C] or an array of rows`);
   const n = m.length;
@@ -26,7 +27,7 @@ export function asLabels(op: string, what: string, y: Labels, n?: number, classe
   let arr: number[];
   if (y instanceof Tensor) {
     if (y.rank !== 1) throw new GradkitError(op, `${what} must be 1-D [N], got ${fmtShape(y.shape)}`);
-    arr = Array.from(y.dataSync());
+    arr = Array.from(readSync(y));
   } else {
     arr = Array.from(y);
   }

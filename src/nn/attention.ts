@@ -10,8 +10,13 @@ import type { FloatDType } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { getGlobalRng, type Random } from '../core/rng.js';
 import { broadcastShapes } from '../core/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import { noGrad } from '../autograd/engine.js';
+import { getBackend } from '../backend/registry.js';
+import { item, readSync } from '../tensor/host.js';
+import { keep } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
+import { upload } from '../ops/util.js';
 import { dropout, gelu, linear } from './functional.js';
 import { constant, uniform, xavierUniform } from './init.js';
 import { checkProb, checkSize, newParam } from './layer-options.js';
@@ -45,11 +50,22 @@ export interface AttentionResult {
   weights: Tensor;
 }
 
-/** Bool [lq, lk] with true above the diagonal: key j is in query i's future. */
+/** Causal masks by backend and size: uploaded once and reused by every later call (kept out of scopes). */
+const causalMasks = new WeakMap<object, Map<string, Tensor>>();
+
+/** Bool [lq, lk] with true above the diagonal: key j is in query i's future. Cached per size (do not assign into it). */
 export function causalMask(lq: number, lk: number): Tensor {
+  const backend = getBackend();
+  let sizes = causalMasks.get(backend);
+  if (sizes === undefined) causalMasks.set(backend, (sizes = new Map()));
+  const key = `${lq}x${lk}`;
+  const cached = sizes.get(key);
+  if (cached !== undefined && !cached.isDisposed) return cached;
   const m = new Uint8Array(lq * lk);
   for (let i = 0; i < lq; i++) for (let j = i + 1; j < lk; j++) m[i * lk + j] = 1;
-  return new Tensor(m, [lq, lk]);
+  const mask = keep(upload(m, [lq, lk]));
+  sizes.set(key, mask);
+  return mask;
 }
 
 /** Applies one mask to the scores; checks it broadcasts (naming the caller). */
@@ -66,16 +82,21 @@ function applyMask(op: string, what: string, scores: Tensor, mask: Tensor): Tens
 
 /**
  * A row whose every key is blocked has no distribution (softmax of all −∞ is NaN). Report it
- * instead of letting NaN spread; NaN that comes from the inputs is reported as such.
+ * instead of letting NaN spread; NaN that comes from the inputs is reported as such. Only calls
+ * with a mask can block a whole row, so only they are checked, and on the device: one flag is
+ * read per call (no host scan of the weights or the mask); the rows are looked at on the host
+ * only to word the error.
  */
 function checkWeights(op: string, scores: Tensor, weights: Tensor): void {
-  const w = weights.dataSync();
+  const flag = noGrad(() => ops.max(ops.cast(ops.ne(weights, weights), 'int32')));
+  if (item(flag) === 0) return;
+  const w = readSync(weights);
+  const s = readSync(scores);
   const lk = scores.shape[scores.rank - 1];
   for (let i = 0; i < w.length; i++) {
     if (!Number.isNaN(w[i])) continue;
     const row = Math.floor(i / lk);
-    const s = scores.dataSync().subarray(row * lk, (row + 1) * lk);
-    if (s.every((v) => v === -Infinity)) {
+    if (s.subarray(row * lk, (row + 1) * lk).every((v) => v === -Infinity)) {
       throw new GradkitError(op, `every key is masked for query row ${row} of the scores ${fmtShape(scores.shape)}; each query needs at least one allowed key`);
     }
     throw new GradkitError(op, `attention weights contain NaN at row ${row} of ${fmtShape(scores.shape)}: the inputs or the float mask hold NaN or +Infinity`);
@@ -99,7 +120,8 @@ export function attention(op: string, q: Tensor, k: Tensor, v: Tensor, masks: re
   if (opts.mask) scores = applyMask(op, 'mask', scores, opts.mask);
   if (opts.causal) scores = applyMask(op, 'causal mask', scores, causalMask(lq, lk));
   const weights = ops.softmax(scores, -1);
-  checkWeights(op, scores, weights);
+  // A causal mask alone always leaves key 0 (lk ≥ 1), so unmasked and causal-only calls skip the check.
+  if (masks.length > 0 || opts.mask) checkWeights(op, scores, weights);
   const p = checkProb(op, opts.dropout ?? 0);
   const dropped = p > 0 && (opts.training ?? true) ? dropout(weights, { p, rng: opts.rng ?? getGlobalRng() }) : weights;
   return { output: ops.matmul(dropped, v), weights };

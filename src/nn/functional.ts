@@ -8,7 +8,6 @@ import { isFloat } from '../core/dtype.js';
 import { record } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { rand, randn } from '../tensor/creation.js';
-import { castTo, kernels, wrap } from '../ops/util.js';
 import * as ops from '../ops/index.js';
 import { checkProb } from './layer-options.js';
 
@@ -18,17 +17,7 @@ import { checkProb } from './layer-options.js';
  * small batches). Gradients: dx = g·W, dW = gᵀ·x, again without copies.
  */
 function matmulTransposed(x: Tensor, w: Tensor): Tensor {
-  const dtype = x.dtype === 'float64' || w.dtype === 'float64' ? 'float64' : 'float32';
-  const xc = castTo(x, dtype);
-  const wc = castTo(w, dtype);
-  const [outF, inF] = w.shape;
-  const m = x.size / inF;
-  const k = kernels();
-  const y = wrap(k.matmul(xc.buffer, wc.buffer, { batch: 1, m, k: inF, n: outF, transA: false, transB: true, strideA: 0, strideB: 0 }), [...x.shape.slice(0, -1), outF]);
-  return record('linear', y, [x, w], (g) => [
-    x.requiresGrad ? wrap(k.matmul(g.buffer, wc.buffer, { batch: 1, m, k: outF, n: inF, transA: false, transB: false, strideA: 0, strideB: 0 }), x.shape) : null,
-    w.requiresGrad ? wrap(k.matmul(g.buffer, xc.buffer, { batch: 1, m: outF, k: m, n: inF, transA: true, transB: false, strideA: 0, strideB: 0 }), w.shape) : null,
-  ]);
+  return ops.linearProduct(x, w);
 }
 
 /** y = x·Wᵀ + b for W of shape [out, in] and x of shape [..., in]. */

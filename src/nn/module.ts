@@ -1,6 +1,9 @@
-import { castArray, isFloat, type FloatDType } from '../core/dtype.js';
+import { isFloat, type FloatDType } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
+import { castTo } from '../ops/util.js';
+import { readSync } from '../tensor/host.js';
+import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Parameter } from './parameter.js';
 
@@ -17,6 +20,11 @@ export type ForwardPreHook<In extends unknown[] = any[]> = (module: AnyModule, i
 // Stored hooks are untyped so that Module<In, Out> stays assignable to AnyModule.
 type StoredHook = (module: AnyModule, inputs: any[], output: any) => unknown;
 type StoredPreHook = (module: AnyModule, inputs: any[]) => unknown;
+
+/** A copy of t's values on its backend (the cast kernel always copies), cut from any graph. */
+function copyOf(t: Tensor): Tensor {
+  return new Tensor(t.backend.kernels.cast(t.handle, t.dtype), t.shape);
+}
 
 /** A state dict: dotted names ('layers.0.weight') to tensors, in registration order. */
 export type StateDict = Map<string, Tensor>;
@@ -141,6 +149,8 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   registerBuffer<T extends Tensor | null>(name: string, tensor: T, opts: { persistent?: boolean } = {}): T {
     this.checkName('registerBuffer', name, this._buffers);
     if (tensor !== null && !(tensor instanceof Tensor)) throw new GradkitError('registerBuffer', `'${name}' must be a Tensor or null`);
+    // Buffers are state kept across steps (running statistics): a step's scope must not free them.
+    if (tensor !== null) keep(tensor);
     this._buffers.set(name, tensor);
     this.updateField(name, tensor);
     if (opts.persistent === false) this._nonPersistent.add(name);
@@ -177,6 +187,7 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
         continue;
       }
       if (this._buffers.has(key)) {
+        if (v instanceof Tensor) keep(v);
         if (v === null || v instanceof Tensor) this._buffers.set(key, v);
         continue;
       }
@@ -316,7 +327,8 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   to(dtype: FloatDType): this {
     const convert = (t: Tensor): void => {
       if (!isFloat(t.dtype) || t.dtype === dtype) return;
-      t.replaceBuffer(castArray(t.buffer, dtype));
+      // The cast copy's buffer moves into t: same object, new storage and dtype.
+      t.replaceStorage(castTo(t, dtype));
       t.grad = null;
     };
     for (const p of this.parameters()) convert(p);
@@ -335,9 +347,9 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     for (const [prefix, m] of this.namedModules()) {
       m.sync();
       const full = (name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
-      for (const [name, p] of m._params) if (p !== null) out.set(full(name), new Tensor(p.buffer.slice(), p.shape));
+      for (const [name, p] of m._params) if (p !== null) out.set(full(name), copyOf(p));
       for (const [name, b] of m._buffers) {
-        if (b !== null && !m._nonPersistent.has(name)) out.set(full(name), new Tensor(b.buffer.slice(), b.shape));
+        if (b !== null && !m._nonPersistent.has(name)) out.set(full(name), copyOf(b));
       }
     }
     return out;
@@ -376,7 +388,8 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     }
     for (const [k, t] of targets) {
       const v = entries.get(k);
-      if (v !== undefined) t.assign(castArray(v.buffer, t.dtype));
+      // assign converts the dtype; a tensor from another backend (a checkpoint read elsewhere) goes through the host.
+      if (v !== undefined) t.assign(v.backend === t.backend ? v : readSync(v));
     }
     return { missingKeys, unexpectedKeys };
   }

@@ -127,15 +127,59 @@ abstract class BatchNormBase extends Module {
     if (!this.ranks.includes(x.rank) || x.shape[1] !== this.numFeatures) {
       throw new GradkitError(name, `expected input ${this.layout.replace('C', String(this.numFeatures))}, got ${fmtShape(x.shape)}`);
     }
-    const useBatch = this.training || !this.trackRunningStats;
-    const tracked = this.numBatchesTracked === null ? 0 : this.numBatchesTracked.item();
+    if (!this.training) {
+      // Eval: running statistics when tracked, else the batch's own (and nothing is updated).
+      return batchNorm(x, {
+        weight: this.weight, bias: this.bias, eps: this.eps, training: !this.trackRunningStats,
+        runningMean: this.trackRunningStats ? this.runningMean : null,
+        runningVar: this.trackRunningStats ? this.runningVar : null,
+      });
+    }
+    if (this.runningMean === null || this.runningVar === null || this.numBatchesTracked === null) {
+      return batchNorm(x, { weight: this.weight, bias: this.bias, eps: this.eps, momentum: this.momentum, training: true });
+    }
+    const tracked = this.numBatchesTracked;
+    let y: Tensor;
+    if (this.momentum !== null) {
+      // The factor is a constant: the fused op updates the running statistics in place.
+      y = batchNorm(x, {
+        weight: this.weight, bias: this.bias, eps: this.eps, momentum: this.momentum, training: true,
+        runningMean: this.runningMean, runningVar: this.runningVar,
+      });
+    } else {
+      y = this.cumulativeForward(x, this.runningMean, this.runningVar, tracked);
+    }
+    // Counted on the device: no host read of the counter per step.
+    noGrad(() => tracked.assign(ops.add(tracked, 1)));
+    return y;
+  }
+
+  /**
+   * momentum null: running = (1 − f)·running + f·batch with f = 1/(tracked + 1), where the count
+   * lives on the device. The fused op with momentum 1 writes the batch mean and unbiased variance
+   * into scratch statistics (0·0 + 1·s = s exactly); the blend then follows the op's own update
+   * formula, with f and 1 − f computed in float64 and rounded to the dtype of the tensor each
+   * multiplies, as the op's number arguments are.
+   */
+  private cumulativeForward(x: Tensor, runningMean: Tensor, runningVar: Tensor, tracked: Tensor): Tensor {
+    // The op computes in float64 when any of x, γ, β is float64; the scratch holds its statistics unrounded.
+    const wide = [x, this.weight, this.bias].some((t) => t !== null && t.dtype === 'float64');
+    const dtype: FloatDType = wide ? 'float64' : 'float32';
+    const batchMean = zeros(runningMean.shape, { dtype });
+    const batchVar = zeros(runningVar.shape, { dtype });
     const y = batchNorm(x, {
-      weight: this.weight, bias: this.bias, eps: this.eps, momentum: this.momentum, batchesTracked: tracked,
-      training: useBatch,
-      runningMean: this.training ? this.runningMean : useBatch ? null : this.runningMean,
-      runningVar: this.training ? this.runningVar : useBatch ? null : this.runningVar,
+      weight: this.weight, bias: this.bias, eps: this.eps, momentum: 1, training: true, runningMean: batchMean, runningVar: batchVar,
     });
-    if (this.training && this.numBatchesTracked !== null) this.numBatchesTracked.assign([tracked + 1]);
+    noGrad(() => {
+      const f64 = ops.reciprocal(ops.add(ops.cast(tracked, 'float64'), 1));
+      const blend = (running: Tensor, batch: Tensor): void => {
+        const f = ops.cast(f64, batch.dtype);
+        const keepF = ops.cast(ops.sub(1, f64), running.dtype);
+        running.assign(ops.add(ops.mul(running, keepF), ops.mul(batch, f)));
+      };
+      blend(runningMean, batchMean);
+      blend(runningVar, batchVar);
+    });
     return y;
   }
 

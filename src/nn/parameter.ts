@@ -1,3 +1,5 @@
+import { getBackend } from '../backend/registry.js';
+import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** Well-known parameter tags read by optimizers and transfer-learning helpers. */
@@ -7,12 +9,19 @@ export type ParameterTag = 'noDecay' | (string & {});
  * A trainable tensor owned by a module. It is a leaf that requires grad by default; `tags`
  * carry per-parameter policy (e.g. 'noDecay' for biases and norm parameters, which weight
  * decay skips). Freezing is `p.requiresGrad = false`.
+ *
+ * A parameter shares the buffer of the tensor it is made from (no copy) and is kept alive past
+ * any scope it is created in: it is state that lives as long as its module.
  */
 export class Parameter extends Tensor {
   readonly tags: Set<ParameterTag>;
 
   constructor(data: Tensor, opts: { requiresGrad?: boolean; tags?: Iterable<ParameterTag>; name?: string } = {}) {
-    super(data.buffer, data.shape, { name: opts.name ?? data.name });
+    // A placeholder buffer of the right size, swapped at once for data's storage (shared, not
+    // copied): the constructor can only be given a handle, and two owners of one handle would free it twice.
+    super(getBackend().alloc(data.dtype, data.size), data.shape, { name: opts.name ?? data.name });
+    this.replaceStorage(data.view(data.shape));
+    keep(this);
     this.requiresGrad = opts.requiresGrad ?? true;
     this.tags = new Set(opts.tags ?? []);
   }

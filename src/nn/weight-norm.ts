@@ -1,7 +1,9 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { noGrad } from '../autograd/engine.js';
-import { Tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
+import { kernels, wrap } from '../ops/util.js';
 import type { AnyModule } from './module.js';
 import { Parameter } from './parameter.js';
 
@@ -33,7 +35,7 @@ export function weightNorm<M extends AnyModule & { weight: Tensor }>(layer: M): 
   if (w.rank < 2) throw new GradkitError('weightNorm', `weight must have at least 2 dimensions (output units on axis 0), got ${fmtShape(w.shape)}`);
   const g = noGrad(() => ops.reshape(unitNorm(w), [w.shape[0]]));
   const gp = new Parameter(g.detach(), { tags: w.tags });
-  const vp = new Parameter(new Tensor(w.buffer.slice(), w.shape), { tags: w.tags });
+  const vp = new Parameter(wrap(kernels().cast(w.handle, w.dtype), w.shape), { tags: w.tags }); // a copy of w
   layer.unregister('weight');
   layer.registerParameter('weightG', gp);
   layer.registerParameter('weightV', vp);
@@ -41,9 +43,10 @@ export function weightNorm<M extends AnyModule & { weight: Tensor }>(layer: M): 
   const fields = layer as unknown as { weightG: Tensor; weightV: Tensor };
   fields.weightG = gp;
   fields.weightV = vp;
-  layer.weight = noGrad(() => compute(gp, vp));
+  // The computed weight is layer state read between steps (printing, export): kept out of step scopes.
+  layer.weight = keep(noGrad(() => compute(gp, vp)));
   layer.registerForwardPreHook(() => {
-    layer.weight = compute(fields.weightG, fields.weightV);
+    layer.weight = keep(compute(fields.weightG, fields.weightV));
   });
   return layer;
 }

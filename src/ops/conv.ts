@@ -1,6 +1,6 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import type { Conv2dParams, Pool2dParams } from '../backend/kernels.js';
-import { record } from '../autograd/engine.js';
+import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';
 import { reshape } from './shape.js';
@@ -86,11 +86,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const dtype = x.dtype === 'float64' || weight.dtype === 'float64' ? 'float64' : 'float32';
   const xc = castTo(x, dtype);
   const wc = castTo(weight, dtype);
-  const y = wrap(kernels().conv2d(xc.buffer, wc.buffer, p), [p.n, p.cOut, p.outH, p.outW]);
-  const out = record('conv2d', y, [x, weight], (g) => [
-    x.requiresGrad ? wrap(kernels().conv2dBackwardInput(g.buffer, wc.buffer, p), x.shape) : null,
-    weight.requiresGrad ? wrap(kernels().conv2dBackwardFilter(xc.buffer, g.buffer, p), weight.shape) : null,
-  ]);
+  const y = wrap(kernels().conv2d(xc.handle, wc.handle, p), [p.n, p.cOut, p.outH, p.outW]);
+  const out = record('conv2d', y, [x, weight], [xc, wc], p);
   if (bias === undefined || bias === null) return out;
   checkTensor('conv2d', 'bias', bias);
   if (bias.rank !== 1 || bias.shape[0] !== p.cOut) {
@@ -128,9 +125,10 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   checkTensor('maxPool2d', 'input', x);
   requireFloat('maxPool2d', x);
   const p = poolParams('maxPool2d', x.shape, opts);
-  const { out, argmax } = kernels().maxPool2d(x.buffer, p);
-  const y = wrap(out, [p.n, p.c, p.outH, p.outW]);
-  return record('maxPool2d', y, [x], (g) => [wrap(kernels().maxPool2dBackward(g.buffer, argmax, p), x.shape)]);
+  const { out, argmax } = kernels().maxPool2d(x.handle, p);
+  const outShape = [p.n, p.c, p.outH, p.outW];
+  const y = wrap(out, outShape);
+  return record('maxPool2d', y, [x], [wrap(argmax, outShape)], p);
 }
 
 /** 2-D average pooling over [N, C, H, W] (kernel, stride, padding; padded cells counted unless countIncludePad is false). */
@@ -138,6 +136,28 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   checkTensor('avgPool2d', 'input', x);
   requireFloat('avgPool2d', x);
   const p = poolParams('avgPool2d', x.shape, opts);
-  const y = wrap(kernels().avgPool2d(x.buffer, p), [p.n, p.c, p.outH, p.outW]);
-  return record('avgPool2d', y, [x], (g) => [wrap(kernels().avgPool2dBackward(g.buffer, p), x.shape)]);
+  const y = wrap(kernels().avgPool2d(x.handle, p), [p.n, p.c, p.outH, p.outW]);
+  return record('avgPool2d', y, [x], [], p);
 }
+
+/** What each conv primitive's rule saves and its attributes (the resolved geometry). */
+export interface ConvSpecs {
+  /** x, w: input and weight in the product's dtype. */
+  conv2d: Spec<[x: Tensor, w: Tensor], Conv2dParams>;
+  /** argmax: per output, the flat index of its window's max. */
+  maxPool2d: Spec<[argmax: Tensor], Pool2dParams>;
+  avgPool2d: Spec<[], Pool2dParams>;
+}
+
+/** The conv family's primitives. */
+export type ConvPrimitive = keyof ConvSpecs;
+
+const convRules: RuleTable<ConvPrimitive> = {
+  conv2d: (g, [xc, wc], p, needs) => [
+    needs[0] ? wrap(kernels().conv2dBackwardInput(g.handle, wc.handle, p), xc.shape) : null,
+    needs[1] ? wrap(kernels().conv2dBackwardFilter(xc.handle, g.handle, p), wc.shape) : null,
+  ],
+  maxPool2d: (g, [argmax], p) => [wrap(kernels().maxPool2dBackward(g.handle, argmax.handle, p), [p.n, p.c, p.h, p.w])],
+  avgPool2d: (g, _saved, p) => [wrap(kernels().avgPool2dBackward(g.handle, p), [p.n, p.c, p.h, p.w])],
+};
+registerRules(convRules);

@@ -4,8 +4,9 @@
  */
 import { GradkitError, fmtShape } from '../core/errors.js';
 import type { FusedActivation } from '../backend/kernels.js';
-import { noGrad, record } from '../autograd/engine.js';
-import { Tensor } from '../tensor/tensor.js';
+import { noGrad, record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { readSync } from '../tensor/host.js';
 import { add, cast, mul, neg, reciprocal, sqrt } from './elementwise.js';
 import { castTo, checkTensor, kernels, requireFloat, wrap } from './util.js';
 
@@ -99,8 +100,6 @@ export function batchNorm(
   const { training, momentum, batchesTracked, eps } = checkOptions(opts);
   const c = x.shape[1];
   const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
-  const grads = (g: { dx: Tensor; dgamma: Tensor; dbeta: Tensor }): (Tensor | null)[] =>
-    [g.dx, ...(gamma ? [g.dgamma] : []), ...(beta ? [g.dbeta] : [])];
 
   if (!training && rm !== null && rv !== null) {
     // Per-channel factors on the small [C] tensors, in the input's dtype, exactly as the
@@ -112,31 +111,34 @@ export function batchNorm(
       const negMs = neg(mul(mean, scale));
       return { invstd, mean, scale, shift: beta ? add(negMs, beta) : negMs };
     });
-    const y = wrap(kernels().batchNormForwardEval(x.buffer, x.shape, scale.buffer, shift.buffer), x.shape);
-    return record(OP, y, inputs, (g) => grads(backward(x, g, mean.buffer, invstd.buffer, gamma, false)));
+    const y = wrap(kernels().batchNormForwardEval(x.handle, x.shape, scale.handle, shift.handle), x.shape);
+    return record(OP, y, inputs, gamma ? [x, mean, invstd, gamma] : [x, mean, invstd], { batchStats: false, hasBeta: beta !== null });
   }
 
   const m = x.size / c;
   if (m <= 1) {
     throw new GradkitError(OP, `in training, batch statistics need more than 1 value per channel; input ${fmtShape(x.shape)} has ${m} (batch size 1 without spatial axes). Use eval() or a larger batch`);
   }
-  const r = kernels().batchNormForwardTrain(x.buffer, x.shape, gamma?.buffer ?? null, beta?.buffer ?? null, eps);
+  const r = kernels().batchNormForwardTrain(x.handle, x.shape, gamma?.handle ?? null, beta?.handle ?? null, eps);
+  // Every buffer the kernel returned becomes a tensor, so scopes free it.
+  const batchMean = wrap(r.mean, [c]);
+  const invstd = wrap(r.invstd, [c]);
+  const batchVar = wrap(r.variance, [c]);
   if (training && rm !== null && rv !== null) {
     const f = momentum === null ? 1 / (batchesTracked + 1) : momentum;
     noGrad(() => {
-      const bm = wrap(r.mean, [c]);
-      const bv = mul(wrap(r.variance, [c]), m / (m - 1));
-      rm.assign(add(mul(rm, 1 - f), mul(bm, f)));
+      const bv = mul(batchVar, m / (m - 1));
+      rm.assign(add(mul(rm, 1 - f), mul(batchMean, f)));
       rv.assign(add(mul(rv, 1 - f), mul(bv, f)));
     });
   }
   const y = wrap(r.out, x.shape);
-  return record(OP, y, inputs, (g) => grads(backward(x, g, r.mean, r.invstd, gamma, true)));
+  return record(OP, y, inputs, gamma ? [x, batchMean, invstd, gamma] : [x, batchMean, invstd], { batchStats: true, hasBeta: beta !== null });
 }
 
-function backward(x: Tensor, g: Tensor, mean: Tensor['buffer'], invstd: Tensor['buffer'], gamma: Tensor | null, batchStats: boolean): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+function backward(x: Tensor, g: Tensor, mean: Tensor, invstd: Tensor, gamma: Tensor | null, batchStats: boolean): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
   const c = x.shape[1];
-  const r = kernels().batchNormBackward(x.buffer, castTo(g, x.dtype).buffer, x.shape, mean, invstd, gamma?.buffer ?? null, batchStats);
+  const r = kernels().batchNormBackward(x.handle, castTo(g, x.dtype).handle, x.shape, mean.handle, invstd.handle, gamma?.handle ?? null, batchStats);
   return { dx: wrap(r.dx, x.shape), dgamma: wrap(r.dgamma, [c]), dbeta: wrap(r.dbeta, [c]) };
 }
 
@@ -173,19 +175,21 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: Softma
   if (!(smoothing >= 0 && smoothing < 1)) throw new GradkitError(op, `labelSmoothing must be in [0, 1), got ${smoothing}`);
   const ignore = opts.ignoreIndex ?? null;
   if (ignore !== null && !Number.isInteger(ignore)) throw new GradkitError(op, `ignoreIndex must be an integer, got ${ignore}`);
-  // A copy: the backward pass must see the labels of this call even if the tensor is later assigned.
-  const lab = (labels.buffer as Int32Array).slice();
+  // Labels come from the host (a dataset): validating them there costs no device round-trip on
+  // the CPU backends.
+  const given = readSync(labels);
   for (let i = 0; i < n; i++) {
-    const l = lab[i];
+    const l = given[i];
     if (l !== ignore && !(l >= 0 && l < c)) {
       throw new GradkitError(op, `label ${l} at row ${i} is out of range for ${c} classes (expected 0..${c - 1}${ignore !== null ? ` or ignoreIndex ${ignore}` : ''})`);
     }
   }
-  const r = kernels().softmaxCrossEntropy(logits.buffer, n, c, lab, smoothing, ignore);
+  // A copy: the backward pass must see the labels of this call even if the tensor is later assigned.
+  const lab = wrap(kernels().cast(labels.handle, 'int32'), labels.shape);
+  const r = kernels().softmaxCrossEntropy(logits.handle, n, c, lab.handle, smoothing, ignore);
   const loss = wrap(r.loss, [n]);
-  return record(op, loss, [logits], (g) => [
-    wrap(kernels().softmaxCrossEntropyBackward(r.probs, lab, castTo(g, logits.dtype).buffer, n, c, smoothing, ignore), logits.shape),
-  ]);
+  const probs = wrap(r.probs, logits.shape);
+  return record(op, loss, [logits], [probs, lab], { smoothing, ignore });
 }
 
 /**
@@ -216,10 +220,41 @@ export function biasAct(x: Tensor, bias: Tensor, opts: { axis?: number; activati
     // Promote as add would; cast passes gradients back in each input's own dtype.
     return biasAct(cast(x, 'float64'), cast(bias, 'float64'), opts);
   }
-  const y = wrap(kernels().biasAct(x.buffer, x.shape, bias.buffer, axis, act), x.shape);
-  return record(op, y, [x, bias], (g) => {
-    const r = kernels().biasActBackward(y.buffer, castTo(g, x.dtype).buffer, x.shape, axis, act);
-    return [wrap(r.dx, x.shape), wrap(r.dbias, bias.shape)];
-  });
+  const y = wrap(kernels().biasAct(x.handle, x.shape, bias.handle, axis, act), x.shape);
+  return record(op, y, [x, bias], [y], { axis, act });
 }
 export type { FusedActivation } from '../backend/kernels.js';
+
+/** What each fused primitive's rule saves and its attributes. */
+export interface FusedSpecs {
+  /**
+   * x, the per-channel mean and invstd used, and γ when given; batchStats: the statistics came
+   * from x (training); hasBeta: β was given (it is the last recorded input).
+   */
+  batchNorm: Spec<[x: Tensor, mean: Tensor, invstd: Tensor] | [x: Tensor, mean: Tensor, invstd: Tensor, gamma: Tensor], { batchStats: boolean; hasBeta: boolean }>;
+  /** probs: softmax of the logits; labels: a copy of the int32 labels. */
+  softmaxCrossEntropy: Spec<[probs: Tensor, labels: Tensor], { smoothing: number; ignore: number | null }>;
+  /** y: the output act(x + bias). */
+  biasAct: Spec<[y: Tensor], { axis: number; act: FusedActivation }>;
+}
+
+/** The fused family's primitives. */
+export type FusedPrimitive = keyof FusedSpecs;
+
+const fusedRules: RuleTable<FusedPrimitive> = {
+  batchNorm: (g, saved, { batchStats, hasBeta }) => {
+    const [x, mean, invstd] = saved;
+    const gamma = saved.length === 4 ? saved[3] : null;
+    const r = backward(x, g, mean, invstd, gamma, batchStats);
+    return [r.dx, ...(gamma ? [r.dgamma] : []), ...(hasBeta ? [r.dbeta] : [])];
+  },
+  softmaxCrossEntropy: (g, [probs, labels], { smoothing, ignore }) => {
+    const [n, c] = probs.shape;
+    return [wrap(kernels().softmaxCrossEntropyBackward(probs.handle, labels.handle, castTo(g, probs.dtype).handle, n, c, smoothing, ignore), probs.shape)];
+  },
+  biasAct: (g, [y], { axis, act }) => {
+    const r = kernels().biasActBackward(y.handle, castTo(g, y.dtype).handle, y.shape, axis, act);
+    return [wrap(r.dx, y.shape), wrap(r.dbias, [y.shape[axis]])];
+  },
+};
+registerRules(fusedRules);

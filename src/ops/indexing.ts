@@ -1,25 +1,46 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { normalizeAxis } from '../core/shape.js';
-import { record } from '../autograd/engine.js';
+import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { castTo, checkTensor, kernels, wrap } from './util.js';
+import { readSync } from '../tensor/host.js';
+import { castTo, checkTensor, kernels, upload, wrap } from './util.js';
 
-/** Validates integer indices against a dimension, wrapping negatives; names the first bad one. */
-function checkIndices(op: string, indices: Tensor, dim: number): Int32Array {
+/** Attributes of the indexing primitives: the axis and the input's shape. */
+export interface IndexingAttrs {
+  axis: number;
+  shape: readonly number[];
+}
+
+/** What each indexing primitive's rule saves (the validated, non-negative indices) and its attributes. */
+export interface IndexingSpecs {
+  indexSelect: Spec<[indices: Tensor], IndexingAttrs>;
+  gather: Spec<[index: Tensor], IndexingAttrs>;
+}
+
+/** The indexing family's primitives. */
+export type IndexingPrimitive = keyof IndexingSpecs;
+
+/**
+ * Validates integer indices against a dimension, naming the first bad one, and returns them with
+ * negatives wrapped (the same tensor when there are none). Indices come from the host (datasets,
+ * user code), so reading them here costs no device round-trip on the CPU backends.
+ */
+function checkIndices(op: string, indices: Tensor, dim: number): Tensor {
   if (indices.dtype !== 'int32') throw new GradkitError(op, `indices must be int32, got ${indices.dtype}`);
-  const src = indices.buffer as Int32Array;
-  let out = src;
+  const src = readSync(indices);
+  let out: Int32Array | null = null;
   for (let i = 0; i < src.length; i++) {
     const v = src[i];
     if (v < -dim || v >= dim) {
       throw new GradkitError(op, `index ${v} at position ${i} is out of range for a dimension of size ${dim}`);
     }
     if (v < 0) {
-      if (out === src) out = src.slice();
+      // Never write into readSync's array: wrap into a copy.
+      if (out === null) out = Int32Array.from(src);
       out[i] = v + dim;
     }
   }
-  return out;
+  return out === null ? indices : upload(out, indices.shape);
 }
 
 /** Rows (or slices along `axis`) picked by a 1-D int32 index tensor: x.indexSelect(0, idx). */
@@ -30,9 +51,9 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor): Tensor {
   if (indices.rank !== 1) throw new GradkitError('indexSelect', `indices must be 1-D, got shape ${fmtShape(indices.shape)}`);
   const idx = checkIndices('indexSelect', indices, x.shape[ax]);
   const outShape = [...x.shape];
-  outShape[ax] = idx.length;
-  const y = wrap(kernels().indexSelect(x.buffer, x.shape, idx, ax), outShape);
-  return record('indexSelect', y, [x], (g) => [wrap(kernels().indexAdd(g.buffer, g.shape, idx, ax, x.shape), x.shape)]);
+  outShape[ax] = idx.size;
+  const y = wrap(kernels().indexSelect(x.handle, x.shape, idx.handle, ax), outShape);
+  return record('indexSelect', y, [x], [idx], { axis: ax, shape: x.shape });
 }
 
 /**
@@ -54,26 +75,39 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   const idx = checkIndices('gather', index, x.shape[ax]);
   // The kernel assumes index dims equal x dims off-axis; narrower indices are handled by the
   // strides it computes from x's shape, which is what PyTorch does too.
-  const y = wrap(kernels().gather(x.buffer, x.shape, idx, index.shape, ax), index.shape);
-  return record('gather', y, [x], (g) => [wrap(kernels().scatterAdd(g.buffer, idx, index.shape, ax, x.shape), x.shape)]);
+  const y = wrap(kernels().gather(x.handle, x.shape, idx.handle, index.shape, ax), index.shape);
+  return record('gather', y, [x], [idx], { axis: ax, shape: x.shape });
 }
 
-/** One-hot float32 encoding: int32 labels of shape S → S + [numClasses]. */
+/**
+ * One-hot float32 encoding: int32 labels of shape S → S + [numClasses]. The labels are validated
+ * on the host (they come from a dataset); the encoding itself is a broadcast comparison against
+ * [0, numClasses) on the backend, cast to float32 (exactly 1 and 0).
+ */
 export function oneHot(labels: Tensor, numClasses: number): Tensor {
   checkTensor('oneHot', 'labels', labels);
   if (!Number.isInteger(numClasses) || numClasses <= 0) throw new GradkitError('oneHot', `numClasses must be a positive integer, got ${numClasses}`);
-  const lab = labels.dtype === 'int32' ? labels : castTo(labels, 'int32');
   if (labels.dtype !== 'int32') {
-    const src = labels.buffer;
+    const src = readSync(labels);
     for (let i = 0; i < src.length; i++) {
       if (!Number.isInteger(src[i])) throw new GradkitError('oneHot', `label ${src[i]} at position ${i} is not an integer`);
     }
   }
-  const l = lab.buffer as Int32Array;
-  const out = new Float32Array(l.length * numClasses);
+  const lab = castTo(labels, 'int32');
+  const l = readSync(lab);
   for (let i = 0; i < l.length; i++) {
     if (l[i] < 0 || l[i] >= numClasses) throw new GradkitError('oneHot', `label ${l[i]} at position ${i} is outside [0, ${numClasses})`);
-    out[i * numClasses + l[i]] = 1;
   }
-  return wrap(out, [...labels.shape, numClasses]);
+  const classes = new Int32Array(numClasses);
+  for (let c = 0; c < numClasses; c++) classes[c] = c;
+  const outShape = [...labels.shape, numClasses];
+  const k = kernels();
+  const hit = wrap(k.binary('eq', lab.handle, [...labels.shape, 1], upload(classes).handle, [numClasses], outShape, 'bool'), outShape);
+  return wrap(k.cast(hit.handle, 'float32'), outShape);
 }
+
+const indexingRules: RuleTable<IndexingPrimitive> = {
+  indexSelect: (g, [idx], { axis, shape }) => [wrap(kernels().indexAdd(g.handle, g.shape, idx.handle, axis, shape), shape)],
+  gather: (g, [idx], { axis, shape }) => [wrap(kernels().scatterAdd(g.handle, idx.handle, idx.shape, axis, shape), shape)],
+};
+registerRules(indexingRules);

@@ -2,9 +2,9 @@ import { isFloat } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { normalizeAxes, normalizeAxis, sizeOf } from '../core/shape.js';
 import type { ReduceOp } from '../backend/kernels.js';
-import { record } from '../autograd/engine.js';
+import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { add, div, eq, exp, log, mul, sqrt, square, sub } from './elementwise.js';
+import { add, div, eq, exp, log, mul, sqrt, square, sub, where } from './elementwise.js';
 import { broadcastTo, reshape } from './shape.js';
 import { castTo, checkTensor, kernels, requireFloat, wrap } from './util.js';
 
@@ -25,19 +25,36 @@ function reduceOp(op: ReduceOp, x: Tensor, axis: number | readonly number[] | un
     throw new GradkitError(op, `cannot take the ${op} over an empty axis (shape ${fmtShape(x.shape)})`);
   }
   const src = x.dtype === 'bool' ? castTo(x, 'int32') : x;
-  const y = wrap(kernels().reduce(op, src.buffer, src.shape, axes), keptShape(x.shape, axes, opts.keepDims ?? false));
+  const y = wrap(kernels().reduce(op, src.handle, src.shape, axes), keptShape(x.shape, axes, opts.keepDims ?? false));
   return { y, axes };
 }
 
-/** Expands a reduced gradient back over the reduced axes. */
-function expandBack(g: Tensor, x: Tensor, axes: number[]): Tensor {
-  return broadcastTo(reshape(g, keptShape(x.shape, axes, true)), x.shape);
+/** Expands a reduced gradient back over the reduced axes of an input of `shape`. */
+function expandBack(g: Tensor, shape: readonly number[], axes: number[]): Tensor {
+  return broadcastTo(reshape(g, keptShape(shape, axes, true)), shape);
 }
+
+/** Attributes of the reduce primitives: the input's shape and the reduced axes. */
+export interface ReduceAttrs {
+  shape: readonly number[];
+  axes: number[];
+}
+
+/** What each reduce primitive's rule saves and its attributes. */
+export interface ReduceSpecs {
+  sum: Spec<[], ReduceAttrs>;
+  /** x: the input, y: the reduced output. */
+  max: Spec<[x: Tensor, y: Tensor], ReduceAttrs>;
+  min: Spec<[x: Tensor, y: Tensor], ReduceAttrs>;
+}
+
+/** The reduce family's primitives. */
+export type ReducePrimitive = keyof ReduceSpecs;
 
 /** Sum over `axis` (all axes when omitted). */
 export function sum(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
   const { y, axes } = reduceOp('sum', x, axis, opts);
-  return record('sum', y, [x], (g) => [expandBack(g, x, axes)]);
+  return record('sum', y, [x], [], { shape: x.shape, axes });
 }
 
 /** Arithmetic mean over `axis` (all axes when omitted); int/bool inputs give float32. An empty axis is an error. */
@@ -52,13 +69,15 @@ export function mean(x: Tensor, axis?: number | readonly number[], opts: ReduceO
 
 function extremum(op: 'max' | 'min', x: Tensor, axis: number | readonly number[] | undefined, opts: ReduceOptions): Tensor {
   const { y, axes } = reduceOp(op, x, axis, opts);
-  // Gradient goes to the extremal elements, split evenly among ties.
-  return record(op, y, [x], (g) => {
-    const yb = expandBack(y, x, axes);
-    const mask = castTo(eq(x, yb), g.dtype);
-    const count = expandBack(wrap(kernels().reduce('sum', mask.buffer, mask.shape, axes), keptShape(x.shape, axes, false)), x, axes);
-    return [div(mul(expandBack(g, x, axes), mask), count)];
-  });
+  return record(op, y, [x], [x, y], { shape: x.shape, axes });
+}
+
+/** Gradient of max/min: it goes to the extremal elements, split evenly among ties. */
+function extremumRule(g: Tensor, [x, y]: readonly [Tensor, Tensor], { shape, axes }: ReduceAttrs): Tensor[] {
+  const yb = expandBack(y, shape, axes);
+  const mask = castTo(eq(x, yb), g.dtype);
+  const count = expandBack(wrap(kernels().reduce('sum', mask.handle, mask.shape, axes), keptShape(shape, axes, false)), shape, axes);
+  return [div(mul(expandBack(g, shape, axes), mask), count)];
 }
 
 /** Largest value over `axis` (all when omitted); NaN wins. The gradient is shared evenly by tied maxima. */
@@ -106,10 +125,10 @@ export function logSumExp(x: Tensor, axis?: number | readonly number[], opts: Re
   checkTensor('logSumExp', 'input', x);
   requireFloat('logSumExp', x);
   const axes = normalizeAxes('logSumExp', axis, x.rank);
-  const m = wrap(kernels().reduce('max', x.buffer, x.shape, axes), keptShape(x.shape, axes, true));
-  // A row of -inf would give -inf - -inf = NaN; shift such rows by 0 instead.
-  const mb = m.buffer;
-  for (let i = 0; i < mb.length; i++) if (!Number.isFinite(mb[i])) mb[i] = 0;
+  const rawMax = wrap(kernels().reduce('max', x.handle, x.shape, axes), keptShape(x.shape, axes, true));
+  // A row of -inf would give -inf - -inf = NaN; shift such rows by 0 instead. m − m is 0 exactly
+  // where m is finite, so the patch is a select on the backend, not a scan on the host.
+  const m = where(eq(sub(rawMax, rawMax), 0), rawMax, 0);
   const s = log(sum(exp(sub(x, m)), axes, { keepDims: true }));
   const out = add(s, m);
   return opts.keepDims ? out : reshape(out, keptShape(x.shape, axes, false));
@@ -119,13 +138,13 @@ function argOp(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined, opt
   checkTensor(op, 'input', x);
   if (axis === undefined) {
     if (x.size === 0) throw new GradkitError(op, `cannot take ${op} of an empty tensor (shape ${fmtShape(x.shape)})`);
-    const flat = wrap(kernels().argReduce(op, x.buffer, [x.size], 0), []);
+    const flat = wrap(kernels().argReduce(op, x.handle, [x.size], 0), []);
     return opts.keepDims ? reshape(flat, x.shape.map(() => 1)) : flat;
   }
   const ax = normalizeAxis(op, axis, x.rank);
   // Only the reduced axis must be non-empty: argmax over axis 1 of a [0, 3] tensor is simply empty.
   if (x.shape[ax] === 0) throw new GradkitError(op, `cannot take ${op} over axis ${ax} of size 0 (shape ${fmtShape(x.shape)})`);
-  return wrap(kernels().argReduce(op, x.buffer, x.shape, ax), keptShape(x.shape, [ax], opts.keepDims ?? false));
+  return wrap(kernels().argReduce(op, x.handle, x.shape, ax), keptShape(x.shape, [ax], opts.keepDims ?? false));
 }
 
 /** Index of the largest value along `axis` (over the flattened tensor when omitted); int32. */
@@ -137,3 +156,10 @@ export function argmax(x: Tensor, axis?: number, opts: ReduceOptions = {}): Tens
 export function argmin(x: Tensor, axis?: number, opts: ReduceOptions = {}): Tensor {
   return argOp('argmin', x, axis, opts);
 }
+
+const reduceRules: RuleTable<ReducePrimitive> = {
+  sum: (g, _saved, { shape, axes }) => [expandBack(g, shape, axes)],
+  max: extremumRule,
+  min: extremumRule,
+};
+registerRules(reduceRules);

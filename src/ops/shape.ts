@@ -1,8 +1,25 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, checkShape, normalizeAxis, shapesEqual, sizeOf } from '../core/shape.js';
-import { record } from '../autograd/engine.js';
+import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkArray, checkTensor, kernels, sumToShape, wrap } from './util.js';
+
+/** What each shape primitive's rule needs: no saved tensors, only shapes and positions. */
+export interface ShapeSpecs {
+  /** shape: the input's. */
+  reshape: Spec<[], { shape: readonly number[] }>;
+  /** inverse: the permutation that undoes the forward one. */
+  permute: Spec<[], { inverse: number[] }>;
+  expand: Spec<[], { shape: readonly number[] }>;
+  slice: Spec<[], { shape: readonly number[]; begin: number[]; step: number[] }>;
+  /** sizes: each input's extent along axis. */
+  concat: Spec<[], { axis: number; sizes: number[] }>;
+  /** before: the padding before each axis. */
+  pad: Spec<[], { shape: readonly number[]; before: number[] }>;
+}
+
+/** The shape family's primitives. */
+export type ShapePrimitive = keyof ShapeSpecs;
 
 /** Same values in a new shape; one dimension may be -1 (inferred). Shares the buffer. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -22,7 +39,10 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new GradkitError('reshape', `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${sizeOf(dims)} elements)`);
   }
   if (shapesEqual(dims, x.shape)) return x;
-  return record('reshape', wrap(x.buffer, dims), [x], (g) => [reshape(g, x.shape)]);
+  // A view: the same buffer under the new shape (not the source's name: it is another tensor).
+  const y = x.view(dims);
+  y.name = undefined;
+  return record('reshape', y, [x], [], { shape: x.shape });
 }
 
 /** Collapses axes startAxis..endAxis (inclusive) into one. */
@@ -45,10 +65,10 @@ export function permute(x: Tensor, perm?: readonly number[]): Tensor {
   }
   if (p.every((a, i) => a === i)) return x;
   const outShape = p.map((a) => x.shape[a]);
-  const y = wrap(kernels().transpose(x.buffer, x.shape, p), outShape);
+  const y = wrap(kernels().transpose(x.handle, x.shape, p), outShape);
   const inverse = new Array<number>(p.length);
   p.forEach((a, i) => (inverse[a] = i));
-  return record('permute', y, [x], (g) => [permute(g, inverse)]);
+  return record('permute', y, [x], [], { inverse });
 }
 
 /** Swaps two axes (default: the last two, i.e. the matrix transpose). */
@@ -92,8 +112,8 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   const out = broadcastShapes('expand', x.shape, target);
   if (!shapesEqual(out, target)) throw new GradkitError('expand', `cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
   if (shapesEqual(target, x.shape)) return x;
-  const y = wrap(kernels().broadcastTo(x.buffer, x.shape, target), target);
-  return record('expand', y, [x], (g) => [sumToShape(g, x.shape)]);
+  const y = wrap(kernels().broadcastTo(x.handle, x.shape, target), target);
+  return record('expand', y, [x], [], { shape: x.shape });
 }
 
 /** Broadcasts to a larger shape without copying semantics (alias of broadcastTo). */
@@ -130,8 +150,8 @@ export function slice(x: Tensor, begin: readonly number[], end?: readonly (numbe
     outShape.push(Math.max(0, Math.ceil((hi - lo) / s)));
   }
   if (shapesEqual(outShape, x.shape)) return x;
-  const y = wrap(kernels().slice(x.buffer, x.shape, b, st, outShape), outShape);
-  return record('slice', y, [x], (g) => [wrap(kernels().sliceGrad(g.buffer, g.shape, x.shape, b, st), x.shape)]);
+  const y = wrap(kernels().slice(x.handle, x.shape, b, st, outShape), outShape);
+  return record('slice', y, [x], [], { shape: x.shape, begin: b, step: st });
 }
 
 /** Joins tensors along an existing axis. */
@@ -151,18 +171,8 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   if (xs.length === 1) return first;
   const outShape = [...first.shape];
   outShape[ax] = xs.reduce((acc, t) => acc + t.shape[ax], 0);
-  const y = wrap(kernels().concat(xs.map((t) => t.buffer), xs.map((t) => t.shape), ax), outShape);
-  return record('concat', y, [...xs], (g) => {
-    let at = 0;
-    return xs.map((t) => {
-      const b = new Array<number>(g.rank).fill(0);
-      const e = [...g.shape];
-      b[ax] = at;
-      e[ax] = at + t.shape[ax];
-      at += t.shape[ax];
-      return slice(g, b, e);
-    });
-  });
+  const y = wrap(kernels().concat(xs.map((t) => t.handle), xs.map((t) => t.shape), ax), outShape);
+  return record('concat', y, [...xs], [], { axis: ax, sizes: xs.map((t) => t.shape[ax]) });
 }
 
 /** Joins tensors of equal shape along a new axis. */
@@ -225,6 +235,26 @@ export function pad(x: Tensor, pads: readonly (readonly [number, number])[], val
   if (!Number.isFinite(value)) throw new GradkitError('pad', `pad value must be finite, got ${value}`);
   if (full.every((p) => p[0] === 0 && p[1] === 0)) return x;
   const outShape = x.shape.map((d, i) => d + full[i][0] + full[i][1]);
-  const y = wrap(kernels().pad(x.buffer, x.shape, full, value), outShape);
-  return record('pad', y, [x], (g) => [slice(g, full.map((p) => p[0]), full.map((p, i) => p[0] + x.shape[i]))]);
+  const y = wrap(kernels().pad(x.handle, x.shape, full, value), outShape);
+  return record('pad', y, [x], [], { shape: x.shape, before: full.map((p) => p[0]) });
 }
+
+const shapeRules: RuleTable<ShapePrimitive> = {
+  reshape: (g, _saved, { shape }) => [reshape(g, shape)],
+  permute: (g, _saved, { inverse }) => [permute(g, inverse)],
+  expand: (g, _saved, { shape }) => [sumToShape(g, shape)],
+  slice: (g, _saved, { shape, begin, step }) => [wrap(kernels().sliceGrad(g.handle, g.shape, shape, begin, step), shape)],
+  concat: (g, _saved, { axis, sizes }) => {
+    let at = 0;
+    return sizes.map((size) => {
+      const b = new Array<number>(g.rank).fill(0);
+      const e = [...g.shape];
+      b[axis] = at;
+      e[axis] = at + size;
+      at += size;
+      return slice(g, b, e);
+    });
+  },
+  pad: (g, _saved, { shape, before }) => [slice(g, before, before.map((b, i) => b + shape[i]))],
+};
+registerRules(shapeRules);

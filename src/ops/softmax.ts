@@ -1,9 +1,18 @@
 import { normalizeAxis, sizeOf } from '../core/shape.js';
-import { record } from '../autograd/engine.js';
+import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { exp, mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 import { checkTensor, kernels, requireFloat, wrap } from './util.js';
+
+/** What each softmax primitive's rule saves (its output y) and its attributes (the axis as given). */
+export interface SoftmaxSpecs {
+  softmax: Spec<[y: Tensor], { axis: number }>;
+  logSoftmax: Spec<[y: Tensor], { axis: number }>;
+}
+
+/** The softmax family's primitives. */
+export type SoftmaxPrimitive = keyof SoftmaxSpecs;
 
 function view(op: string, x: Tensor, axis: number): [number, number, number] {
   checkTensor(op, 'input', x);
@@ -15,15 +24,21 @@ function view(op: string, x: Tensor, axis: number): [number, number, number] {
 /** Softmax along `axis` (default last), computed with the max subtracted. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const [outer, size, inner] = view('softmax', x, axis);
-  const y = wrap(kernels().softmax(x.buffer, outer, size, inner), x.shape);
-  // dx = y ⊙ (g − Σ g⊙y)
-  return record('softmax', y, [x], (g) => [mul(y, sub(g, sum(mul(g, y), axis, { keepDims: true })))]);
+  const y = wrap(kernels().softmax(x.handle, outer, size, inner), x.shape);
+  return record('softmax', y, [x], [y], { axis });
 }
 
 /** log(softmax(x)) without the round-off of taking the log of small probabilities. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const [outer, size, inner] = view('logSoftmax', x, axis);
-  const y = wrap(kernels().logSoftmax(x.buffer, outer, size, inner), x.shape);
-  // dx = g − softmax ⊙ Σ g
-  return record('logSoftmax', y, [x], (g) => [sub(g, mul(exp(y), sum(g, axis, { keepDims: true })))]);
+  const y = wrap(kernels().logSoftmax(x.handle, outer, size, inner), x.shape);
+  return record('logSoftmax', y, [x], [y], { axis });
 }
+
+const softmaxRules: RuleTable<SoftmaxPrimitive> = {
+  // dx = y ⊙ (g − Σ g⊙y)
+  softmax: (g, [y], { axis }) => [mul(y, sub(g, sum(mul(g, y), axis, { keepDims: true })))],
+  // dx = g − softmax ⊙ Σ g
+  logSoftmax: (g, [y], { axis }) => [sub(g, mul(exp(y), sum(g, axis, { keepDims: true })))],
+};
+registerRules(softmaxRules);

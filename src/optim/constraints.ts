@@ -1,5 +1,6 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { isFloat } from '../core/dtype.js';
+import { readSync } from '../tensor/host.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkNumber } from './validate.js';
 
@@ -30,7 +31,9 @@ export function applyMaxNorm(weight: Tensor, maxValue: number, opts: MaxNormOpti
   const units = weight.shape[ax];
   const inner = weight.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
   const outer = weight.shape.slice(0, ax).reduce((a, b) => a * b, 1);
-  const w = weight.buffer;
+  // Host work on purpose: the count it returns is a host value, and a constraint runs once per
+  // step at most. The scaled values go back through assign (never into readSync's array).
+  const w = readSync(weight);
   // Element (o, u, i) sits at (o·units + u)·inner + i.
   const sq = new Float64Array(units);
   for (let o = 0; o < outer; o++) {
@@ -49,12 +52,15 @@ export function applyMaxNorm(weight: Tensor, maxValue: number, opts: MaxNormOpti
     }
   }
   if (scaled === 0) return 0;
+  // A copy of the weight's own dtype, so each product rounds as it did in place.
+  const out = w.slice();
   for (let o = 0; o < outer; o++) {
     for (let u = 0; u < units; u++) {
       if (factor[u] === 1) continue;
       const base = (o * units + u) * inner;
-      for (let i = 0; i < inner; i++) w[base + i] *= factor[u];
+      for (let i = 0; i < inner; i++) out[base + i] *= factor[u];
     }
   }
+  weight.assign(out);
   return scaled;
 }

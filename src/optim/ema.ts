@@ -1,7 +1,12 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { isFloat } from '../core/dtype.js';
 import { shapesEqual } from '../core/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { noGrad } from '../autograd/engine.js';
+import { add, mul } from '../ops/elementwise.js';
+import { castTo } from '../ops/util.js';
+import { readSync } from '../tensor/host.js';
+import { keep, scope } from '../tensor/lifetime.js';
+import { Tensor } from '../tensor/tensor.js';
 import { checkBoolean, checkNumber } from './validate.js';
 
 /** Options of the parameter EMA: the decay and whether it ramps up over the first updates. */
@@ -37,8 +42,9 @@ export class EMA {
   readonly decay: number;
   readonly warmup: boolean;
   numUpdates = 0;
-  private shadow: (Float32Array | Float64Array)[];
-  private backup: (Float32Array | Float64Array)[] | null = null;
+  // Device copies of the weights, kept: they live across steps (the Trainer scopes each step).
+  private shadow: Tensor[];
+  private backup: Tensor[] | null = null;
 
   constructor(params: Iterable<Tensor>, opts: EMAOptions = {}) {
     this.params = [...params];
@@ -48,7 +54,7 @@ export class EMA {
     });
     this.decay = checkNumber('EMA', 'decay', opts.decay ?? 0.999, { min: 0, max: 1 });
     this.warmup = checkBoolean('EMA', 'warmup', opts.warmup ?? false);
-    this.shadow = this.params.map((p) => (p.buffer as Float32Array | Float64Array).slice());
+    this.shadow = this.params.map(copyOf);
   }
 
   /** The decay the next update() will use. */
@@ -60,26 +66,32 @@ export class EMA {
   update(): void {
     if (this.backup !== null) throw new GradkitError('EMA.update', 'the averages are swapped in; call swapOut() before updating');
     const d = this.currentDecay();
-    this.params.forEach((p, k) => {
-      const s = this.shadow[k];
-      const w = p.buffer;
-      for (let i = 0; i < s.length; i++) s[i] = d * s[i] + (1 - d) * w[i];
-    });
+    // d·s + (1 − d)·w in float64 on the device, rounded once into the shadow's dtype: what the
+    // host loop over a float32 array computed.
+    noGrad(() => scope(() => {
+      this.params.forEach((p, k) => {
+        const s = this.shadow[k];
+        s.assign(add(mul(castTo(s, 'float64'), d), mul(castTo(p, 'float64'), 1 - d)));
+      });
+    }));
     this.numUpdates++;
   }
 
   /** Puts the averaged weights into the parameters, keeping the live ones aside. */
   swapIn(): void {
     if (this.backup !== null) throw new GradkitError('EMA.swapIn', 'the averages are already swapped in');
-    this.backup = this.params.map((p) => (p.buffer as Float32Array | Float64Array).slice());
-    this.params.forEach((p, k) => p.buffer.set(this.shadow[k]));
+    this.backup = this.params.map(copyOf);
+    this.params.forEach((p, k) => p.assign(this.shadow[k]));
   }
 
   /** Restores the live weights saved by swapIn(). */
   swapOut(): void {
     if (this.backup === null) throw new GradkitError('EMA.swapOut', 'nothing to swap out: call swapIn() first');
     const backup = this.backup;
-    this.params.forEach((p, k) => p.buffer.set(backup[k]));
+    this.params.forEach((p, k) => {
+      p.assign(backup[k]);
+      backup[k].dispose();
+    });
     this.backup = null;
   }
 
@@ -101,13 +113,13 @@ export class EMA {
       if (!shapesEqual(t.shape, this.params[k].shape)) {
         throw new GradkitError('EMA.copyTo', `tensor ${k} has shape ${fmtShape(t.shape)} but the averaged parameter has ${fmtShape(this.params[k].shape)}`);
       }
-      t.buffer.set(this.shadow[k]);
+      t.assign(this.shadow[k]);
     });
   }
 
-  /** The averaged values (copies). */
+  /** The averaged values (host copies). */
   averages(): (Float32Array | Float64Array)[] {
-    return this.shadow.map((s) => s.slice());
+    return this.shadow.map((s) => readSync(s).slice() as Float32Array | Float64Array);
   }
 
   stateDict(): EMAStateDict {
@@ -121,15 +133,21 @@ export class EMA {
       throw new GradkitError('EMA.loadStateDict', `the state dict averages ${sd.shadow.length} tensors but this EMA has ${this.params.length}`);
     }
     sd.shadow.forEach((s, k) => {
-      if (s?.constructor !== this.shadow[k].constructor || s.length !== this.shadow[k].length) {
-        throw new GradkitError('EMA.loadStateDict', `average ${k} holds ${s?.length} values of ${s?.constructor?.name} but parameter ${k} has ${this.shadow[k].length} (${this.params[k].dtype})`);
+      const want = this.shadow[k].dtype === 'float64' ? Float64Array : Float32Array;
+      if (s?.constructor !== want || s.length !== this.shadow[k].size) {
+        throw new GradkitError('EMA.loadStateDict', `average ${k} holds ${s?.length} values of ${s?.constructor?.name} but parameter ${k} has ${this.shadow[k].size} (${this.params[k].dtype})`);
       }
     });
     checkNumber('EMA.loadStateDict', 'numUpdates', sd.numUpdates, { min: 0, integer: true });
     if (sd.decay !== this.decay || sd.warmup !== this.warmup) {
       throw new GradkitError('EMA.loadStateDict', `saved with decay ${sd.decay}, warmup ${sd.warmup} but this EMA has decay ${this.decay}, warmup ${this.warmup}`);
     }
-    this.shadow = sd.shadow.map((s) => s.slice());
+    this.shadow.forEach((s, k) => s.assign(sd.shadow[k]));
     this.numUpdates = sd.numUpdates;
   }
+}
+
+/** A kept device copy of a tensor's values (the shadow and the swapped-out weights outlive any scope). */
+function copyOf(t: Tensor): Tensor {
+  return keep(new Tensor(t.backend.kernels.cast(t.handle, t.dtype), t.shape));
 }

@@ -1,17 +1,18 @@
-import { allocArray, type DataArray, type FloatDType } from '../core/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { getBackend } from '../backend/registry.js';
-import { optimKernels as K, stepKernelsAreReference, type OptimKernels } from './kernels.js';
+import { castTo } from '../ops/util.js';
+import { stepKernelsAreReference, type OptimKernels } from './kernels.js';
 import type { GradientTransform, StateTree } from './transform.js';
 import { nextLr } from './transforms.js';
 
 /**
  * The named optimizers' one-pass steps (issue 3): [addL2ToGradient] → scaleByAdam →
  * [addDecayedWeights] → scaleByLearningRate, [addL2ToGradient] → [trace] →
- * scaleByLearningRate, and addL2ToGradient → scaleByRms → scaleByLearningRate. Each optimizer builds its chain of transforms (the definition, and the
- * state layout) and attaches the fused step with withFusedStep, naming where each link sits;
- * this only removes the intermediate update buffer and the separate lr and apply passes, with
- * bit-identical results (see fused-kernels.ts). chain() itself never fuses.
+ * scaleByLearningRate, and addL2ToGradient → scaleByRms → scaleByLearningRate. Each optimizer
+ * builds its chain of transforms (the definition, and the state layout) and attaches the fused
+ * step with withFusedStep, naming where each link sits. The step is one backend kernel per
+ * parameter (Kernels.adamUpdate, sgdUpdate, rmspropUpdate) on the parameter, its gradient and
+ * the chain's slot tensors, in place on the device: nothing is read on the host. Results are
+ * bit-identical to the chain (see src/backends/reference/optim.ts). chain() itself never fuses.
  */
 
 /** Where each link of a standard recipe sits in its chain, and what it computes. */
@@ -29,8 +30,7 @@ export interface FusedRecipe {
 }
 
 type FusedStep = (params: readonly Tensor[], state: StateTree[], apply: boolean) => boolean;
-type Buf = Float32Array | Float64Array;
-type Slots = Buf[];
+type Slots = Tensor[];
 
 // A switch for the micro-benchmark and the fused-vs-composed tests; not part of the public API.
 let enabled = true;
@@ -56,9 +56,8 @@ function fusedStepOf(recipe: FusedRecipe): FusedStep {
   const { l2, core, decoupled, lr } = recipe;
   const coreAt = core?.at ?? -1;
   const coreKernel: keyof OptimKernels = core?.kind === 'adam' ? 'adamStep' : core?.kind === 'rms' ? 'rmsStep' : 'momentumStep';
+  // The host loops this step stands in for: a user-registered one must run instead.
   const components: (keyof OptimKernels)[] = [coreKernel, 'decayStep', 'scaleStep'];
-  // Update buffers for parameters the float32 kernels do not take (float64, mixed dtypes).
-  const scratch: (Buf | undefined)[] = [];
 
   return (params, state, apply) => {
     if (!enabled || !stepKernelsAreReference(components)) return false;
@@ -66,63 +65,33 @@ function fusedStepOf(recipe: FusedRecipe): FusedStep {
     for (let i = 0; i < params.length; i++) {
       const p = params[i];
       if (!p.requiresGrad || p.grad === null) continue;
-      const w = p.buffer;
-      const g = p.grad.buffer;
+      const K = p.backend.kernels;
+      // The kernels take one dtype per call: a gradient of another dtype is converted first,
+      // as the chain's update buffer (the parameter's dtype) would convert it.
+      const grad = castTo(p.grad, p.dtype);
+      const w = p.handle;
+      const g = grad.handle;
       const l2i = decayFor(l2, p, i);
-      const fast = w instanceof Float32Array && g instanceof Float32Array;
-      // The slow path is the composed chain for this one parameter, kernel by kernel.
-      let u: Buf | undefined;
-      if (!fast) {
-        u = scratch[i];
-        if (u === undefined || u.length !== p.size) scratch[i] = u = allocArray(p.dtype as FloatDType, p.size) as Buf;
-        u.set(g as ArrayLike<number>);
-        if (l2i !== 0) K.decayStep(u, w, l2i);
-      }
       if (core?.kind === 'adam') {
         const st = state[coreAt] as { m: Slots; v: Slots; vMax: Slots | null; count: number[] };
         const t = ++st.count[i];
-        const vMax = st.vMax === null ? null : st.vMax[i];
-        const dec = decayFor(decoupled, p, i);
-        if (fast) {
-          // The backend's kernel (e.g. wasm SIMD on threads) unless the user registered their own.
-          const backendAdam = stepKernelsAreReference(['adamFusedStep']) ? getBackend().kernels.adamFusedStep : undefined;
-          if (backendAdam?.(w, g, st.m[i] as Float32Array, st.v[i] as Float32Array, vMax as Float32Array | null, core.b1, core.b2, core.eps, t, l2i, dec, s, apply)) continue;
-          K.adamFusedStep(w, g, st.m[i] as Float32Array, st.v[i] as Float32Array, vMax as Float32Array | null, core.b1, core.b2, core.eps, t, l2i, dec, s, apply);
-          continue;
-        }
-        K.adamStep(u!, st.m[i], st.v[i], vMax, core.b1, core.b2, core.eps, t);
-        if (dec !== 0) K.decayStep(u!, w, dec);
+        const vMax = st.vMax === null ? null : st.vMax[i].handle;
+        K.adamUpdate(w, g, st.m[i].handle, st.v[i].handle, vMax, core.b1, core.b2, core.eps, t, l2i, decayFor(decoupled, p, i), s, apply);
       } else if (core?.kind === 'trace') {
         const st = state[coreAt] as { buf: Slots; count: number[] };
         const first = st.count[i]++ === 0;
-        if (fast) {
-          K.sgdFusedStep(w, g, st.buf[i] as Float32Array, first, core.momentum, core.dampening, core.nesterov, l2i, s, apply);
-          continue;
-        }
-        K.momentumStep(u!, st.buf[i], first, core.momentum, core.dampening, core.nesterov);
+        K.sgdUpdate(w, g, st.buf[i].handle, first, core.momentum, core.dampening, core.nesterov, l2i, s, apply);
       } else if (core?.kind === 'rms') {
         // The state is scaleByRms's own (sq, gAvg when centered, buf when momentum > 0).
         const st = state[coreAt] as { sq: Slots; gAvg: Slots | null; buf: Slots | null };
-        const gAvg = st.gAvg === null ? null : st.gAvg[i];
-        const buf = st.buf === null ? null : st.buf[i];
-        if (fast) {
-          const backendRms = stepKernelsAreReference(['rmsFusedStep']) ? getBackend().kernels.rmsFusedStep : undefined;
-          if (backendRms?.(w, g, st.sq[i] as Float32Array, gAvg as Float32Array | null, buf as Float32Array | null, core.alpha, core.eps, core.momentum, l2i, s, apply)) continue;
-          K.rmsFusedStep(w, g, st.sq[i] as Float32Array, gAvg as Float32Array | null, buf as Float32Array | null, core.alpha, core.eps, core.momentum, l2i, s, apply);
-          continue;
-        }
-        K.rmsStep(u!, st.sq[i], gAvg, buf, core.alpha, core.eps, core.momentum);
-      } else if (fast) {
-        K.sgdFusedStep(w, g, null, false, 0, 0, false, l2i, s, apply);
-        continue;
+        const gAvg = st.gAvg === null ? null : st.gAvg[i].handle;
+        const buf = st.buf === null ? null : st.buf[i].handle;
+        K.rmspropUpdate(w, g, st.sq[i].handle, gAvg, buf, core.alpha, core.eps, core.momentum, l2i, s, apply);
+      } else {
+        K.sgdUpdate(w, g, null, false, 0, 0, false, l2i, s, apply);
       }
-      K.scaleStep(u!, s);
-      if (apply) addInto(w, u!);
+      if (grad !== p.grad) grad.dispose();
     }
     return true;
   };
-}
-
-function addInto(w: DataArray, u: Buf): void {
-  for (let j = 0; j < u.length; j++) w[j] += u[j];
 }

@@ -1,11 +1,11 @@
 import { GradkitError } from '../core/errors.js';
 import { adagradStep, adamStep, clipValueStep, decayStep, momentumStep, rmsStep, scaleStep } from './math.js';
-import { adamFusedStep, rmsFusedStep, sgdFusedStep } from './fused-kernels.js';
 
 /**
- * The per-parameter update loops the transforms call, gathered in one swappable table: a fast
- * backend (e.g. wasm SIMD) can replace any entry with a fused kernel of the same contract, and
- * the plain TypeScript loops in math.ts stay the reference it is tested against.
+ * The host update loops the composed transforms (transforms.ts) call, gathered in one swappable
+ * table (profiling, experiments): the plain TypeScript loops of math.ts. The named optimizers'
+ * one-pass steps are backend kernels instead (Kernels.adamUpdate, sgdUpdate, rmspropUpdate),
+ * and fusion.ts takes them only while the entries they stand in for are these references.
  */
 export interface OptimKernels {
   momentumStep: typeof momentumStep;
@@ -15,25 +15,19 @@ export interface OptimKernels {
   decayStep: typeof decayStep;
   scaleStep: typeof scaleStep;
   clipValueStep: typeof clipValueStep;
-  /** One-pass float32 Adam/AdamW + lr + apply (the standard recipe's fast path). */
-  adamFusedStep: typeof adamFusedStep;
-  /** One-pass float32 SGD (+ momentum) + lr + apply. */
-  sgdFusedStep: typeof sgdFusedStep;
-  /** One-pass float32 RMSprop (+ centered, momentum) + lr + apply. */
-  rmsFusedStep: typeof rmsFusedStep;
 }
 
-/** The plain TypeScript fused optimizer kernels (the fallback when the wasm backend is not used). */
+/** The plain TypeScript update loops. */
 export const referenceOptimKernels: Readonly<OptimKernels> = Object.freeze({
-  momentumStep, adamStep, rmsStep, adagradStep, decayStep, scaleStep, clipValueStep, adamFusedStep, sgdFusedStep, rmsFusedStep,
+  momentumStep, adamStep, rmsStep, adagradStep, decayStep, scaleStep, clipValueStep,
 });
 
 /** The table in use; transforms read it at every step. */
 export const optimKernels: OptimKernels = { ...referenceOptimKernels };
 
 // Kernels replaced through registerOptimKernels by something other than the reference. A fused
-// fast path stands in for several step kernels at once, so it is only taken while none of the
-// kernels it replaces has been swapped: a registered adamStep must really run.
+// step (a backend kernel) stands in for several of these at once, so it is only taken while
+// none of the kernels it replaces has been swapped: a registered adamStep must really run.
 const swapped = new Set<string>();
 
 /** True when every named step kernel is the reference one (the fused path may replace them). */

@@ -1,8 +1,8 @@
 /**
- * The per-parameter update maths, one small loop per transform, on raw typed arrays. They are
- * kept apart from the transform plumbing so a backend can later swap in fused kernels with the
- * same contract: `u` holds the incoming update and is overwritten with the outgoing one; slot
- * buffers (m, v, ...) are advanced in place.
+ * The per-parameter update maths of the composed transforms, one small loop per transform, on
+ * host arrays: `u` holds the incoming update and is overwritten with the outgoing one; slot
+ * arrays (m, v, ...) are advanced in place. The named optimizers' one-pass steps are backend
+ * kernels (src/backends/reference/optim.ts) that reproduce these loops bit for bit.
  */
 type Buf = Float32Array | Float64Array;
 

@@ -4,7 +4,7 @@ import { shapesEqual } from '../core/shape.js';
 import { noGrad } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { applyUpdates, gradsToUpdates, type GradientTransform, type StateTree } from './transform.js';
-import { checkStateStructure, cloneState } from './state.js';
+import { checkStateStructure, cloneState, disposeState, restoreState } from './state.js';
 import { checkNumber } from './validate.js';
 
 /** Options every optimizer has; a parameter group may override any of them. */
@@ -199,32 +199,44 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
       throw new GradkitError(op, `the state dict has ${sd.groups.length} parameter groups but this optimizer has ${this.paramGroups.length}`);
     }
     checkNumber(op, 'stepCount', sd.stepCount, { min: 0, integer: true });
-    const staged = this.paramGroups.map((group, gi) => {
-      const saved = sd.groups[gi];
-      if (saved === null || typeof saved !== 'object') throw new GradkitError(op, `group ${gi} of the state dict is not an object`);
-      const shapes = group.params.map((p) => [...p.shape]);
-      if (!Array.isArray(saved.shapes) || saved.shapes.length !== shapes.length) {
-        throw new GradkitError(op, `group ${gi} was saved with ${saved.shapes?.length} parameters but has ${shapes.length}`);
-      }
-      shapes.forEach((s, i) => {
-        if (!shapesEqual(s, saved.shapes[i])) {
-          throw new GradkitError(op, `group ${gi}, parameter ${i}${group.params[i].name ? ` (${group.params[i].name})` : ''} was saved with shape ${fmtShape(saved.shapes[i])} but has shape ${fmtShape(s)}`);
+    // Fresh states (their slot tensors kept) to fill with the saved values; freed again if a
+    // later group fails its check, so a rejected state dict leaves nothing behind.
+    const fresh: StateTree[] = [];
+    let staged: { next: ParamGroup<O>; state: StateTree }[];
+    try {
+      staged = this.paramGroups.map((group, gi) => {
+        const saved = sd.groups[gi];
+        if (saved === null || typeof saved !== 'object') throw new GradkitError(op, `group ${gi} of the state dict is not an object`);
+        const shapes = group.params.map((p) => [...p.shape]);
+        if (!Array.isArray(saved.shapes) || saved.shapes.length !== shapes.length) {
+          throw new GradkitError(op, `group ${gi} was saved with ${saved.shapes?.length} parameters but has ${shapes.length}`);
         }
+        shapes.forEach((s, i) => {
+          if (!shapesEqual(s, saved.shapes[i])) {
+            throw new GradkitError(op, `group ${gi}, parameter ${i}${group.params[i].name ? ` (${group.params[i].name})` : ''} was saved with shape ${fmtShape(saved.shapes[i])} but has shape ${fmtShape(s)}`);
+          }
+        });
+        const { params: _p, initialLr: _l, ...current } = group;
+        const options = mergeOptions(op, current as unknown as O, saved.options as Partial<O>);
+        const initialLr = checkNumber(op, `initialLr of group ${gi}`, saved.initialLr, { min: 0 });
+        const next = { ...options, params: group.params, initialLr } as ParamGroup<O>;
+        const transform = this.buildFor(next, gi);
+        const template = transform.init(group.params);
+        fresh.push(template);
+        checkStateStructure(op, template, sd.state[gi], `state of group ${gi}`);
+        return { next, state: template };
       });
-      const { params: _p, initialLr: _l, ...current } = group;
-      const options = mergeOptions(op, current as unknown as O, saved.options as Partial<O>);
-      const initialLr = checkNumber(op, `initialLr of group ${gi}`, saved.initialLr, { min: 0 });
-      const next = { ...options, params: group.params, initialLr } as ParamGroup<O>;
-      const transform = this.buildFor(next, gi);
-      checkStateStructure(op, transform.init(group.params), sd.state[gi], `state of group ${gi}`);
-      return { next, state: cloneState(sd.state[gi], true) };
-    });
+    } catch (e) {
+      for (const f of fresh) disposeState(f);
+      throw e;
+    }
     staged.forEach(({ next, state }, gi) => {
       // Mutate the existing group objects so references held by schedulers stay valid, and
       // rebuild the chain from them (it reads group.lr live).
       Object.assign(this.paramGroups[gi], next);
       this.transforms[gi] = this.build(this.paramGroups[gi]);
-      this.states[gi] = state;
+      disposeState(this.states[gi]);
+      this.states[gi] = restoreState(state, sd.state[gi]);
     });
     this.stepCount = sd.stepCount;
   }

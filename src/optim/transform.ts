@@ -1,5 +1,7 @@
-import { allocArray, type DataArray, type FloatDType } from '../core/dtype.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { allocArray, dtypeOfArray, type DataArray, type FloatDType } from '../core/dtype.js';
+import { Tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/scope.js';
+import { readSync } from '../tensor/host.js';
 import { allocSlot } from './slots.js';
 
 /**
@@ -10,10 +12,12 @@ import { allocSlot } from './slots.js';
 export type Updates = (Float32Array | Float64Array | null)[];
 
 /**
- * Optimizer state: plain objects, arrays, numbers, booleans and typed arrays only, so a state
- * dict is JSON-serializable apart from the typed arrays (which checkpoint writers store raw).
+ * Optimizer state: plain objects, arrays, numbers, booleans, slot tensors (m, v, momentum
+ * buffers: device buffers the step kernels update in place) and typed arrays. A state dict
+ * (Optimizer.stateDict) holds host copies of the slots as typed arrays, so it is
+ * JSON-serializable apart from those (which checkpoint writers store raw).
  */
-export type StateTree = number | boolean | string | null | Float32Array | Float64Array | StateTree[] | { [key: string]: StateTree };
+export type StateTree = number | boolean | string | null | Float32Array | Float64Array | Tensor | StateTree[] | { [key: string]: StateTree };
 
 /**
  * A gradient transformation in the optax sense: `init` builds its state for a list of
@@ -49,9 +53,46 @@ export function chain(...transforms: GradientTransform<any>[]): GradientTransfor
   };
 }
 
-/** A zeroed buffer per parameter, in the parameter's float dtype (the optimizer's slots). */
-export function zerosLikeParams(params: readonly Tensor[]): (Float32Array | Float64Array)[] {
-  return params.map((p) => allocSlot(p.dtype as FloatDType, p.size));
+/**
+ * A slot tensor per parameter (the optimizer's m, v, momentum buffers...): the parameter's
+ * shape and float dtype, every element `value`. Kept (scope.ts): slots live across steps, and
+ * the Trainer runs each step in a scope. Host-built so that CPU backends adopt the staggered
+ * allocation (slots.ts); other backends copy it once.
+ */
+export function zerosLikeParams(params: readonly Tensor[], value = 0): Tensor[] {
+  return params.map((p) => {
+    const a = allocSlot(p.dtype as FloatDType, p.size);
+    if (value !== 0) a.fill(value);
+    return keep(Tensor.fromArray(a, p.shape));
+  });
+}
+
+/**
+ * Runs a host update loop (math.ts) on slot tensors: copies their values to the host, runs
+ * `fn` on the copies and writes them back. The composed transforms work this way; the named
+ * optimizers' fused steps (fusion.ts) run on the device instead.
+ */
+export function onHost(slots: readonly (Tensor | null)[], fn: (arrays: (Float32Array | Float64Array | null)[]) => void): void {
+  const arrays = slots.map((t) => (t === null ? null : hostCopy(t)));
+  fn(arrays);
+  slots.forEach((t, i) => {
+    if (t !== null) t.assign(arrays[i]!);
+  });
+}
+
+// One host array per tensor that the composed path copies through, reused every step: a fresh
+// array per step would cost an allocation and a collection per slot.
+const hostArrays = new WeakMap<Tensor, DataArray>();
+
+/** t's values in a host array of its dtype that this module reuses for t (valid until the next call for t). */
+function hostCopy(t: Tensor): Float32Array | Float64Array {
+  let a = hostArrays.get(t);
+  if (a === undefined || a.length !== t.size || dtypeOfArray(a) !== t.dtype) {
+    a = allocArray(t.dtype, t.size);
+    hostArrays.set(t, a);
+  }
+  a.set(readSync(t));
+  return a as Float32Array | Float64Array;
 }
 
 /**
@@ -66,7 +107,7 @@ export function gradsToUpdates(params: readonly Tensor[], scratch?: (Float32Arra
       u = allocArray(p.dtype as FloatDType, p.size) as Float32Array | Float64Array;
       if (scratch !== undefined) scratch[i] = u;
     }
-    u.set(p.grad.buffer as ArrayLike<number>);
+    u.set(readSync(p.grad));
     return u;
   });
 }
@@ -76,7 +117,9 @@ export function applyUpdates(params: readonly Tensor[], updates: Updates): void 
   params.forEach((p, i) => {
     const u = updates[i];
     if (u === null) return;
-    const w = p.buffer as DataArray;
+    // Summed in a host array of p's dtype: the rounding of `w[j] += u[j]` on p's own buffer.
+    const w = hostCopy(p);
     for (let j = 0; j < u.length; j++) w[j] += u[j];
+    p.assign(w);
   });
 }

@@ -1,9 +1,10 @@
 import { GradkitError } from '../core/errors.js';
 import { isParameter } from '../nn/parameter.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { readSync } from '../tensor/host.js';
 import { sumSquares } from './math.js';
 import { optimKernels as K } from './kernels.js';
-import { zerosLikeParams, type GradientTransform, type Updates } from './transform.js';
+import { onHost, zerosLikeParams, type GradientTransform, type Updates } from './transform.js';
 import { checkBoolean, checkNumber } from './validate.js';
 
 /** A step-indexed value (learning rate, ...): a pure function of the 0-based step. */
@@ -15,7 +16,8 @@ export type ParamMask = (param: Tensor, index: number) => boolean;
 /** The default weight-decay mask: everything except parameters tagged 'noDecay'. */
 export const decayMask: ParamMask = (p) => !(isParameter(p) && p.tags.has('noDecay'));
 
-type Slots = (Float32Array | Float64Array)[];
+/** One slot tensor per parameter (kept; see zerosLikeParams). */
+type Slots = Tensor[];
 
 /**
  * scaleByLearningRate's per-step bookkeeping, shared with the fused steps (fusion.ts): this
@@ -108,7 +110,7 @@ export function trace(opts: TraceOptions = {}): GradientTransform<{ buf: Slots; 
     update(updates, state) {
       updates.forEach((u, i) => {
         if (u === null) return;
-        K.momentumStep(u, state.buf[i], state.count[i] === 0, momentum, dampening, nesterov);
+        onHost([state.buf[i]], ([buf]) => K.momentumStep(u, buf!, state.count[i] === 0, momentum, dampening, nesterov));
         state.count[i]++;
       });
     },
@@ -146,7 +148,8 @@ export function scaleByAdam(opts: AdamOptions = {}): GradientTransform<AdamState
       updates.forEach((u, i) => {
         if (u === null) return;
         state.count[i]++;
-        K.adamStep(u, state.m[i], state.v[i], state.vMax === null ? null : state.vMax[i], b1, b2, eps, state.count[i]);
+        onHost([state.m[i], state.v[i], state.vMax === null ? null : state.vMax[i]], ([m, v, vMax]) =>
+          K.adamStep(u, m!, v!, vMax, b1, b2, eps, state.count[i]));
       });
     },
   };
@@ -190,7 +193,8 @@ export function scaleByRms(opts: RmsOptions = {}): GradientTransform<RmsState> {
     update(updates, state) {
       updates.forEach((u, i) => {
         if (u === null) return;
-        K.rmsStep(u, state.sq[i], state.gAvg === null ? null : state.gAvg[i], state.buf === null ? null : state.buf[i], alpha, eps, mom);
+        onHost([state.sq[i], state.gAvg === null ? null : state.gAvg[i], state.buf === null ? null : state.buf[i]], ([sq, gAvg, buf]) =>
+          K.rmsStep(u, sq!, gAvg, buf, alpha, eps, mom));
       });
     },
   };
@@ -213,12 +217,12 @@ export function scaleByAdagrad(opts: AdagradOptions = {}): GradientTransform<{ s
   const lrDecay = checkNumber('scaleByAdagrad', 'lrDecay', opts.lrDecay ?? 0, { min: 0 });
   return {
     name: 'scaleByAdagrad',
-    init: (params) => ({ sum: zerosLikeParams(params).map((s) => s.fill(init0)), count: params.map(() => 0) }),
+    init: (params) => ({ sum: zerosLikeParams(params, init0), count: params.map(() => 0) }),
     update(updates, state) {
       updates.forEach((u, i) => {
         if (u === null) return;
         state.count[i]++;
-        K.adagradStep(u, state.sum[i], eps, 1 / (1 + (state.count[i] - 1) * lrDecay));
+        onHost([state.sum[i]], ([sum]) => K.adagradStep(u, sum!, eps, 1 / (1 + (state.count[i] - 1) * lrDecay)));
       });
     },
   };
@@ -239,7 +243,7 @@ function decayTransform(name: string, weightDecay: number, opts: DecayOptions, k
     update(updates, _state, params) {
       if (weightDecay === 0) return;
       updates.forEach((u, i) => {
-        if (u !== null && mask(params[i], i)) K.decayStep(u, params[i].buffer, weightDecay);
+        if (u !== null && mask(params[i], i)) K.decayStep(u, readSync(params[i]), weightDecay);
       });
     },
   };

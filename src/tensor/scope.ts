@@ -61,6 +61,7 @@ export function runScope<T>(fn: () => T, isTensor: (v: unknown) => v is Disposab
   }
   scopes.pop();
   if (result instanceof Promise) {
+    for (const t of own) t.dispose();
     throw new GradkitError('scope', 'the function passed to scope() returned a promise; scopes bracket synchronous work: await outside, or call scope() inside each step');
   }
   const escaping = new Set<Disposable>();

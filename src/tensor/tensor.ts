@@ -13,7 +13,7 @@ import { Storage } from './storage.js';
  * to the shared storage is dropped (CPU backends would free the array anyway; a GPU or wasm
  * heap backend needs the free call).
  */
-const collected = new FinalizationRegistry<Storage>((storage) => storage.release());
+const collected = new FinalizationRegistry<{ release(): void }>((token) => token.release());
 
 /** Nested JavaScript arrays of numbers or booleans, as accepted by `tensor()`; the nesting gives the shape. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -64,7 +64,7 @@ export class Tensor {
     this.dtype = storage.dtype;
     this.name = opts.name;
     if (opts.requiresGrad) this.requiresGrad = true;
-    collected.register(this, storage, this);
+    collected.register(this, storage.collectToken, this);
     trackInScope(this);
   }
 
@@ -222,7 +222,7 @@ export class Tensor {
     collected.unregister(this);
     this.storage.release();
     this.storage = next;
-    collected.register(this, next, this);
+    collected.register(this, next.collectToken, this);
     (this as { dtype: DType }).dtype = next.dtype;
     return this;
   }

@@ -18,7 +18,7 @@ test('rotationBatch: quarter turns match a reference, labels are k for k·90°, 
   // Two images, two channels, 3×3, all values distinct, so any misplaced pixel shows.
   const n = 2, c = 2, h = 3;
   const data = Float64Array.from({ length: n * c * h * h }, (_, i) => i + 1);
-  const x = new Tensor(data, [n, c, h, h]);
+  const x = Tensor.fromArray(data, [n, c, h, h]);
   const { images, labels } = rotationBatch(x);
   assert.deepEqual(images.shape, [4 * n, c, h, h]);
   assert.equal(images.dtype, 'float64');
@@ -38,25 +38,25 @@ test('rotationBatch: quarter turns match a reference, labels are k for k·90°, 
     }
   }
   // A known 90° case spelled out: [[1,2],[3,4]] turned counter-clockwise is [[2,4],[1,3]].
-  const small = rotationBatch(new Tensor(new Float32Array([1, 2, 3, 4]), [1, 1, 2, 2]));
+  const small = rotationBatch(Tensor.fromArray(new Float32Array([1, 2, 3, 4]), [1, 1, 2, 2]));
   assert.deepEqual([...small.images.dataSync()], [1, 2, 3, 4, 2, 4, 1, 3, 4, 3, 2, 1, 3, 1, 4, 2]);
   // Rotating the 90° copy three more times (via the batch of its own) returns the original.
-  const again = rotationBatch(new Tensor(new Float32Array([2, 4, 1, 3]), [1, 1, 2, 2]));
+  const again = rotationBatch(Tensor.fromArray(new Float32Array([2, 4, 1, 3]), [1, 1, 2, 2]));
   assert.deepEqual([...again.images.dataSync()].slice(12), [1, 2, 3, 4]);
 });
 
 test('rotationBatch and friends reject bad input with a named error', () => {
-  assertThrowsMsg(() => rotationBatch(new Tensor(new Float32Array(6), [1, 1, 2, 3])), /rotationBatch.*square.*2×3/);
-  assertThrowsMsg(() => rotationBatch(new Tensor(new Float32Array(4), [2, 2])), /rotationBatch.*NCHW.*\[2, ?2\]/);
+  assertThrowsMsg(() => rotationBatch(Tensor.fromArray(new Float32Array(6), [1, 1, 2, 3])), /rotationBatch.*square.*2×3/);
+  assertThrowsMsg(() => rotationBatch(Tensor.fromArray(new Float32Array(4), [2, 2])), /rotationBatch.*NCHW.*\[2, ?2\]/);
   const enc = digitEncoder([2, 2, 4], new Random(0));
-  const x = new Tensor(new Float32Array(2 * 28 * 28), [2, 1, 28, 28]);
+  const x = Tensor.fromArray(new Float32Array(2 * 28 * 28), [2, 1, 28, 28]);
   assertThrowsMsg(() => pretrainRotation(enc, x, { epochs: 0 }), /pretrainRotation.*epochs.*positive integer.*0/);
   assertThrowsMsg(() => pretrainSimclr(enc, new nn.Identity(), x, { temperature: -1 }), /pretrainSimclr.*temperature.*-1/);
   assert.throws(() => simclrViews(x, defaultSimclrAugmentation(), 3 as unknown as Random), GradkitError);
 });
 
 test('simclrViews: two different views of the same images; seeded, so reproducible', () => {
-  const x = new Tensor(Float32Array.from({ length: 3 * 28 * 28 }, (_, i) => (i % 29) / 29), [3, 1, 28, 28]);
+  const x = Tensor.fromArray(Float32Array.from({ length: 3 * 28 * 28 }, (_, i) => (i % 29) / 29), [3, 1, 28, 28]);
   const aug = defaultSimclrAugmentation();
   const [a, b] = simclrViews(x, aug, new Random(5));
   assert.deepEqual(a.shape, x.shape);

@@ -22,7 +22,7 @@ function sample(): Record<string, Tensor> {
     'fc.bias': tensor([0.1, -0.2], { dtype: 'float64' }),
     steps: tensor([7, -3, 2147483647], { dtype: 'int32' }),
     mask: tensor([true, false, true]),
-    empty: new Tensor(new Float32Array(0), [0, 3]),
+    empty: Tensor.fromArray(new Float32Array(0), [0, 3]),
     scalar: tensor(2.5),
   };
 }

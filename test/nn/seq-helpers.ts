@@ -30,7 +30,7 @@ export function assertModuleGrad(module: g.nn.Module<any[], any>, inputs: g.Tens
   };
   // A parameter the forward never reads would pass gradCheck vacuously (0 = 0): first make sure
   // every swapped-in tensor really receives a gradient.
-  const probes = named.map(([, p]) => new g.Tensor(p.buffer.slice(), p.shape, { requiresGrad: true }));
+  const probes = named.map(([, p]) => g.Tensor.fromArray(p.dataSync(), p.shape, { requiresGrad: true }));
   swapped([...inputs, ...probes]).square().sum().backward();
   named.forEach(([name], i) => {
     const gr = probes[i].grad;

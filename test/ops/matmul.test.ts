@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
-import { assertClose, assertGrad, flat } from '../helpers.js';
+import { assertClose, assertGrad, assertThrowsMsg, flat } from '../helpers.js';
 import { testAllBackends } from './backends.js';
 
 const f64 = { dtype: 'float64' } as const;
@@ -92,4 +92,27 @@ testAllBackends('matmul of float32 with float64 computes in float64 and still re
   assert.equal(a.grad!.dtype, 'float32');
   assertClose(a.grad!, [3, 4]);
   assertClose(b.grad!, [1, 2]);
+});
+
+testAllBackends('linearProduct: x·Wᵀ over leading axes, its gradients, mixed dtypes and clear errors', () => {
+  const x = g.tensor([[1, 2, 3], [4, 5, 6]]);
+  const w = g.tensor([[1, 0, -1], [2, 1, 0]]); // [out 2, in 3]
+  assert.deepEqual(g.linearProduct(x, w).toArray(), [[-2, 4], [-2, 13]]);
+  const xb = any(3, [2, 3, 4]);
+  const wb = any(4, [5, 4]);
+  const y = g.linearProduct(xb, wb);
+  assert.deepEqual(y.shape, [2, 3, 5]);
+  assertClose(y, flat(naiveMatmul(xb.reshape([6, 4]).toArray() as number[][], wb.T.toArray() as number[][])), { atol: 1e-12 });
+  assertGrad((a, b) => g.linearProduct(a, b), [any(5, [2, 3, 4]), any(6, [5, 4])]);
+  // A float32 weight with a float64 input: the product is float64 and each gradient has its input's dtype.
+  const x64 = g.tensor([[1, 2]], { dtype: 'float64', requiresGrad: true });
+  const w32 = g.tensor([[3, 4]], { requiresGrad: true });
+  const out = g.linearProduct(x64, w32);
+  assert.equal(out.dtype, 'float64');
+  out.sum().backward();
+  assert.deepEqual(x64.grad!.toArray(), [[3, 4]]);
+  assert.equal(w32.grad!.dtype, 'float32');
+  assert.deepEqual(w32.grad!.toArray(), [[1, 2]]);
+  assertThrowsMsg(() => g.linearProduct(x, g.tensor([1, 2, 3])), /^linear: weight must be 2-D/);
+  assertThrowsMsg(() => g.linearProduct(x, g.tensor([[1, 2]])), /^linear: input \[2, 3\] does not match weight \[1, 2\]/);
 });

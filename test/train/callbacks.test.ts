@@ -34,13 +34,13 @@ test('EMA: validation sees the averaged weights, training continues on the live 
     beforeValidate: (t) => {
       expected = evaluate(t.model, s.valid);
       const avg = ema.ema.averages();
-      t.model.parameters().forEach((p, i) => assert.deepEqual(p.buffer, avg[i]));
+      t.model.parameters().forEach((p, i) => assert.deepEqual(p.dataSync(), avg[i]));
     },
   };
   const t = makeTrainer(s, [ema, probe]);
   await t.fit({ epochs: 1 });
   assert.ok(Math.abs(t.history[0].valLoss - expected!.loss) < 1e-6);
-  const live = s.model.parameters().map((p) => p.buffer.slice());
+  const live = s.model.parameters().map((p) => p.dataSync());
   assert.notDeepEqual(live[0], ema.ema.averages()[0], 'live weights are back after validation');
 });
 

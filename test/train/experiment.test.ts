@@ -79,7 +79,7 @@ test('regularization from the file reaches the loss: label smoothing and the L1/
   const params = run.model.parameters();
   let l1 = 0;
   let l2 = 0;
-  for (const p of params) if (!p.tags.has('noDecay')) for (const v of p.buffer) { l1 += Math.abs(v); l2 += v * v; }
+  for (const p of params) if (!p.tags.has('noDecay')) for (const v of p.dataSync()) { l1 += Math.abs(v); l2 += v * v; }
   const ce = losses.crossEntropy(out, y, { labelSmoothing: 0.2 }).item();
   assert.notEqual(ce, losses.crossEntropy(out, y).item(), 'smoothing changes the loss');
   const got = t.lossFn(out, y).item();

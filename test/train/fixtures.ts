@@ -44,6 +44,9 @@ export function makeTrainer(s: Setup, callbacks: Callback[] = [], extra: Partial
 /** Every parameter and buffer's bytes, for bit-for-bit comparisons. */
 export function weightBytes(model: nn.AnyModule): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
-  for (const [k, t] of model.stateDict()) out.set(k, new Uint8Array(t.buffer.buffer.slice(t.buffer.byteOffset, t.buffer.byteOffset + t.buffer.byteLength)));
+  for (const [k, t] of model.stateDict()) {
+    const values = t.dataSync(); // a fresh copy: its bytes are exactly the tensor's
+    out.set(k, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
   return out;
 }

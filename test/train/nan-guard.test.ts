@@ -44,7 +44,7 @@ test('gradient clipping runs after the guard and bounds the global norm', async 
   let normAfter = Infinity;
   const probe = { name: 'probe', order: 25, afterBackward: (t: Trainer) => {
     let ss = 0;
-    for (const p of t.model.parameters()) for (const g of p.grad!.buffer) ss += g * g;
+    for (const p of t.model.parameters()) for (const g of p.grad!.dataSync()) ss += g * g;
     normAfter = Math.sqrt(ss);
   } };
   await new Trainer({ model: s.model, optimizer: s.optimizer, trainData: s.train, callbacks: [clip, probe, new MetricsCallback()] }).fit({ epochs: 1 });

@@ -68,7 +68,7 @@ test('state tree: typed arrays, tensors, Maps and non-finite numbers survive pac
     worst: -Infinity,
     m: new Float32Array([1, 2]),
     nested: [{ v: new Float64Array([0.1]) }, null, 'x', true],
-    dict: new Map([['w', new Tensor(new Float32Array([5, 6, 7, 8]), [2, 2])]]),
+    dict: new Map([['w', Tensor.fromArray(new Float32Array([5, 6, 7, 8]), [2, 2])]]),
   };
   const arrays = new Map<string, PackedArray>();
   const json = JSON.parse(JSON.stringify(packState(state, arrays, 's/')));

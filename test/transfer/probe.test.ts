@@ -14,7 +14,7 @@ function blobs(n: number, seed: number): { x: Tensor; y: Tensor } {
     y[i] = i % 3;
     for (let d = 0; d < 4; d++) x[i * 4 + d] = centers[y[i]][d] + 0.5 * rng.normal();
   }
-  return { x: new Tensor(x, [n, 4]), y: new Tensor(y, [n]) };
+  return { x: Tensor.fromArray(x, [n, 4]), y: Tensor.fromArray(y, [n]) };
 }
 
 test('linearProbe: fits separable features, loss falls, deterministic per seed', () => {
@@ -58,13 +58,13 @@ test('linearProbe on frozen CNN features end to end', () => {
     y[i] = i % 2;
     for (let p = 0; p < 36; p++) x[i * 36 + p] = 0.3 * rng.normal() + ((p < 18) === (y[i] === 0) ? 1 : 0);
   }
-  const images = new Tensor(x, [n, 1, 6, 6]);
+  const images = Tensor.fromArray(x, [n, 1, 6, 6]);
   const cnn = new nn.Sequential(new nn.Conv2d(1, 4, 3, { padding: 1, rng: new Random(5) }), new nn.ReLU(), new nn.MaxPool2d(3), new nn.Flatten(), new nn.Linear(16, 2));
   freeze(cnn);
   const feats = extractFeatures(cutAt(cnn, '3'), images, { flatten: true });
   assert.deepEqual(feats.shape, [n, 16]);
-  const probe = linearProbe(feats, new Tensor(y, [n]), { epochs: 100, lr: 0.05 });
-  assert.ok(probe.accuracy(feats, new Tensor(y, [n])) >= 0.9);
+  const probe = linearProbe(feats, Tensor.fromArray(y, [n]), { epochs: 100, lr: 0.05 });
+  assert.ok(probe.accuracy(feats, Tensor.fromArray(y, [n])) >= 0.9);
 });
 
 test('linearProbe: bad input is a clear error', () => {

@@ -116,7 +116,8 @@ test('idle workers block in Atomics.wait instead of spinning', async () => {
   const b = wasmWithThreads(2);
   const p = { batch: 1, m: 128, k: 128, n: 128, transA: false, transB: false, strideA: 0, strideB: 0 };
   const a = new Float32Array(128 * 128).fill(0.5);
-  b.kernels.matmul(a, a, p);
+  const h = b.upload(a);
+  b.kernels.matmul(h, h, p);
   assert.ok(b.stats().parallelJobs > 0, 'the worker took part');
   await new Promise((r) => setTimeout(r, 50));
   const before = process.cpuUsage();

@@ -3,6 +3,7 @@ import { after, test } from 'node:test';
 import { Random } from '../../src/index.js';
 import { batchNormBackward as refBackward, batchNormForwardTrain as refForward } from '../../src/backends/reference/fused.js';
 import { disposeAll, randArray, wasmWithThreads } from './util.js';
+import { hostKernels } from '../helpers-kernels.js';
 
 after(disposeAll);
 
@@ -30,7 +31,7 @@ test('wasm BatchNorm forward (training) and backward match the reference, with 1
     const gamma = randArray(rng, c), beta = randArray(rng, c);
     const runs: Record<number, { out: Float32Array; dx: Float32Array }> = {};
     for (const threads of [1, 2]) {
-      const k = wasmWithThreads(threads).kernels;
+      const k = hostKernels(wasmWithThreads(threads));
       for (const affine of [true, false]) {
         const label = `[${shape.join(',')}] ${affine ? 'γ/β' : 'no affine'}, ${threads} thread(s)`;
         const g = affine ? gamma : null, b = affine ? beta : null;
@@ -64,7 +65,7 @@ test('wasm BatchNorm forward (training) and backward match the reference, with 1
 });
 
 test('wasm BatchNorm: a constant channel has variance 0 (not a rounding negative) and finite outputs', () => {
-  const k = wasmWithThreads(2).kernels;
+  const k = hostKernels(wasmWithThreads(2));
   const shape = [16, 2, 16, 16];
   const x = new Float32Array(16 * 2 * 256).map((_, i) => (Math.floor(i / 256) % 2 === 0 ? 3.7 : (i % 7) * 0.1));
   const r = k.batchNormForwardTrain(x, shape, null, null, 1e-5);

@@ -3,6 +3,7 @@ import { after, test } from 'node:test';
 import { Random, referenceKernels, type Conv2dParams } from '../../src/index.js';
 import { filterChunks } from '../../src/backends/wasm/conv.js';
 import { absArray, assertKernelClose, disposeAll, randArray, wasmWithThreads } from './util.js';
+import { hostKernels } from '../helpers-kernels.js';
 
 after(disposeAll);
 
@@ -16,7 +17,7 @@ function withOut(g: Geo): Conv2dParams | null {
 
 /** Forward, input gradient and weight gradient of one geometry against the reference loops. */
 function checkAll(threads: number, p: Conv2dParams, rng: Random, label: string): void {
-  const k = wasmWithThreads(threads).kernels;
+  const k = hostKernels(wasmWithThreads(threads));
   const ref = referenceKernels;
   const cInG = p.cIn / p.groups;
   const x = randArray(rng, p.n * p.cIn * p.h * p.w);
@@ -118,7 +119,7 @@ for (const threads of [1, 2]) {
 }
 
 test('conv2d: float64 inputs take the reference path exactly', () => {
-  const k = wasmWithThreads(1).kernels;
+  const k = hostKernels(wasmWithThreads(1));
   const rng = new Random(9);
   const p = withOut(base)!;
   const x = Float64Array.from(randArray(rng, p.n * p.cIn * p.h * p.w));
@@ -138,9 +139,9 @@ test('conv2d weight gradient: fixed chunks on 2 threads give the same bits every
   const x = randArray(rng, p.n * p.cIn * p.h * p.w);
   const dy = randArray(rng, p.n * p.cOut * p.outH * p.outW);
   const before = b.stats().parallelJobs;
-  const first = b.kernels.conv2dBackwardFilter(x, dy, p);
+  const first = hostKernels(b).conv2dBackwardFilter(x, dy, p);
   assert.equal(b.stats().parallelJobs, before + 1, 'split across threads');
   const ref = referenceKernels;
   assertKernelClose(first, ref.conv2dBackwardFilter(x, dy, p), ref.conv2dBackwardFilter(absArray(x), absArray(dy), p), p.n * p.outH * p.outW, 'chunked weight gradient');
-  for (let run = 0; run < 5; run++) assert.deepEqual(Array.from(b.kernels.conv2dBackwardFilter(x, dy, p)), Array.from(first), `run ${run}`);
+  for (let run = 0; run < 5; run++) assert.deepEqual(Array.from(hostKernels(b).conv2dBackwardFilter(x, dy, p)), Array.from(first), `run ${run}`);
 });

@@ -3,6 +3,7 @@ import { after, test } from 'node:test';
 import { Random, referenceKernels, type Pool2dParams } from '../../src/index.js';
 import type { BinaryOp, UnaryOp } from '../../src/backend/kernels.js';
 import { disposeAll, randArray, wasmWithThreads } from './util.js';
+import { hostKernels } from '../helpers-kernels.js';
 
 after(disposeAll);
 
@@ -15,7 +16,7 @@ function assertSame(got: ArrayLike<number>, want: ArrayLike<number>, msg: string
   }
 }
 
-const k = () => wasmWithThreads(1).kernels;
+const k = () => hostKernels(wasmWithThreads(1));
 
 /** Random data with a few specials sprinkled in. */
 function data(rng: Random, n: number): Float32Array {
@@ -172,7 +173,7 @@ test('wasm relu (large inputs) equals the reference, including NaN, ±Inf, ±0, 
     for (const n of [1024, 1031, 5000, 2_100_003]) {
       const x = data(rng, n);
       const before = b.stats().jobs;
-      const got = b.kernels.unary('relu', x);
+      const got = hostKernels(b).unary('relu', x);
       assert.equal(b.stats().jobs, before + 1, 'ran in wasm');
       assertSame(got, referenceKernels.unary('relu', x), `relu n=${n} threads=${threads}`);
     }
@@ -189,7 +190,7 @@ test('wasm reluBackward equals the reference bit for bit (NaN/±Inf/±0 in x and
       const x = data(rng, n);
       const dy = data(rng, n);
       const before = b.stats();
-      const got = b.kernels.reluBackward(x, dy);
+      const got = hostKernels(b).reluBackward(x, dy);
       const after = b.stats();
       assert.equal(after.jobs - before.jobs, inWasm ? 1 : 0, `n=${n}: ran in wasm: ${inWasm}`);
       if (threads === 2 && n > 2e6) assert.equal(after.parallelJobs - before.parallelJobs, 1, 'split across threads');
@@ -200,7 +201,7 @@ test('wasm reluBackward equals the reference bit for bit (NaN/±Inf/±0 in x and
   // Infinite dy where x ≤ 0 is NaN (dy·0), as in the reference and the composed ops.
   const x = new Float32Array(2048).fill(-1);
   const dy = new Float32Array(2048).fill(Infinity);
-  assert.ok(Number.isNaN(wasmWithThreads(1).kernels.reluBackward(x, dy)[5]));
+  assert.ok(Number.isNaN(hostKernels(wasmWithThreads(1)).reluBackward(x, dy)[5]));
 });
 
 test('wasm 2×2/stride-2 max pooling (four windows at a time) equals the reference: ties, NaN, -Inf, row tails', () => {
@@ -224,7 +225,7 @@ test('wasm 2×2/stride-2 max pooling (four windows at a time) equals the referen
   for (const [h, w, outH, outW, padTop, padLeft] of geos) {
     const p: Pool2dParams = { n: 2, c: 3, h, w, kh: 2, kw: 2, strideH: 2, strideW: 2, padTop, padLeft, outH, outW, countIncludePad: true };
     const x = tied(2 * 3 * h * w);
-    const got = b.kernels.maxPool2d(x, p);
+    const got = hostKernels(b).maxPool2d(x, p);
     const want = referenceKernels.maxPool2d(x, p);
     const label = `h ${h} w ${w} → ${outH}×${outW} pad ${padTop},${padLeft}`;
     assertSame(got.out, want.out, label);
@@ -257,7 +258,7 @@ test('wasm bias-style add/mul equals the reference bit for bit, both orders; thr
         for (const swap of [false, true]) {
           const [a, as, c, cs] = swap ? [part, ps, full, fs] : [full, fs, part, ps];
           const before = b.stats();
-          const got = b.kernels.binary(op, a, as, c, cs, fs, 'float32');
+          const got = hostKernels(b).binary(op, a, as, c, cs, fs, 'float32');
           const after = b.stats();
           const label = `${op} ${JSON.stringify(as)}·${JSON.stringify(cs)} threads ${threads}`;
           assert.equal(after.jobs - before.jobs, inWasm && op !== 'sub' ? 1 : 0, `${label}: ran in wasm`);
@@ -275,7 +276,7 @@ test('wasm max pooling on 2 threads (large input) equals the reference, argmax i
   const p: Pool2dParams = { n: 16, c: 32, h: 64, w: 64, kh: 2, kw: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0, outH: 32, outW: 32, countIncludePad: true };
   const x = data(rng, 16 * 32 * 64 * 64);
   const before = b.stats().parallelJobs;
-  const got = b.kernels.maxPool2d(x, p);
+  const got = hostKernels(b).maxPool2d(x, p);
   assert.equal(b.stats().parallelJobs, before + 1, 'split across threads');
   const want = referenceKernels.maxPool2d(x, p);
   assertSame(got.out, want.out, 'max pool out');

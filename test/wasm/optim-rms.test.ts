@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import * as g from '../../src/index.js';
 import { Random } from '../../src/index.js';
-import { rmsFusedStep as tsRms } from '../../src/optim/fused-kernels.js';
+import { rmspropUpdate32 as tsRms } from '../../src/backends/reference/optim.js';
+import type { Kernels } from '../../src/backend/kernels.js';
+import type { DataArray } from '../../src/core/dtype.js';
 import { MIN_WASM_RMS } from '../../src/backends/wasm/optim.js';
 import { disposeAll, randArray, wasmWithThreads } from './util.js';
 
@@ -32,9 +34,11 @@ const cases: Case[] = [
 ];
 
 for (const threads of [1, 2]) {
-  test(`wasm rmsFusedStep (${threads} thread${threads > 1 ? 's' : ''}) matches optim's TypeScript step bit for bit`, () => {
-    const kernel = wasmWithThreads(threads).kernels.rmsFusedStep;
-    assert.ok(kernel, 'the wasm backend provides rmsFusedStep');
+  test(`wasm rmspropUpdate (${threads} thread${threads > 1 ? 's' : ''}) matches optim's TypeScript step bit for bit`, () => {
+    const b = wasmWithThreads(threads);
+    // The CPU backends' handles are their arrays: the kernel runs on these arrays in place.
+    const kernel = b.kernels.rmspropUpdate as unknown as Kernels<DataArray>['rmspropUpdate'];
+    assert.ok(kernel, 'the wasm backend provides rmspropUpdate');
     const rng = new Random(17 + threads);
     for (const c of cases) {
       const label = `n ${c.n} centered ${c.centered} momentum ${c.momentum} l2 ${c.l2} apply ${c.apply}`;
@@ -42,7 +46,9 @@ for (const threads of [1, 2]) {
       const got = { w: ref.w.slice(), grad: ref.grad.slice(), sq: ref.sq.slice(), gAvg: ref.gAvg.slice(), buf: ref.buf.slice() };
       const args = [0.9, 1e-8, c.momentum, c.l2, -1e-2, c.apply] as const;
       tsRms(ref.w, ref.grad, ref.sq, c.centered ? ref.gAvg : null, c.momentum > 0 ? ref.buf : null, ...args);
-      assert.equal(kernel(got.w, got.grad, got.sq, c.centered ? got.gAvg : null, c.momentum > 0 ? got.buf : null, ...args), true, `${label}: taken`);
+      const jobs = b.stats().jobs;
+      kernel(got.w, got.grad, got.sq, c.centered ? got.gAvg : null, c.momentum > 0 ? got.buf : null, ...args);
+      assert.equal(b.stats().jobs - jobs, 1, `${label}: taken (one wasm job)`);
       for (const k of ['w', 'sq', 'gAvg', 'buf'] as const) {
         const a = got[k], e = ref[k];
         for (let i = 0; i < c.n; i++) {
@@ -54,10 +60,17 @@ for (const threads of [1, 2]) {
   });
 }
 
-test('wasm rmsFusedStep declines small parameters (the optimizer loop runs them)', () => {
-  const kernel = wasmWithThreads(1).kernels.rmsFusedStep!;
-  const a = new Float32Array(100);
-  assert.equal(kernel(a, a.slice(), a.slice(), null, null, 0.99, 1e-8, 0, 0, -1e-2, true), false);
+test('wasm rmspropUpdate runs small parameters on the reference loop (no wasm job, same values)', () => {
+  const b = wasmWithThreads(1);
+  const kernel = b.kernels.rmspropUpdate as unknown as Kernels<DataArray>['rmspropUpdate'];
+  const rng = new Random(5);
+  const ref = state(rng, 100);
+  const got = { w: ref.w.slice(), grad: ref.grad.slice(), sq: ref.sq.slice() };
+  tsRms(ref.w, ref.grad, ref.sq, null, null, 0.99, 1e-8, 0, 0, -1e-2, true);
+  const jobs = b.stats().jobs;
+  kernel(got.w, got.grad, got.sq, null, null, 0.99, 1e-8, 0, 0, -1e-2, true);
+  assert.equal(b.stats().jobs, jobs, 'no wasm job below MIN_WASM_RMS');
+  assert.deepEqual([got.w, got.sq], [ref.w, ref.sq]);
 });
 
 test('optim.RMSprop (centered, momentum, weight decay) on the wasm backend: the reference backend trajectory, bit for bit', () => {

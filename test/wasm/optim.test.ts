@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import * as g from '../../src/index.js';
 import { Random } from '../../src/index.js';
-import { adamFusedStep as tsAdam } from '../../src/optim/fused-kernels.js';
+import { adamUpdate32 as tsAdam } from '../../src/backends/reference/optim.js';
+import type { Kernels } from '../../src/backend/kernels.js';
+import type { DataArray } from '../../src/core/dtype.js';
 import { MIN_WASM_ADAM } from '../../src/backends/wasm/optim.js';
 import { disposeAll, randArray, wasmWithThreads } from './util.js';
 
@@ -28,10 +30,11 @@ const cases: Case[] = [
 ];
 
 for (const threads of [1, 2]) {
-  test(`wasm adamFusedStep (${threads} thread${threads > 1 ? 's' : ''}) matches optim's TypeScript step bit for bit`, () => {
+  test(`wasm adamUpdate (${threads} thread${threads > 1 ? 's' : ''}) matches optim's TypeScript step bit for bit`, () => {
     const b = wasmWithThreads(threads);
-    const kernel = b.kernels.adamFusedStep;
-    assert.ok(kernel, 'the wasm backend provides adamFusedStep');
+    // The CPU backends' handles are their arrays: the kernel runs on these arrays in place.
+    const kernel = b.kernels.adamUpdate as unknown as Kernels<DataArray>['adamUpdate'];
+    assert.ok(kernel, 'the wasm backend provides adamUpdate');
     const rng = new Random(42 + threads);
     for (const c of cases) {
       const label = `n ${c.n} t ${c.t} l2 ${c.l2} decay ${c.decay} amsgrad ${c.amsgrad} apply ${c.apply}`;
@@ -39,7 +42,9 @@ for (const threads of [1, 2]) {
       const got = { w: ref.w.slice(), grad: ref.grad.slice(), m: ref.m.slice(), v: ref.v.slice(), vMax: ref.vMax.slice() };
       const args = [0.9, 0.999, 1e-8, c.t, c.l2, c.decay, -1e-3, c.apply] as const;
       tsAdam(ref.w, ref.grad, ref.m, ref.v, c.amsgrad ? ref.vMax : null, ...args);
-      assert.equal(kernel(got.w, got.grad, got.m, got.v, c.amsgrad ? got.vMax : null, ...args), true, `${label}: taken`);
+      const jobs = b.stats().jobs;
+      kernel(got.w, got.grad, got.m, got.v, c.amsgrad ? got.vMax : null, ...args);
+      assert.equal(b.stats().jobs - jobs, 1, `${label}: taken (one wasm job)`);
       for (const k of ['w', 'm', 'v', 'vMax'] as const) {
         const a = got[k], e = ref[k];
         for (let i = 0; i < c.n; i++) {
@@ -51,10 +56,17 @@ for (const threads of [1, 2]) {
   });
 }
 
-test('wasm adamFusedStep declines small parameters (the optimizer loop runs them)', () => {
-  const kernel = wasmWithThreads(1).kernels.adamFusedStep!;
-  const a = new Float32Array(100);
-  assert.equal(kernel(a, a.slice(), a.slice(), a.slice(), null, 0.9, 0.999, 1e-8, 1, 0, 0, -1e-3, true), false);
+test('wasm adamUpdate runs small parameters on the reference loop (no wasm job, same values)', () => {
+  const b = wasmWithThreads(1);
+  const kernel = b.kernels.adamUpdate as unknown as Kernels<DataArray>['adamUpdate'];
+  const rng = new Random(5);
+  const ref = state(rng, 100);
+  const got = { w: ref.w.slice(), grad: ref.grad.slice(), m: ref.m.slice(), v: ref.v.slice() };
+  tsAdam(ref.w, ref.grad, ref.m, ref.v, null, 0.9, 0.999, 1e-8, 1, 0, 0, -1e-3, true);
+  const jobs = b.stats().jobs;
+  kernel(got.w, got.grad, got.m, got.v, null, 0.9, 0.999, 1e-8, 1, 0, 0, -1e-3, true);
+  assert.equal(b.stats().jobs, jobs, 'no wasm job below MIN_WASM_ADAM');
+  assert.deepEqual([got.w, got.m, got.v], [ref.w, ref.m, ref.v]);
 });
 
 test('optim.Adam on the wasm backend: the same trajectory as on the reference backend, bit for bit', () => {

@@ -17,9 +17,9 @@ test('a job run on the caller alone (monitor backoff) equals the threaded result
     n: 8, cIn: 16, h: 13, w: 13, cOut: 32, kh: 3, kw: 3, strideH: 1, strideW: 1,
     padTop: 0, padBottom: 0, padLeft: 0, padRight: 0, dilationH: 1, dilationW: 1, groups: 1, outH: 11, outW: 11,
   };
-  const x = g.randn([8, 16, 13, 13], { seed: 1 }).buffer as Float32Array;
-  const dy = g.randn([8, 32, 11, 11], { seed: 2 }).buffer as Float32Array;
-  const x2 = g.randn([8, 16, 13, 13], { seed: 3 }).buffer as Float32Array;
+  const x = g.randn([8, 16, 13, 13], { seed: 1 }).dataSync() as Float32Array;
+  const dy = g.randn([8, 32, 11, 11], { seed: 2 }).dataSync() as Float32Array;
+  const x2 = g.randn([8, 16, 13, 13], { seed: 3 }).dataSync() as Float32Array;
   conv.conv2dBackwardFilter(x, dy, p); // leaves partial sums of another input in the scratch memory
   const threaded = conv.conv2dBackwardFilter(x2, dy, p);
   // Internals on purpose: make the monitor see three starved joins, so the next jobs run solo.

@@ -11,6 +11,7 @@ import { createWasmBackend, type WasmBackend } from '../../src/backends/wasm/ind
 import { pickBinary } from '../../src/backends/wasm/detect.js';
 import { unshareMemoryImport } from '../../src/backends/wasm/unshare.js';
 import { absArray, assertKernelClose, randArray } from './util.js';
+import { hostKernels } from '../helpers-kernels.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const made: WasmBackend[] = [];
@@ -47,7 +48,7 @@ test('sharedMemory: false gives one thread on a plain memory, whatever thread co
 });
 
 test('matmul, conv2d and its gradients, relu and bias+relu match the reference on a plain memory', () => {
-  const k = unshared().kernels;
+  const k = hostKernels(unshared());
   const ref = referenceKernels;
   const rng = new Random(7);
   for (const [m, kk, n, transA, transB] of [[37, 53, 29, false, false], [64, 40, 96, true, false], [5, 300, 17, false, true]] as const) {
@@ -74,7 +75,7 @@ test('matmul, conv2d and its gradients, relu and bias+relu match the reference o
 });
 
 test('growing a plain memory (which detaches its buffer) keeps later kernels correct', () => {
-  const k = unshared().kernels;
+  const k = hostKernels(unshared());
   const rng = new Random(3);
   // 3 × 1200² floats ≈ 17 MB of operands: well past the initial 4 MiB, so memory.grow runs.
   const m = 1200;

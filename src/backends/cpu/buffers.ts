@@ -18,6 +18,7 @@ export function handleKernels(kernels: Kernels<DataArray>): Kernels {
 
 /** The buffer half of a CPU backend: everything but its name and kernels. */
 export const cpuBuffers: Omit<Backend, 'name' | 'kernels'> = {
+  garbageCollected: true,
   alloc: (dtype: DType, size: number) => asHandle(allocArray(dtype, size)),
   upload: (data: DataArray) => asHandle(data),
   write(handle: Handle, data: ArrayLike<number>) {

@@ -14,6 +14,8 @@ import {
   batchNormBackward, batchNormForwardEval, batchNormForwardTrain, reluBackward, softmaxCrossEntropy, softmaxCrossEntropyBackward,
   biasAct, biasActBackward,
 } from './fused.js';
+import { checkLabels } from './labels.js';
+import { adamUpdate, rmspropUpdate, sgdUpdate } from './optim.js';
 import { nonFiniteCount } from './finite.js';
 
 /** Every kernel in its plain, obviously-right form: the oracle the fast backends are tested against. */
@@ -23,7 +25,8 @@ export const referenceKernels: Kernels<DataArray> = {
   indexSelect, indexAdd, gather, scatterAdd, softmax, logSoftmax, conv2d, conv2dBackwardInput,
   conv2dBackwardFilter, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
   reluBackward, batchNormForwardTrain, batchNormForwardEval, batchNormBackward, softmaxCrossEntropy,
-  softmaxCrossEntropyBackward, biasAct, biasActBackward, nonFiniteCount,
+  softmaxCrossEntropyBackward, biasAct, biasActBackward, checkLabels,
+  adamUpdate, sgdUpdate, rmspropUpdate, nonFiniteCount,
 };
 
 export function createReferenceBackend(): Backend {

@@ -29,7 +29,7 @@ import { where } from './elementwise.js';
 import { makeMatmul } from './matmul.js';
 import { avgPool2d, avgPool2dBackward, maxPool2dBackward } from './pool2d.js';
 import { makeWasmElementwise } from './wasmelementwise.js';
-import { makeAdamFusedStep, makeRmsFusedStep } from './optim.js';
+import { makeAdamUpdate, makeRmspropUpdate } from './optim.js';
 import { makeBatchNorm } from './normalization.js';
 import { reduce } from './reduce.js';
 import { broadcastTo, transpose } from './shape.js';
@@ -97,8 +97,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     matmul: makeMatmul(rt),
     ...makeConv(rt),
     ...makeWasmElementwise(rt),
-    adamFusedStep: makeAdamFusedStep(rt),
-    rmsFusedStep: makeRmsFusedStep(rt),
+    // SGD's step is one multiply-add per element: the reference loop, no copies, is as fast.
+    adamUpdate: makeAdamUpdate(rt),
+    rmspropUpdate: makeRmspropUpdate(rt),
     ...makeBatchNorm(rt),
     where,
     reduce,

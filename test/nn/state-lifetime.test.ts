@@ -1,0 +1,88 @@
+/**
+ * Module state outlives the scopes that training steps run in: BatchNorm's running statistics
+ * and batch counter, parameters made inside a scope, weight-norm's computed weight, and
+ * Module.to's converted parameters (same objects).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as g from '../../src/index.js';
+import { assertClose } from '../helpers.js';
+
+const { nn } = g;
+
+test('BatchNorm running statistics and numBatchesTracked survive step scopes and follow the momentum formula', () => {
+  const bn = new nn.BatchNorm1d(2, { affine: false, dtype: 'float64' });
+  const xs = [
+    g.tensor([[1, 2], [3, 6], [5, 10]], { dtype: 'float64' }),
+    g.tensor([[0, -1], [4, 1], [2, 3]], { dtype: 'float64' }),
+  ];
+  let mean = [0, 0];
+  let variance = [1, 1];
+  for (const x of xs) {
+    g.scope(() => {
+      bn.call(x);
+    });
+    const d = x.dataSync();
+    for (let c = 0; c < 2; c++) {
+      const v = [d[c], d[2 + c], d[4 + c]];
+      const m = (v[0] + v[1] + v[2]) / 3;
+      const unbiased = v.reduce((s, a) => s + (a - m) ** 2, 0) / 2;
+      mean[c] = 0.9 * mean[c] + 0.1 * m;
+      variance[c] = 0.9 * variance[c] + 0.1 * unbiased;
+    }
+    mean = [...mean];
+    variance = [...variance];
+  }
+  assert.equal(bn.runningMean!.isDisposed, false);
+  assertClose(bn.runningMean!, mean, { atol: 1e-12 });
+  assertClose(bn.runningVar!, variance, { atol: 1e-12 });
+  assert.equal(bn.numBatchesTracked!.item(), 2);
+  // The eval forward reads the surviving statistics.
+  bn.eval();
+  const y = bn.call(g.tensor([[mean[0], mean[1]]], { dtype: 'float64' }));
+  assertClose(y, [0, 0], { atol: 1e-12 });
+});
+
+test('BatchNorm with momentum null counts batches on the device across scopes (cumulative average)', () => {
+  const bn = new nn.BatchNorm1d(1, { momentum: null, affine: false, dtype: 'float64' });
+  const batches = [[1, 3], [5, 7], [10, 20]];
+  for (const b of batches) g.scope(() => void bn.call(g.tensor(b.map((v) => [v]), { dtype: 'float64' })));
+  const means = batches.map((b) => (b[0] + b[1]) / 2);
+  assertClose(bn.runningMean!, [means.reduce((a, b) => a + b) / 3], { atol: 1e-12 });
+  assert.equal(bn.numBatchesTracked!.item(), 3);
+});
+
+test('a model built inside a scope keeps its parameters and buffers after it', () => {
+  const model = g.scope(() => new nn.Sequential(new nn.Linear(3, 2), new nn.BatchNorm1d(2)));
+  for (const p of model.parameters()) assert.equal(p.isDisposed, false, p.name);
+  for (const b of model.buffers()) assert.equal(b.isDisposed, false);
+  const y = model.call(g.ones([4, 3]));
+  assert.deepEqual(y.shape, [4, 2]);
+});
+
+test('Parameter shares the buffer of the tensor it wraps (no copy)', () => {
+  const t = g.zeros([2]);
+  const p = new nn.Parameter(t);
+  t.assign([5, 6]);
+  assert.deepEqual(Array.from(p.dataSync()), [5, 6]);
+  t.dispose(); // the parameter holds its own reference to the storage
+  assert.deepEqual(Array.from(p.dataSync()), [5, 6]);
+});
+
+test('Module.to keeps tensor identity, converts values, and the result survives scopes', () => {
+  const lin = new nn.Linear(2, 2);
+  const w = lin.weight;
+  const before = Array.from(w.dataSync());
+  g.scope(() => void lin.to('float64'));
+  assert.equal(lin.weight, w);
+  assert.equal(w.dtype, 'float64');
+  assert.equal(w.isDisposed, false);
+  assert.deepEqual(Array.from(w.dataSync()), before);
+});
+
+test('weightNorm: the computed weight survives the scope of the forward that made it', () => {
+  const lin = nn.weightNorm(new nn.Linear(3, 2));
+  g.scope(() => void lin.call(g.ones([1, 3])));
+  assert.equal(lin.weight.isDisposed, false);
+  assert.deepEqual(lin.weight.shape, [2, 3]);
+});
