@@ -63,7 +63,7 @@ function cnn(): Run {
   manualSeed(5);
   const { x, y } = problem(2, 64, [1, 8, 8]);
   const model = new nn.Sequential(
-    new nn.Conv2d(1, 4, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Conv2d(1, 4, 3, { padding: 1 }), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.MaxPool2d(2),
     new nn.Conv2d(4, 4, 3, { padding: 1 }), new nn.ReLU(), new nn.Flatten(), new nn.Linear(4 * 4 * 4, 3),
   );
   return {
@@ -109,7 +109,7 @@ function plainLoop(build: () => Run): { losses: number[]; weights: number[][] } 
   return { losses, weights: r.model.parameters().map((p) => Array.from(readSync(p))) };
 }
 
-for (const [name, build] of [['MLP (Adam, dropout)', mlp], ['CNN (SGD with momentum)', cnn]] as const) {
+for (const [name, build] of [['MLP (Adam, dropout)', mlp], ['CNN (BatchNorm, SGD with momentum)', cnn]] as const) {
   test(`${name}: live tensor buffers stay flat over ${EPOCHS * 8} Trainer steps`, async () => {
     const { live } = await withTrainer(build);
     assert.equal(live.length, EPOCHS * 8);
