@@ -24,6 +24,7 @@ export type { Backend, MemoryInfo } from './backend/backend.js';
 export type { Kernels, MatmulParams, Conv2dParams, Pool2dParams } from './backend/kernels.js';
 export { registerBackend, getBackend, setBackend, backendName, listBackends, withBackend } from './backend/registry.js';
 export { referenceKernels } from './backends/reference/index.js';
+export { createStrictBackend, isStrictBackend, type StrictBackend, type StrictStats } from './backends/strict/index.js';
 export { setNumThreads, getNumThreads, wasmReady, ready, type ReadyInfo, createWasmBackend, isWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
 export { trainInWorker, exposeTraining, ISOLATION_HEADERS, type TrainInWorkerHandlers, type TrainingJob } from './browser/index.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './testing/gradcheck.js';

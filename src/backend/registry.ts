@@ -33,9 +33,35 @@ function bestEntry(): Entry | undefined {
   return [...entries.values()].sort((a, b) => b.priority - a.priority).find((e) => instantiate(e) !== null);
 }
 
-/** The backend that kernels run on now. */
+/**
+ * GRADKIT_BACKEND from the environment (Node; absent in browsers), read the way the wasm
+ * backend reads GRADKIT_NUM_THREADS: through globalThis, so the core never imports `process`.
+ */
+function envBackendName(): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.GRADKIT_BACKEND;
+  return env === undefined || env.trim() === '' ? undefined : env.trim();
+}
+
+/**
+ * The backend that kernels run on now: the one chosen with setBackend, else the one named by
+ * GRADKIT_BACKEND (runs whole suites on another backend: `GRADKIT_BACKEND=strict`), else the
+ * highest-priority backend that can run here.
+ */
 export function getBackend(): Backend {
   if (current) return current;
+  const fromEnv = envBackendName();
+  if (fromEnv !== undefined) {
+    const e = entries.get(fromEnv);
+    if (!e) {
+      throw new GradkitError('GRADKIT_BACKEND', `unknown backend '${fromEnv}'; registered: ${[...entries.keys()].join(', ')}`);
+    }
+    const b = instantiate(e);
+    if (!b) throw new GradkitError('GRADKIT_BACKEND', `backend '${fromEnv}' cannot run in this runtime`);
+    current = b;
+    // As if the user had called setBackend: a backend registered later does not displace it.
+    userChose = true;
+    return current;
+  }
   const best = bestEntry();
   if (!best) throw new GradkitError('getBackend', 'no backend is registered');
   current = instantiate(best)!;

@@ -13,7 +13,17 @@ import { Storage } from './storage.js';
  * to the shared storage is dropped (CPU backends would free the array anyway; a GPU or wasm
  * heap backend needs the free call).
  */
-const collected = new FinalizationRegistry<{ release(): void }>((token) => token.release());
+const collected = new FinalizationRegistry<{ release(): void }>((token) => {
+  // A throw here would be an uncaught exception in a cleanup task, killing the process over
+  // bookkeeping: report it once instead (it means a buffer was freed twice, a backend bug).
+  try {
+    token.release();
+  } catch (e) {
+    if (!reportedCleanupError) console.error(`gradkit: freeing a collected tensor's buffer failed: ${e instanceof Error ? e.message : String(e)}`);
+    reportedCleanupError = true;
+  }
+});
+let reportedCleanupError = false;
 
 /** Nested JavaScript arrays of numbers or booleans, as accepted by `tensor()`; the nesting gives the shape. */
 export type NestedArray = number | boolean | NestedArray[];
