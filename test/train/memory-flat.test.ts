@@ -77,19 +77,26 @@ function cnn(): Run {
 const EPOCHS = 3; // 24 steps with 8 batches per epoch, validation after each epoch
 
 /** The Trainer (default callbacks included); live tensor buffers before each training batch and the loss of each step. */
-async function withTrainer(build: () => Run, extra: Callback[] = []): Promise<{ live: number[]; losses: number[]; weights: number[][] }> {
+async function withTrainer(build: () => Run, extra: Callback[] = []): Promise<{ live: number[]; backend: (number | undefined)[]; losses: number[]; weights: number[][] }> {
   const r = build();
   await collectGarbage();
   const live: number[] = [];
+  // Every buffer the backend holds, where it counts them (strict, wasm): kernel outputs included.
+  const backend: (number | undefined)[] = [];
   const losses: number[] = [];
   const probe: Callback = {
     name: 'probe',
     // live[k] is counted once k steps are complete (the next batch is already pulled).
-    beforeBatch: (t) => void (t.training && live.push(memory().tensorBuffers)),
+    beforeBatch: (t) => {
+      if (!t.training) return;
+      const m = memory();
+      live.push(m.tensorBuffers);
+      backend.push(m.backendBuffers);
+    },
     afterLoss: (t) => void (t.training && losses.push(t.loss!.item())),
   };
   await new Trainer({ model: r.model, optimizer: r.optimizer, trainData: r.train, validData: r.valid, callbacks: [probe, ...extra] }).fit({ epochs: EPOCHS });
-  return { live, losses, weights: r.model.parameters().map((p) => Array.from(readSync(p))) };
+  return { live, backend, losses, weights: r.model.parameters().map((p) => Array.from(readSync(p))) };
 }
 
 /** The same training as a plain loop, no scope anywhere: what the Trainer must reproduce exactly. */
@@ -111,11 +118,12 @@ function plainLoop(build: () => Run): { losses: number[]; weights: number[][] } 
 
 for (const [name, build] of [['MLP (Adam, dropout)', mlp], ['CNN (BatchNorm, SGD with momentum)', cnn]] as const) {
   test(`${name}: live tensor buffers stay flat over ${EPOCHS * 8} Trainer steps`, async () => {
-    const { live } = await withTrainer(build);
+    const { live, backend } = await withTrainer(build);
     assert.equal(live.length, EPOCHS * 8);
     assert.ok(live[5] > 0, 'the count sees the model');
     for (const k of [10, 15, 20, 23]) {
       assert.equal(live[k], live[5], `live buffers after step ${k} (${live[k]}) differ from after step 5 (${live[5]}); all: ${live.join(' ')}`);
+      assert.equal(backend[k], backend[5], `backend buffers after step ${k} differ from after step 5; all: ${backend.join(' ')}`);
     }
   });
 
