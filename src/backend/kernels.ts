@@ -240,6 +240,12 @@ export interface Kernels<B = Handle> {
     w: B, g: B, sq: B, gAvg: B | null, buf: B | null,
     alpha: number, eps: number, momentum: number, l2: number, s: number, apply: boolean,
   ): void;
+  /**
+   * How many NaN/±Inf values each buffer holds, as one int32 buffer [xs.length] (int and bool
+   * buffers count 0). The NaN guard checks every gradient with one call and one read of this
+   * small buffer instead of downloading and scanning each gradient on the host.
+   */
+  nonFiniteCount(xs: readonly B[]): B;
 }
 
 export type KernelName = keyof Kernels;

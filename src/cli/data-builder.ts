@@ -9,6 +9,7 @@ import {
   mixupTransform, preprocessorFromJSON, randomAffine, randomCrop, stratifiedSplit, type Augmentation, type Preprocessor, type PreprocessorJSON,
 } from '../data/index.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { readSync } from '../tensor/host.js';
 import type { Experiment } from './experiment.js';
 import { loadDigits } from '../digits.js';
 
@@ -39,7 +40,7 @@ async function rawData(e: Experiment): Promise<{ xTrain: Tensor; yTrain: Tensor;
     : (n: number, seed: number) => makeSpirals({ samplesPerClass: n, seed });
   const train = make(d.samplesPerClass, e.seed);
   const test = make(Math.max(1, Math.ceil(d.samplesPerClass / 4)), e.seed + 1_000_003);
-  const numClasses = Math.max(...Array.from(train.y.buffer)) + 1;
+  const numClasses = Math.max(...Array.from(readSync(train.y))) + 1;
   return { xTrain: train.x, yTrain: train.y, xTest: test.x, yTest: test.y, numClasses };
 }
 

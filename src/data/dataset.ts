@@ -74,7 +74,10 @@ export class TensorDataset implements Dataset {
     checkIndex('TensorDataset.get', index, this.length);
     return this.tensors.map((t) => {
       const row = gatherRows(t, [index]);
-      return tensorFrom(row.buffer, t.shape.slice(1));
+      // The same buffer without the leading axis of 1; the row tensor itself is not needed.
+      const sample = row.view(t.shape.slice(1));
+      row.dispose();
+      return sample;
     });
   }
 

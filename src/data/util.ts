@@ -8,17 +8,17 @@ import { allocArray, type DataArray, type DType } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { getGlobalRng, Random } from '../core/rng.js';
 import { sizeOf } from '../core/shape.js';
-import { getBackend } from '../backend/registry.js';
 import { Tensor } from '../tensor/tensor.js';
+import { readSync } from '../tensor/host.js';
 
 /** The tensor's values as the backend holds them (no copy: callers must not write to them). */
 export function valuesOf(t: Tensor): DataArray {
-  return getBackend().readSync(t.buffer);
+  return readSync(t);
 }
 
-/** A new tensor of `shape` around `buffer` (which the tensor then owns). */
+/** A new tensor of `shape` holding `buffer` (which the backend may adopt: do not change it afterwards). */
 export function tensorFrom(buffer: DataArray, shape: readonly number[]): Tensor {
-  return new Tensor(buffer, shape);
+  return Tensor.fromArray(buffer, shape);
 }
 
 /** A zero-filled host buffer (like `tensor()`, batches are built in JS memory). */

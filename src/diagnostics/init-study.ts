@@ -72,14 +72,15 @@ export function initStudy(opts: InitStudyOptions = {}): InitStudyResult {
   const rng = new Random(opts.seed ?? 0);
   const x = new Float32Array(batch * width);
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
-  const input = new Tensor(x, [batch, width]);
+  const input = Tensor.fromArray(x, [batch, width]);
   const hs = configs.map(() => input);
   const out: InitStudyResult['configs'] = configs.map((c) => ({ name: c.name, activation: c.activation, std: c.std(width), layers: [] }));
   const unit = new Float32Array(width * width);
   noGrad(() => {
     for (let l = 0; l < depth; l++) {
       for (let i = 0; i < unit.length; i++) unit[i] = rng.normal();
-      const w = new Tensor(unit, [width, width]);
+      // A copy: the backend may adopt the array it is given, and `unit` is refilled next layer.
+      const w = Tensor.fromArray(unit.slice(), [width, width]);
       configs.forEach((c, k) => {
         const pre = hs[k].matmul(w).mul(c.std(width));
         const h = c.activation === 'tanh' ? pre.tanh() : pre.relu();

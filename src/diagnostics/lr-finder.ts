@@ -9,6 +9,7 @@ import type { Batch } from '../data/collate.js';
 import type { AnyModule } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { scope } from '../tensor/lifetime.js';
 import { defaultClassificationLoss } from '../train/loss.js';
 import type { TrainData } from '../train/trainer.js';
 import { lineSvg } from './svg.js';
@@ -139,37 +140,42 @@ export async function lrFinder(opts: LrFinderOptions): Promise<LrFinderResult> {
     let avg = 0;
     let best = Infinity;
     for (let i = 0; i < numSteps; i++) {
-      let next = it.next();
-      if (next.done) {
-        it = data[Symbol.iterator]();
-        next = it.next();
-        if (next.done) throw new GradkitError(op, 'data yielded no batches');
-      }
-      const batch = next.value;
-      if (!Array.isArray(batch) || batch.length < 2) throw new GradkitError(op, `batch ${i} must be [inputs…, target]`);
-      const lr = startLr * (endLr / startLr) ** (i / (numSteps - 1));
-      optimizer.setLr(lr);
-      const out = model.call(...(batch.slice(0, -1) as Tensor[])) as Tensor;
-      const loss = lossFn(out, batch[batch.length - 1] as Tensor);
-      const value = loss.item();
-      lrs.push(lr);
-      losses.push(value);
-      if (!Number.isFinite(value)) {
-        smoothed.push(Infinity);
-        stoppedEarly = true;
-        break;
-      }
-      avg = beta * avg + (1 - beta) * value;
-      const s = avg / (1 - beta ** (i + 1));
-      smoothed.push(s);
-      if (s < best) best = s;
-      if (s > divergeFactor * best) {
-        stoppedEarly = true;
-        break;
-      }
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
+      // Each step in a scope: its batch, activations and graph are freed when it ends.
+      const go = scope(() => {
+        let next = it.next();
+        if (next.done) {
+          it = data[Symbol.iterator]();
+          next = it.next();
+          if (next.done) throw new GradkitError(op, 'data yielded no batches');
+        }
+        const batch = next.value;
+        if (!Array.isArray(batch) || batch.length < 2) throw new GradkitError(op, `batch ${i} must be [inputs…, target]`);
+        const lr = startLr * (endLr / startLr) ** (i / (numSteps - 1));
+        optimizer.setLr(lr);
+        const out = model.call(...(batch.slice(0, -1) as Tensor[])) as Tensor;
+        const loss = lossFn(out, batch[batch.length - 1] as Tensor);
+        const value = loss.item();
+        lrs.push(lr);
+        losses.push(value);
+        if (!Number.isFinite(value)) {
+          smoothed.push(Infinity);
+          stoppedEarly = true;
+          return false;
+        }
+        avg = beta * avg + (1 - beta) * value;
+        const s = avg / (1 - beta ** (i + 1));
+        smoothed.push(s);
+        if (s < best) best = s;
+        if (s > divergeFactor * best) {
+          stoppedEarly = true;
+          return false;
+        }
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+        return true;
+      });
+      if (!go) break;
     }
   } finally {
     model.loadStateDict(modelState);

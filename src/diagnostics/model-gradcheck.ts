@@ -10,6 +10,7 @@ import { noGrad } from '../autograd/engine.js';
 import type { AnyModule } from '../nn/module.js';
 import { cast } from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { readSync } from '../tensor/host.js';
 import { defaultClassificationLoss } from '../train/loss.js';
 
 /** Options of the model gradient check: loss, number of sampled entries, finite-difference step, tolerances and precision. */
@@ -96,13 +97,18 @@ export function modelGradCheck(model: AnyModule, x: Tensor | Tensor[], target: T
       let k = 0;
       while (r >= params[k][1].size) r -= params[k++][1].size;
       const [name, p] = params[k];
-      const buf = p.buffer;
+      // Perturb one entry on a host copy and write the whole parameter back (host reads and
+      // writes go through the host module; this is a diagnostic, not a hot path).
+      const buf = readSync(p).slice();
       const v = buf[r];
       buf[r] = v + eps;
+      p.assign(buf);
       const up = evalLoss();
       buf[r] = v - eps;
+      p.assign(buf);
       const down = evalLoss();
       buf[r] = v;
+      p.assign(buf);
       const numeric = (up - down) / (2 * eps);
       const analytic = grads[k][r];
       const err = Math.abs(analytic - numeric);

@@ -24,5 +24,5 @@ export function digitsBetween(x: Tensor, y: Tensor, lo: number, limit: number): 
     shifted[i] = labels[r] - lo;
     byClass[shifted[i]].push(i);
   });
-  return { x: gatherRows(x, rows), y: new Tensor(shifted, [rows.length]), byClass };
+  return { x: gatherRows(x, rows), y: Tensor.fromArray(shifted, [rows.length]), byClass };
 }

@@ -75,7 +75,7 @@ export function rotationBatch(x: Tensor): RotationBatch {
     }
   }
   for (let k = 0; k < 4; k++) labels.fill(k, k * n, (k + 1) * n);
-  return { images: new Tensor(dst, [4 * n, c, h, w]), labels: new Tensor(labels, [4 * n]) };
+  return { images: Tensor.fromArray(dst, [4 * n, c, h, w]), labels: Tensor.fromArray(labels, [4 * n]) };
 }
 
 /** Options shared by the self-supervised pretraining methods: epochs, learning rate, batch size and seed. */

@@ -22,6 +22,7 @@ import { GradkitError, fmtShape } from '../core/errors.js';
 import { INTEGRITY_KEY, checkIntegrity, integrityRecord, type IntegrityStatus } from '../core/integrity.js';
 import { Tensor } from '../tensor/tensor.js';
 import { findDuplicateKey } from './json-keys.js';
+import { readSync } from '../tensor/host.js';
 
 /** The header of a very large real model is a few MB; a corrupted length must not make us read or allocate gigabytes. */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -154,7 +155,7 @@ export function saveSafetensors(tensors: Record<string, Tensor> | Map<string, Te
   if (opts.integrity === true) {
     const byName = new Map(layout.map((e) => [e.name, e.t]));
     const bytesOf = (name: string): Uint8Array => {
-      const d = byName.get(name)!.dataSync();
+      const d = readSync(byName.get(name)!);
       return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
     };
     setOwn(meta, INTEGRITY_KEY, integrityRecord(layout, { ...metadata }, bytesOf));
@@ -173,7 +174,7 @@ export function saveSafetensors(tensors: Record<string, Tensor> | Map<string, Te
   out.set(json, 8);
   let at = 8 + json.length;
   for (const { t } of ordered) {
-    const data = t.dataSync();
+    const data = readSync(t);
     out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     at += data.byteLength;
   }
@@ -311,7 +312,7 @@ function decodeTensor(e: Entry, view: DataView, dataStart: number, fail: (msg: s
     if (isHostLittleEndian()) {
       const chunk = new Uint8Array(view.buffer, view.byteOffset + at, e.end - e.begin).slice();
       const data = e.code === 'F32' ? new Float32Array(chunk.buffer) : e.code === 'F64' ? new Float64Array(chunk.buffer) : new Int32Array(chunk.buffer);
-      return new Tensor(data, e.shape);
+      return Tensor.fromArray(data, e.shape);
     }
   }
   const out = as === 'float64' ? new Float64Array(size) : as === 'float32' ? new Float32Array(size) : as === 'int32' ? new Int32Array(size) : new Uint8Array(size);
@@ -321,5 +322,5 @@ function decodeTensor(e: Entry, view: DataView, dataStart: number, fail: (msg: s
     if (as === 'bool' && x > 1) fail(`tensor '${e.name}' (BOOL) holds byte ${x} at element ${i}; booleans must be 0 or 1`);
     out[i] = x;
   }
-  return new Tensor(out, e.shape);
+  return Tensor.fromArray(out, e.shape);
 }

@@ -265,10 +265,3 @@ export class Tensor {
   }
 }
 
-// MIGRATION SHIM (removed once the tree type-checks): untyped `.buffer` so code not yet moved
-// to handles still runs while tsc points at it.
-Object.defineProperty(Tensor.prototype, 'buffer', {
-  get(this: Tensor) {
-    return this.backend.readSync(this.handle);
-  },
-});

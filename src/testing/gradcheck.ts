@@ -3,6 +3,7 @@ import { GradkitError } from '../core/errors.js';
 import { Random } from '../core/rng.js';
 import { noGrad, valueAndGrad } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
+import { readSync } from '../tensor/host.js';
 import { cast, mul, sum } from '../ops/index.js';
 
 /** Options of `gradcheck`: finite-difference step, tolerances, precision and sampling. */
@@ -61,7 +62,7 @@ export function gradCheck(f: (...inputs: Tensor[]) => Tensor, inputs: readonly T
   const xs = inputs.map((t) => {
     if (!(t instanceof Tensor)) throw new GradkitError('gradCheck', 'inputs must be tensors');
     const c = isFloat(t.dtype) && f64 ? cast(t.detach(), 'float64') : t.detach();
-    return new Tensor(c.buffer.slice(), c.shape);
+    return Tensor.fromArray(readSync(c).slice(), c.shape);
   });
   const floatIdx = xs.map((t, i) => (isFloat(t.dtype) ? i : -1)).filter((i) => i >= 0);
   if (floatIdx.length === 0) throw new GradkitError('gradCheck', 'no float input to check');
@@ -73,7 +74,7 @@ export function gradCheck(f: (...inputs: Tensor[]) => Tensor, inputs: readonly T
     if (projection === null) {
       const buf = new Float64Array(y.size);
       for (let i = 0; i < buf.length; i++) buf[i] = rng.uniform(0.5, 1.5) * (rng.next() < 0.5 ? -1 : 1);
-      projection = new Tensor(isFloat(y.dtype) && y.dtype === 'float32' ? Float32Array.from(buf) : buf, y.shape);
+      projection = Tensor.fromArray(isFloat(y.dtype) && y.dtype === 'float32' ? Float32Array.from(buf) : buf, y.shape);
     }
     return sum(mul(y, projection));
   };
@@ -87,18 +88,23 @@ export function gradCheck(f: (...inputs: Tensor[]) => Tensor, inputs: readonly T
   let ok = true;
   floatIdx.forEach((inputIdx, gi) => {
     const x = xs[inputIdx];
-    const analytic = grads[gi].buffer;
+    const analytic = readSync(grads[gi]);
+    // A host copy to perturb one element at a time; each perturbation is written back with assign.
+    const values = readSync(x).slice();
     let elems = Array.from({ length: x.size }, (_, i) => i);
     if (opts.maxElementsPerInput !== undefined && elems.length > opts.maxElementsPerInput) {
       elems = rng.shuffle(elems).slice(0, opts.maxElementsPerInput);
     }
     for (const i of elems) {
-      const orig = x.buffer[i];
-      x.buffer[i] = orig + eps;
+      const orig = values[i];
+      values[i] = orig + eps;
+      x.assign(values);
       const plus = noGrad(() => objective(...xs).item());
-      x.buffer[i] = orig - eps;
+      values[i] = orig - eps;
+      x.assign(values);
       const minus = noGrad(() => objective(...xs).item());
-      x.buffer[i] = orig;
+      values[i] = orig;
+      x.assign(values);
       const numeric = (plus - minus) / (2 * eps);
       const a = analytic[i];
       const absErr = Math.abs(a - numeric);

@@ -14,6 +14,11 @@ import type { DataLoaderState } from '../data/loader.js';
 import type { AnyModule, StateDict } from '../nn/module.js';
 import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { Tensor } from '../tensor/tensor.js';
+import { readSync } from '../tensor/host.js';
+// Decoding a checkpoint makes tensors, and tensors live on a backend: register the default ones
+// (as the package entry does), so a checkpoint can be read with nothing else of gradkit loaded.
+import '../backends/reference/index.js';
+import '../backends/wasm/index.js';
 import { packState, unpackState, type PackedArray } from './state-tree.js';
 import { decodeTensorFile, encodeTensorFile } from './tensor-file.js';
 import { missingRecord, warnOnce, type OnWarning } from '../core/integrity.js';
@@ -59,7 +64,7 @@ export interface CheckpointState {
 /** Encodes a CheckpointState (weights, optimizer and RNG state, history) as the bytes of a checkpoint file. */
 export function encodeCheckpoint(s: CheckpointState): Uint8Array {
   const arrays = new Map<string, PackedArray>();
-  for (const [k, t] of s.model) arrays.set(`model/${k}`, { shape: [...t.shape], data: t.buffer });
+  for (const [k, t] of s.model) arrays.set(`model/${k}`, { shape: [...t.shape], data: readSync(t) });
   const { model: _model, ...rest } = s;
   const json = packState(rest, arrays, 'state/');
   return encodeTensorFile(arrays, { format: CHECKPOINT_FORMAT, version: String(CHECKPOINT_VERSION), 'gradkit.state': JSON.stringify(json) });
@@ -86,7 +91,7 @@ export function decodeCheckpoint(bytes: Uint8Array, what = 'checkpoint', opts: D
   const arrays = new Map<string, PackedArray>();
   const model: StateDict = new Map();
   for (const [k, t] of tensors) {
-    if (k.startsWith('model/')) model.set(k.slice('model/'.length), new Tensor(t.data, t.shape));
+    if (k.startsWith('model/')) model.set(k.slice('model/'.length), Tensor.fromArray(t.data, t.shape));
     else arrays.set(k, { shape: t.shape, data: t.data });
   }
   const rest = unpackState(json, arrays) as Omit<CheckpointState, 'model'>;

@@ -7,7 +7,8 @@ import { noGrad } from '../autograd/engine.js';
 import type { Batch } from '../data/collate.js';
 import type { AnyModule } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { rowFinite } from '../metrics/util.js';
+import { scope } from '../tensor/lifetime.js';
+import { batchStats } from './batch-stats.js';
 import { defaultClassificationLoss } from './loss.js';
 
 /** What `evaluate` returns: mean loss and accuracy over the data, and the sample count. */
@@ -26,25 +27,33 @@ export function evaluate(model: AnyModule, data: Iterable<Batch>, opts: { loss?:
   let lossSum = 0;
   let correct = 0;
   try {
-    for (const batch of data) {
-      const target = batch[batch.length - 1] as Tensor;
-      const out = noGrad(() => model.call(...(batch.slice(0, -1) as Tensor[])) as Tensor);
-      const b = target.shape[0];
-      lossSum += noGrad(() => lossFn(out, target)).item() * b;
-      n += b;
-      const c = out.shape[1];
-      const scores = out.buffer;
-      for (let i = 0; i < b; i++) {
-        if (!rowFinite(scores, i, c)) continue; // NaN/Inf logits have no prediction: wrong
-        let best = 0;
-        for (let j = 1; j < c; j++) if (scores[i * c + j] > scores[i * c + best]) best = j;
-        let label = target.buffer[i];
-        if (target.rank === 2) {
-          label = 0;
-          for (let j = 1; j < c; j++) if (target.buffer[i * c + j] > target.buffer[i * c + label]) label = j;
+    // Each batch is pulled, run and scored inside its own scope, so the batch, its activations
+    // and the statistics' intermediates are freed at once; one read per batch (the loss and the
+    // count of rows whose argmax is the label; NaN/Inf rows count as wrong).
+    const it = data[Symbol.iterator]();
+    let done = false;
+    try {
+      for (;;) {
+        const s = scope(() => {
+          const r = it.next();
+          if (r.done === true) return null;
+          const batch = r.value;
+          const target = batch[batch.length - 1] as Tensor;
+          return noGrad(() => {
+            const out = model.call(...(batch.slice(0, -1) as Tensor[])) as Tensor;
+            return { b: target.shape[0], ...batchStats(lossFn(out, target), out, target, { accuracy: true, topK: [] }) };
+          });
+        });
+        if (s === null) {
+          done = true;
+          break;
         }
-        if (best === label) correct++;
+        lossSum += s.loss * s.b;
+        n += s.b;
+        correct += s.correct;
       }
+    } finally {
+      if (!done) it.return?.();
     }
   } finally {
     model.train(wasTraining);

@@ -8,6 +8,7 @@
 import { GradkitError } from '../core/errors.js';
 import type { DataArray } from '../core/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
+import { readSync } from '../tensor/host.js';
 
 export interface PackedArray {
   shape: number[];
@@ -21,7 +22,7 @@ const isTyped = (v: unknown): v is DataArray =>
 export function packState(value: unknown, arrays: Map<string, PackedArray>, prefix: string, path = 'state'): unknown {
   if (value instanceof Tensor) {
     const id = `${prefix}${arrays.size}`;
-    arrays.set(id, { shape: [...value.shape], data: value.buffer.slice() });
+    arrays.set(id, { shape: [...value.shape], data: readSync(value).slice() });
     return { $tensor: id };
   }
   if (isTyped(value)) {
@@ -61,7 +62,7 @@ export function unpackState(json: unknown, arrays: Map<string, PackedArray>, pat
   };
   if ('$tensor' in o) {
     const a = ref('$tensor');
-    return new Tensor(a.data, a.shape);
+    return Tensor.fromArray(a.data, a.shape);
   }
   if ('$array' in o) return ref('$array').data;
   if ('$num' in o) return Number(o.$num);

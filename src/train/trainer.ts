@@ -10,13 +10,14 @@ import { noGrad } from '../autograd/engine.js';
 import type { AnyModule } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { scope } from '../tensor/lifetime.js';
 import type { Batch } from '../data/collate.js';
 import type { DataLoaderState } from '../data/loader.js';
 import type { Callback } from './callback.js';
 import { CancelBatch, CancelEpoch, CancelFit, type EventName } from './events.js';
 import { defaultClassificationLoss } from './loss.js';
 import { MetricsCallback } from './callbacks/metrics.js';
-import { NanGuard } from './callbacks/nan-guard.js';
+import { NanGuard, flushNanGuards } from './callbacks/nan-guard.js';
 import { closestName } from './callbacks/monitor.js';
 import {
   checkModelFits, decodeCheckpoint, encodeCheckpoint, type CheckpointState, type TrainerCounters,
@@ -266,11 +267,11 @@ export class Trainer {
     await this.event('beforeTrain');
     if (start < this.numBatches) {
       let b = start;
-      for (const batch of data) {
-        this.batchIndex = b;
-        await this.oneBatch(batch);
+      await this.eachBatch(data, async (next) => {
+        if (!(await this.oneBatch(next, b))) return false;
         this.resumeBatch = ++b;
-      }
+        return true;
+      });
     } else if (data.state) {
       data.state(); // closes the epoch that the checkpoint saved as fully consumed
     }
@@ -283,10 +284,7 @@ export class Trainer {
     try {
       await this.event('beforeValidate');
       let b = 0;
-      for (const batch of this.validData!) {
-        this.batchIndex = b++;
-        await this.oneBatch(batch);
-      }
+      await this.eachBatch(this.validData!, (next) => this.oneBatch(next, b++));
       await this.event('afterValidate');
     } finally {
       this.model.train();
@@ -294,7 +292,115 @@ export class Trainer {
     }
   }
 
-  private async oneBatch(batch: Batch): Promise<void> {
+  /**
+   * Iterates `data` like for…of, but hands `body` a function that pulls the next batch, so the
+   * batch is made inside the step's scope (and freed with it). Closes the iterator on an early
+   * exit, as for…of does.
+   */
+  private async eachBatch(data: Iterable<Batch>, body: (next: () => IteratorResult<Batch>) => Promise<boolean>): Promise<void> {
+    const it = data[Symbol.iterator]();
+    let done = false;
+    const next = (): IteratorResult<Batch> => {
+      const r = it.next();
+      done = r.done === true;
+      return r;
+    };
+    try {
+      while (await body(next));
+    } finally {
+      if (!done) it.return?.();
+    }
+  }
+
+  /**
+   * One batch: pulls it, then forward, loss, backward, optimizer step and the batch's events.
+   * Returns false when the data is exhausted. The work runs inside `scope()`, so every tensor
+   * it makes (the batch itself, activations, the graph, the loss, what callbacks compute) is
+   * freed when the batch ends; what lives on is kept (`.grad`, optimizer state, running
+   * statistics) or a number (logs, metrics). Hooks run synchronously inside the scope; a hook
+   * that returns a promise is awaited outside it (a scope brackets synchronous work), and the
+   * batch goes on in a new scope: see `suspend` for what survives the gap.
+   */
+  private async oneBatch(next: () => IteratorResult<Batch>, index: number): Promise<boolean> {
+    const work = this.batchWork(next, index);
+    const views: Tensor[] = [];
+    let failure: { error: unknown } | null = null;
+    try {
+      for (;;) {
+        const resumeWith = failure;
+        failure = null;
+        const r = scope(() => {
+          const step = resumeWith === null ? work.next() : work.throw(resumeWith.error);
+          return { step, survivors: step.done === true ? [] : this.suspend(views) };
+        });
+        if (r.step.done === true) {
+          if (r.step.value) {
+            // Drop references so nothing of this batch is reachable from the trainer.
+            this.output = null;
+            this.loss = null;
+            this.batch = null;
+          }
+          return r.step.value;
+        }
+        try {
+          await r.step.value;
+        } catch (e) {
+          failure = { error: e }; // rethrown inside the batch's work, where the hook was called
+        }
+      }
+    } finally {
+      for (const v of views) v.dispose();
+    }
+  }
+
+  /** True between the training forward pass and the end of its backward: the graph must survive. */
+  private graphPending = false;
+
+  /**
+   * What survives the end of a scope while an async hook is awaited. Before backward the whole
+   * graph is needed: the output and loss escape with it (and are then freed by the garbage
+   * collector, not at the end of the batch). Afterwards only the batch, output and loss are:
+   * the trainer's fields become views of them, disposed when the batch ends.
+   */
+  private suspend(views: Tensor[]): Tensor[] {
+    if (this.graphPending) return [this.output, this.loss].filter((t): t is Tensor => t !== null);
+    const view = (t: Tensor): Tensor => {
+      const v = t.view(t.shape);
+      views.push(v);
+      return v;
+    };
+    const mark = views.length;
+    if (this.batch !== null) {
+      this.inputs = this.inputs.map(view);
+      this.target = this.target === null ? null : view(this.target);
+      this.batch = this.target === null ? [...this.inputs] : [...this.inputs, this.target];
+    }
+    if (this.output !== null) this.output = view(this.output);
+    if (this.loss !== null) this.loss = view(this.loss);
+    return views.slice(mark);
+  }
+
+  /** Runs one event's hooks in order; yields the promise of a hook that returns one. */
+  private *hooks(name: EventName): Generator<Promise<void>, void, void> {
+    this.currentEvent = name;
+    for (const c of this.callbacks) {
+      const hook = c[name];
+      if (hook === undefined) continue;
+      const r: unknown = hook.call(c, this);
+      if (r !== null && typeof r === 'object' && typeof (r as Promise<void>).then === 'function') {
+        yield r as Promise<void>;
+        this.currentEvent = name;
+      }
+    }
+    this.currentEvent = null;
+  }
+
+  /** The work of one batch (see oneBatch); yields where an async hook must be awaited. */
+  private *batchWork(next: () => IteratorResult<Batch>, index: number): Generator<Promise<void>, boolean, void> {
+    const pulled = next();
+    if (pulled.done === true) return false;
+    const batch = pulled.value;
+    this.batchIndex = index;
     if (!Array.isArray(batch) || batch.length < 2) {
       throw new GradkitError('Trainer', `batch ${this.batchIndex} of epoch ${this.epoch} has ${Array.isArray(batch) ? batch.length : typeof batch} field(s); expected [inputs…, target]`);
     }
@@ -303,40 +409,51 @@ export class Trainer {
     this.target = batch[batch.length - 1] as Tensor;
     this.atResumePoint = false;
     try {
-      await this.event('beforeBatch');
+      yield* this.hooks('beforeBatch');
       const run = (): void => {
         this.output = this.forwardFn(this.model, this.inputs);
         this.loss = this.lossFn(this.output, this.target!);
       };
       if (this.training) {
+        this.graphPending = true;
         run();
       } else {
         noGrad(run);
       }
       // afterForward fires once the loss exists too, so both are computed in one no-grad block.
-      await this.event('afterForward');
+      yield* this.hooks('afterForward');
       if (this.loss === null || this.loss.size !== 1) {
         throw new GradkitError('Trainer', `the loss function returned shape [${this.loss?.shape.join(', ')}]; expected a scalar`);
       }
-      await this.event('afterLoss');
+      yield* this.hooks('afterLoss');
       if (this.training) {
+        this.releaseGrads();
         this.optimizer.zeroGrad();
         this.loss.backward();
-        await this.event('afterBackward');
+        this.graphPending = false;
+        yield* this.hooks('afterBackward');
         this.optimizer.step();
         this.step++;
-        await this.event('afterStep');
+        yield* this.hooks('afterStep');
       }
     } catch (e) {
+      this.graphPending = false;
       if (!(e instanceof CancelBatch)) throw e;
-      await this.event('afterCancelBatch');
+      yield* this.hooks('afterCancelBatch');
     }
+    this.graphPending = false;
     if (this.training) this.atResumePoint = true;
-    await this.event('afterBatch');
-    // Drop references so the graph of this batch can be collected.
-    this.output = null;
-    this.loss = null;
-    this.batch = null;
+    yield* this.hooks('afterBatch');
+    return true;
+  }
+
+  /**
+   * Frees the previous step's gradients before zeroGrad drops them: autograd keeps `.grad` out
+   * of scopes (it outlives the step that made it), so without this each step's gradients would
+   * wait for the garbage collector.
+   */
+  private releaseGrads(): void {
+    for (const g of this.optimizer.paramGroups) for (const p of g.params as Tensor[]) p.grad?.dispose();
   }
 
   /** Moves the loader past a cancelled epoch, so the next epoch starts a fresh order. */
@@ -352,6 +469,8 @@ export class Trainer {
 
   /** The training state to resume from; only at batch or epoch boundaries of the training phase. */
   checkpointState(): CheckpointState {
+    // The NaN guard checks a step's weights lazily; a checkpoint must never capture bad ones.
+    flushNanGuards(this);
     if (!this.atResumePoint) {
       throw new GradkitError(
         'Trainer.checkpoint',
@@ -395,7 +514,13 @@ export class Trainer {
 
   /** The checkpoint as bytes (model tensors + everything else; see checkpoint.ts). */
   checkpointBytes(): Uint8Array {
-    return encodeCheckpoint(this.checkpointState());
+    const state = this.checkpointState();
+    try {
+      return encodeCheckpoint(state);
+    } finally {
+      // The model's state dict holds fresh copies, read once into the bytes: free them now.
+      for (const t of state.model.values()) t.dispose();
+    }
   }
 
   /** Writes a checkpoint atomically (temp file + rename in the storage). */

@@ -7,6 +7,7 @@ import { GradkitError, fmtShape } from '../core/errors.js';
 import { Random } from '../core/rng.js';
 import { noGrad } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
+import { scope } from '../tensor/lifetime.js';
 import * as ops from '../ops/index.js';
 import { Linear } from '../nn/linear.js';
 import { Adam } from '../optim/optimizers.js';
@@ -89,13 +90,16 @@ export function linearProbe(features: Tensor, labels: Tensor, opts: LinearProbeO
     let total = 0;
     for (let s = 0; s < n; s += batchSize) {
       const idx = order.slice(s, s + batchSize);
-      const xb = n <= batchSize ? x : gatherRows(x, idx);
-      const yb = n <= batchSize ? labels : gatherRows(labels, idx);
-      const loss = crossEntropy(classifier.call(xb), yb);
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
-      total += loss.item() * idx.length;
+      // Each step in a scope: its batch copies, activations and graph are freed when it ends.
+      total += scope(() => {
+        const xb = n <= batchSize ? x : gatherRows(x, idx);
+        const yb = n <= batchSize ? labels : gatherRows(labels, idx);
+        const loss = crossEntropy(classifier.call(xb), yb);
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+        return loss.item() * idx.length;
+      });
     }
     losses.push(total / n);
   }

@@ -30,6 +30,7 @@ export interface StrictStats {
   peakBytes: number;
 }
 
+/** The strict test backend: reference kernels behind opaque, counted handles (see src/backend/README.md). */
 export interface StrictBackend extends Backend {
   readonly name: 'strict';
   /** Every buffer not yet freed (tensor buffers and kernel outputs in flight alike) and its bytes. */
@@ -37,6 +38,7 @@ export interface StrictBackend extends Backend {
   stats(): StrictStats;
 }
 
+/** A new strict backend instance (handles from another instance are refused). */
 export function createStrictBackend(): StrictBackend {
   // Identity of this instance: handles of another strict backend are refused.
   const owner = {};

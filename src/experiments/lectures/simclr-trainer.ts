@@ -35,7 +35,7 @@ export async function simclrThroughTrainer(body: AnyModule, features: number, x:
   const aug = opts.augmentation ?? g.experiments.defaultSimclrAugmentation();
   const viewRng = new g.Random(opts.seed + 5);
   const n = x.shape[0];
-  const placeholder = new g.Tensor(new Int32Array(n), [n]);
+  const placeholder = g.Tensor.fromArray(new Int32Array(n), [n]);
   // A last batch of one image has no negative (and gives BatchNorm a zero variance): drop it.
   const trainData = new g.data.DataLoader(new g.data.TensorDataset(x, placeholder), { batchSize: opts.batchSize, shuffle: true, seed: opts.seed, dropLast: n % opts.batchSize === 1 });
   const losses: number[] = [];

@@ -44,7 +44,7 @@ function rotationTask(x: Tensor): { x: Tensor; y: Tensor } {
   const parts = [0, 90, 180, 270].map((deg) => (deg === 0 ? x : g.data.rotateImages(x, deg)));
   const y = new Int32Array(4 * n);
   for (let r = 0; r < 4; r++) y.fill(r, r * n, (r + 1) * n);
-  return { x: g.concat(parts, 0), y: new g.Tensor(y, [4 * n]) };
+  return { x: g.concat(parts, 0), y: g.Tensor.fromArray(y, [4 * n]) };
 }
 
 type Arm = 'scratch' | 'finetune' | 'finetuneFrozenBn' | 'probeBlock2' | 'probeHidden' | 'rotation' | 'simclr' | 'simclrProbe';

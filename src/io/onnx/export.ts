@@ -16,6 +16,7 @@ import { GraphBuilder, type OnnxAttrValue } from './graph.js';
 import { findOnnxConverter, type OnnxConverterContext, type OnnxValue } from './registry.js';
 import { encodeOnnxModel, OnnxDataType, type OnnxDimension, type OnnxModel, type OnnxValueInfo } from './schema.js';
 import './converters/index.js';
+import { readSync } from '../../tensor/host.js';
 
 const OP = 'exportOnnx';
 
@@ -166,7 +167,7 @@ export function buildOnnxModel(model: AnyModule, options: ExportOnnxOptions): On
         weight: (t, field) => {
           let name = tensorNames.get(t);
           if (name === undefined) {
-            name = graph.floatInitializer(path === '' ? field : `${path}.${field}`, t.shape, t.dataSync());
+            name = graph.floatInitializer(path === '' ? field : `${path}.${field}`, t.shape, readSync(t));
             tensorNames.set(t, name);
           }
           return name;

@@ -9,6 +9,7 @@ import { ORDER, type Callback } from '../callback.js';
 import { joinPath, type Storage } from '../storage.js';
 import type { Trainer } from '../trainer.js';
 import { firstBadParameter } from './non-finite.js';
+import { flushNanGuards } from './nan-guard.js';
 import { autoMode, checkMode, improved, readMonitor, type Mode } from './monitor.js';
 
 /** Options of the Checkpoint callback: where checkpoints go, how often, which metric picks the best, and file names. */
@@ -66,8 +67,9 @@ export class Checkpoint implements Callback {
     await this.storage.mkdir(this.dir);
   }
 
-  async afterBatch(t: Trainer): Promise<void> {
-    if (t.training && this.everySteps !== null && t.step > 0 && t.step % this.everySteps === 0) await this.save(t, this.lastPath);
+  // A promise only when a checkpoint is written: the Trainer runs synchronous hooks inside the step's scope.
+  afterBatch(t: Trainer): Promise<void> | void {
+    if (t.training && this.everySteps !== null && t.step > 0 && t.step % this.everySteps === 0) return this.save(t, this.lastPath);
   }
 
   async afterEpoch(t: Trainer): Promise<void> {
@@ -85,6 +87,9 @@ export class Checkpoint implements Callback {
   private async save(t: Trainer, path: string): Promise<void> {
     // A checkpoint of NaN weights would replace the last good one (and could become `best`):
     // refuse, even when no NanGuard runs, so the file on disk stays a state worth resuming.
+    // A NanGuard checks the last step's weights lazily: settle that first, so its error (naming
+    // the step) comes before this one.
+    flushNanGuards(t);
     const bad = firstBadParameter(t.model, 'weights');
     if (bad) throw new GradkitError('Checkpoint', `refusing to write ${path}: parameter '${bad.name}' holds ${bad.value} (element ${bad.index}); the file on disk is left as it was`);
     await t.saveCheckpoint(this.storage, path);

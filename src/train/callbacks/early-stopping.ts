@@ -8,6 +8,7 @@ import type { StateDict } from '../../nn/module.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
 import { autoMode, checkMode, improved, readMonitor, type Mode } from './monitor.js';
+import { keep } from '../../tensor/lifetime.js';
 
 /** Options of EarlyStopping: the watched metric and direction, patience, minimum change and weight restoring. */
 export interface EarlyStoppingOptions {
@@ -60,7 +61,12 @@ export class EarlyStopping implements Callback {
       this.best = v;
       this.bestEpoch = t.epoch;
       this.wait = 0;
-      if (this.restoreBestWeights) this.bestWeights = t.model.stateDict();
+      if (this.restoreBestWeights) {
+        // Copies kept past any scope; the previous best's copies are freed now, not by the collector.
+        if (this.bestWeights !== null) for (const w of this.bestWeights.values()) w.dispose();
+        this.bestWeights = t.model.stateDict();
+        for (const w of this.bestWeights.values()) keep(w);
+      }
       return;
     }
     this.wait++;

@@ -69,9 +69,10 @@ export class MetricsLog implements Callback {
     this.truncateTo = n;
   }
 
-  async afterBatch(t: Trainer): Promise<void> {
+  // A promise only when a line is written: the Trainer runs synchronous hooks inside the step's scope.
+  afterBatch(t: Trainer): Promise<void> | void {
     if (!t.training || this.everySteps === null || t.loss === null || t.step % this.everySteps !== 0) return;
-    await this.line({ kind: 'step', epoch: t.epoch, batch: t.batchIndex, step: t.step, loss: t.loss.item() });
+    return this.line({ kind: 'step', epoch: t.epoch, batch: t.batchIndex, step: t.step, loss: t.loss.item() });
   }
 
   async afterEpoch(t: Trainer): Promise<void> {

@@ -5,8 +5,7 @@
  * classification outputs [N, C] with integer labels [N] or soft targets [N, C] (argmax).
  */
 import { GradkitError } from '../../core/errors.js';
-import { rowFinite } from '../../metrics/util.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { batchStats } from '../batch-stats.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
 
@@ -28,35 +27,6 @@ interface Acc {
 }
 
 const fresh = (k: number): Acc => ({ n: 0, lossSum: 0, scored: 0, correct: 0, topCorrect: new Array<number>(k).fill(0) });
-
-/**
- * Rank of the target class among the scores of row i (0 = the top score; ties count against).
- * A row holding NaN/Inf ranks last (c): comparisons with NaN are all false, which would
- * otherwise rank the target first and count a blown-up batch as 100% correct.
- */
-function targetRank(scores: ArrayLike<number>, c: number, i: number, label: number): number {
-  if (!rowFinite(scores, i, c)) return c;
-  const s = scores[i * c + label];
-  let rank = 0;
-  for (let j = 0; j < c; j++) if (j !== label && scores[i * c + j] >= s && (scores[i * c + j] > s || j < label)) rank++;
-  return rank;
-}
-
-/** Integer class of each row of the target: the label, or the argmax of soft targets. */
-function labelsOf(target: Tensor, n: number, c: number): ArrayLike<number> | null {
-  if (target.dtype === 'int32' && target.rank === 1 && target.shape[0] === n) return target.buffer;
-  if (target.rank === 2 && target.shape[0] === n && target.shape[1] === c) {
-    const out = new Int32Array(n);
-    const t = target.buffer;
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let j = 1; j < c; j++) if (t[i * c + j] > t[i * c + best]) best = j;
-      out[i] = best;
-    }
-    return out;
-  }
-  return null;
-}
 
 /** The default metrics: mean loss, accuracy and top-k accuracy over each epoch's training and validation batches, written into trainer.logs. */
 export class MetricsCallback implements Callback {
@@ -85,22 +55,14 @@ export class MetricsCallback implements Callback {
     if (t.loss === null || t.target === null) return; // a cancelled batch counts for nothing
     const acc = t.training ? this.train : this.valid;
     const n = t.target.shape[0] ?? 1;
+    // The loss and the accuracy counts come back in one read (computed on the backend).
+    const s = batchStats(t.loss, t.output, t.target, { accuracy: this.accuracy, topK: this.topK });
     acc.n += n;
-    acc.lossSum += t.loss.item() * n;
-    const out = t.output;
-    if (!this.accuracy || out === null || out.rank !== 2 || out.shape[0] !== n) return;
-    const c = out.shape[1];
-    const labels = labelsOf(t.target, n, c);
-    if (labels === null) return;
-    const scores = out.buffer;
+    acc.lossSum += s.loss * n;
+    if (!s.scored) return;
     acc.scored += n;
-    for (let i = 0; i < n; i++) {
-      const r = targetRank(scores, c, i, labels[i]);
-      if (r === 0) acc.correct++;
-      this.topK.forEach((k, q) => {
-        if (r < k) acc.topCorrect[q]++;
-      });
-    }
+    acc.correct += s.correct;
+    this.topK.forEach((_, q) => (acc.topCorrect[q] += s.topCorrect[q]));
   }
 
   private write(t: Trainer, acc: Acc, prefix: string): void {

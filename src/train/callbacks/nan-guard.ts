@@ -8,9 +8,12 @@
  */
 import { GradkitError } from '../../core/errors.js';
 import { getGlobalRng } from '../../core/rng.js';
+import { item } from '../../tensor/host.js';
+import { keep } from '../../tensor/lifetime.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
-import { describeParameter, firstBadParameter, locateNonFinite } from './non-finite.js';
+import { checkedTensors, describeParameter, firstBad, firstBadParameter, locateNonFinite, nonFiniteCounts } from './non-finite.js';
 
 /** Thrown by NanGuard; a GradkitError so callers can report it like any bad input. */
 export class NonFiniteError extends GradkitError {
@@ -45,9 +48,17 @@ export class NanGuard implements Callback {
     this.rngState = getGlobalRng().getState();
   }
 
+  /**
+   * Validation losses are checked here. A training loss is checked in afterBackward together
+   * with every gradient (one kernel call and one small read per step instead of one per tensor);
+   * that is still before the optimizer step, so a bad batch is never applied.
+   */
   afterLoss(t: Trainer): void {
-    if (t.loss === null) return;
-    const v = t.loss.item();
+    if (t.loss === null || t.training) return;
+    this.checkLoss(t, t.loss.item());
+  }
+
+  private checkLoss(t: Trainer, v: number): void {
     if (Number.isFinite(v)) return;
     const bad = firstBadParameter(t.model, 'weights');
     // Weights are checked after every step, so with finite weights the activations or the data are to blame.
@@ -56,23 +67,83 @@ export class NanGuard implements Callback {
     throw new NonFiniteError(`${what}; ${cause}. Lower the learning rate, clip gradients, or check the inputs`, t.training ? t.step + 1 : t.step, bad?.name ?? null);
   }
 
+  /**
+   * The one read of a training step: a single flag array for the weights left by the previous
+   * step (see afterStep), this step's loss and every gradient, all before the optimizer step.
+   */
   afterBackward(t: Trainer): void {
-    const bad = firstBadParameter(t.model, 'gradients');
+    const weights = this.pending !== null ? checkedTensors(t.model, 'weights') : [];
+    const grads = checkedTensors(t.model, 'gradients');
+    const withLoss = t.loss !== null && t.loss.size === 1;
+    const checked = [...weights.map((e) => e[1]), ...(withLoss ? [t.loss!] : []), ...grads.map((e) => e[1])];
+    const counts = nonFiniteCounts(checked);
+    this.settle(weights, counts);
+    if (withLoss && counts[weights.length] > 0) this.checkLoss(t, t.loss!.item());
+    const bad = firstBad(grads, counts, weights.length + (withLoss ? 1 : 0));
     if (bad) {
       throw new NonFiniteError(`non-finite gradient at ${this.where(t)}: the first gradient to go non-finite is ${describeParameter(bad)} (loss ${t.loss?.item()}). Lower the learning rate, clip gradients, or check the inputs`, t.step + 1, bad.name);
     }
   }
 
-  /** Finite gradients can still overflow the weights (a huge learning rate): stop before they are used or saved. */
+  /** The step whose resulting weights are not checked yet: where it was, and its loss (for the message). */
+  private pending: { where: string; step: number; loss: Tensor | null } | null = null;
+
+  /**
+   * Finite gradients can still overflow the weights (a huge learning rate). Instead of a read
+   * now, the weights are checked with the next step's flags (before they are used for another
+   * step), and before anything persists or ends with them: a checkpoint (`flush`, called by the
+   * Trainer and the Checkpoint callback), the end of the training phase, the epoch and the run.
+   * The error names this step either way.
+   */
   afterStep(t: Trainer): void {
-    const bad = firstBadParameter(t.model, 'weights');
+    this.drop();
+    // A view of the loss (one value) outlives the step's scope only for the error message.
+    this.pending = { where: this.where(t, t.step), step: t.step, loss: t.loss === null ? null : keep(t.loss.detach()) };
+  }
+
+  /** Checks the weights of the last step now, if they are not checked yet (one read). */
+  flush(t: Trainer): void {
+    if (this.pending === null) return;
+    const weights = checkedTensors(t.model, 'weights');
+    this.settle(weights, nonFiniteCounts(weights.map((e) => e[1])));
+  }
+
+  afterTrain(t: Trainer): void {
+    this.flush(t);
+  }
+
+  afterEpoch(t: Trainer): void {
+    this.flush(t);
+  }
+
+  afterFit(t: Trainer): void {
+    this.flush(t);
+  }
+
+  /** Throws for the pending step when one of `weights` (counts from index 0) is non-finite; clears it. */
+  private settle(weights: readonly [string, Tensor, readonly number[]][], counts: ArrayLike<number>): void {
+    const p = this.pending;
+    if (p === null) return;
+    const bad = firstBad(weights, counts);
+    const loss = bad && p.loss !== null ? item(p.loss) : undefined;
+    this.drop();
     if (bad) {
-      throw new NonFiniteError(`non-finite weight after ${this.where(t, t.step)}: ${describeParameter(bad)} (loss ${t.loss?.item()}). Lower the learning rate or clip gradients`, t.step, bad.name);
+      throw new NonFiniteError(`non-finite weight after ${p.where}: ${describeParameter(bad)} (loss ${loss}). Lower the learning rate or clip gradients`, p.step, bad.name);
     }
+  }
+
+  private drop(): void {
+    this.pending?.loss?.dispose();
+    this.pending = null;
   }
 
   private replay(t: Trainer): string {
     if (t.target === null) return 'no batch to replay';
     return locateNonFinite({ model: t.model, forward: t.forwardFn, loss: t.lossFn, inputs: t.inputs, target: t.target, training: t.training, rngState: this.rngState });
   }
+}
+
+/** Checks the weights of the last step with every NanGuard of `t` now (before a checkpoint captures them). */
+export function flushNanGuards(t: Trainer): void {
+  for (const c of t.callbacks) if (c instanceof NanGuard) c.flush(t);
 }

@@ -8,6 +8,7 @@ import { noGrad } from '../../autograd/engine.js';
 import { getGlobalRng } from '../../core/rng.js';
 import type { AnyModule } from '../../nn/module.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { readSync } from '../../tensor/host.js';
 
 /** Index of the first NaN/±Inf in `a`, or -1. The common all-finite case is one branch-free pass. */
 export function firstNonFinite(a: ArrayLike<number>): number {
@@ -38,15 +39,47 @@ export interface BadParameter {
   value: number;
 }
 
-/** The first parameter (registration order: nearest the input) whose weights or gradients hold NaN/Inf. */
-export function firstBadParameter(model: AnyModule, what: 'weights' | 'gradients'): BadParameter | null {
+/**
+ * How many NaN/±Inf values each tensor holds: one kernel call over all of them and one read of
+ * the small int32 result (not a download and scan of every tensor). All on one backend.
+ */
+export function nonFiniteCounts(ts: readonly Tensor[]): Int32Array {
+  if (ts.length === 0) return new Int32Array(0);
+  const flags = new Tensor(ts[0].backend.kernels.nonFiniteCount(ts.map((t) => t.handle)), [ts.length]);
+  const counts = Int32Array.from(readSync(flags));
+  flags.dispose();
+  return counts;
+}
+
+/** Where in `t` (known to hold NaN/±Inf) the first bad element is: the slow path, only on failure. */
+function locate(name: string, t: Tensor, shape: readonly number[]): BadParameter {
+  const values = readSync(t);
+  const index = firstNonFinite(values);
+  return { name, shape, index, value: values[index] };
+}
+
+/** The checked tensor of each parameter (its weights, or its gradient when it has one). */
+export function checkedTensors(model: AnyModule, what: 'weights' | 'gradients'): [string, Tensor, readonly number[]][] {
+  const out: [string, Tensor, readonly number[]][] = [];
   for (const [name, p] of model.namedParameters()) {
-    const arr = what === 'weights' ? p.buffer : p.grad?.buffer;
-    if (arr === undefined) continue;
-    const index = firstNonFinite(arr);
-    if (index >= 0) return { name, shape: p.shape, index, value: arr[index] };
+    const t = what === 'weights' ? p : p.grad;
+    if (t !== null) out.push([name, t, p.shape]);
+  }
+  return out;
+}
+
+/** The first entry whose count is non-zero, located to its first bad element; null when all are finite. */
+export function firstBad(entries: readonly [string, Tensor, readonly number[]][], counts: ArrayLike<number>, offset = 0): BadParameter | null {
+  for (let k = 0; k < entries.length; k++) {
+    if (counts[offset + k] > 0) return locate(entries[k][0], entries[k][1], entries[k][2]);
   }
   return null;
+}
+
+/** The first parameter (registration order: nearest the input) whose weights or gradients hold NaN/Inf. */
+export function firstBadParameter(model: AnyModule, what: 'weights' | 'gradients'): BadParameter | null {
+  const entries = checkedTensors(model, what);
+  return firstBad(entries, nonFiniteCounts(entries.map((e) => e[1])));
 }
 
 /** "parameter '0.weight' [5, 4] (element 3 is NaN)" */
@@ -61,9 +94,13 @@ function tensorsOf(x: unknown): Tensor[] {
 }
 
 function badTensor(x: unknown): { value: number; shape: readonly number[] } | null {
-  for (const t of tensorsOf(x)) {
-    const i = firstNonFinite(t.buffer);
-    if (i >= 0) return { value: t.buffer[i], shape: t.shape };
+  const ts = tensorsOf(x);
+  const counts = nonFiniteCounts(ts);
+  for (let k = 0; k < ts.length; k++) {
+    if (counts[k] > 0) {
+      const b = locate('', ts[k], ts[k].shape);
+      return { value: b.value, shape: b.shape };
+    }
   }
   return null;
 }

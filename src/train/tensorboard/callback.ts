@@ -51,7 +51,7 @@ export class TensorBoard implements Callback {
     for (const [name, p] of t.model.namedParameters()) if (p.grad) this.lastGrads.set(name, p.grad.dataSync());
   }
 
-  async afterBatch(t: Trainer): Promise<void> {
+  afterBatch(t: Trainer): void {
     if (!t.training || this.everySteps === null || t.loss === null || t.step % this.everySteps !== 0) return;
     this.writer.addScalar('step/loss', t.loss.item(), t.step);
   }

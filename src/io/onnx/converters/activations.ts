@@ -4,6 +4,7 @@ import { SELU_ALPHA, SELU_SCALE } from '../../../nn/functional.js';
 import { onnxAttr } from '../graph.js';
 import { registerOnnxConverter, type OnnxConverterContext } from '../registry.js';
 import { channelDims } from './util.js';
+import { readSync } from '../../../tensor/host.js';
 
 registerOnnxConverter(ReLU, (_m, x, ctx) => ctx.node('Relu', [x.name]));
 registerOnnxConverter(Sigmoid, (_m, x, ctx) => ctx.node('Sigmoid', [x.name]));
@@ -17,7 +18,7 @@ registerOnnxConverter(PReLU, (m, x, ctx) => {
   // One α: a scalar; one per channel: [C, 1, …] so it broadcasts from axis 1 (PRelu broadcasts from the right).
   const dims = n === 1 ? [] : channelDims(n, x.shape.length);
   if (n !== 1 && (x.shape.length < 2 || x.shape[1] !== n)) ctx.fail(`has ${n} parameters but its input ${JSON.stringify(x.shape)} has no matching channel axis`);
-  return ctx.node('PRelu', [x.name, ctx.initializer('weight', dims, m.weight.dataSync())]);
+  return ctx.node('PRelu', [x.name, ctx.initializer('weight', dims, readSync(m.weight))]);
 });
 
 /** x·σ(βx) with β a number or a learnable [1] tensor. */
@@ -29,7 +30,7 @@ function swish(ctx: OnnxConverterContext, x: string, beta: string | null): strin
 registerOnnxConverter(SiLU, (_m, x, ctx) => swish(ctx, x.name, null));
 registerOnnxConverter(Swish, (m, x, ctx) => {
   if (typeof m.beta === 'number') return swish(ctx, x.name, m.beta === 1 ? null : ctx.scalar(m.beta));
-  return swish(ctx, x.name, ctx.initializer('beta', [], m.beta.dataSync()));
+  return swish(ctx, x.name, ctx.initializer('beta', [], readSync(m.beta)));
 });
 
 registerOnnxConverter(GELU, (m, x, ctx) => {

@@ -5,13 +5,14 @@ import { Maxout } from '../../../nn/activation.js';
 import { onnxAttr } from '../graph.js';
 import { registerOnnxConverter } from '../registry.js';
 import { pairOf, reduce } from './util.js';
+import { readSync } from '../../../tensor/host.js';
 
 registerOnnxConverter(Linear, (m, x, ctx) => {
   const bias = m.bias === null ? [] : [ctx.weight(m.bias, 'bias')];
   // Gemm is the one fused op ONNX Runtime optimizes best, but it takes 2-D inputs only.
   if (x.shape.length === 2) return ctx.node('Gemm', [x.name, ctx.weight(m.weight, 'weight'), ...bias], { transB: onnxAttr.int(1) });
   const [out, inF] = m.weight.shape;
-  const w = m.weight.dataSync();
+  const w = readSync(m.weight);
   const wt = new Float64Array(out * inF);
   for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) wt[i * out + o] = w[o * inF + i];
   const y = ctx.node('MatMul', [x.name, ctx.initializer('weightT', [inF, out], wt)]);

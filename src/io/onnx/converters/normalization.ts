@@ -4,6 +4,7 @@ import type { Parameter } from '../../../nn/parameter.js';
 import { onnxAttr } from '../graph.js';
 import { registerOnnxConverter, type OnnxConverter, type OnnxConverterContext } from '../registry.js';
 import { channelDims, reduce } from './util.js';
+import { readSync } from '../../../tensor/host.js';
 
 /** γ, or ones when the module has no affine scale (the ONNX ops require one). */
 function scaleOf(ctx: OnnxConverterContext, weight: Parameter | null, dims: readonly number[]): string {
@@ -18,8 +19,8 @@ function shiftOf(ctx: OnnxConverterContext, bias: Parameter | null, dims: readon
 /** Per-channel affine y·γ + β with γ, β of shape [C] broadcast from axis 1. */
 function channelAffine(ctx: OnnxConverterContext, y: string, rank: number, weight: Parameter | null, bias: Parameter | null): string {
   const dims = (p: Parameter): number[] => channelDims(p.shape[0], rank);
-  if (weight !== null) y = ctx.node('Mul', [y, ctx.initializer('weightC', dims(weight), weight.dataSync())]);
-  if (bias !== null) y = ctx.node('Add', [y, ctx.initializer('biasC', dims(bias), bias.dataSync())]);
+  if (weight !== null) y = ctx.node('Mul', [y, ctx.initializer('weightC', dims(weight), readSync(weight))]);
+  if (bias !== null) y = ctx.node('Add', [y, ctx.initializer('biasC', dims(bias), readSync(bias))]);
   return y;
 }
 
