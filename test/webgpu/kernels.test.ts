@@ -368,6 +368,17 @@ describe('webgpu label checks and optimizer steps match the reference', { skip }
     }
   });
 
+  test('nonFiniteCount counts NaN and ±Inf per buffer (ints and empty buffers count 0)', async () => {
+    const a = randF([300]);
+    a[0] = NaN; a[77] = Infinity; a[299] = -Infinity; a[150] = NaN;
+    const b = randF([5]);
+    const c = Int32Array.from([1, 2, 3]);
+    const d = new Float32Array(0);
+    const e = new Float32Array(70).fill(NaN);
+    const xs = [a, b, c, d, e];
+    close(await get(K.nonFiniteCount(xs.map(up))), R.nonFiniteCount(xs), 'nonFiniteCount');
+  });
+
   test('adamUpdate, sgdUpdate and rmspropUpdate update weights and slots in place', async () => {
     const n = 300;
     const tol = { atol: 1e-6, rtol: 1e-5 };

@@ -998,6 +998,29 @@ ${MAIN_1D} {
       const params = [w.size, ...[alpha, eps, momentum, l2, s].map(f32Bits), apply ? 1 : 0, f32Bits(1 - alpha)];
       ctx.dispatch(() => `'rmspropUpdate' (${w.size} elements)`, code, bufs.map((b) => b.buffer), params, ctx.grid(w.size));
     },
+
+    nonFiniteCount(xhs) {
+      const xs = xhs.map(g);
+      const o = ctx.zeros('int32', xs.length);
+      // One dispatch per float buffer: a thread per element, a workgroup sum, one atomic add
+      // per workgroup into the buffer's slot. int32 and bool buffers hold no NaN/Inf: their 0
+      // comes from the zero-filled output.
+      const code = `${decl(0, 'x', 'u32')}\n@group(0) @binding(1) var<storage, read_write> y: array<atomic<i32>>;\n${prmDecl(2)}
+var<workgroup> cnt: array<u32, 64>;
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  var c = 0u;
+  if (i < prm[0] && (x[i] & 0x7f800000u) == 0x7f800000u) { c = 1u; }
+  cnt[lid] = c; workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) { if (lid < s) { cnt[lid] += cnt[lid + s]; } workgroupBarrier(); }
+  if (lid == 0u && cnt[0] > 0u) { atomicAdd(&y[prm[1]], i32(cnt[0])); }
+}`;
+      xs.forEach((x, j) => {
+        if (x.dtype !== 'float32' || x.size === 0) return;
+        ctx.dispatch(() => `'nonFiniteCount' (buffer ${j} of ${xs.length}, ${x.size} elements)`, code, [x.buffer, o.buffer], [x.size, j], ctx.grid(x.size));
+      });
+      return asHandle(o);
+    },
   };
 
   function softmaxT(x: GpuTensor, outer: number, size: number, inner: number, log: boolean): GpuTensor {
