@@ -151,6 +151,13 @@ describe('webgpu kernels match the reference', { skip }, () => {
         close(await get(K.argReduce(op, up(t), shape, axis)), arr(R.argReduce(op, asH(t), shape, axis)), `${op} axis ${axis}`);
       }
     }
+    // Long rows run in chunks of 4096 and a second pass over the partials.
+    const long = randF([2, 20001]);
+    for (const op of ['sum', 'max', 'min'] as const) {
+      close(await get(K.reduce(op, up(long), [2, 20001], [1])), R.reduce(op, long, [2, 20001], [1]), `reduce ${op} of long rows`, { atol: 1e-3, rtol: 1e-4 });
+    }
+    long[12345] = NaN;
+    close(await get(K.reduce('max', up(long), [40002], [0])), R.reduce('max', long, [40002], [0]), 'reduce max of a long row with a NaN');
     const nan = Float32Array.from([1, NaN, 3, 4]);
     close(await get(K.reduce('max', up(nan), [4], [0])), arr(R.reduce('max', asH(nan), [4], [0])), 'max propagates NaN');
   });

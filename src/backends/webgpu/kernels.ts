@@ -235,26 +235,37 @@ ${MAIN_1D} { let i = flat(gid, nwg); if (i >= prm[0]) { return; } y[stridedOffse
   function reduceRows(op: ReduceOp, x: GpuTensor, outer: number, inner: number, what: () => string): GpuTensor {
     const t = wgslType(x.dtype);
     const [id, comb] = REDUCE[op][t];
-    const o = out(x.dtype, outer);
     const head = `${decl(0, 'x', t)}\n${decl(1, 'y', t, true)}\n${prmDecl(2)}\n${INDEX}\n${NAN}\nfn comb(p: ${t}, q: ${t}) -> ${t} { return ${comb}; }`;
     if (inner < 64) {
       // Short rows: one thread per row (a workgroup per row would idle most of its threads).
       const code = `${head}\n${MAIN_1D} { let r = flat(gid, nwg); if (r >= prm[0]) { return; } let n = prm[1];
   var acc: ${t} = ${id}; for (var i = 0u; i < n; i++) { acc = comb(acc, x[r * n + i]); } y[r] = acc; }`;
+      const o = out(x.dtype, outer);
       ctx.dispatch(what, code, [x.buffer, o.buffer], [outer, inner], ctx.grid(outer));
-    } else {
-      const code = `${head}\nvar<workgroup> sh: array<${t}, 64>;
+      return o;
+    }
+    // Long rows and few of them (a full sum, a per-channel sum over N·H·W) would leave most of a
+    // GPU idle with a workgroup per row: split each row into chunks of 4096, reduce the chunks
+    // in parallel, then reduce the partials (the operations are associative; NaN still wins).
+    const chunk = inner > 8192 && outer < 1024 ? 4096 : inner;
+    const chunks = Math.ceil(inner / chunk);
+    const dst = out(x.dtype, outer * chunks);
+    const code = `${head}\nvar<workgroup> sh: array<${t}, 64>;
 ${MAIN_ROW} {
-  let r = wid.x + wid.y * nwg.x; let n = prm[1]; let ok = r < prm[0];
+  let gi = wid.x + wid.y * nwg.x; let n = prm[1]; let len = prm[2]; let ok = gi < prm[0];
+  let r = gi / prm[3]; let c = gi % prm[3];
+  let end = min((c + 1u) * len, n);
   var acc: ${t} = ${id};
-  if (ok) { for (var i = lid; i < n; i += 64u) { acc = comb(acc, x[r * n + i]); } }
+  if (ok) { for (var i = c * len + lid; i < end; i += 64u) { acc = comb(acc, x[r * n + i]); } }
   sh[lid] = acc; workgroupBarrier();
   for (var s = 32u; s > 0u; s >>= 1u) { if (lid < s) { sh[lid] = comb(sh[lid], sh[lid + s]); } workgroupBarrier(); }
-  if (ok && lid == 0u) { y[r] = sh[0]; }
+  if (ok && lid == 0u) { y[gi] = sh[0]; }
 }`;
-      ctx.dispatch(what, code, [x.buffer, o.buffer], [outer, inner], ctx.rowGrid(outer));
-    }
-    return o;
+    ctx.dispatch(what, code, [x.buffer, dst.buffer], [outer * chunks, inner, chunk, chunks], ctx.rowGrid(outer * chunks));
+    if (chunks === 1) return dst;
+    const r = reduceRows(op, dst, outer, chunks, what);
+    ctx.free(dst);
+    return r;
   }
 
   function reduceT(op: ReduceOp, x: GpuTensor, shape: Shape, axes: readonly number[]): GpuTensor {
