@@ -87,32 +87,36 @@ function isNode(): boolean {
  */
 export async function acquireDevice(options: AcquireOptions = {}): Promise<Acquired | { error: string }> {
   const allowSoftware = options.allowSoftware ?? true;
-  const candidates: { gpu: GPU; featureLevel?: string; hardwareOnly?: boolean }[] = [];
+  // Each candidate makes its GPU object only when the ones before it found no adapter.
+  const candidates: { gpu: () => Promise<GPU | null>; featureLevel?: string; hardwareOnly?: boolean }[] = [];
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) candidates.push({ gpu: nav.gpu });
+  if (nav?.gpu) candidates.push({ gpu: async () => nav.gpu! });
   else if (isNode()) {
     if (options.dawnOptions) {
-      const gpu = await nodeGpu(options.dawnOptions);
-      if (gpu) candidates.push({ gpu, featureLevel: 'compatibility' });
+      candidates.push({ gpu: () => nodeGpu(options.dawnOptions!), featureLevel: 'compatibility' });
     } else {
       // A real GPU first (Dawn's default backend: Vulkan/Metal/D3D12), then OpenGL (llvmpipe).
-      const gpu = await nodeGpu([]);
-      if (gpu === null) return { error: "the 'webgpu' package is not installed (npm install webgpu)" };
       // Dawn's default backend only for a hardware adapter: its Vulkan path over lavapipe is
-      // not usable (Dawn rejects it), so software rendering goes through OpenGL below.
-      candidates.push({ gpu, hardwareOnly: true });
-      if (process.env.EGL_PLATFORM === undefined) process.env.EGL_PLATFORM = 'surfaceless';
-      const gl = await nodeGpu(['backend=opengl']);
-      if (gl) candidates.push({ gpu: gl, featureLevel: 'compatibility' });
+      // not usable (Dawn rejects it), so software rendering goes through OpenGL.
+      candidates.push({ gpu: () => nodeGpu([]), hardwareOnly: true });
+      candidates.push({
+        gpu: () => {
+          if (process.env.EGL_PLATFORM === undefined) process.env.EGL_PLATFORM = 'surfaceless';
+          return nodeGpu(['backend=opengl']);
+        },
+        featureLevel: 'compatibility',
+      });
     }
   } else {
     return { error: 'this runtime has no navigator.gpu' };
   }
   let sawSoftware = false;
   for (const c of candidates) {
+    const gpu = await c.gpu();
+    if (gpu === null) return { error: "the 'webgpu' package is not installed or cannot load here (npm install webgpu)" };
     let adapter: GPUAdapter | null = null;
     try {
-      adapter = await c.gpu.requestAdapter({
+      adapter = await gpu.requestAdapter({
         powerPreference: options.powerPreference ?? 'high-performance',
         ...(c.featureLevel ? { featureLevel: c.featureLevel } : {}),
       } as GPURequestAdapterOptions);
