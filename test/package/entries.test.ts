@@ -35,6 +35,12 @@ test('a browser bundle of the main entry carries neither the digits data nor pro
   assert.ok(tb.has('protobufjs'), [...tb].join(', '));
 });
 
+test('a browser bundle of gradkit/webgpu uses navigator.gpu and carries neither Dawn (the webgpu package) nor the core twice', async () => {
+  const pkgs = await bundledPackages("import { initWebGPU } from './src/webgpu.ts'; import * as g from './src/index.ts'; console.log(initWebGPU, g.nn.Linear);");
+  assert.ok(!pkgs.has('webgpu'), `Dawn's package is in a browser bundle: ${[...pkgs].join(', ')}`);
+  assert.ok(!pkgs.has('mnist') && !pkgs.has('protobufjs'), [...pkgs].join(', '));
+});
+
 test('without the gradkit/digits entry, loading digits fails with one line naming the entry and the package', async () => {
   await assert.rejects(
     experiments.selfSupervisedProbe({ unlabelledSize: 10, shotsPerClass: 1, testSize: 10, pretrainEpochs: 1, probeEpochs: 1 }),
