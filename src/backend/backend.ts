@@ -37,6 +37,13 @@ export interface Backend {
    * CPU backends may return their own storage: callers treat the result as read-only.
    */
   readSync(handle: Handle): DataArray;
+  /**
+   * False where `readSync` throws (GPU backends): code that reads values per step then returns a
+   * promise (see `readNow` in src/tensor/host.ts) instead of blocking. Absent = true. `read` must
+   * capture the buffer's contents when called (a GPU enqueues the copy at once), so that the
+   * caller may free the buffer before the promise resolves.
+   */
+  readonly syncReads?: boolean;
   /** dtype and element count of a buffer. */
   dtypeOf(handle: Handle): DType;
   sizeOf(handle: Handle): number;

@@ -6,6 +6,9 @@
 import { checkDType, type DType } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { canReadSync } from '../tensor/host.js';
+import { noGrad } from '../autograd/engine.js';
+import { indexSelect } from '../ops/indexing.js';
 import { tensor, type TensorData } from '../tensor/creation.js';
 import { defaultCollate, type Batch, type Sample } from './collate.js';
 import { alloc, rowSize, tensorFrom, valuesOf } from './util.js';
@@ -26,15 +29,22 @@ export function checkIndex(op: string, index: number, length: number): void {
   }
 }
 
-/** Copies the rows `indices` of `t` (first axis) into a new tensor. */
+/**
+ * Copies the rows `indices` of `t` (first axis) into a new tensor: a host copy on CPU backends,
+ * a gather on the device for a GPU-resident tensor (the data set then never leaves the GPU).
+ */
 export function gatherRows(t: Tensor, indices: ArrayLike<number>): Tensor {
-  const row = rowSize(t);
-  const src = valuesOf(t);
-  const out = alloc(t.dtype, row * indices.length);
   const n = t.shape[0];
   for (let i = 0; i < indices.length; i++) {
     const r = indices[i];
-    if (!(r >= 0 && r < n)) throw new GradkitError('gatherRows', `row ${r} is out of range for shape ${fmtShape(t.shape)}`);
+    if (!(Number.isInteger(r) && r >= 0 && r < n)) throw new GradkitError('gatherRows', `row ${r} is out of range for shape ${fmtShape(t.shape)}`);
+  }
+  if (!canReadSync(t)) return noGrad(() => indexSelect(t, 0, Tensor.fromArray(Int32Array.from(indices), [indices.length])));
+  const row = rowSize(t);
+  const src = valuesOf(t);
+  const out = alloc(t.dtype, row * indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i];
     // subarray + set is a memcpy for typed arrays of the same kind.
     out.set(src.subarray(r * row, (r + 1) * row) as ArrayLike<number>, i * row);
   }

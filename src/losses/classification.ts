@@ -1,11 +1,11 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 import {
-  add, cast, clamp, div, eq, gather, ge, indexSelect, le, log, logicalAnd, logicalNot, logSoftmax, max, mul, ne, neg, permute, reshape,
-  softmaxCrossEntropy, softplus, sub, sum, where,
+  add, cast, clamp, div, eq, gather, ge, indexSelect, le, log, logicalAnd, logicalNot, logSoftmax, max, maximum, mul, ne, neg, permute, reshape,
+  slice, softmaxCrossEntropy, softplus, sub, sum, where,
 } from '../ops/index.js';
 import { kernels, wrap } from '../ops/util.js';
-import { item, readSync } from '../tensor/host.js';
+import { checkOnDevice, item, readSync } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, checkSameShape, reduceLoss, weightVector, type Reduction } from './reduction.js';
 
@@ -44,17 +44,26 @@ function checkInput(op: string, input: Tensor): void {
 }
 
 /**
- * Validates int32 class targets on the device (Kernels.checkLabels): one read of two numbers
- * instead of a host scan of the labels. Returns how many targets are not ignoreIndex; the
- * labels themselves are read only to word the error.
+ * Validates int32 class targets on the device (Kernels.checkLabels, two numbers: the targets
+ * that are not ignoreIndex and the first bad position) and returns that count as a 1-element
+ * int32 tensor, so the mean's divisor stays on the device. A CPU backend throws here; a GPU
+ * backend at the next asynchronous read (checkOnDevice). The labels are read only to word it.
  */
-function checkClassTargets(op: string, target: Tensor, c: number, ignore: number): number {
-  const [kept, bad] = readSync(wrap(kernels().checkLabels(target.handle, c, ignore), [2]));
-  if (bad >= 0) {
-    const k = readSync(target)[bad];
-    throw new GradkitError(op, `target ${k} at position ${bad} is not a class index in [0, ${c}) nor ignoreIndex (${ignore})`);
-  }
-  return kept;
+function checkClassTargets(op: string, target: Tensor, c: number, ignore: number): Tensor {
+  const flags = wrap(kernels().checkLabels(target.handle, c, ignore), [2]);
+  checkOnDevice(op, flags, [target], {
+    failed: (f) => f[1] >= 0,
+    message: (f, [labels]) => `target ${labels[f[1]]} at position ${f[1]} is not a class index in [0, ${c}) nor ignoreIndex (${ignore})`,
+  });
+  return slice(flags, [0], [1]);
+}
+
+/**
+ * total / kept for a mean over the kept targets; when every target is ignored PyTorch returns
+ * 0/0 = NaN, and a zero loss keeps training sane: total (a sum of zeros) / max(kept, 1).
+ */
+function meanOverKept(total: Tensor, kept: Tensor): Tensor {
+  return div(total, reshape(cast(maximum(kept, 1), total.dtype), []));
 }
 
 /**
@@ -92,7 +101,7 @@ function pickTargets(op: string, logp: Tensor, target: Tensor, outShape: number[
   const total = sum(loss);
   if (reduction === 'sum') return total;
   // Every target ignored (or zero weight): PyTorch returns 0/0 = NaN; a zero loss keeps training sane.
-  if (w === null) return kept === 0 ? mul(total, 0) : div(total, kept); // Σ w_y is the count
+  if (w === null) return meanOverKept(total, kept); // Σ w_y is the count
   // Σ w_y on the device (summed in float64 order, as a host loop would, then rounded to the
   // dtype); total/Σ where Σ ≠ 0, else total·0: (total / (Σ or 1))·[Σ ≠ 0].
   const denom = sum(wy);
@@ -117,8 +126,7 @@ function fusedClassTargets(op: string, x2: Tensor, target: Tensor, outShape: num
   if (reduction === 'none') return reshape(perRow, outShape);
   const total = sum(perRow);
   if (reduction === 'sum') return total;
-  // Every target ignored: PyTorch returns 0/0 = NaN; a zero loss keeps training sane (as pickTargets).
-  return kept === 0 ? mul(total, 0) : div(total, kept);
+  return meanOverKept(total, kept);
 }
 
 function checkSmoothing(op: string, s: unknown): number {

@@ -6,7 +6,7 @@ import { GradkitError, fmtShape } from '../core/errors.js';
 import type { FusedActivation } from '../backend/kernels.js';
 import { noGrad, record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { readSync } from '../tensor/host.js';
+import { checkOnDevice } from '../tensor/host.js';
 import { add, cast, mul, neg, reciprocal, sqrt } from './elementwise.js';
 import { castTo, checkTensor, kernels, requireFloat, wrap } from './util.js';
 
@@ -175,15 +175,12 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: Softma
   if (!(smoothing >= 0 && smoothing < 1)) throw new GradkitError(op, `labelSmoothing must be in [0, 1), got ${smoothing}`);
   const ignore = opts.ignoreIndex ?? null;
   if (ignore !== null && !Number.isInteger(ignore)) throw new GradkitError(op, `ignoreIndex must be an integer, got ${ignore}`);
-  // Labels come from the host (a dataset): validating them there costs no device round-trip on
-  // the CPU backends.
-  const given = readSync(labels);
-  for (let i = 0; i < n; i++) {
-    const l = given[i];
-    if (l !== ignore && !(l >= 0 && l < c)) {
-      throw new GradkitError(op, `label ${l} at row ${i} is out of range for ${c} classes (expected 0..${c - 1}${ignore !== null ? ` or ignoreIndex ${ignore}` : ''})`);
-    }
-  }
+  // Checked by a kernel on every backend: at once on a CPU, at the next read on a GPU.
+  const flags = wrap(kernels().checkLabels(labels.handle, c, ignore), [2]);
+  checkOnDevice(op, flags, [labels], {
+    failed: (f) => f[1] >= 0,
+    message: (f, [given]) => `label ${given[f[1]]} at row ${f[1]} is out of range for ${c} classes (expected 0..${c - 1}${ignore !== null ? ` or ignoreIndex ${ignore}` : ''})`,
+  });
   // A copy: the backward pass must see the labels of this call even if the tensor is later assigned.
   const lab = wrap(kernels().cast(labels.handle, 'int32'), labels.shape);
   const r = kernels().softmaxCrossEntropy(logits.handle, n, c, lab.handle, smoothing, ignore);

@@ -2,7 +2,8 @@ import { GradkitError, fmtShape } from '../core/errors.js';
 import { normalizeAxis } from '../core/shape.js';
 import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { readSync } from '../tensor/host.js';
+import { canReadSync, checkOnDevice, readSync } from '../tensor/host.js';
+import { add, lt, where } from './elementwise.js';
 import { castTo, checkTensor, kernels, upload, wrap } from './util.js';
 
 /** Attributes of the indexing primitives: the axis and the input's shape. */
@@ -27,6 +28,7 @@ export type IndexingPrimitive = keyof IndexingSpecs;
  */
 function checkIndices(op: string, indices: Tensor, dim: number): Tensor {
   if (indices.dtype !== 'int32') throw new GradkitError(op, `indices must be int32, got ${indices.dtype}`);
+  if (!canReadSync(indices)) return checkIndicesOnDevice(op, indices, dim);
   const src = readSync(indices);
   let out: Int32Array | null = null;
   for (let i = 0; i < src.length; i++) {
@@ -41,6 +43,21 @@ function checkIndices(op: string, indices: Tensor, dim: number): Tensor {
     }
   }
   return out === null ? indices : upload(out, indices.shape);
+}
+
+/**
+ * checkIndices for indices on a GPU: negatives wrapped on the device and the range checked by
+ * the label-check kernel, the error deferred to the next asynchronous read (checkOnDevice).
+ */
+function checkIndicesOnDevice(op: string, indices: Tensor, dim: number): Tensor {
+  // Below −dim stays negative after the wrap, so the range check [0, dim) catches both ends.
+  const wrapped = where(lt(indices, 0), add(indices, dim), indices);
+  const flags = wrap(kernels().checkLabels(wrapped.handle, dim, null), [2]);
+  checkOnDevice(op, flags, [indices], {
+    failed: (f) => f[1] >= 0,
+    message: (f, [src]) => `index ${src[f[1]]} at position ${f[1]} is out of range for a dimension of size ${dim}`,
+  });
+  return wrapped;
 }
 
 /** Rows (or slices along `axis`) picked by a 1-D int32 index tensor: x.indexSelect(0, idx). */

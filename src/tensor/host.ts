@@ -4,6 +4,9 @@ import type { Shape } from '../core/shape.js';
 import { getBackend } from '../backend/registry.js';
 import { Tensor } from './tensor.js';
 import { tensorMemory } from './storage.js';
+import type { Awaitable } from '../core/awaitable.js';
+import { deferCheck } from './deferred-checks.js';
+import { keep } from './lifetime.js';
 
 /**
  * The one place where code outside the backends touches tensor values on the host. Everything
@@ -19,9 +22,53 @@ export function readSync(t: Tensor): DataArray {
   return t.backend.readSync(t.handle);
 }
 
-/** The values of `t` as a new array (downloads on a GPU backend). */
+/** The values of `t` as a new array (downloads on a GPU backend; settles deferred input checks). */
 export function read(t: Tensor): Promise<DataArray> {
-  return t.backend.read(t.handle);
+  return t.data();
+}
+
+/** True when `t`'s backend (or the current one) reads synchronously: every CPU backend, no GPU one. */
+export function canReadSync(t?: Tensor): boolean {
+  return (t?.backend ?? getBackend()).syncReads !== false;
+}
+
+/**
+ * The values of `t` now on a CPU backend (read-only, as readSync), a promise of them on a GPU
+ * backend. Per-step code written with `andThen` (src/core/awaitable.ts) stays synchronous on
+ * the CPU and becomes a hook the Trainer awaits on a GPU. The read is issued before this
+ * returns, so `t` may be disposed at once.
+ */
+export function readNow(t: Tensor): Awaitable<DataArray> {
+  return canReadSync(t) ? readSync(t) : read(t);
+}
+
+/**
+ * An input check whose verdict a kernel computed into `flags`: `failed(flags)` says whether the
+ * input is bad, `message(flags, extras)` words the error (the extras, e.g. the labels, are read
+ * only then). A CPU backend reads and throws now; a GPU backend keeps views of the tensors and
+ * throws at the next asynchronous read (see deferred-checks.ts).
+ */
+export function checkOnDevice(
+  op: string,
+  flags: Tensor,
+  extras: readonly Tensor[],
+  verdict: { failed: (flags: DataArray) => boolean; message: (flags: DataArray, extras: DataArray[]) => string },
+): void {
+  if (canReadSync(flags)) {
+    const f = readSync(flags);
+    if (verdict.failed(f)) throw new GradkitError(op, verdict.message(f, extras.map(readSync)));
+    return;
+  }
+  const held = [flags, ...extras].map((t) => keep(t.view(t.shape)));
+  deferCheck({
+    op,
+    verdict: async () => {
+      const reads = held.map((t) => t.backend.read(t.handle));
+      for (const t of held) t.dispose();
+      const [f, ...rest] = await Promise.all(reads);
+      return verdict.failed(f) ? verdict.message(f, rest) : null;
+    },
+  });
 }
 
 /** The single value of a one-element tensor. */

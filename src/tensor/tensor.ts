@@ -7,6 +7,7 @@ import { runBackward, type BackwardOptions, type GradNode } from '../autograd/en
 import { formatTensor } from './format.js';
 import { trackInScope } from './scope.js';
 import { Storage } from './storage.js';
+import { settleChecks } from './deferred-checks.js';
 
 /**
  * The safety net for buffers nobody disposed: when a tensor is garbage-collected, its reference
@@ -171,7 +172,10 @@ export class Tensor {
 
   /** A copy of the values; async so a GPU backend can download without blocking. */
   async data(): Promise<DataArray> {
-    return this.storage.backend.read(this.handle);
+    // The read is issued before anything is awaited: the caller may dispose the tensor at once.
+    // Input checks a GPU backend could not read synchronously settle with it (deferred-checks.ts).
+    const [values] = await Promise.all([this.storage.backend.read(this.handle), settleChecks()]);
+    return values;
   }
 
   /** Nested JS arrays (booleans for bool tensors); a number for a 0-d tensor. */

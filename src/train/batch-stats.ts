@@ -5,7 +5,8 @@
  */
 import { noGrad } from '../autograd/engine.js';
 import * as ops from '../ops/index.js';
-import { readSync } from '../tensor/host.js';
+import { readNow } from '../tensor/host.js';
+import { andThen, type Awaitable } from '../core/awaitable.js';
 import { scope } from '../tensor/lifetime.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -54,24 +55,30 @@ function rankCounts(out: Tensor, labels: Tensor, topK: readonly number[]): Tenso
 }
 
 /**
- * The loss value and accuracy counts of one batch, read back as one float64 array. The loss is
- * cast to float64 before packing, which is exact, so the number is the one `loss.item()` gives.
+ * The loss value and accuracy counts of one batch, read back as one small array (a promise of
+ * them on a GPU backend). The loss is
+ * packed without rounding, so the number is the one `loss.item()` gives.
  */
-export function batchStats(loss: Tensor, output: Tensor | null, target: Tensor, opts: { accuracy: boolean; topK: readonly number[] }): BatchStats {
-  // Its own scope: the intermediates are freed as soon as the numbers are read.
-  return scope(() => noGrad(() => {
-    const parts: Tensor[] = [ops.reshape(ops.cast(loss, 'float64'), [1])];
+export function batchStats(loss: Tensor, output: Tensor | null, target: Tensor, opts: { accuracy: boolean; topK: readonly number[] }): Awaitable<BatchStats> {
+  // Its own scope: the intermediates are freed as soon as the numbers are read (on a GPU, as soon
+  // as the read is issued). A scope brackets synchronous work, so the promise leaves it wrapped.
+  const r = scope(() => noGrad(() => {
+    // Packed in the loss's own float type (float32 unless it is float64): exact for the loss, and
+    // for counts up to 2^24 per batch; a GPU backend has no float64.
+    const pack = loss.dtype === 'float64' ? 'float64' : 'float32';
+    const parts: Tensor[] = [ops.reshape(ops.cast(loss, pack), [1])];
     let scored = false;
     const n = target.shape[0] ?? 1;
     if (opts.accuracy && output !== null && output.rank === 2 && output.shape[0] === n) {
       const labels = labelsOf(target, n, output.shape[1]);
       if (labels !== null) {
         scored = true;
-        for (const t of rankCounts(output, labels, opts.topK)) parts.push(ops.reshape(ops.cast(t, 'float64'), [1]));
+        for (const t of rankCounts(output, labels, opts.topK)) parts.push(ops.reshape(ops.cast(t, pack), [1]));
       }
     }
     const packed = parts.length === 1 ? parts[0] : ops.concat(parts, 0);
-    const v = readSync(packed);
-    return { loss: v[0], scored, correct: scored ? v[1] : 0, topCorrect: opts.topK.map((_, q) => (scored ? v[2 + q] : 0)) };
+    return { scored, values: andThen(readNow(packed), (v) => Array.from(v)) };
   }));
+  const scored = r.scored;
+  return andThen(r.values, (v) => ({ loss: v[0], scored, correct: scored ? v[1] : 0, topCorrect: opts.topK.map((_, q) => (scored ? v[2 + q] : 0)) }));
 }

@@ -33,4 +33,4 @@ export { MetricsLog, type MetricsLogOptions } from './callbacks/metrics-log.js';
 export { encodeCheckpoint, decodeCheckpoint, checkModelFits, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointState, type TrainerCounters, type DecodeCheckpointOptions } from './checkpoint.js';
 export { encodeTensorFile, decodeTensorFile, type StoredTensor } from './tensor-file.js';
 export { memoryStorage, joinPath, type Storage } from './storage.js';
-export { evaluate, type EvaluateResult } from './evaluate.js';
+export { evaluate, evaluateAsync, type EvaluateResult } from './evaluate.js';

@@ -38,8 +38,19 @@ export interface StrictBackend extends Backend {
   stats(): StrictStats;
 }
 
+/** Options of createStrictBackend. */
+export interface StrictOptions {
+  /**
+   * Read like a GPU: `readSync` throws and `syncReads` is false, so every per-step read goes
+   * the asynchronous way (hooks the Trainer awaits, checks settled at the next read). Tests run
+   * the GPU code paths on the CPU with it, against the same reference kernels.
+   */
+  asyncReads?: boolean;
+}
+
 /** A new strict backend instance (handles from another instance are refused). */
-export function createStrictBackend(): StrictBackend {
+export function createStrictBackend(opts: StrictOptions = {}): StrictBackend {
+  const asyncReads = opts.asyncReads === true;
   // Identity of this instance: handles of another strict backend are refused.
   const owner = {};
   const counts = { allocations: 0, frees: 0, buffers: 0, bytes: 0, peakBuffers: 0, peakBytes: 0 };
@@ -74,7 +85,11 @@ export function createStrictBackend(): StrictBackend {
     },
     read: async (handle: Handle) => unwrapBuffer(owner, handle, 'read').slice(),
     // A copy: code that writes into readSync's result (instead of t.assign) has no effect here.
-    readSync: (handle: Handle) => unwrapBuffer(owner, handle, 'readSync').slice(),
+    readSync: (handle: Handle) => {
+      if (asyncReads) throw new GradkitError('readSync', 'this strict backend reads asynchronously only, like a GPU; use `await t.data()`');
+      return unwrapBuffer(owner, handle, 'readSync').slice();
+    },
+    syncReads: !asyncReads,
     // The tensor constructor asks dtypeOf first: a host array passed to new Tensor()/wrap() lands here.
     dtypeOf: (handle: Handle) => checkBuffer(owner, handle, 'dtypeOf (new Tensor/wrap of a kernel output)').dtype,
     sizeOf: (handle: Handle) => checkBuffer(owner, handle, 'sizeOf').size,
@@ -90,7 +105,7 @@ export function createStrictBackend(): StrictBackend {
     },
     memory: () => ({ buffers: counts.buffers, bytes: counts.bytes }),
     stats: () => ({ ...counts }),
-    describe: () => 'strict (reference kernels behind checked opaque handles; for tests)',
+    describe: () => `strict (reference kernels behind checked opaque handles${asyncReads ? ', asynchronous reads only' : ''}; for tests)`,
   };
 }
 
@@ -100,4 +115,6 @@ export function isStrictBackend(b: Backend): b is StrictBackend {
 }
 
 // Below reference (0): only chosen by name (setBackend('strict'), GRADKIT_BACKEND=strict).
-registerBackend('strict', createStrictBackend, -10);
+// The asynchronous variant is not registered: suites that loop over every backend read
+// synchronously. Tests register it under their own name (test/train/async-reads.test.ts).
+registerBackend('strict', () => createStrictBackend(), -10);

@@ -65,6 +65,7 @@ export function createWebGPUBackend(device: GPUDevice, report: AdapterReport, de
       ctx.write(asGpu(handle, 'write'), data);
     },
     read: (handle: Handle) => ctx.read(asGpu(handle, 'read')),
+    syncReads: false,
     readSync(): DataArray {
       throw new GradkitError('readSync', 'webgpu tensors live on the GPU and cannot be read synchronously; use `await t.data()` instead of dataSync()/item()');
     },

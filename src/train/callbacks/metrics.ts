@@ -5,6 +5,7 @@
  * classification outputs [N, C] with integer labels [N] or soft targets [N, C] (argmax).
  */
 import { GradkitError } from '../../core/errors.js';
+import { andThen, type Awaitable } from '../../core/awaitable.js';
 import { batchStats } from '../batch-stats.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
@@ -51,18 +52,20 @@ export class MetricsCallback implements Callback {
     return [...keys, 'lr', ...val];
   }
 
-  afterBatch(t: Trainer): void {
+  afterBatch(t: Trainer): Awaitable<void> {
     if (t.loss === null || t.target === null) return; // a cancelled batch counts for nothing
     const acc = t.training ? this.train : this.valid;
     const n = t.target.shape[0] ?? 1;
-    // The loss and the accuracy counts come back in one read (computed on the backend).
-    const s = batchStats(t.loss, t.output, t.target, { accuracy: this.accuracy, topK: this.topK });
-    acc.n += n;
-    acc.lossSum += s.loss * n;
-    if (!s.scored) return;
-    acc.scored += n;
-    acc.correct += s.correct;
-    this.topK.forEach((_, q) => (acc.topCorrect[q] += s.topCorrect[q]));
+    // The loss and the accuracy counts come back in one read (computed on the backend; awaited
+    // by the Trainer on a GPU backend).
+    return andThen(batchStats(t.loss, t.output, t.target, { accuracy: this.accuracy, topK: this.topK }), (s) => {
+      acc.n += n;
+      acc.lossSum += s.loss * n;
+      if (!s.scored) return;
+      acc.scored += n;
+      acc.correct += s.correct;
+      this.topK.forEach((_, q) => (acc.topCorrect[q] += s.topCorrect[q]));
+    });
   }
 
   private write(t: Trainer, acc: Acc, prefix: string): void {

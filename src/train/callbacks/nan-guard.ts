@@ -8,12 +8,13 @@
  */
 import { GradkitError } from '../../core/errors.js';
 import { getGlobalRng } from '../../core/rng.js';
-import { item } from '../../tensor/host.js';
+import { canReadSync, readNow } from '../../tensor/host.js';
+import { andThen, isPromise, type Awaitable } from '../../core/awaitable.js';
 import { keep } from '../../tensor/lifetime.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
-import { checkedTensors, describeParameter, firstBad, firstBadParameter, locateNonFinite, nonFiniteCounts } from './non-finite.js';
+import { checkedTensors, describeParameter, firstBadParameterSoon, firstBadSoon, locateNonFinite, nonFiniteCountsSoon } from './non-finite.js';
 
 /** Thrown by NanGuard; a GradkitError so callers can report it like any bad input. */
 export class NonFiniteError extends GradkitError {
@@ -51,38 +52,44 @@ export class NanGuard implements Callback {
   /**
    * Validation losses are checked here. A training loss is checked in afterBackward together
    * with every gradient (one kernel call and one small read per step instead of one per tensor);
-   * that is still before the optimizer step, so a bad batch is never applied.
+   * that is still before the optimizer step, so a bad batch is never applied. Every check reads
+   * synchronously on a CPU backend and returns a promise on a GPU one (the Trainer awaits it
+   * before going on); callbacks read `t.loss` when they run, since the Trainer swaps it for a
+   * view while a hook is awaited.
    */
-  afterLoss(t: Trainer): void {
+  afterLoss(t: Trainer): Awaitable<void> {
     if (t.loss === null || t.training) return;
-    this.checkLoss(t, t.loss.item());
+    return andThen(readNow(t.loss), (v) => this.checkLoss(t, v[0]));
   }
 
-  private checkLoss(t: Trainer, v: number): void {
+  private checkLoss(t: Trainer, v: number): Awaitable<void> {
     if (Number.isFinite(v)) return;
-    const bad = firstBadParameter(t.model, 'weights');
-    // Weights are checked after every step, so with finite weights the activations or the data are to blame.
-    const cause = bad ? `the first weight to go non-finite is ${describeParameter(bad)}` : this.replay(t);
-    const what = t.training ? `the loss is ${v} at ${this.where(t)}` : `the validation loss is ${v} at epoch ${t.epoch}, validation batch ${t.batchIndex}`;
-    throw new NonFiniteError(`${what}; ${cause}. Lower the learning rate, clip gradients, or check the inputs`, t.training ? t.step + 1 : t.step, bad?.name ?? null);
+    return andThen(firstBadParameterSoon(t.model, 'weights'), (bad) => {
+      // Weights are checked after every step, so with finite weights the activations or the data are to blame.
+      const cause = bad ? `the first weight to go non-finite is ${describeParameter(bad)}` : this.replay(t);
+      const what = t.training ? `the loss is ${v} at ${this.where(t)}` : `the validation loss is ${v} at epoch ${t.epoch}, validation batch ${t.batchIndex}`;
+      throw new NonFiniteError(`${what}; ${cause}. Lower the learning rate, clip gradients, or check the inputs`, t.training ? t.step + 1 : t.step, bad?.name ?? null);
+    });
   }
 
   /**
    * The one read of a training step: a single flag array for the weights left by the previous
    * step (see afterStep), this step's loss and every gradient, all before the optimizer step.
    */
-  afterBackward(t: Trainer): void {
+  afterBackward(t: Trainer): Awaitable<void> {
     const weights = this.pending !== null ? checkedTensors(t.model, 'weights') : [];
     const grads = checkedTensors(t.model, 'gradients');
     const withLoss = t.loss !== null && t.loss.size === 1;
     const checked = [...weights.map((e) => e[1]), ...(withLoss ? [t.loss!] : []), ...grads.map((e) => e[1])];
-    const counts = nonFiniteCounts(checked);
-    this.settle(weights, counts);
-    if (withLoss && counts[weights.length] > 0) this.checkLoss(t, t.loss!.item());
-    const bad = firstBad(grads, counts, weights.length + (withLoss ? 1 : 0));
-    if (bad) {
-      throw new NonFiniteError(`non-finite gradient at ${this.where(t)}: the first gradient to go non-finite is ${describeParameter(bad)} (loss ${t.loss?.item()}). Lower the learning rate, clip gradients, or check the inputs`, t.step + 1, bad.name);
-    }
+    return andThen(nonFiniteCountsSoon(checked), (counts) => andThen(this.settle(weights, counts), () => {
+      if (withLoss && counts[weights.length] > 0) return andThen(readNow(t.loss!), (v) => this.checkLoss(t, v[0]));
+      return andThen(firstBadSoon(grads, counts, weights.length + (withLoss ? 1 : 0)), (bad) => {
+        if (!bad) return;
+        return andThen(t.loss === null ? [NaN] : readNow(t.loss), (loss) => {
+          throw new NonFiniteError(`non-finite gradient at ${this.where(t)}: the first gradient to go non-finite is ${describeParameter(bad)} (loss ${loss[0]}). Lower the learning rate, clip gradients, or check the inputs`, t.step + 1, bad.name);
+        });
+      });
+    }));
   }
 
   /** The step whose resulting weights are not checked yet: where it was, and its loss (for the message). */
@@ -102,34 +109,39 @@ export class NanGuard implements Callback {
   }
 
   /** Checks the weights of the last step now, if they are not checked yet (one read). */
-  flush(t: Trainer): void {
+  flush(t: Trainer): Awaitable<void> {
     if (this.pending === null) return;
     const weights = checkedTensors(t.model, 'weights');
-    this.settle(weights, nonFiniteCounts(weights.map((e) => e[1])));
+    return andThen(nonFiniteCountsSoon(weights.map((e) => e[1])), (counts) => this.settle(weights, counts));
   }
 
-  afterTrain(t: Trainer): void {
-    this.flush(t);
+  afterTrain(t: Trainer): Awaitable<void> {
+    return this.flush(t);
   }
 
-  afterEpoch(t: Trainer): void {
-    this.flush(t);
+  afterEpoch(t: Trainer): Awaitable<void> {
+    return this.flush(t);
   }
 
-  afterFit(t: Trainer): void {
-    this.flush(t);
+  afterFit(t: Trainer): Awaitable<void> {
+    return this.flush(t);
   }
 
   /** Throws for the pending step when one of `weights` (counts from index 0) is non-finite; clears it. */
-  private settle(weights: readonly [string, Tensor, readonly number[]][], counts: ArrayLike<number>): void {
+  private settle(weights: readonly [string, Tensor, readonly number[]][], counts: ArrayLike<number>): Awaitable<void> {
     const p = this.pending;
     if (p === null) return;
-    const bad = firstBad(weights, counts);
-    const loss = bad && p.loss !== null ? item(p.loss) : undefined;
-    this.drop();
-    if (bad) {
-      throw new NonFiniteError(`non-finite weight after ${p.where}: ${describeParameter(bad)} (loss ${loss}). Lower the learning rate or clip gradients`, p.step, bad.name);
-    }
+    this.pending = null;
+    return andThen(firstBadSoon(weights, counts), (bad) => {
+      if (!bad) {
+        p.loss?.dispose();
+        return;
+      }
+      return andThen(p.loss === null ? [undefined] : readNow(p.loss), (loss) => {
+        p.loss?.dispose();
+        throw new NonFiniteError(`non-finite weight after ${p.where}: ${describeParameter(bad)} (loss ${loss[0]}). Lower the learning rate or clip gradients`, p.step, bad.name);
+      });
+    });
   }
 
   private drop(): void {
@@ -139,11 +151,20 @@ export class NanGuard implements Callback {
 
   private replay(t: Trainer): string {
     if (t.target === null) return 'no batch to replay';
+    // The replay reads every layer's output synchronously; a GPU backend cannot.
+    if (!canReadSync(t.target)) return 'every weight is finite, so an activation or the data went non-finite (the replay that names the layer reads synchronously: rerun this batch on the wasm backend to find it)';
     return locateNonFinite({ model: t.model, forward: t.forwardFn, loss: t.lossFn, inputs: t.inputs, target: t.target, training: t.training, rngState: this.rngState });
   }
 }
 
 /** Checks the weights of the last step with every NanGuard of `t` now (before a checkpoint captures them). */
 export function flushNanGuards(t: Trainer): void {
-  for (const c of t.callbacks) if (c instanceof NanGuard) c.flush(t);
+  for (const c of t.callbacks) {
+    if (!(c instanceof NanGuard)) continue;
+    const r = c.flush(t);
+    if (isPromise(r)) {
+      r.catch(() => undefined); // the error below says what to do instead
+      throw new GradkitError('Trainer.checkpoint', `checkpoints read the weights synchronously, which the ${t.model.parameters()[0]?.backend.name ?? 'current'} backend cannot; train on wasm to checkpoint`);
+    }
+  }
 }

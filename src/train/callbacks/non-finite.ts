@@ -8,7 +8,8 @@ import { noGrad } from '../../autograd/engine.js';
 import { getGlobalRng } from '../../core/rng.js';
 import type { AnyModule } from '../../nn/module.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { readSync } from '../../tensor/host.js';
+import { readNow, readSync } from '../../tensor/host.js';
+import { andThen, type Awaitable } from '../../core/awaitable.js';
 
 /** Index of the first NaN/±Inf in `a`, or -1. The common all-finite case is one branch-free pass. */
 export function firstNonFinite(a: ArrayLike<number>): number {
@@ -51,11 +52,43 @@ export function nonFiniteCounts(ts: readonly Tensor[]): Int32Array {
   return counts;
 }
 
-/** Where in `t` (known to hold NaN/±Inf) the first bad element is: the slow path, only on failure. */
-function locate(name: string, t: Tensor, shape: readonly number[]): BadParameter {
-  const values = readSync(t);
+/**
+ * nonFiniteCounts where the read may have to be awaited (a GPU backend): the counts now on a CPU
+ * backend, a promise of them on a GPU one. The kernel runs at once either way.
+ */
+export function nonFiniteCountsSoon(ts: readonly Tensor[]): Awaitable<Int32Array> {
+  if (ts.length === 0) return new Int32Array(0);
+  const flags = new Tensor(ts[0].backend.kernels.nonFiniteCount(ts.map((t) => t.handle)), [ts.length]);
+  return andThen(readNow(flags), (v) => {
+    const counts = Int32Array.from(v);
+    flags.dispose();
+    return counts;
+  });
+}
+
+/** Where in `values` (known to hold NaN/±Inf) the first bad element is: the slow path, only on failure. */
+function locateIn(name: string, values: ArrayLike<number>, shape: readonly number[]): BadParameter {
   const index = firstNonFinite(values);
   return { name, shape, index, value: values[index] };
+}
+
+function locate(name: string, t: Tensor, shape: readonly number[]): BadParameter {
+  return locateIn(name, readSync(t), shape);
+}
+
+/** firstBad, reading the bad tensor asynchronously where the backend needs it. */
+export function firstBadSoon(entries: readonly [string, Tensor, readonly number[]][], counts: ArrayLike<number>, offset = 0): Awaitable<BadParameter | null> {
+  for (let k = 0; k < entries.length; k++) {
+    const [name, t, shape] = entries[k];
+    if (counts[offset + k] > 0) return andThen(readNow(t), (values) => locateIn(name, values, shape));
+  }
+  return null;
+}
+
+/** firstBadParameter, reading asynchronously where the backend needs it. */
+export function firstBadParameterSoon(model: AnyModule, what: 'weights' | 'gradients'): Awaitable<BadParameter | null> {
+  const entries = checkedTensors(model, what);
+  return andThen(nonFiniteCountsSoon(entries.map((e) => e[1])), (counts) => firstBadSoon(entries, counts));
 }
 
 /** The checked tensor of each parameter (its weights, or its gradient when it has one). */
