@@ -344,12 +344,22 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
    */
   stateDict(): StateDict {
     const out: StateDict = new Map();
+    for (const [name, t] of this.stateTensors()) out.set(name, copyOf(t));
+    return out;
+  }
+
+  /**
+   * The tensors stateDict() copies, themselves (no copies): for code that reads them at once,
+   * e.g. a checkpoint downloaded from a GPU. Writing into them changes the module.
+   */
+  stateTensors(): StateDict {
+    const out: StateDict = new Map();
     for (const [prefix, m] of this.namedModules()) {
       m.sync();
       const full = (name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
-      for (const [name, p] of m._params) if (p !== null) out.set(full(name), copyOf(p));
+      for (const [name, p] of m._params) if (p !== null) out.set(full(name), p);
       for (const [name, b] of m._buffers) {
-        if (b !== null && !m._nonPersistent.has(name)) out.set(full(name), copyOf(b));
+        if (b !== null && !m._nonPersistent.has(name)) out.set(full(name), b);
       }
     }
     return out;

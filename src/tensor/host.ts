@@ -1,6 +1,7 @@
 import type { DataArray } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import type { Shape } from '../core/shape.js';
+import type { Handle } from '../backend/handle.js';
 import { getBackend } from '../backend/registry.js';
 import { Tensor } from './tensor.js';
 import { tensorMemory } from './storage.js';
@@ -19,7 +20,33 @@ import { keep } from './lifetime.js';
  * May be the backend's own storage: read it, never write it (write with `t.assign`).
  */
 export function readSync(t: Tensor): DataArray {
-  return t.backend.readSync(t.handle);
+  const copy = hostCopies?.get(t.handle);
+  return copy !== undefined ? copy : t.backend.readSync(t.handle);
+}
+
+/** Host copies that readSync answers from while withHostCopies runs (GPU tensors only). */
+let hostCopies: Map<Handle, DataArray> | null = null;
+
+/**
+ * Downloads `tensors` (all reads issued at once, one round-trip), then runs `fn` with readSync
+ * answering for exactly those tensors from the copies: synchronous code that reads a fixed set
+ * of tensors (checkpoint encoding, state dicts) runs unchanged over GPU tensors. On CPU backends
+ * nothing is copied. Tensors outside the set still refuse readSync on a GPU.
+ */
+export async function withHostCopies<T>(tensors: Iterable<Tensor>, fn: () => T): Promise<T> {
+  const pending = new Map<Handle, Promise<DataArray>>();
+  for (const t of tensors) if (!canReadSync(t) && !pending.has(t.handle)) pending.set(t.handle, t.backend.read(t.handle));
+  const handles = [...pending.keys()];
+  const values = await Promise.all(pending.values());
+  const before = hostCopies;
+  const copies = new Map(before ?? []);
+  handles.forEach((h, i) => copies.set(h, values[i]));
+  hostCopies = copies;
+  try {
+    return fn();
+  } finally {
+    hostCopies = before;
+  }
 }
 
 /** The values of `t` as a new array (downloads on a GPU backend; settles deferred input checks). */

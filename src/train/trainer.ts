@@ -17,7 +17,9 @@ import type { Callback } from './callback.js';
 import { CancelBatch, CancelEpoch, CancelFit, type EventName } from './events.js';
 import { defaultClassificationLoss } from './loss.js';
 import { MetricsCallback } from './callbacks/metrics.js';
-import { NanGuard, flushNanGuards } from './callbacks/nan-guard.js';
+import { NanGuard, flushNanGuards, settleNanGuards } from './callbacks/nan-guard.js';
+import { canReadSync, withHostCopies } from '../tensor/host.js';
+import { reachableTensors } from '../tensor/reachable.js';
 import { closestName } from './callbacks/monitor.js';
 import {
   checkModelFits, decodeCheckpoint, encodeCheckpoint, type CheckpointState, type TrainerCounters,
@@ -467,8 +469,12 @@ export class Trainer {
 
   // ---- checkpoints -----------------------------------------------------------------------------
 
-  /** The training state to resume from; only at batch or epoch boundaries of the training phase. */
-  checkpointState(): CheckpointState {
+  /**
+   * The training state to resume from; only at batch or epoch boundaries of the training phase.
+   * `model` holds copies of the weights (the caller disposes them), or with `liveModel` the
+   * module's own tensors (read at once, never disposed).
+   */
+  checkpointState(opts: { liveModel?: boolean } = {}): CheckpointState {
     // The NaN guard checks a step's weights lazily; a checkpoint must never capture bad ones.
     flushNanGuards(this);
     if (!this.atResumePoint) {
@@ -497,7 +503,7 @@ export class Trainer {
     for (const c of this.callbacks) if (c.stateDict) callbacks[c.name] = c.stateDict();
     return {
       counters,
-      model: this.model.stateDict(),
+      model: opts.liveModel === true ? this.model.stateTensors() : this.model.stateDict(),
       optimizer: this.optimizer.stateDict(),
       rngs,
       loader,
@@ -523,9 +529,28 @@ export class Trainer {
     }
   }
 
-  /** Writes a checkpoint atomically (temp file + rename in the storage). */
+  /**
+   * The checkpoint as bytes on any backend: on a GPU the NaN guards settle with an awaited read,
+   * then the weights, the optimizer's slots and every tensor a callback holds are downloaded in
+   * one round-trip and the same synchronous encoder runs over the copies (withHostCopies).
+   */
+  async checkpointBytesAsync(): Promise<Uint8Array> {
+    if (this.readsSync()) return this.checkpointBytes();
+    await settleNanGuards(this);
+    const live = this.model.stateTensors();
+    const held = reachableTensors([this.optimizer, ...this.callbacks]);
+    return withHostCopies([...live.values(), ...held], () => encodeCheckpoint(this.checkpointState({ liveModel: true })));
+  }
+
+  /** Writes a checkpoint atomically (temp file + rename in the storage), on any backend. */
   async saveCheckpoint(storage: Storage, path: string): Promise<void> {
-    await storage.writeAtomic(path, this.checkpointBytes());
+    await storage.writeAtomic(path, await this.checkpointBytesAsync());
+  }
+
+  /** False on a backend that only reads asynchronously (a GPU), judged by the model's weights. */
+  private readsSync(): boolean {
+    const first = this.model.parameters()[0] as Tensor | undefined;
+    return canReadSync(first);
   }
 
   /** Reads a checkpoint written by saveCheckpoint and restores everything (see loadCheckpointState). */
@@ -536,7 +561,10 @@ export class Trainer {
     } catch (e) {
       throw new GradkitError('Trainer.loadCheckpoint', `cannot read ${path}: ${(e as Error).message}`);
     }
-    this.loadCheckpointState(decodeCheckpoint(bytes, path));
+    const state = decodeCheckpoint(bytes, path);
+    if (this.readsSync()) this.loadCheckpointState(state);
+    // On a GPU the rollback snapshot reads the optimizer's and callbacks' state: download it first.
+    else await withHostCopies(reachableTensors([this.model, this.optimizer, ...this.callbacks]), () => this.loadCheckpointState(state));
   }
 
   /**

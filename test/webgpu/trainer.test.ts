@@ -132,3 +132,38 @@ test('the NaN guard stops a webgpu run at the first non-finite loss, naming the 
   assert.equal(trainer.step, 0, 'the bad batch was never applied');
   for (const p of model.parameters()) for (const v of await p.data()) assert.ok(Number.isFinite(v), 'the weights stayed finite');
 });
+
+test('a webgpu run checkpoints and resumes: the resumed run matches the uninterrupted one, and the file loads on wasm', { skip, timeout: 120_000 }, async () => {
+  const rng = new g.Random(4);
+  const xs = Float32Array.from({ length: 64 * 5 }, () => rng.normal());
+  const ys = Int32Array.from({ length: 64 }, (_, i) => (xs[i * 5] > 0 ? 1 : 0) + (xs[i * 5 + 1] > 0 ? 1 : 0));
+  const run = async (backend: string, epochs: number, files?: Map<string, Uint8Array>) => {
+    g.setBackend(backend);
+    g.manualSeed(files === undefined ? 1 : 50);
+    const model = new nn.Sequential(new nn.Linear(5, 12), new nn.ReLU(), new nn.Linear(12, 3));
+    const storage = train.memoryStorage(new Map(files ?? []));
+    const ds = new data.TensorDataset(g.fromArray(xs.slice(), [64, 5]), g.fromArray(ys.slice(), [64]));
+    const trainer = new train.Trainer({
+      model,
+      optimizer: new optim.Adam(model.parameters(), { lr: 0.02 }),
+      trainData: new data.DataLoader(ds, { batchSize: 16, shuffle: true, seed: 2 }),
+      epochs,
+      callbacks: [new train.Checkpoint({ storage, dir: 'c', monitor: null })],
+    });
+    if (files !== undefined) await trainer.loadCheckpoint(storage, 'c/last.ckpt');
+    await trainer.fit();
+    return { history: trainer.history, files: storage.files };
+  };
+  const whole = await run('webgpu', 3);
+  const first = await run('webgpu', 1);
+  const resumed = await run('webgpu', 3, first.files);
+  assert.equal(resumed.history.length, 3);
+  for (let e = 0; e < 3; e++) {
+    assert.ok(Math.abs(resumed.history[e].loss - whole.history[e].loss) <= 1e-6, `epoch ${e}: resumed ${resumed.history[e].loss}, uninterrupted ${whole.history[e].loss}`);
+  }
+  // The same file resumes on wasm (checkpoints are backend-neutral) and continues to the same losses within float32 tolerance.
+  const onWasm = await run('wasm', 3, first.files);
+  for (let e = 1; e < 3; e++) {
+    assert.ok(Math.abs(onWasm.history[e].loss - whole.history[e].loss) <= 1e-4 * whole.history[e].loss, `epoch ${e}: wasm ${onWasm.history[e].loss}, webgpu ${whole.history[e].loss}`);
+  }
+});

@@ -8,8 +8,8 @@ import { GradkitError } from '../../core/errors.js';
 import { ORDER, type Callback } from '../callback.js';
 import { joinPath, type Storage } from '../storage.js';
 import type { Trainer } from '../trainer.js';
-import { firstBadParameter } from './non-finite.js';
-import { flushNanGuards } from './nan-guard.js';
+import { firstBadParameterSoon } from './non-finite.js';
+import { settleNanGuards } from './nan-guard.js';
 import { autoMode, checkMode, improved, readMonitor, type Mode } from './monitor.js';
 
 /** Options of the Checkpoint callback: where checkpoints go, how often, which metric picks the best, and file names. */
@@ -89,8 +89,8 @@ export class Checkpoint implements Callback {
     // refuse, even when no NanGuard runs, so the file on disk stays a state worth resuming.
     // A NanGuard checks the last step's weights lazily: settle that first, so its error (naming
     // the step) comes before this one.
-    flushNanGuards(t);
-    const bad = firstBadParameter(t.model, 'weights');
+    await settleNanGuards(t);
+    const bad = await firstBadParameterSoon(t.model, 'weights');
     if (bad) throw new GradkitError('Checkpoint', `refusing to write ${path}: parameter '${bad.name}' holds ${bad.value} (element ${bad.index}); the file on disk is left as it was`);
     await t.saveCheckpoint(this.storage, path);
     this.writes++;

@@ -157,6 +157,11 @@ export class NanGuard implements Callback {
   }
 }
 
+/** flushNanGuards on any backend: awaits each guard's read (a GPU cannot read synchronously). */
+export async function settleNanGuards(t: Trainer): Promise<void> {
+  for (const c of t.callbacks) if (c instanceof NanGuard) await c.flush(t);
+}
+
 /** Checks the weights of the last step with every NanGuard of `t` now (before a checkpoint captures them). */
 export function flushNanGuards(t: Trainer): void {
   for (const c of t.callbacks) {
@@ -164,7 +169,7 @@ export function flushNanGuards(t: Trainer): void {
     const r = c.flush(t);
     if (isPromise(r)) {
       r.catch(() => undefined); // the error below says what to do instead
-      throw new GradkitError('Trainer.checkpoint', `checkpoints read the weights synchronously, which the ${t.model.parameters()[0]?.backend.name ?? 'current'} backend cannot; train on wasm to checkpoint`);
+      throw new GradkitError('Trainer.checkpoint', `the ${t.model.parameters()[0]?.backend.name ?? 'current'} backend reads asynchronously: use await trainer.saveCheckpoint() or checkpointBytesAsync()`);
     }
   }
 }
