@@ -42,6 +42,13 @@ export interface CommandSpec {
 
 const runners = (): Promise<typeof import('./runners.js')> => import('./runners.js');
 
+/** `--backend`, shared by the commands that compute (see backend-flag.ts). */
+const BACKEND: FlagSpec = {
+  type: 'string',
+  value: '<name>',
+  description: 'wasm, reference, webgpu (a GPU, or a software adapter when named), or auto (a hardware GPU if there is one); default wasm',
+};
+
 // Commands that parse their own argv (plot, dashboard, experiments) get the parsed flags back as
 // arguments, after the table has already refused unknown ones with a suggestion.
 function toArgv({ values, positionals }: ParsedCommand): string[] {
@@ -57,36 +64,38 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'train',
     summary: 'train a model from an experiment file (no file: a small CNN on the digits)',
-    usage: '[experiment.json] [--out <dir>] [--epochs <n>] | --resume <run-folder>',
+    usage: '[experiment.json] [--out <dir>] [--epochs <n>] [--backend <name>] | --resume <run-folder>',
     args: { 'experiment.json': 'the experiment (format: docs/experiment-format.md); omitted: the default digits CNN' },
     flags: {
       out: { type: 'string', value: '<dir>', description: 'run folder to write (default runs/<name>-<timestamp>)' },
       epochs: { type: 'string', value: '<n>', description: "override the experiment's epochs" },
       resume: { type: 'string', value: '<run-folder>', description: 'continue that run from its last checkpoint' },
       tensorboard: { type: 'boolean', description: 'also write TensorBoard event files to <run>/tensorboard/' },
+      backend: BACKEND,
     },
     examples: [
       'gradkit train                                  # the default CNN on the digits (needs the mnist package)',
       'gradkit train experiment.json --out runs/a     # your experiment, into runs/a',
       'gradkit train --resume runs/a --epochs 20      # continue runs/a up to 20 epochs',
+      'gradkit train experiment.json --backend webgpu # on the GPU (npm install webgpu in Node)',
     ],
     run: async (a, env) => (await runners()).train(a, env),
   },
   {
     name: 'eval',
     summary: 'evaluate a saved run on its test set',
-    usage: '<run-folder> [--checkpoint best|last]',
+    usage: '<run-folder> [--checkpoint best|last] [--backend <name>]',
     args: { '<run-folder>': 'a folder written by gradkit train' },
-    flags: { checkpoint: { type: 'string', value: 'best|last', description: 'which checkpoint to evaluate (default best)' } },
+    flags: { checkpoint: { type: 'string', value: 'best|last', description: 'which checkpoint to evaluate (default best)' }, backend: BACKEND },
     examples: ['gradkit eval runs/a                   # the best checkpoint', 'gradkit eval runs/a --checkpoint last'],
     run: async (a, env) => (await runners()).evalRun(a, env),
   },
   {
     name: 'finetune',
     summary: 'fine-tune a saved model (the experiment\'s "transfer" section)',
-    usage: '<model-file|run-folder> <experiment.json> [--out <dir>]',
+    usage: '<model-file|run-folder> <experiment.json> [--out <dir>] [--backend <name>]',
     args: { '<model-file|run-folder>': 'a .safetensors model file or a run folder', '<experiment.json>': 'the new task, with a "transfer" section' },
-    flags: { out: { type: 'string', value: '<dir>', description: 'run folder to write (default runs/<name>-<timestamp>)' } },
+    flags: { out: { type: 'string', value: '<dir>', description: 'run folder to write (default runs/<name>-<timestamp>)' }, backend: BACKEND },
     examples: ['gradkit finetune runs/a new-task.json --out runs/ft'],
     run: async (a, env) => (await runners()).finetune(a, env),
   },
@@ -132,9 +141,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'info',
     summary: 'the gradkit version, and which backend (SIMD flavour, threads) it uses',
-    usage: '',
-    flags: {},
-    examples: ['gradkit info'],
+    usage: '[--backend <name>]',
+    flags: { backend: BACKEND },
+    examples: ['gradkit info', 'gradkit info --backend auto   # also looks for a GPU through WebGPU'],
     run: async (a, env) => (await runners()).info(a, env),
   },
   {

@@ -16,13 +16,14 @@ import type { Trainer } from '../train/trainer.js';
 import { readJsonFile } from './json-file.js';
 import { GradkitError } from '../core/errors.js';
 import { backendName } from '../backend/registry.js';
+import { canReadSync } from '../tensor/host.js';
 import type { PreprocessorJSON } from '../data/index.js';
 import type { Sequential } from '../nn/containers.js';
 import { Checkpoint } from '../train/callbacks/checkpointer.js';
 import { MetricsLog } from '../train/callbacks/metrics-log.js';
 import { Progress, type TextSink } from '../train/callbacks/progress.js';
 import { checkModelFits, decodeCheckpoint, type CheckpointState } from '../train/checkpoint.js';
-import { evaluate, type EvaluateResult } from '../train/evaluate.js';
+import { evaluateAsync, type EvaluateResult } from '../train/evaluate.js';
 import { joinPath, type Storage } from '../train/storage.js';
 import { CurvesPlot } from '../diagnostics/curves-callback.js';
 import { TensorBoard } from '../train/tensorboard/callback.js';
@@ -177,8 +178,10 @@ async function trainInFolder(
     summary.best = { monitor: ckptMonitor, value: checkpoint.best, epoch: checkpoint.bestEpoch };
     weights = 'best.ckpt';
   }
-  summary.test = evaluate(run.model, run.data.test);
-  if (experiment.analysis) {
+  summary.test = await evaluateAsync(run.model, run.data.test);
+  if (experiment.analysis && !canReadSync()) {
+    say(`analysis skipped: it reads every prediction synchronously, which the ${backendName()} backend cannot; the test numbers below are complete (run the analysis on wasm)`);
+  } else if (experiment.analysis) {
     const a = analyzeClassifier(run.model, run.data.test, { numClasses: run.data.numClasses, misclassified: experiment.analysis.misclassified });
     await writeAnalysis(storage, dir, a, { weights, split: 'test' });
     // The same misclassified inputs as TensorBoard images, at the run's last step.
@@ -251,7 +254,7 @@ export async function evalCommand(opts: EvalOptions, env: CommandEnv): Promise<E
   const ckpt = decodeCheckpoint(await storage.read(path), path);
   const run = await buildRun(experiment, fitted);
   loadRunWeights(run.model, ckpt, path);
-  const r = evaluate(run.model, run.data.test);
+  const r = await evaluateAsync(run.model, run.data.test);
   sink.write(`${opts.run} (${path.split('/').pop()}): test accuracy ${(r.accuracy * 100).toFixed(2)}% · test loss ${r.loss.toFixed(4)} · ${r.samples} samples\n`);
   return { ...r, checkpoint: path };
 }

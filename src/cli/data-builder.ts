@@ -9,7 +9,8 @@ import {
   mixupTransform, preprocessorFromJSON, randomAffine, randomCrop, stratifiedSplit, type Augmentation, type Preprocessor, type PreprocessorJSON,
 } from '../data/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { readSync } from '../tensor/host.js';
+import { canReadSync, readSync } from '../tensor/host.js';
+import { backendName, listBackends, setBackend } from '../backend/registry.js';
 import type { Experiment } from './experiment.js';
 import { loadDigits } from '../digits.js';
 
@@ -72,6 +73,21 @@ function makeAugmentation(e: Experiment, inputShape: number[]): Augmentation | u
  * instead of fitting new ones.
  */
 export async function buildData(e: Experiment, fitted?: PreprocessorJSON[]): Promise<ExperimentData> {
+  // On a backend that reads only asynchronously (a GPU) the pipeline (preprocessing statistics,
+  // augmentation) runs on a CPU backend, where it reads values freely, and the loaders upload
+  // each finished batch (DataLoader's backend option).
+  const target = backendName();
+  if (canReadSync()) return buildDataHere(e, fitted, undefined);
+  setBackend(listBackends().some((b) => b.name === 'wasm' && b.available) ? 'wasm' : 'reference');
+  try {
+    return await buildDataHere(e, fitted, target);
+  } finally {
+    setBackend(target);
+  }
+}
+
+async function buildDataHere(e: Experiment, fitted: PreprocessorJSON[] | undefined, batchesOn: string | undefined): Promise<ExperimentData> {
+  const moved = batchesOn === undefined ? {} : { backend: batchesOn };
   const raw = await rawData(e);
   const full = new TensorDataset(raw.xTrain, raw.yTrain);
   let trainIdx: ArrayLike<number>;
@@ -98,9 +114,9 @@ export async function buildData(e: Experiment, fitted?: PreprocessorJSON[]): Pro
   const augment = makeAugmentation(e, inputShape);
   const batchTransform = e.mixup ? mixupTransform({ alpha: e.mixup.alpha, mode: e.mixup.mode, numClasses: raw.numClasses }) : undefined;
   if (e.mixup?.mode === 'cutmix' && inputShape.length !== 3) throw new GradkitError('experiment', 'mixup.mode cutmix needs image data');
-  const train = new DataLoader(new TensorDataset(xTrain, yTrain), { batchSize: e.data.batchSize, shuffle: true, seed: e.seed + 1, augment, batchTransform });
-  const valid = xValid && yValid ? new DataLoader(new TensorDataset(xValid, yValid), { batchSize: e.data.evalBatchSize, training: false }) : null;
-  const test = new DataLoader(new TensorDataset(xTest, raw.yTest), { batchSize: e.data.evalBatchSize, training: false });
+  const train = new DataLoader(new TensorDataset(xTrain, yTrain), { batchSize: e.data.batchSize, shuffle: true, seed: e.seed + 1, augment, batchTransform, ...moved });
+  const valid = xValid && yValid ? new DataLoader(new TensorDataset(xValid, yValid), { batchSize: e.data.evalBatchSize, training: false, ...moved }) : null;
+  const test = new DataLoader(new TensorDataset(xTest, raw.yTest), { batchSize: e.data.evalBatchSize, training: false, ...moved });
   return {
     train, valid, test, inputShape, numClasses: raw.numClasses,
     preprocessing: preps.map((p) => p.toJSON()),

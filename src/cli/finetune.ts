@@ -41,7 +41,7 @@ import { MetricsLog } from '../train/callbacks/metrics-log.js';
 import { CurvesPlot } from '../diagnostics/curves-callback.js';
 import { Progress } from '../train/callbacks/progress.js';
 import { decodeCheckpoint } from '../train/checkpoint.js';
-import { evaluate } from '../train/evaluate.js';
+import { evaluateAsync } from '../train/evaluate.js';
 import { joinPath, type Storage } from '../train/storage.js';
 import { claimRunFolder } from './run-folder.js';
 import { interruptCallback } from './interrupt.js';
@@ -251,7 +251,7 @@ async function finetuneInFolder(opts: FinetuneOptions, env: CommandEnv, held: { 
     model.loadStateDict(decodeCheckpoint(await storage.read(bestPath), bestPath).model);
     summary.best = { monitor: ckptMonitor, value: checkpoint.best, epoch: checkpoint.bestEpoch };
   }
-  summary.test = evaluate(model, data.test);
+  summary.test = await evaluateAsync(model, data.test);
   await finish();
   say(`test accuracy ${(summary.test.accuracy * 100).toFixed(2)}% · test loss ${summary.test.loss.toFixed(4)} · ${summary.seconds.toFixed(1)}s`);
   return summary;

@@ -15,6 +15,8 @@ import * as optim from '../optim/index.js';
 import * as losses from '../losses/index.js';
 import { add } from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { toBackend } from '../tensor/host.js';
+import { backendName } from '../backend/registry.js';
 import type { Callback } from '../train/callback.js';
 import { EarlyStopping } from '../train/callbacks/early-stopping.js';
 import { EmaWeights } from '../train/callbacks/ema.js';
@@ -82,7 +84,8 @@ export async function buildRun(e: Experiment, fitted?: PreprocessorJSON[]): Prom
   const data = await buildData(e, fitted);
   const model = buildModel(e.model.layers, data.inputShape, e.model.init, data.numClasses, Math.max(e.data.batchSize, e.data.evalBatchSize), totalmem());
   // A forward pass on one sample catches anything the dry shape inference could not.
-  const [x] = data.test.dataset.getBatch!([0]);
+  // The data set may live on a CPU backend while the model is on a GPU (see buildData).
+  const [x] = data.test.dataset.getBatch!([0]).map((t) => toBackend(t as Tensor, backendName()));
   try {
     model.eval();
     const out = noGrad(() => model.call(x as Tensor));

@@ -13,6 +13,7 @@ import { gradcheckCommand } from './gradcheck.js';
 import { exportOnnxCommand, parseShapeFlag } from './export-onnx.js';
 import { infoCommand } from './info.js';
 import { UsageError } from './usage.js';
+import { useBackend } from './backend-flag.js';
 import type { ParsedCommand } from './commands-table.js';
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -22,6 +23,7 @@ export async function train({ values, positionals }: ParsedCommand, env: Command
   const raw = str(values.epochs);
   const epochs = raw === undefined ? undefined : Number(raw);
   if (epochs !== undefined && !(Number.isInteger(epochs) && epochs > 0)) throw new UsageError(`--epochs must be a positive whole number, got '${raw}'`, 'train');
+  await useBackend('train', str(values.backend));
   await trainCommand({ experiment: positionals[0], out: str(values.out), resume: str(values.resume), epochs, tensorboard: values.tensorboard === true }, env);
   return 0;
 }
@@ -30,12 +32,14 @@ export async function evalRun({ values, positionals }: ParsedCommand, env: Comma
   if (positionals.length !== 1) throw new UsageError(`eval takes one run folder, got ${positionals.length}`, 'eval');
   const which = str(values.checkpoint) ?? 'best';
   if (which !== 'best' && which !== 'last') throw new UsageError(`--checkpoint must be 'best' or 'last', got '${which}'`, 'eval');
+  await useBackend('eval', str(values.backend));
   await evalCommand({ run: positionals[0]!, checkpoint: which }, env);
   return 0;
 }
 
 export async function finetune({ values, positionals }: ParsedCommand, env: CommandEnv): Promise<number> {
   if (positionals.length !== 2) throw new UsageError(`finetune takes a model file or run folder and an experiment file, got ${positionals.length} arguments`, 'finetune');
+  await useBackend('finetune', str(values.backend));
   await finetuneCommand({ source: positionals[0]!, experiment: positionals[1]!, out: str(values.out) }, env);
   return 0;
 }
@@ -72,8 +76,9 @@ export async function gradcheck({ values, positionals }: ParsedCommand, env: Com
   return r.ok ? 0 : 1;
 }
 
-export async function info({ positionals }: ParsedCommand, env: CommandEnv): Promise<number> {
+export async function info({ values, positionals }: ParsedCommand, env: CommandEnv): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`info takes no arguments, got ${positionals.join(' ')}`, 'info');
+  await useBackend('info', str(values.backend));
   infoCommand(env);
   return 0;
 }

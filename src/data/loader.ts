@@ -11,6 +11,8 @@
 import { GradkitError } from '../core/errors.js';
 import { Random } from '../core/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { toBackend } from '../tensor/host.js';
+import { backendName, listBackends, withBackend } from '../backend/registry.js';
 import type { Augmentation } from './augment/augmentation.js';
 import { defaultCollate, type Batch, type CollateFn, type Sample } from './collate.js';
 import type { Dataset } from './dataset.js';
@@ -38,6 +40,13 @@ export interface DataLoaderOptions {
   training?: boolean;
   /** How many batches the async iterator prepares ahead (default 1; 0 turns it off). */
   prefetch?: number;
+  /**
+   * The backend each finished batch is moved to (PyTorch's `.to(device)`): gathering, collation
+   * and augmentation run on the backend that was current when the loader was made (a CPU one,
+   * where they are cheap) and only the finished batch is uploaded, e.g. `backend: 'webgpu'`.
+   * Default: batches are built on the current backend.
+   */
+  backend?: string;
 }
 
 /** What a checkpoint stores to resume a loader exactly. */
@@ -73,6 +82,9 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
   private readonly augment: Augmentation | undefined;
   private readonly batchTransform: ((batch: Batch, rng: Random) => Batch) | undefined;
   private readonly rng: Random;
+  private readonly backend: string | undefined;
+  /** Where batches are built when they are moved afterwards (the backend current at construction). */
+  private readonly pipelineBackend: string | undefined;
   private _epoch = 0;
   private _position = 0;
   private order: Int32Array | null = null;
@@ -95,6 +107,11 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
     this.collate = opts.collate ?? null;
     this.augment = opts.augment;
     this.batchTransform = opts.batchTransform;
+    if (opts.backend !== undefined && !listBackends().some((b) => b.name === opts.backend && b.available)) {
+      throw new GradkitError(op, `backend '${opts.backend}' is not available here; available: ${listBackends().filter((b) => b.available).map((b) => b.name).join(', ')} (register webgpu first with initWebGPU())`);
+    }
+    this.backend = opts.backend;
+    this.pipelineBackend = opts.backend === undefined ? undefined : backendName();
     if (this.augment !== undefined && typeof this.augment.apply !== 'function') {
       throw new GradkitError(op, 'augment must be an Augmentation (see compose())');
     }
@@ -217,8 +234,14 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
     this.settle();
   }
 
-  /** Batch `b` of the current epoch (pure: depends only on the epoch's order and seed). */
+  /** Batch `b` of the current epoch (pure: depends only on the epoch's order and seed), on `backend` when given. */
   private buildBatch(b: number): Batch {
+    if (this.backend === undefined) return this.assembleBatch(b);
+    const batch = withBackend(this.pipelineBackend!, () => this.assembleBatch(b));
+    return batch.map((t) => moveTo(t as Tensor, this.backend!));
+  }
+
+  private assembleBatch(b: number): Batch {
     const order = this.order!;
     const indices = order.subarray(b * this.batchSize, Math.min(order.length, (b + 1) * this.batchSize));
     let batch: Batch;
@@ -278,4 +301,11 @@ function onNextMacrotask<T>(fn: () => T): Promise<T> {
       }
     });
   });
+}
+
+/** A batch tensor on the named backend; the host-side one is freed once uploaded. */
+function moveTo(t: Tensor, backend: string): Tensor {
+  const moved = toBackend(t, backend);
+  if (moved !== t) t.dispose();
+  return moved;
 }

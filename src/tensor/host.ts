@@ -2,7 +2,7 @@ import type { DataArray } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import type { Shape } from '../core/shape.js';
 import type { Handle } from '../backend/handle.js';
-import { getBackend } from '../backend/registry.js';
+import { getBackend, withBackend } from '../backend/registry.js';
 import { Tensor } from './tensor.js';
 import { tensorMemory } from './storage.js';
 import type { Awaitable } from '../core/awaitable.js';
@@ -96,6 +96,16 @@ export function checkOnDevice(
       return verdict.failed(f) ? verdict.message(f, rest) : null;
     },
   });
+}
+
+/**
+ * `t` on the named backend (PyTorch's `.to(device)`): `t` itself when it is there already, else
+ * a copy uploaded from its values (`t` must be readable synchronously: a CPU backend).
+ */
+export function toBackend(t: Tensor, backend: string): Tensor {
+  if (t.backend === withBackend(backend, getBackend)) return t;
+  const values = readSync(t).slice();
+  return withBackend(backend, () => Tensor.fromArray(values, t.shape));
 }
 
 /** The single value of a one-element tensor. */

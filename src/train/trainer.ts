@@ -18,7 +18,8 @@ import { CancelBatch, CancelEpoch, CancelFit, type EventName } from './events.js
 import { defaultClassificationLoss } from './loss.js';
 import { MetricsCallback } from './callbacks/metrics.js';
 import { NanGuard, flushNanGuards, settleNanGuards } from './callbacks/nan-guard.js';
-import { canReadSync, withHostCopies } from '../tensor/host.js';
+import { canReadSync, readNow, withHostCopies } from '../tensor/host.js';
+import { andThen, type Awaitable } from '../core/awaitable.js';
 import { reachableTensors } from '../tensor/reachable.js';
 import { closestName } from './callbacks/monitor.js';
 import {
@@ -110,6 +111,11 @@ export class Trainer {
   target: Tensor | null = null;
   output: Tensor | null = null;
   loss: Tensor | null = null;
+  /**
+   * The current batch's loss as a number once a callback has read it (the metrics callback does,
+   * every batch); null before. Callbacks get it with `readLoss()`, so a batch's loss is read once.
+   */
+  lossValue: number | null = null;
   /** Metrics of the current epoch ('loss', 'accuracy', 'valLoss', …); callbacks add to it. */
   logs: Record<string, number> = {};
   /** logs of every completed epoch. */
@@ -157,6 +163,16 @@ export class Trainer {
     }
     // Stable sort: equal orders keep the order given.
     this.callbacks = cbs.map((c, i) => ({ c, i })).sort((a, b) => (a.c.order ?? 50) - (b.c.order ?? 50) || a.i - b.i).map((x) => x.c);
+  }
+
+  /**
+   * The current batch's loss as a number, read once per batch and shared by every callback
+   * (a promise of it on a backend that reads asynchronously); null when there is no loss.
+   */
+  readLoss(): Awaitable<number | null> {
+    if (this.lossValue !== null) return this.lossValue;
+    if (this.loss === null) return null;
+    return andThen(readNow(this.loss), (v) => (this.lossValue = v[0]));
   }
 
   /** A callback by name (e.g. trainer.callback<EarlyStopping>('earlyStopping')). */
@@ -407,6 +423,7 @@ export class Trainer {
       throw new GradkitError('Trainer', `batch ${this.batchIndex} of epoch ${this.epoch} has ${Array.isArray(batch) ? batch.length : typeof batch} field(s); expected [inputs…, target]`);
     }
     this.batch = batch;
+    this.lossValue = null;
     this.inputs = batch.slice(0, -1) as Tensor[];
     this.target = batch[batch.length - 1] as Tensor;
     this.atResumePoint = false;

@@ -42,16 +42,19 @@ async function onBackend<T>(backend: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function fit(backend: string): Promise<Fit> {
+/** A 3-epoch fit on `backend`; with `hostData` the data sets live on the reference backend and the loaders move each batch. */
+async function fit(backend: string, hostData = false): Promise<Fit> {
+  const [trainSet, validSet] = hostData ? g.withBackend('reference', () => [dataset(96, 1), dataset(40, 2)]) : [null, null];
   return onBackend(backend, async () => {
     g.manualSeed(4);
     const model = new nn.Sequential(new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 3));
     const buffers: number[] = [];
-    const validData = new data.DataLoader(dataset(40, 2), { batchSize: 16 });
+    const moved = hostData ? { backend } : {};
+    const validData = new data.DataLoader(validSet ?? dataset(40, 2), { batchSize: 16, ...moved });
     const trainer = new train.Trainer({
       model,
       optimizer: new optim.Adam(model.parameters(), { lr: 0.01 }),
-      trainData: new data.DataLoader(dataset(96, 1), { batchSize: 16, shuffle: true, seed: 3 }),
+      trainData: new data.DataLoader(trainSet ?? dataset(96, 1), { batchSize: 16, shuffle: true, seed: 3, ...moved }),
       validData,
       epochs: 3,
       callbacks: [{ name: 'memory', afterEpoch: () => void buffers.push(g.getBackend().memory!().buffers) }],
@@ -81,6 +84,10 @@ test('a Trainer run on a backend that only reads asynchronously logs exactly wha
   assert.equal(async_.buffers.length, 3);
   assert.ok(async_.buffers.every((b) => b === async_.buffers[0]), `live buffers after each epoch: ${async_.buffers.join(', ')}`);
   assert.equal(pendingChecks(), 0);
+  // The data on a CPU backend, each batch moved by the loader (DataLoader's backend option): the same run.
+  const moved = await fit('strict-async', true);
+  assert.deepEqual(moved.history, sync.history);
+  assert.throws(() => new data.DataLoader(dataset(4, 1), { backend: 'nope' }), /DataLoader: backend 'nope' is not available here; available: .*reference/);
 });
 
 test('evaluate on an asynchronous backend names evaluateAsync', () => {

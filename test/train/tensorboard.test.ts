@@ -98,7 +98,7 @@ test('the TensorBoard callback logs epoch metrics against the step, and weight/g
   const storage = memoryStorage();
   const model = new Linear(3, 2);
   const cb = new TensorBoard({ storage, dir: 'r/tensorboard', histograms: true, everySteps: 2, now: () => 5000 });
-  const t = { training: true, step: 2, batchIndex: 0, numBatches: 1, model, loss: { item: () => 1.5 }, logs: { epoch: 0, loss: 1.25, valAccuracy: 0.5 } } as unknown as Trainer;
+  const t = { training: true, step: 2, batchIndex: 0, numBatches: 1, model, loss: { item: () => 1.5 }, readLoss: () => 1.5, logs: { epoch: 0, loss: 1.25, valAccuracy: 0.5 } } as unknown as Trainer;
   for (const p of model.parameters()) p.grad = p.mul(2);
   cb.afterBackward(t);
   await cb.afterBatch(t);

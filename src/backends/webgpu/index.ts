@@ -75,7 +75,10 @@ export function createWebGPUBackend(device: GPUDevice, report: AdapterReport, de
       ctx.free(asGpu(handle, 'free'));
     },
     memory: () => ctx.memory(),
-    sync: () => ctx.checkErrors(),
+    async sync() {
+      await device.queue.onSubmittedWorkDone(); // the GPU has finished everything submitted so far
+      await ctx.checkErrors();
+    },
     trim: () => ctx.trim(),
     dispose() {
       ctx.trim();

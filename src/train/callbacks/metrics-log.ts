@@ -5,6 +5,7 @@
  * so lines written between the checkpoint and a crash are not duplicated.
  */
 import { GradkitError } from '../../core/errors.js';
+import { andThen, type Awaitable } from '../../core/awaitable.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Storage } from '../storage.js';
 import type { Trainer } from '../trainer.js';
@@ -72,7 +73,8 @@ export class MetricsLog implements Callback {
   // A promise only when a line is written: the Trainer runs synchronous hooks inside the step's scope.
   afterBatch(t: Trainer): Promise<void> | void {
     if (!t.training || this.everySteps === null || t.loss === null || t.step % this.everySteps !== 0) return;
-    return this.line({ kind: 'step', epoch: t.epoch, batch: t.batchIndex, step: t.step, loss: t.loss.item() });
+    const at = { epoch: t.epoch, batch: t.batchIndex, step: t.step };
+    return andThen(t.readLoss(), (loss) => this.line({ kind: 'step', ...at, loss }));
   }
 
   async afterEpoch(t: Trainer): Promise<void> {

@@ -59,6 +59,7 @@ export class MetricsCallback implements Callback {
     // The loss and the accuracy counts come back in one read (computed on the backend; awaited
     // by the Trainer on a GPU backend).
     return andThen(batchStats(t.loss, t.output, t.target, { accuracy: this.accuracy, topK: this.topK }), (s) => {
+      t.lossValue = s.loss; // shared with later callbacks (Trainer.readLoss): one read per batch
       acc.n += n;
       acc.lossSum += s.loss * n;
       if (!s.scored) return;

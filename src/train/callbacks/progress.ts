@@ -2,6 +2,7 @@
  * Progress output. On a terminal, one line per epoch redrawn in place with a bar and the running
  * loss; elsewhere (a pipe, CI logs), only a plain summary line per epoch, so logs stay readable.
  */
+import { andThen, type Awaitable } from '../../core/awaitable.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
 
@@ -54,10 +55,14 @@ export class Progress implements Callback {
     this.seen = 0;
   }
 
-  afterBatch(t: Trainer): void {
+  afterBatch(t: Trainer): Awaitable<void> {
     if (!t.training || !this.tty) return;
-    if (t.loss !== null) {
-      this.runningLoss += t.loss.item();
+    return andThen(t.readLoss(), (loss) => this.draw(t, loss));
+  }
+
+  private draw(t: Trainer, batchLoss: number | null): void {
+    if (batchLoss !== null) {
+      this.runningLoss += batchLoss;
       this.seen++;
     }
     const now = Date.now();

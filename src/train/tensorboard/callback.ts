@@ -8,6 +8,8 @@
  * ```
  */
 import { GradkitError } from '../../core/errors.js';
+import { allOf, andThen, type Awaitable } from '../../core/awaitable.js';
+import { readNow } from '../../tensor/host.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Storage } from '../storage.js';
 import type { Trainer } from '../trainer.js';
@@ -45,21 +47,28 @@ export class TensorBoard implements Callback {
     this.writer = new EventWriter(opts.storage, opts.dir, { host: opts.host, now: opts.now, appendBytes: opts.appendBytes });
   }
 
-  afterBackward(t: Trainer): void {
+  afterBackward(t: Trainer): Awaitable<void> {
     if (!this.histograms || t.batchIndex !== t.numBatches - 1) return;
     this.lastGrads.clear();
-    for (const [name, p] of t.model.namedParameters()) if (p.grad) this.lastGrads.set(name, p.grad.dataSync());
+    const grads = [...t.model.namedParameters()].filter(([, p]) => p.grad !== null);
+    // Copies: the gradients change before the epoch's histograms are written (a promise on a GPU).
+    return andThen(allOf(grads.map(([, p]) => andThen(readNow(p.grad!), (v) => v.slice()))), (values) => {
+      grads.forEach(([name], i) => this.lastGrads.set(name, values[i]));
+    });
   }
 
-  afterBatch(t: Trainer): void {
+  afterBatch(t: Trainer): Awaitable<void> {
     if (!t.training || this.everySteps === null || t.loss === null || t.step % this.everySteps !== 0) return;
-    this.writer.addScalar('step/loss', t.loss.item(), t.step);
+    const step = t.step;
+    return andThen(t.readLoss(), (loss) => void this.writer.addScalar('step/loss', loss ?? NaN, step));
   }
 
   async afterEpoch(t: Trainer): Promise<void> {
     for (const [k, v] of Object.entries(t.logs)) if (k !== 'epoch' && typeof v === 'number' && Number.isFinite(v)) this.writer.addScalar(`epoch/${k}`, v, t.step);
     if (this.histograms) {
-      for (const [name, p] of t.model.namedParameters()) this.writer.addHistogram(`weights/${name}`, p.dataSync(), t.step);
+      const params = [...t.model.namedParameters()];
+      const weights = await Promise.all(params.map(([, p]) => p.data()));
+      params.forEach(([name], i) => this.writer.addHistogram(`weights/${name}`, weights[i], t.step));
       for (const [name, g] of this.lastGrads) this.writer.addHistogram(`gradients/${name}`, g, t.step);
     }
     await this.writer.flush();
