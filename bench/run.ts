@@ -312,7 +312,8 @@ async function main(): Promise<void> {
   const rawLibs = gradkitLibs.filter((l) => l !== WEBGPU_LIB).map((l) => `rawops-${l.slice('gradkit-'.length)}`);
   const libs = [...gradkitLibs, ...rawLibs, ...PEERS].filter((l) => libSelected(l, opts.libs));
   for (const wanted of opts.libs ?? []) {
-    if (wanted !== 'gradkit' && !libs.includes(wanted)) console.log(`--libs ${wanted}: no such library available here (gradkit backends: ${gradkitLibs.join(', ') || 'none'}; rawops-<backend> for the same backends)`);
+    // (webgpu without an adapter has had its one line already.)
+    if (wanted !== 'gradkit' && wanted !== WEBGPU_LIB && !libs.includes(wanted)) console.log(`--libs ${wanted}: no such library available here (gradkit backends: ${gradkitLibs.join(', ') || 'none'}; rawops-<backend> for the same backends)`);
   }
 
   const outcomes = new Map<string, LibOutcome>();
