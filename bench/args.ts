@@ -3,7 +3,7 @@
  * and unknown names fail loudly with the accepted values, since a typo silently measuring
  * nothing would waste a whole run.
  */
-import { PEERS, WORKLOADS, WORKLOAD_GROUPS, type Workload } from './spec.js';
+import { PEERS, WEBGPU_LIB, WORKLOADS, WORKLOAD_GROUPS, type Workload } from './spec.js';
 
 export interface BenchOptions {
   quick: boolean;
@@ -29,6 +29,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --json FILE          write {"machine", "results"} to FILE (atomically)
   --only LIST          workloads or groups, comma-separated: ${[...WORKLOADS, ...Object.keys(WORKLOAD_GROUPS)].join(', ')}
   --libs LIST          libraries, comma-separated: gradkit (all backends), gradkit-<backend>, ${PEERS.join(', ')},
+                       webgpu (= ${WEBGPU_LIB}: run where a WebGPU adapter exists; a software one is labelled),
                        rawops-<backend> (opt-in comparison: the same models in raw ops with a plain-loop Adam)
   --python PATH        python for the pytorch peer (default: python3, then /usr/bin/python3; skipped
                        with one line when none imports torch)
@@ -63,8 +64,9 @@ function resolveWorkloads(items: string[]): Workload[] {
 }
 
 function checkLib(name: string): string {
+  if (name === 'webgpu') return WEBGPU_LIB;
   if (name === 'gradkit' || /^(gradkit|rawops)-[a-z0-9_-]+$/.test(name) || (PEERS as readonly string[]).includes(name)) return name;
-  throw new ArgError(`unknown library '${name}'; expected gradkit, gradkit-<backend>, ${PEERS.join(', ')}, rawops-<backend>`);
+  throw new ArgError(`unknown library '${name}'; expected gradkit, gradkit-<backend>, webgpu, ${PEERS.join(', ')}, rawops-<backend>`);
 }
 
 export function parseArgs(argv: readonly string[]): BenchOptions {

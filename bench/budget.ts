@@ -7,7 +7,16 @@
 import type { Budget } from './timing.js';
 import type { Workload } from './spec.js';
 
-export function budgetFor(w: Workload, quick: boolean): Budget {
+/**
+ * A software GPU adapter (llvmpipe, SwiftShader) gets a few steps in every run: its figures mean
+ * nothing for speed, so one warm-up and two repeats of two (enough for the loss check's trend)
+ * are all it is worth, within at most 4 s (less where the workload's own budget is less), and a
+ * full run must not wait minutes on it.
+ */
+export const SOFTWARE_BUDGET: Readonly<Budget> = { warmupSteps: 1, stepsPerRepeat: 2, repeats: 2, budgetMs: 4000 };
+
+export function budgetFor(w: Workload, quick: boolean, software = false): Budget {
+  if (software) return { ...SOFTWARE_BUDGET, budgetMs: Math.min(SOFTWARE_BUDGET.budgetMs, budgetFor(w, quick).budgetMs) };
   if (w.startsWith('sgemm')) {
     const steps: Record<string, number> = { 'sgemm-256': 40, 'sgemm-512': 12, 'sgemm-1024': 4, 'sgemm-128x784x256': 30 };
     return quick

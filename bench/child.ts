@@ -1,7 +1,7 @@
 /**
  * One library's measurements, in its own process so that a crash, a hung step or a leak in one
  * library cannot take the others down (the orchestrator restarts it for the remaining
- * workloads). Usage: child.ts --list | --lib NAME --workloads a,b [--quick]
+ * workloads). Usage: child.ts --list | --probe-webgpu | --lib NAME --workloads a,b [--quick]
  */
 import { budgetFor } from './budget.js';
 import { peakRssMB, send } from './protocol.js';
@@ -55,7 +55,22 @@ async function listBackends(): Promise<void> {
   send({ type: 'backends', backends });
 }
 
+/** Whether a WebGPU adapter exists here (its own process: see probeWebGPU). */
+async function probeWebGPUBackend(): Promise<void> {
+  const { probeWebGPU } = await import('./libs/webgpu.js');
+  const { WEBGPU_PRIORITY } = await import('../src/backends/webgpu/index.js');
+  const p = await probeWebGPU();
+  send({
+    type: 'backends',
+    backends: [p.available
+      ? { name: 'webgpu', priority: p.software ? WEBGPU_PRIORITY.software : WEBGPU_PRIORITY.hardware, available: true, describe: p.describe, software: p.software }
+      : { name: 'webgpu', priority: WEBGPU_PRIORITY.hardware, available: false, error: p.error }],
+  });
+}
+
 async function makeRunner(lib: string): Promise<LibRunner> {
+  // Before the gradkit-<backend> rule: webgpu needs its device acquired (asynchronously) first.
+  if (lib === 'gradkit-webgpu') return (await import('./libs/webgpu.js')).webgpuRunner();
   if (lib.startsWith('gradkit-')) return (await import('./libs/gradkit.js')).gradkitRunner(lib.slice('gradkit-'.length));
   if (lib.startsWith('rawops-')) return (await import('./libs/gradkit.js')).gradkitRunner(lib.slice('rawops-'.length), 'rawops');
   if (lib === 'tfjs-cpu' || lib === 'tfjs-wasm') return (await import('./libs/tfjs.js')).tfjsRunner(lib === 'tfjs-cpu' ? 'cpu' : 'wasm');
@@ -77,12 +92,14 @@ async function sendCeiling(library: string): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   if (argv.includes('--list')) return listBackends();
+  if (argv.includes('--probe-webgpu')) return probeWebGPUBackend();
   const lib = argv[argv.indexOf('--lib') + 1];
   const workloads = (argv[argv.indexOf('--workloads') + 1] ?? '').split(',').filter((w): w is Workload => (WORKLOADS as readonly string[]).includes(w));
   const quick = argv.includes('--quick');
   // Profiles are for the training steps of fast backends: an SGEMM is one kernel, and the
   // reference backend is the oracle, not a target (its steps take seconds).
-  const profile = argv.includes('--profile') && (lib.startsWith('gradkit-') || lib.startsWith('rawops-')) && !lib.endsWith('-reference');
+  // Nor webgpu: its kernels only enqueue work, so timing them would time the dispatch.
+  const profile = argv.includes('--profile') && (lib.startsWith('gradkit-') || lib.startsWith('rawops-')) && !lib.endsWith('-reference') && lib !== 'gradkit-webgpu';
   let runner: LibRunner;
   try {
     runner = await makeRunner(lib);
@@ -90,14 +107,14 @@ async function main(argv: string[]): Promise<void> {
     send({ type: 'fatal', message: `could not start: ${errMessage(e)}` });
     return;
   }
-  send({ type: 'info', library: runner.library, threads: runner.threads, describe: runner.describe });
+  send({ type: 'info', library: runner.library, threads: runner.threads, describe: runner.describe, ...(runner.software !== undefined ? { software: runner.software } : {}) });
   if (lib === 'gradkit-wasm' && workloads.some((w) => w.startsWith('sgemm'))) await sendCeiling(runner.library);
   for (const w of workloads) {
     send({ type: 'start', workload: w });
-    const base = { workload: w, library: runner.library, threads: runner.threads, unit: unitOf(w) };
+    const base = { workload: w, library: runner.library, threads: runner.threads, unit: unitOf(w), ...(runner.software !== undefined ? { software: runner.software } : {}) };
     try {
       const stepper = await runner.stepper(w);
-      const m = await measure(stepper, budgetFor(w, quick), w.startsWith('sgemm') ? 1e-9 : 1);
+      const m = await measure(stepper, budgetFor(w, quick, runner.software !== undefined), w.startsWith('sgemm') ? 1e-9 : 1);
       send({ type: 'result', result: { ...base, value: m.value, ...(m.caveat ? { note: m.caveat } : {}) }, losses: m.losses, peakRssMB: peakRssMB() });
       if (profile && w.endsWith('-train')) send({ type: 'profile', workload: w, text: await profileSteps(w, stepper, quick ? 1000 : 4000) });
     } catch (e) {

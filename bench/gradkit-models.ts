@@ -129,13 +129,28 @@ export function makeAdam(model: GradkitModel): g.optim.Adam {
 /** Wall time spent in optimizer steps, for --profile's split of the time outside kernels. */
 export const optimizerTime = { ms: 0 };
 
-/** One training step as a user writes it: zeroGrad, forward, backward, step; returns the loss before the update. */
-export function trainStep(model: GradkitModel, opt: g.optim.Adam, x: Tensor, y: Tensor): number {
+/** zeroGrad, forward, backward, step; returns the loss tensor (before the update), unread. */
+function trainStepLoss(model: GradkitModel, opt: g.optim.Adam, x: Tensor, y: Tensor): Tensor {
   opt.zeroGrad();
   const loss = model.loss(x, y);
   loss.backward();
   const t0 = performance.now();
   opt.step();
   optimizerTime.ms += performance.now() - t0;
-  return loss.item();
+  return loss;
+}
+
+/** One training step as a user writes it: zeroGrad, forward, backward, step; returns the loss before the update. */
+export function trainStep(model: GradkitModel, opt: g.optim.Adam, x: Tensor, y: Tensor): number {
+  return trainStepLoss(model, opt, x, y).item();
+}
+
+/**
+ * The same step on a backend that reads asynchronously (webgpu): the loss is read with
+ * `await loss.data()`, which is queued after every kernel of the step (the optimizer's update
+ * included), so the step resolves when the device has finished all of its work.
+ */
+export async function trainStepAsync(model: GradkitModel, opt: g.optim.Adam, x: Tensor, y: Tensor): Promise<number> {
+  const loss = trainStepLoss(model, opt, x, y);
+  return (await loss.data())[0];
 }

@@ -8,9 +8,20 @@ import type { Workload } from './spec.js';
 
 export const MARK = '@@bench ';
 
+/** A gradkit backend as the listing reports it; `software` only for webgpu on a software adapter. */
+export interface BackendEntry {
+  name: string;
+  priority: number;
+  available: boolean;
+  describe?: string;
+  error?: string;
+  software?: boolean;
+}
+
 export type Message =
-  | { type: 'backends'; backends: { name: string; priority: number; available: boolean; describe?: string; error?: string }[] }
-  | { type: 'info'; library: string; threads: number; describe: string }
+  | { type: 'backends'; backends: BackendEntry[] }
+  /** `software`: the adapter's label when the library runs on a software GPU adapter (its speed means nothing). */
+  | { type: 'info'; library: string; threads: number; describe: string; software?: string }
   | { type: 'start'; workload: Workload }
   | { type: 'result'; result: BenchResult; losses?: number[]; peakRssMB?: number }
   | { type: 'profile'; workload: Workload; text: string }

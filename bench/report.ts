@@ -13,6 +13,16 @@ export interface BenchResult {
   value: number | null;
   unit: Unit;
   note?: string;
+  /**
+   * The adapter's label when measured on a software GPU adapter (webgpu on llvmpipe, SwiftShader):
+   * not a GPU speed, so the table marks the cell and the ratios leave it out.
+   */
+  software?: string;
+}
+
+/** The label a software-adapter figure carries wherever it is printed. */
+export function softwareLabel(adapter: string): string {
+  return `software adapter ${adapter}: not a GPU speed`;
 }
 
 export interface MachineInfo {
@@ -50,12 +60,13 @@ export interface RatioRow {
 
 /**
  * For each workload with a gradkit result, the best gradkit backend's value divided by each
- * peer's (all units are "higher is better", so > 1 means gradkit is faster).
+ * peer's (all units are "higher is better", so > 1 means gradkit is faster). Figures from a
+ * software GPU adapter are left out on both sides: their speed means nothing.
  */
 export function computeRatios(results: readonly BenchResult[]): RatioRow[] {
   const rows: RatioRow[] = [];
   for (const w of WORKLOADS) {
-    const here = results.filter((r) => r.workload === w);
+    const here = results.filter((r) => r.workload === w && r.software === undefined);
     const best = here
       .filter((r) => r.library.startsWith('gradkit-') && r.value !== null && r.value > 0)
       .sort((a, b) => b.value! - a.value!)[0];
@@ -92,11 +103,14 @@ function grid(header: string[], rows: string[][]): string {
 
 /**
  * The results as a workload × library table. Failed cells show `n/a [k]` and the reasons are
- * listed under the table, so nothing a peer could not run disappears from view.
+ * listed under the table, so nothing a peer could not run disappears from view. Figures from a
+ * software GPU adapter show `[sw]`, explained under the table.
  */
 export function formatTable(results: readonly BenchResult[]): string {
   const libs = [...new Set(results.map((r) => r.library))];
   const notes: string[] = [];
+  const software = new Map<string, string>();
+  for (const r of results) if (r.software !== undefined && !software.has(r.library)) software.set(r.library, r.software);
   const rows: string[][] = [];
   for (const w of WORKLOADS) {
     const here = results.filter((r) => r.workload === w);
@@ -108,14 +122,16 @@ export function formatTable(results: readonly BenchResult[]): string {
         notes.push(`[${notes.length + 1}] ${lib} ${w}: ${r.note ?? 'no value'}`);
         return `n/a [${notes.length}]`;
       }
+      const sw = r.software !== undefined ? ' [sw]' : '';
       if (r.note) notes.push(`[${notes.length + 1}] ${lib} ${w}: ${r.note}`);
-      return r.note ? `${fmtValue(r.value)} [${notes.length}]` : fmtValue(r.value);
+      return r.note ? `${fmtValue(r.value)}${sw} [${notes.length}]` : `${fmtValue(r.value)}${sw}`;
     });
     rows.push([`${w} (${here[0].unit})`, ...cells]);
   }
   const threads = libs.map((lib) => String(results.find((r) => r.library === lib)?.threads ?? '?'));
   rows.push(['threads', ...threads]);
-  return [grid(['workload', ...libs], rows), ...notes].join('\n');
+  const legend = [...software].map(([lib, adapter]) => `[sw] ${lib}: ${softwareLabel(adapter)}; left out of the ratios`);
+  return [grid(['workload', ...libs], rows), ...legend, ...notes].join('\n');
 }
 
 /** A ratio to 3 significant digits (0.0042, 0.13, 1.05, 62.7, 760): small ones must not print as 0.00. */
@@ -163,6 +179,7 @@ export function buildReport(machine: MachineInfo, results: readonly BenchResult[
     results: results.map((r) => {
       const o: BenchResult = { workload: r.workload, library: r.library, threads: r.threads, value: r.value === null ? null : round(r.value), unit: r.unit };
       if (r.note !== undefined) o.note = r.note;
+      if (r.software !== undefined) o.software = r.software;
       return o;
     }),
     ...extra,

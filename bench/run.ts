@@ -15,12 +15,12 @@ import { ArgError, USAGE, libSelected, parseArgs, type BenchOptions } from './ar
 import { runOrder, watchdogMs } from './budget.js';
 import { machineInfo } from './machine.js';
 import { relaxedSimdFlagForChildren } from '../src/platform/relaxed-simd-node.js';
-import { parseLine, type Message } from './protocol.js';
+import { parseLine, type BackendEntry, type Message } from './protocol.js';
 import {
   buildReport, computeRatios, fmtValue, formatPeerRatios, formatRatios, formatTable, lossAgreement, memoryVerdict, writeJsonAtomic, type BenchResult, type MachineInfo,
 } from './report.js';
 import { envNote, probeTorch, torchArgs, torchEnv, writeTorchInputs } from './libs/torch.js';
-import { MLP, PEERS, cnnFeatures, CNN, unitOf, type Workload } from './spec.js';
+import { MLP, PEERS, WEBGPU_LIB, cnnFeatures, CNN, unitOf, type Workload } from './spec.js';
 import { lossTrend } from './timing.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -120,6 +120,8 @@ async function runLibrary(lib: string, opts: BenchOptions, command: string | Chi
   };
   let todo = runOrder(opts.workloads, opts.quick);
   let threads = 1;
+  // A software GPU adapter's label (from the library's 'info'): printed with each of its figures.
+  let software: string | undefined;
   while (todo.length > 0) {
     if (left() <= 0) {
       for (const w of todo) out.results.push({ workload: w, library: lib, threads, value: null, unit: unitOf(w), note: shareNote });
@@ -134,6 +136,7 @@ async function runLibrary(lib: string, opts: BenchOptions, command: string | Chi
         if (m.type === 'info') {
           out.describe = m.describe;
           threads = m.threads;
+          software = m.software;
         } else if (m.type === 'start') {
           current = m.workload;
           process.stdout.write(`  ${lib} ${m.workload} ... `);
@@ -143,7 +146,9 @@ async function runLibrary(lib: string, opts: BenchOptions, command: string | Chi
           if (m.losses && m.losses.length > 0) out.losses.set(m.result.workload, m.losses);
           todo = todo.filter((w) => w !== m.result.workload);
           current = null;
-          process.stdout.write(m.result.value === null ? `n/a (${m.result.note})\n` : `${fmtValue(m.result.value)} ${m.result.unit}${m.result.note ? ` (${m.result.note})` : ''}\n`);
+          // The adapter is named on the library's first line; each figure says what it is not.
+          const sw = (m.result.software ?? software) !== undefined ? ' [software adapter: not a GPU speed]' : '';
+          process.stdout.write(m.result.value === null ? `n/a (${m.result.note})\n` : `${fmtValue(m.result.value)} ${m.result.unit}${sw}${m.result.note ? ` (${m.result.note})` : ''}\n`);
         } else if (m.type === 'fatal') {
           for (const w of todo) out.results.push({ workload: w, library: lib, threads, value: null, unit: unitOf(w), note: m.message });
           todo = [];
@@ -185,7 +190,8 @@ async function runLibrary(lib: string, opts: BenchOptions, command: string | Chi
  * spin-wait (torchEnv says why).
  */
 async function runTorch(opts: BenchOptions, outcomes: Map<string, LibOutcome>): Promise<{ outcome: LibOutcome; note: string; python: string; version: string } | null> {
-  const gradkitThreads = [...outcomes].filter(([l]) => l.startsWith('gradkit-')).flatMap(([, o]) => o.results)[0]?.threads;
+  // A CPU backend's threads (webgpu reports 1: the GPU's parallelism is not threads).
+  const gradkitThreads = [...outcomes].filter(([l]) => l.startsWith('gradkit-') && l !== WEBGPU_LIB).flatMap(([, o]) => o.results)[0]?.threads;
   const threads = gradkitThreads ?? (Number(process.env.GRADKIT_NUM_THREADS) || availableParallelism());
   const te = torchEnv(process.env, threads);
   const probe = probeTorch(opts.python, te.env);
@@ -285,24 +291,37 @@ async function main(): Promise<void> {
   console.log(`CNN: ${CNN.c1}/${CNN.c2} channels, ${cnnFeatures()} features before the linear layer. Numbers are medians; the machine may be shared, so expect noise.\n`);
 
   // Which gradkit backends exist here (asked in a child so no worker pool starts in this process).
-  const backends: { name: string; priority: number; available: boolean; describe?: string; error?: string }[] = [];
+  const backends: BackendEntry[] = [];
   const listing = await runChild('child.ts', ['--list'], (m) => { if (m.type === 'backends') backends.push(...m.backends); }, () => 120000);
   if (backends.length === 0) console.log(`gradkit backends could not be listed: ${listing.failure ?? 'no answer'}`);
+  // webgpu needs a device acquired first: probed in a process of its own (a driver crash there
+  // costs only webgpu), and only when it would be run. No adapter: one line, and the run goes on.
+  if (libSelected(WEBGPU_LIB, opts.libs)) {
+    const found: BackendEntry[] = [];
+    const probe = await runChild('child.ts', ['--probe-webgpu'], (m) => { if (m.type === 'backends') found.push(...m.backends); }, () => 90000);
+    const gpu = found[0] ?? { name: 'webgpu', priority: 0, available: false, error: `the probe failed (${probe.failure ?? 'no answer'})` };
+    if (gpu.available) backends.push(gpu);
+    else console.log(`gradkit backend 'webgpu': skipped, ${gpu.error ?? 'no WebGPU adapter'}`);
+  }
   backends.sort((a, b) => b.priority - a.priority);
   for (const b of backends) {
     console.log(`gradkit backend '${b.name}' (priority ${b.priority}): ${b.available ? b.describe ?? 'available' : `not available here${b.error ? `: ${b.error}` : ''}`}`);
   }
   const gradkitLibs = backends.filter((b) => b.available).map((b) => `gradkit-${b.name}`);
-  const rawLibs = gradkitLibs.map((l) => `rawops-${l.slice('gradkit-'.length)}`);
+  // The raw-ops comparison reads synchronously, which webgpu cannot.
+  const rawLibs = gradkitLibs.filter((l) => l !== WEBGPU_LIB).map((l) => `rawops-${l.slice('gradkit-'.length)}`);
   const libs = [...gradkitLibs, ...rawLibs, ...PEERS].filter((l) => libSelected(l, opts.libs));
   for (const wanted of opts.libs ?? []) {
-    if (wanted !== 'gradkit' && !libs.includes(wanted)) console.log(`--libs ${wanted}: no such library available here (gradkit backends: ${gradkitLibs.join(', ') || 'none'}; rawops-<backend> for the same backends)`);
+    // (webgpu without an adapter has had its one line already.)
+    if (wanted !== 'gradkit' && wanted !== WEBGPU_LIB && !libs.includes(wanted)) console.log(`--libs ${wanted}: no such library available here (gradkit backends: ${gradkitLibs.join(', ') || 'none'}; rawops-<backend> for the same backends)`);
   }
 
   const outcomes = new Map<string, LibOutcome>();
   let torch: { note: string; python: string; version: string } | null = null;
+  const describeOf = (lib: string): string | undefined => backends.find((b) => `gradkit-${b.name}` === lib && b.software)?.describe;
   for (const lib of libs) {
-    console.log(`\n${lib}`);
+    // A software adapter is named at once: none of its figures is a GPU speed.
+    console.log(`\n${lib}${describeOf(lib) ? `: ${describeOf(lib)}` : ''}`);
     if (lib === 'pytorch') {
       const t = await runTorch(opts, outcomes);
       if (t === null) continue;
@@ -318,7 +337,8 @@ async function main(): Promise<void> {
   const results = [...outcomes.values()].flatMap((o) => o.results);
 
   let memory: MemoryOutcome | null = null;
-  const best = backends.find((b) => b.available);
+  // The memory run's training loop reads synchronously: a CPU backend's.
+  const best = backends.find((b) => b.available && b.name !== 'webgpu');
   if (opts.memory && best && libSelected(`gradkit-${best.name}`, opts.libs)) {
     console.log(`\nMemory: MLP training on gradkit-${best.name}, ${opts.memoryEpochs} epochs`);
     memory = await runMemory(best.name, opts);

@@ -22,6 +22,13 @@ export const WORKLOAD_GROUPS: Record<string, readonly Workload[]> = {
 export const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'jax-js', 'pytorch'] as const;
 export type Peer = (typeof PEERS)[number];
 
+/**
+ * gradkit's webgpu backend as a library (libs/webgpu.ts). It runs where a WebGPU adapter exists
+ * (the orchestrator probes in a child first); on a software adapter its figures are labelled
+ * and left out of the ratios. `--libs webgpu` is accepted for it.
+ */
+export const WEBGPU_LIB = 'gradkit-webgpu';
+
 export type Unit = 'GFLOP/s' | 'samples/s';
 
 export function unitOf(w: Workload): Unit {

@@ -32,7 +32,7 @@ export function backendThreads(b: unknown, description: string): number {
 }
 
 /** Pre-built input tensors for every batch of a pool, so the timed loop does no copying. */
-function batches(ds: Dataset, batch: number): { x: Tensor; y: Tensor }[] {
+export function batches(ds: Dataset, batch: number): { x: Tensor; y: Tensor }[] {
   const out: { x: Tensor; y: Tensor }[] = [];
   for (let i = 0; i < Math.floor(ds.count / batch); i++) {
     const b = batchAt(ds, batch, i);
@@ -41,8 +41,11 @@ function batches(ds: Dataset, batch: number): { x: Tensor; y: Tensor }[] {
   return out;
 }
 
-/** A training stepper over pre-built batches; `step` is one optimizer step returning the loss. */
-function trainer(step: (x: Tensor, y: Tensor) => number, ds: Dataset, batch: number): Stepper {
+/**
+ * A training stepper over pre-built batches; `step` is one optimizer step returning the loss
+ * (a promise of it on a backend that reads asynchronously: the timing loop awaits it).
+ */
+export function trainer(step: (x: Tensor, y: Tensor) => number | Promise<number>, ds: Dataset, batch: number): Stepper {
   const data = batches(ds, batch);
   let i = 0;
   return {

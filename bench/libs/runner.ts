@@ -8,6 +8,11 @@ export interface LibRunner {
   threads: number;
   /** Free-form description (SIMD flavour, threads, version) for the report. */
   describe: string;
+  /**
+   * Set (to the adapter's label) when the library runs on a software GPU adapter (llvmpipe,
+   * SwiftShader): every result then carries it, and it is left out of the ratios.
+   */
+  software?: string;
   /** Builds the workload's step (inputs, parameters, optimizer state) outside the timed region. */
   stepper(w: Workload): Promise<Stepper>;
   /** Releases the previous workload's resources before the next is built. */
