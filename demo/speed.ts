@@ -27,7 +27,7 @@ async function browserRun(isolated: boolean): Promise<{ samplesPerSec: number; t
   const browser = await launchChromium();
   try {
     const page = await browser.context.newPage();
-    await page.goto(server.url);
+    await page.goto(`${server.url}?backend=wasm`); // wasm against wasm in Node, whatever GPU the browser has
     let best = { samplesPerSec: 0, threads: 0 };
     for (let r = 0; r < ROUNDS; r++) {
       if (r > 0) await page.click('#start');
