@@ -5,7 +5,7 @@
  */
 // page.js directly: the page itself runs no kernels, so it needs none of the library.
 import { trainInWorker } from '../../src/browser/page.js';
-import { DEFAULT_OPTIONS, type DemoProgress, type DemoResult } from './options.js';
+import { DEFAULT_OPTIONS, type DemoOptions, type DemoProgress, type DemoResult } from './options.js';
 import type { PredictorReply, PredictorRequest } from './predict-protocol.js';
 import type { DemoState } from './state.js';
 import { plot } from './plot.js';
@@ -15,6 +15,21 @@ const $ = (id: string) => document.getElementById(id)!;
 const isolated = globalThis.crossOriginIsolated === true;
 $('isolated').textContent = isolated ? 'yes (threads available)' : 'no';
 $('hint').hidden = isolated;
+
+/**
+ * The run, from the page's address: `?backend=auto|wasm|webgpu` (default auto: webgpu on a
+ * hardware GPU, else wasm) and any DemoOptions number (`?epochs=1&trainSize=320` for a short run).
+ */
+const params = new URLSearchParams(location.search);
+const BACKENDS = ['auto', 'wasm', 'webgpu'] as const;
+const asked = params.get('backend') ?? 'auto';
+if (!(BACKENDS as readonly string[]).includes(asked)) throw new Error(`?backend= must be auto, wasm or webgpu, not ${asked}`);
+const requested = asked as (typeof BACKENDS)[number];
+const options: DemoOptions = { ...DEFAULT_OPTIONS };
+for (const key of ['epochs', 'batchSize', 'lr', 'weightDecay', 'testSize', 'trainSize', 'evalEvery', 'seed'] as const) {
+  const v = params.get(key);
+  if (v !== null) options[key] = Number(v);
+}
 
 const demo: DemoState = { state: 'running', isolated, totalSteps: 0, losses: [], batchAccuracy: [], testAccuracy: [], model: null };
 (globalThis as { gradkitDemo?: DemoState }).gradkitDemo = demo;
@@ -81,15 +96,21 @@ function run(): void {
   delete demo.result;
   delete demo.error;
   let frame = 0;
-  const training = trainInWorker<typeof DEFAULT_OPTIONS, DemoProgress, DemoResult>(
+  const training = trainInWorker<DemoOptions, DemoProgress, DemoResult>(
     new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }),
-    DEFAULT_OPTIONS,
+    options,
     {
       onReady(info) {
-        demo.backend = info.backend;
-        demo.threads = info.threads;
-        $('backend').textContent = info.backend;
-        $('threads').textContent = String(info.threads);
+        Object.assign(demo, { backend: info.backend, threads: info.threads, requested: info.requested, adapter: info.adapter, noWebGPU: info.noWebGPU });
+        $('backend').textContent = info.adapter ? `webgpu on ${info.adapter.label}` : info.backend;
+        $('threads').textContent = info.backend === 'webgpu' ? `${info.threads} (wasm, for the set-up; training runs on the GPU)` : String(info.threads);
+        // One line: why not WebGPU, as a warning when it was asked for, as a note for auto.
+        const note = $('gpu-note');
+        note.hidden = info.noWebGPU === undefined;
+        note.className = info.requested === 'webgpu' ? 'warn' : 'note';
+        note.textContent = info.noWebGPU === undefined ? ''
+          : info.requested === 'webgpu' ? `WebGPU was asked for but cannot be used here (${info.noWebGPU}): training on wasm instead.`
+          : `Not on WebGPU: ${info.noWebGPU}.`;
       },
       onProgress(p) {
         demo.totalSteps = p.totalSteps;
@@ -104,6 +125,7 @@ function run(): void {
         if (!frame) frame = requestAnimationFrame(() => { frame = 0; drawCurves(); });
       },
     },
+    { backend: requested },
   );
   job = training;
   training.result.then(
@@ -112,7 +134,7 @@ function run(): void {
       demo.state = 'done';
       drawCurves();
       $('speed').textContent = `${r.samplesPerSec.toFixed(0)} (${r.trainSize} training digits)`;
-      $('accuracy').textContent = `${(100 * r.testAccuracy).toFixed(1)} % on ${DEFAULT_OPTIONS.testSize} held-out digits`;
+      $('accuracy').textContent = `${(100 * r.testAccuracy).toFixed(1)} % on ${options.testSize} held-out digits`;
       if (!zooPicked) load({ type: 'load-bytes', bytes: model, label: 'the CNN trained on this page' }, 'the CNN trained on this page');
     },
     (e: unknown) => {

@@ -6,6 +6,8 @@ export interface DemoOptions {
   weightDecay: number;
   /** Digits held out for the accuracy curve and the final accuracy (the last ones of the file). */
   testSize: number;
+  /** Train on at most this many of the other digits (the first ones; default all of them): a shorter run. */
+  trainSize?: number;
   /** Measure the held-out accuracy every this many steps (and after the last one). */
   evalEvery: number;
   seed: number;

@@ -5,7 +5,12 @@ import type { LoadedInfo } from './predict-protocol.js';
 export interface DemoState {
   state: 'running' | 'done' | 'error';
   isolated: boolean;
+  /** The backend the worker trains on ('wasm' or 'webgpu'), what the page asked for, and the WebGPU adapter when on webgpu. */
   backend?: string;
+  requested?: 'auto' | 'wasm' | 'webgpu';
+  adapter?: { label: string; software: boolean };
+  /** Why not on webgpu (one line), when it was asked for ('webgpu') or allowed ('auto'). */
+  noWebGPU?: string;
   threads?: number;
   totalSteps: number;
   losses: number[];

@@ -52,29 +52,55 @@ function permutation(n: number, seed: number): Int32Array {
   return p;
 }
 
-function countRight(logits: g.Tensor, labels: Int32Array | ArrayLike<number>): number {
-  const pred = logits.argmax(1).dataSync();
+/** Reads are awaited (`data()`), never dataSync/item: webgpu tensors can only be read asynchronously. */
+async function countRight(logits: g.Tensor, labels: Int32Array | ArrayLike<number>): Promise<number> {
+  const pred = await logits.argmax(1).data();
   let right = 0;
   for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) right++;
   return right;
 }
 
-export function trainDigits(data: DigitsBlock, opts: DemoOptions, report: (p: DemoProgress) => void = () => {}): DemoResult {
+/**
+ * The model file of a CNN trained on any backend. Saving reads the weights synchronously, which
+ * webgpu cannot: there they are read with `await data()` into the same CNN built on wasm.
+ */
+async function saveCnn(model: g.nn.AnyModule, preprocessing: g.io.Json): Promise<Uint8Array> {
+  const opts = { architecture: CNN_ARCHITECTURE, preprocessing };
+  if (g.getBackend().syncReads !== false) return g.io.saveModel(model, opts);
+  const host: [string, Awaited<ReturnType<g.Tensor['data']>>, number[]][] = [];
+  for (const [k, t] of model.stateDict()) host.push([k, await t.data(), t.shape.slice()]);
+  return g.withBackend('wasm', () => {
+    const copy = g.zoo.build(CNN_ARCHITECTURE);
+    copy.loadStateDict(new Map(host.map(([k, v, shape]) => [k, g.tensor(v, { shape })])));
+    return g.io.saveModel(copy, opts);
+  });
+}
+
+/**
+ * Trains the CNN on the current backend (wasm, or webgpu in the worker when the page asked for it)
+ * with the digits of `data` after the held-out ones are set aside; every value it reads is awaited.
+ */
+export async function trainDigits(data: DigitsBlock, opts: DemoOptions, report: (p: DemoProgress) => void = () => {}): Promise<DemoResult> {
   g.manualSeed(opts.seed);
-  const trainSize = data.n - opts.testSize;
-  if (trainSize < opts.batchSize) throw new Error(`only ${data.n} digits: need more than testSize + batchSize`);
+  const available = data.n - opts.testSize;
+  const trainSize = Math.min(available, opts.trainSize ?? available);
+  if (trainSize < opts.batchSize) throw new Error(`only ${data.n} digits (${trainSize} to train on): need more than testSize + batchSize`);
   const images = (x: Float32Array, n: number) => g.tensor(x, { shape: [n, 1, 28, 28] });
-  const scaler = new g.data.Standardize({ per: 'channel' }).fit(images(data.x.subarray(0, trainSize * PIXELS), trainSize));
-  const xTest = scaler.transform(images(data.x.subarray(trainSize * PIXELS), opts.testSize));
-  const yTest = data.y.subarray(trainSize);
+  // Preprocessing runs on the host (wasm), whatever the backend trains: fitting and transforming
+  // read pixels synchronously, which webgpu cannot. The standardized pixels go to the backend.
+  const scaler = g.withBackend('wasm', () => new g.data.Standardize({ per: 'channel' }).fit(images(data.x.subarray(0, trainSize * PIXELS), trainSize)));
+  const standardized = (x: Float32Array, n: number): g.Tensor =>
+    images(g.withBackend('wasm', () => scaler.transform(images(x, n)).dataSync() as Float32Array), n);
+  const xTest = standardized(data.x.subarray(available * PIXELS), opts.testSize);
+  const yTest = data.y.subarray(available);
   const model = g.zoo.build(CNN_ARCHITECTURE);
   model.train();
   const opt = new g.optim.AdamW(model.parameters(), { lr: opts.lr, weightDecay: opts.weightDecay });
-  const testAccuracy = (): number => {
+  const testAccuracy = async (): Promise<number> => {
     model.eval();
-    const right = g.noGrad(() => countRight(model.call(xTest) as g.Tensor, yTest));
+    const logits = g.noGrad(() => model.call(xTest) as g.Tensor);
     model.train();
-    return right / opts.testSize;
+    return (await countRight(logits, yTest)) / opts.testSize;
   };
 
   const batches = Math.floor(trainSize / opts.batchSize);
@@ -94,22 +120,22 @@ export function trainDigits(data: DigitsBlock, opts: DemoOptions, report: (p: De
         xb.set(data.x.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS);
         yb[k] = data.y[i]!;
       }
-      const x = scaler.transform(images(xb, opts.batchSize));
+      const x = standardized(xb, opts.batchSize);
       const logits = model.call(x) as g.Tensor;
       const loss = g.losses.crossEntropy(logits, g.tensor(yb, { shape: [opts.batchSize] }));
       opt.zeroGrad();
       loss.backward();
       opt.step();
-      const l = loss.item();
-      const batchAccuracy = countRight(logits, yb) / opts.batchSize;
+      const l = (await loss.data())[0]!;
+      const batchAccuracy = (await countRight(logits, yb)) / opts.batchSize;
       trainingMs += performance.now() - t0;
       losses.push(l);
       const p: DemoProgress = { step, totalSteps: total, epoch, loss: l, batchAccuracy };
       step++;
-      if (step % opts.evalEvery === 0 || step === total) p.testAccuracy = accuracy = testAccuracy();
+      if (step % opts.evalEvery === 0 || step === total) p.testAccuracy = accuracy = await testAccuracy();
       report(p);
     }
   }
-  const bytes = g.io.saveModel(model, { architecture: CNN_ARCHITECTURE, preprocessing: scaler.toJSON() as unknown as g.io.Json });
+  const bytes = await saveCnn(model, scaler.toJSON() as unknown as g.io.Json);
   return { losses, testAccuracy: accuracy, samplesPerSec: (total * opts.batchSize) / (trainingMs / 1000), trainSize, model: bytes };
 }

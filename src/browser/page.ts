@@ -1,12 +1,23 @@
-import type { ReadyInfo } from '../backends/wasm/index.js';
-import { isWorkerMessage } from './protocol.js';
+import { isWorkerMessage, type BackendChoice, type WorkerReadyInfo } from './protocol.js';
 
 /** Callbacks for a page that trains in a Web Worker: told when the worker is ready and on each progress report. */
 export interface TrainInWorkerHandlers<P> {
-  /** The worker's backend is ready: which one, and how many threads it got. */
-  onReady?(info: ReadyInfo): void;
+  /**
+   * The worker's backend is ready: which one, how many wasm threads it got, the WebGPU adapter
+   * when on webgpu, and in `noWebGPU` (one line) why not when webgpu was asked for or allowed.
+   */
+  onReady?(info: WorkerReadyInfo): void;
   /** One progress report (whatever the worker's train function passed to `report`). */
   onProgress?(progress: P): void;
+}
+
+/** How to run the job (besides the train function's own options). */
+export interface TrainInWorkerOptions {
+  /**
+   * The backend the worker trains on (default 'wasm'). 'webgpu' and 'auto' need a worker whose
+   * exposeTraining was given `initWebGPU`; see BackendChoice for the fallbacks.
+   */
+  backend?: BackendChoice;
 }
 
 /** A training run started in a Web Worker: a promise of its result and a way to stop it. */
@@ -32,12 +43,13 @@ interface WorkerLike {
  *
  * ```ts
  * const job = trainInWorker(new Worker('worker.js', { type: 'module' }), { epochs: 5 }, {
+ *   onReady: (info) => console.log(info.backend, info.adapter?.label ?? '', info.noWebGPU ?? ''),
  *   onProgress: (p) => plot(p.loss),
- * });
+ * }, { backend: 'auto' });
  * const result = await job.result;
  * ```
  */
-export function trainInWorker<O, P, R>(worker: WorkerLike, options: O, handlers: TrainInWorkerHandlers<P> = {}): TrainingJob<R> {
+export function trainInWorker<O, P, R>(worker: WorkerLike, options: O, handlers: TrainInWorkerHandlers<P> = {}, job: TrainInWorkerOptions = {}): TrainingJob<R> {
   let settle: { resolve(r: R): void; reject(e: Error): void } | undefined;
   const result = new Promise<R>((resolve, reject) => (settle = { resolve, reject }));
   const finish = (err: Error | null, value?: R) => {
@@ -57,6 +69,6 @@ export function trainInWorker<O, P, R>(worker: WorkerLike, options: O, handlers:
     else finish(new Error(`gradkit worker: ${m.message}`));
   });
   worker.addEventListener('error', (e) => finish(new Error(`gradkit worker failed to run: ${e.message ?? 'script error'}`)));
-  worker.postMessage({ type: 'gradkit:start', options });
+  worker.postMessage({ type: 'gradkit:start', options, backend: job.backend ?? 'wasm' });
   return { result, cancel: () => finish(new Error('gradkit worker: cancelled')) };
 }
