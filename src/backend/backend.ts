@@ -44,6 +44,8 @@ export interface Backend {
    * caller may free the buffer before the promise resolves.
    */
   readonly syncReads?: boolean;
+  /** False where float64 buffers are refused (WGSL has no f64): wide accumulations use float32 there. Absent = true. */
+  readonly float64?: boolean;
   /** dtype and element count of a buffer. */
   dtypeOf(handle: Handle): DType;
   sizeOf(handle: Handle): number;

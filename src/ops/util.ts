@@ -49,6 +49,14 @@ export function toTensor(op: string, x: TensorLike, like: DType): Tensor {
   return Tensor.fromArray(castArray(new Float64Array([x]), dtype), []);
 }
 
+/**
+ * The dtype for an accumulation that should not round (norms, running averages): float64, or
+ * float32 on a backend without float64 (a GPU), where the result is then float32-accurate.
+ */
+export function wideFloat(t: Tensor): 'float64' | 'float32' {
+  return t.backend.float64 === false ? 'float32' : 'float64';
+}
+
 /** Casts (copying only when needed); not differentiable across int/float boundaries. */
 export function castTo(t: Tensor, dtype: DType): Tensor {
   return t.dtype === dtype ? t : new Tensor(kernels().cast(t.handle, dtype), t.shape);

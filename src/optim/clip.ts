@@ -1,10 +1,11 @@
 import { GradkitError } from '../core/errors.js';
 import { noGrad } from '../autograd/engine.js';
-import { abs, add, maximum, minimum, mul, square } from '../ops/elementwise.js';
+import { abs, add, div, eq, logicalAnd, lt, maximum, minimum, mul, sqrt, square, where } from '../ops/elementwise.js';
 import { max, sum } from '../ops/reduce.js';
 import { stack } from '../ops/shape.js';
-import { castTo } from '../ops/util.js';
-import { item } from '../tensor/host.js';
+import { castTo, wideFloat } from '../ops/util.js';
+import { readNow } from '../tensor/host.js';
+import { allOf, andThen, isPromise, type Awaitable } from '../core/awaitable.js';
 import { keep, scope } from '../tensor/lifetime.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkNumber } from './validate.js';
@@ -28,48 +29,76 @@ export interface ClipNormOptions {
 }
 
 // The norms are taken in float64 on the device (squares of float32 values are exact there, and
-// the sums accumulate in double), so the norm read back is the one the host loops computed.
-const sumSquares = (g: Tensor): Tensor => sum(square(castTo(g, 'float64')));
-const maxAbs = (g: Tensor): Tensor => max(abs(castTo(g, 'float64')));
+// the sums accumulate in double), so the norm read back is the one the host loops computed. A
+// backend without float64 (a GPU) takes them in float32.
+const sumSquares = (g: Tensor): Tensor => sum(square(castTo(g, wideFloat(g))));
+const maxAbs = (g: Tensor): Tensor => max(abs(castTo(g, wideFloat(g))));
 
 /**
  * Rescales the gradients of `params` (replacing each `.grad`) so their global norm is at most maxNorm (by
  * maxNorm / (norm + 1e-6) when over, as PyTorch's clip_grad_norm_). Returns the norm before
- * clipping, which is worth logging. Parameters without a gradient are skipped. The norm is
- * computed on the device and read back once (the return value needs it on the host).
+ * clipping, which is worth logging. Parameters without a gradient are skipped. The norm and the
+ * scale are computed on the device; the norm is read back once. Reads synchronously: on a
+ * backend that reads asynchronously (a GPU) use `clipGradNormAsync`.
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, opts: ClipNormOptions = {}): number {
+  const r = clipGradNormSoon(params, maxNorm, opts);
+  if (isPromise(r)) {
+    r.catch(() => undefined);
+    throw new GradkitError('clipGradNorm', 'the gradients are on a backend that reads asynchronously; use await clipGradNormAsync(params, maxNorm)');
+  }
+  return r;
+}
+
+/** `clipGradNorm` on any backend (GPU included): the gradients are clipped when it returns; the norm is awaited. */
+export async function clipGradNormAsync(params: Iterable<Tensor>, maxNorm: number, opts: ClipNormOptions = {}): Promise<number> {
+  return clipGradNormSoon(params, maxNorm, opts);
+}
+
+/**
+ * clipGradNorm, reading the norm synchronously where the backend can and returning a promise
+ * where it cannot (the GradClip callback's hook, awaited by the Trainer before the step). The
+ * gradients are replaced before this returns, scaled by min(1, maxNorm / (norm + 1e-6)) on the
+ * device — by 1 when the norm is NaN/Inf, so that a bad norm leaves them as they were — and the
+ * error for a non-finite norm is thrown once the norm is read.
+ */
+export function clipGradNormSoon(params: Iterable<Tensor>, maxNorm: number, opts: ClipNormOptions = {}): Awaitable<number> {
   checkNumber('clipGradNorm', 'maxNorm', maxNorm, { min: 0 });
   const normType = opts.normType ?? 2;
   if (normType !== 2 && normType !== Infinity) throw new GradkitError('clipGradNorm', `normType must be 2 or Infinity, got ${String(normType)}`);
   const ps = withGrads('clipGradNorm', params);
-  return noGrad(() => scope(() => {
-    // Empty gradients add nothing to either norm (and have no max).
-    const grads = ps.map((p) => p.grad!).filter((gr) => gr.size > 0);
-    let norm = 0;
-    if (grads.length > 0) {
-      norm = normType === 2
-        ? Math.sqrt(item(grads.map(sumSquares).reduce((a, b) => add(a, b))))
-        : item(max(stack(grads.map(maxAbs))));
+  const errorIfNonfinite = opts.errorIfNonfinite ?? true;
+  // Empty gradients add nothing to either norm (and have no max).
+  const grads = ps.map((p) => p.grad!).filter((gr) => gr.size > 0);
+  if (grads.length === 0) return 0;
+  const read = noGrad(() => scope(() => {
+    const norm = normType === 2 ? sqrt(grads.map(sumSquares).reduce((a, b) => add(a, b))) : max(stack(grads.map(maxAbs)));
+    // maxNorm / (norm + 1e-6) in the wide dtype, as the host computed it in double; a scale of 1
+    // (below the threshold, or a non-finite norm that is about to be reported) is skipped below.
+    const ratio = div(maxNorm, add(norm, 1e-6));
+    const finite = eq(mul(norm, 0), 0);
+    const coef = where(logicalAnd(lt(ratio, 1), finite), ratio, 1);
+    // Replace rather than mutate .grad: the gradient tensor may be shared with user code. The
+    // product is taken in the wide dtype and rounded once to the gradient's dtype, as scaling a
+    // float32 array by a double does; a factor of 1 leaves every value as it was. Gradients
+    // outlive the step's scope: keep them.
+    for (const p of ps) {
+      const gr = p.grad!;
+      p.grad = keep(castTo(mul(castTo(gr, coef.dtype), coef), gr.dtype));
     }
-    if (!Number.isFinite(norm) && (opts.errorIfNonfinite ?? true)) {
-      // The error path only: one read per parameter to name the culprit.
-      const bad = ps.findIndex((p) => !Number.isFinite(item(sumSquares(p.grad!))));
-      const p = ps[bad];
-      throw new GradkitError('clipGradNorm', `the total gradient norm is ${norm}: the gradient of parameter ${bad}${p?.name ? ` (${p.name})` : ''} holds NaN or Inf`);
-    }
-    const coef = maxNorm / (norm + 1e-6);
-    if (coef < 1) {
-      // Replace rather than mutate .grad: the gradient tensor may be shared with user code. The
-      // product is taken in float64 and rounded once to the gradient's dtype, as scaling a
-      // float32 array by a double does. Gradients outlive the step's scope: keep them.
-      for (const p of ps) {
-        const gr = p.grad!;
-        p.grad = keep(castTo(mul(castTo(gr, 'float64'), coef), gr.dtype));
-      }
+    return { norm: andThen(readNow(norm), (v) => v[0]) }; // a number, or a promise (wrapped: scopes refuse promises)
+  }));
+  return andThen(read.norm, (norm) => {
+    if (!Number.isFinite(norm) && errorIfNonfinite) {
+      // The error path only: the first parameter whose gradient holds NaN/Inf.
+      return andThen(allOf(ps.map((p) => readNow(noGrad(() => sumSquares(p.grad!))))), (sq) => {
+        const bad = sq.findIndex((q) => !Number.isFinite(q[0]));
+        const p = ps[bad];
+        throw new GradkitError('clipGradNorm', `the total gradient norm is ${norm}: the gradient of parameter ${bad}${p?.name ? ` (${p.name})` : ''} holds NaN or Inf`);
+      });
     }
     return norm;
-  }));
+  });
 }
 
 /** Clamps every gradient element of `params` to [−clipValue, clipValue] (replacing each `.grad`). */

@@ -3,7 +3,7 @@ import { isFloat } from '../core/dtype.js';
 import { shapesEqual } from '../core/shape.js';
 import { noGrad } from '../autograd/engine.js';
 import { add, mul } from '../ops/elementwise.js';
-import { castTo } from '../ops/util.js';
+import { castTo, wideFloat } from '../ops/util.js';
 import { readSync } from '../tensor/host.js';
 import { keep, scope } from '../tensor/lifetime.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -71,7 +71,8 @@ export class EMA {
     noGrad(() => scope(() => {
       this.params.forEach((p, k) => {
         const s = this.shadow[k];
-        s.assign(add(mul(castTo(s, 'float64'), d), mul(castTo(p, 'float64'), 1 - d)));
+        const wide = wideFloat(s); // float64 unless the backend has none (then float32-accurate)
+        s.assign(add(mul(castTo(s, wide), d), mul(castTo(p, wide), 1 - d)));
       });
     }));
     this.numUpdates++;

@@ -57,7 +57,7 @@ async function fit(backend: string, hostData = false): Promise<Fit> {
       trainData: new data.DataLoader(trainSet ?? dataset(96, 1), { batchSize: 16, shuffle: true, seed: 3, ...moved }),
       validData,
       epochs: 3,
-      callbacks: [{ name: 'memory', afterEpoch: () => void buffers.push(g.getBackend().memory!().buffers) }],
+      callbacks: [new train.GradClip({ maxNorm: 0.5 }), { name: 'memory', afterEpoch: () => void buffers.push(g.getBackend().memory!().buffers) }],
     });
     await trainer.fit();
     return { history: trainer.history, buffers, evaluated: await train.evaluateAsync(model, validData) };
@@ -88,6 +88,27 @@ test('a Trainer run on a backend that only reads asynchronously logs exactly wha
   const moved = await fit('strict-async', true);
   assert.deepEqual(moved.history, sync.history);
   assert.throws(() => new data.DataLoader(dataset(4, 1), { backend: 'nope' }), /DataLoader: backend 'nope' is not available here; available: .*reference/);
+});
+
+test('clipGradNorm on an asynchronous backend names clipGradNormAsync, which clips exactly as the synchronous one', async () => {
+  const grads = async (backend: string, clip: (ps: g.Tensor[]) => Promise<number>): Promise<{ norm: number; values: number[] }> => onBackend(backend, async () => {
+    const ps = [g.fromArray(Float32Array.from([1, 2, 3]), [3]), g.fromArray(Float32Array.from([4, -5]), [2])];
+    ps[0].grad = g.fromArray(Float32Array.from([3, 0, 4]), [3]);
+    ps[1].grad = g.fromArray(Float32Array.from([0.5, -12]), [2]);
+    const norm = await clip(ps);
+    return { norm, values: [...(await ps[0].grad!.data()), ...(await ps[1].grad!.data())] };
+  });
+  const sync = await grads('strict', async (ps) => g.optim.clipGradNorm(ps, 2));
+  const async_ = await grads('strict-async', (ps) => g.optim.clipGradNormAsync(ps, 2));
+  assert.equal(sync.norm, 13.009611831257688);
+  assert.deepEqual(async_, sync);
+  assert.ok(Math.abs(Math.hypot(...sync.values) - 2) < 1e-5, `clipped to norm 2: ${sync.values}`);
+  await onBackend('strict-async', async () => {
+    const p = g.fromArray(Float32Array.from([1]), [1]);
+    p.grad = g.fromArray(Float32Array.from([NaN]), [1]);
+    assert.throws(() => g.optim.clipGradNorm([p], 1), /clipGradNorm: the gradients are on a backend that reads asynchronously; use await clipGradNormAsync/);
+    await assert.rejects(g.optim.clipGradNormAsync([p], 1), /clipGradNorm: the total gradient norm is NaN: the gradient of parameter 0 holds NaN or Inf/);
+  });
 });
 
 test('evaluate on an asynchronous backend names evaluateAsync', () => {

@@ -66,6 +66,7 @@ export function createWebGPUBackend(device: GPUDevice, report: AdapterReport, de
     },
     read: (handle: Handle) => ctx.read(asGpu(handle, 'read')),
     syncReads: false,
+    float64: false,
     readSync(): DataArray {
       throw new GradkitError('readSync', 'webgpu tensors live on the GPU and cannot be read synchronously; use `await t.data()` instead of dataSync()/item()');
     },

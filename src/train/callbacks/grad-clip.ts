@@ -1,6 +1,8 @@
 /** Gradient clipping after backward: by global L2 norm (logged as 'gradNorm') and/or by value. */
 import { GradkitError } from '../../core/errors.js';
-import { clipGradNorm, clipGradValue } from '../../optim/clip.js';
+import { clipGradNormSoon, clipGradValue } from '../../optim/clip.js';
+import { andThen, type Awaitable } from '../../core/awaitable.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { ORDER, type Callback } from '../callback.js';
 import type { Trainer } from '../trainer.js';
 
@@ -32,9 +34,22 @@ export class GradClip implements Callback {
     this.maxValue = opts.maxValue;
   }
 
-  afterBackward(t: Trainer): void {
+  afterBackward(t: Trainer): Awaitable<void> {
     const params = t.optimizer.paramGroups.flatMap((g) => g.params);
-    if (this.maxValue !== undefined) clipGradValue(params, this.maxValue);
-    if (this.maxNorm !== undefined) this.lastNorm = clipGradNorm(params, this.maxNorm);
+    // Clipping replaces each .grad; the Trainer owns the gradients it made (it frees them every
+    // step), so the replaced ones are freed here rather than left to the garbage collector.
+    const freeReplaced = (before: (Tensor | null)[]): void => before.forEach((g, i) => {
+      if (g !== null && g !== params[i].grad) g.dispose();
+    });
+    let before = params.map((p) => p.grad);
+    if (this.maxValue !== undefined) {
+      clipGradValue(params, this.maxValue);
+      freeReplaced(before);
+      before = params.map((p) => p.grad);
+    }
+    // The gradients are clipped at once; the norm is read (awaited on a GPU) for the log.
+    const norm = this.maxNorm === undefined ? null : clipGradNormSoon(params, this.maxNorm);
+    freeReplaced(before);
+    if (norm !== null) return andThen(norm, (n) => void (this.lastNorm = n));
   }
 }
