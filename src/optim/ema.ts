@@ -118,7 +118,12 @@ export class EMA {
     });
   }
 
-  /** The averaged values (host copies). */
+  /** The averaged values (host copies), on any backend (a GPU included). */
+  async averagesAsync(): Promise<(Float32Array | Float64Array)[]> {
+    return (await Promise.all(this.shadow.map((t) => t.data()))) as (Float32Array | Float64Array)[];
+  }
+
+  /** The averaged values (host copies); reads synchronously (CPU backends; see averagesAsync). */
   averages(): (Float32Array | Float64Array)[] {
     return this.shadow.map((s) => readSync(s).slice() as Float32Array | Float64Array);
   }

@@ -24,6 +24,15 @@ export function scope<T>(fn: () => T): T {
   return runScope(fn, isTensor);
 }
 
+/**
+ * scope(), except that tensors escaping it with no enclosing scope are added to `unowned` for
+ * the caller to free later, instead of being left to the garbage collector. For work split into
+ * several scopes by awaits (the Trainer's batch around an async hook).
+ */
+export function scopeCollecting<T>(fn: () => T, unowned: Set<Tensor>): T {
+  return runScope(fn, isTensor, unowned as Set<Parameters<typeof keepInScope>[0]>);
+}
+
 /** Keeps a tensor made inside a scope alive after it (state kept across steps). Returns it. */
 export function keep<T extends Tensor>(t: T): T {
   return keepInScope(t);

@@ -45,10 +45,11 @@ function collect(value: unknown, into: Set<Disposable>, isTensor: (v: unknown) =
  * Runs fn and then disposes every tensor created inside it except those it returns (directly
  * or in arrays, Maps and plain objects) and those passed to keep(). Escaping tensors move to the
  * enclosing scope. When a returned tensor carries an autograd graph, nothing is disposed: the
- * graph's saved tensors must live until its backward (run backward inside the scope instead). fn must not return a promise: a scope brackets synchronous work (await inside
+ * graph's saved tensors must live until its backward (run backward inside the scope instead).
+ * With no enclosing scope, escaping tensors go into `unowned` when given (else to the GC). fn must not return a promise: a scope brackets synchronous work (await inside
  * would let other code's tensors into it).
  */
-export function runScope<T>(fn: () => T, isTensor: (v: unknown) => v is Disposable): T {
+export function runScope<T>(fn: () => T, isTensor: (v: unknown) => v is Disposable, unowned?: Set<Disposable>): T {
   const own = new Set<Disposable>();
   scopes.push(own);
   let result: T;
@@ -69,8 +70,12 @@ export function runScope<T>(fn: () => T, isTensor: (v: unknown) => v is Disposab
   const outer = scopes.length > 0 ? scopes[scopes.length - 1] : null;
   const keepAll = [...escaping].some((t) => t.recorded);
   for (const t of own) {
-    if (keepAll || escaping.has(t)) outer?.add(t);
-    else t.dispose();
+    if (keepAll || escaping.has(t)) {
+      // Outside every scope an escaping tensor is the garbage collector's, unless the caller
+      // collects them to free later (the Trainer, across an awaited hook: see Trainer.oneBatch).
+      if (outer !== null) outer.add(t);
+      else unowned?.add(t);
+    } else t.dispose();
   }
   return result;
 }

@@ -10,7 +10,7 @@ import { noGrad } from '../autograd/engine.js';
 import type { AnyModule } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { scope } from '../tensor/lifetime.js';
+import { scope, scopeCollecting } from '../tensor/lifetime.js';
 import type { Batch } from '../data/collate.js';
 import type { DataLoaderState } from '../data/loader.js';
 import type { Callback } from './callback.js';
@@ -342,15 +342,18 @@ export class Trainer {
   private async oneBatch(next: () => IteratorResult<Batch>, index: number): Promise<boolean> {
     const work = this.batchWork(next, index);
     const views: Tensor[] = [];
+    // What escapes a scope that is suspended for an awaited hook (the graph before backward, the
+    // views after it) is freed when the batch ends, as one synchronous scope would have freed it.
+    const unowned = new Set<Tensor>();
     let failure: { error: unknown } | null = null;
     try {
       for (;;) {
         const resumeWith = failure;
         failure = null;
-        const r = scope(() => {
+        const r = scopeCollecting(() => {
           const step = resumeWith === null ? work.next() : work.throw(resumeWith.error);
           return { step, survivors: step.done === true ? [] : this.suspend(views) };
-        });
+        }, unowned);
         if (r.step.done === true) {
           if (r.step.value) {
             // Drop references so nothing of this batch is reachable from the trainer.
@@ -368,6 +371,7 @@ export class Trainer {
       }
     } finally {
       for (const v of views) v.dispose();
+      for (const t of unowned) t.dispose();
     }
   }
 

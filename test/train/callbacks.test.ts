@@ -2,17 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { optim } from '../../src/index.js';
 import {
-  EmaWeights, LrSchedule, MetricsCallback, MetricsLog, PlateauSchedule, Progress, evaluate, memoryStorage, type Callback,
+  EmaWeights, LrSchedule, MetricsCallback, MetricsLog, PlateauSchedule, Progress, evaluate, evaluateAsync, memoryStorage, type Callback, type EvaluateResult,
 } from '../../src/train/index.js';
 import { makeTrainer, setup } from './fixtures.js';
 
 test('metrics: epoch loss is the sample-weighted mean of batch losses; validation metrics match evaluate()', async () => {
   const s = setup();
   const batchLosses: number[] = [];
-  const spy: Callback = { name: 'spy', afterLoss: (t) => void (t.training && batchLosses.push(t.loss!.item() * t.target!.shape[0])) };
-  let valCheck: ReturnType<typeof evaluate> | null = null;
+  // Reads awaited (a promise the Trainer awaits on a GPU backend): the suite runs on every backend.
+  const spy: Callback = { name: 'spy', afterLoss: async (t) => void (t.training && batchLosses.push((await t.loss!.data())[0] * t.target!.shape[0])) };
+  let valCheck: EvaluateResult | null = null;
   // Just before validation the weights are final for the epoch: evaluate independently there.
-  const probe: Callback = { name: 'probe', beforeValidate: (t) => void (valCheck = evaluate(t.model, s.valid)) };
+  const probe: Callback = { name: 'probe', beforeValidate: async (t) => void (valCheck = await evaluateAsync(t.model, s.valid)) };
   const t = makeTrainer(s, [spy, probe, new MetricsCallback({ topK: [1, 2, 3] })]);
   await t.fit({ epochs: 1 });
   const logs = t.history[0];
@@ -27,21 +28,21 @@ test('metrics: epoch loss is the sample-weighted mean of batch losses; validatio
 test('EMA: validation sees the averaged weights, training continues on the live ones', async () => {
   const s = setup();
   const ema = new EmaWeights(s.model.parameters(), { decay: 0.5, applyAtEnd: false });
-  let expected: ReturnType<typeof evaluate> | null = null;
+  let expected: EvaluateResult | null = null;
   const probe: Callback = {
     name: 'probe',
     order: 35, // after the EMA swapped its averages in (30)
-    beforeValidate: (t) => {
-      expected = evaluate(t.model, s.valid);
-      const avg = ema.ema.averages();
-      t.model.parameters().forEach((p, i) => assert.deepEqual(p.dataSync(), avg[i]));
+    beforeValidate: async (t) => {
+      expected = await evaluateAsync(t.model, s.valid);
+      const avg = await ema.ema.averagesAsync();
+      for (const [i, p] of t.model.parameters().entries()) assert.deepEqual(await p.data(), avg[i]);
     },
   };
   const t = makeTrainer(s, [ema, probe]);
   await t.fit({ epochs: 1 });
   assert.ok(Math.abs(t.history[0].valLoss - expected!.loss) < 1e-6);
-  const live = s.model.parameters().map((p) => p.dataSync());
-  assert.notDeepEqual(live[0], ema.ema.averages()[0], 'live weights are back after validation');
+  const live = await s.model.parameters()[0].data();
+  assert.notDeepEqual(live, (await ema.ema.averagesAsync())[0], 'live weights are back after validation');
 });
 
 test('schedules: per-step cosine, per-epoch step decay, and reduce-on-plateau from the validation loss', async () => {

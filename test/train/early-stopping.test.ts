@@ -8,9 +8,9 @@ function scripted(values: number[], snapshots: Map<string, Uint8Array>[]): Callb
   return {
     name: 'script',
     order: 50, // before early stopping (60)
-    afterEpoch: (t) => {
+    afterEpoch: async (t) => {
       t.logs.valLoss = values[t.epoch];
-      snapshots.push(weightBytes(t.model));
+      snapshots.push(await weightBytes(t.model));
     },
   };
 }
@@ -24,7 +24,7 @@ test('early stopping stops after `patience` epochs without improvement and resto
   assert.equal(result.epochs, 4, 'stopped after epoch index 3');
   assert.match(result.stopReason!, /valLoss has not improved for 2 epoch\(s\); best 2 at epoch 1/);
   assert.equal(es.bestEpoch, 1);
-  assert.deepEqual(weightBytes(s.model), snaps[1], 'weights are those of epoch 1');
+  assert.deepEqual(await weightBytes(s.model), snaps[1], 'weights are those of epoch 1');
   assert.notDeepEqual(snaps[3], snaps[1], 'training did change them afterwards');
 });
 
@@ -35,7 +35,7 @@ test('restoreBestWeights: false keeps the last weights; mode max follows accurac
   const result = await makeTrainer(s, [scripted([1, 3, 2, 5], snaps), es]).fit({ epochs: 4 });
   assert.equal(result.epochs, 3);
   assert.equal(es.best, 3);
-  assert.deepEqual(weightBytes(s.model), snaps[2]);
+  assert.deepEqual(await weightBytes(s.model), snaps[2]);
   assert.equal(new EarlyStopping({ monitor: 'valAccuracy' }).mode, 'max');
   assert.equal(new EarlyStopping({ monitor: 'valLoss' }).mode, 'min');
 });

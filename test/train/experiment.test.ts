@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randn } from '../../src/index.js';
+import { backendName, randn, type Tensor } from '../../src/index.js';
+import { toBackend } from '../../src/tensor/host.js';
 import { resolveExperiment, DEFAULT_EXPERIMENT, type LayerSpec } from '../../src/cli/experiment.js';
 import { buildModel, inferShapes } from '../../src/cli/model-builder.js';
 
@@ -74,15 +75,17 @@ test('regularization from the file reaches the loss: label smoothing and the L1/
   });
   const run = await buildRun(e);
   const t = makeTrainer(run, []);
-  const [x, y] = run.data.train.dataset.getBatch!([0, 1, 2, 3]);
+  // The data set may sit on a CPU backend while the model is on a GPU (buildData): move the batch.
+  const [x, y] = run.data.train.dataset.getBatch!([0, 1, 2, 3]).map((t) => toBackend(t, backendName()));
   const out = run.model.call(x);
   const params = run.model.parameters();
   let l1 = 0;
   let l2 = 0;
-  for (const p of params) if (!p.tags.has('noDecay')) for (const v of p.dataSync()) { l1 += Math.abs(v); l2 += v * v; }
-  const ce = losses.crossEntropy(out, y, { labelSmoothing: 0.2 }).item();
-  assert.notEqual(ce, losses.crossEntropy(out, y).item(), 'smoothing changes the loss');
-  const got = t.lossFn(out, y).item();
+  for (const p of params) if (!p.tags.has('noDecay')) for (const v of await p.data()) { l1 += Math.abs(v); l2 += v * v; }
+  const value = async (t: Tensor): Promise<number> => (await t.data())[0];
+  const ce = await value(losses.crossEntropy(out, y, { labelSmoothing: 0.2 }));
+  assert.notEqual(ce, await value(losses.crossEntropy(out, y)), 'smoothing changes the loss');
+  const got = await value(t.lossFn(out, y));
   assert.ok(Math.abs(got - (ce + 0.001 * l1 + 0.01 * l2)) < 1e-5, `${got} vs ${ce + 0.001 * l1 + 0.01 * l2}`);
   assert.deepEqual(run.data.inputShape, [2]);
   assert.equal(run.data.numClasses, 3);

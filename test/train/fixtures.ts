@@ -41,12 +41,13 @@ export function makeTrainer(s: Setup, callbacks: Callback[] = [], extra: Partial
   return new Trainer({ model: s.model, optimizer: s.optimizer, trainData: s.train, validData: s.valid, callbacks, ...extra });
 }
 
-/** Every parameter and buffer's bytes, for bit-for-bit comparisons. */
-export function weightBytes(model: nn.AnyModule): Map<string, Uint8Array> {
+/** Every parameter and buffer's bytes, for bit-for-bit comparisons (read with await: any backend). */
+export async function weightBytes(model: nn.AnyModule): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   for (const [k, t] of model.stateDict()) {
-    const values = t.dataSync(); // a fresh copy: its bytes are exactly the tensor's
+    const values = await t.data(); // a fresh copy: its bytes are exactly the tensor's
     out.set(k, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    t.dispose();
   }
   return out;
 }

@@ -86,9 +86,9 @@ test('Trainer.loadCheckpoint refuses a corrupted checkpoint and keeps its own st
   const bytes = storage.read('a/last.ckpt') as Uint8Array;
   const t = layout(bytes).tensors.get('model/0.bias')!;
   storage.writeAtomic('a/last.ckpt', flip(bytes, t.begin));
-  const before = weightBytes(s.model);
+  const before = await weightBytes(s.model);
   await assert.rejects(tr.loadCheckpoint(storage, 'a/last.ckpt'), /a\/last\.ckpt: tensor 'model\/0\.bias' fails its CRC-32C check/);
-  assert.deepEqual(weightBytes(s.model), before);
+  assert.deepEqual(await weightBytes(s.model), before);
 });
 
 test('a legacy checkpoint (version 1, no record) loads with one warning naming the file', () => {

@@ -10,7 +10,8 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { manualSeed, memory, nn, optim, Random, type Tensor } from '../../src/index.js';
 import { DataLoader, TensorDataset } from '../../src/data/index.js';
-import { fromArray, readSync } from '../../src/tensor/host.js';
+import { fromArray } from '../../src/tensor/host.js';
+import { andThen } from '../../src/core/awaitable.js';
 import { Checkpoint, Trainer, memoryStorage, type Callback } from '../../src/train/index.js';
 import { defaultClassificationLoss } from '../../src/train/loss.js';
 
@@ -93,14 +94,15 @@ async function withTrainer(build: () => Run, extra: Callback[] = []): Promise<{ 
       live.push(m.tensorBuffers);
       backend.push(m.backendBuffers);
     },
-    afterLoss: (t) => void (t.training && losses.push(t.loss!.item())),
+    // Synchronous on a CPU backend (no hook to await), awaited on a GPU one.
+    afterLoss: (t) => (t.training ? andThen(t.readLoss(), (v) => void losses.push(v!)) : undefined),
   };
   await new Trainer({ model: r.model, optimizer: r.optimizer, trainData: r.train, validData: r.valid, callbacks: [probe, ...extra] }).fit({ epochs: EPOCHS });
-  return { live, backend, losses, weights: r.model.parameters().map((p) => Array.from(readSync(p))) };
+  return { live, backend, losses, weights: await Promise.all(r.model.parameters().map(async (p) => Array.from(await p.data()))) };
 }
 
 /** The same training as a plain loop, no scope anywhere: what the Trainer must reproduce exactly. */
-function plainLoop(build: () => Run): { losses: number[]; weights: number[][] } {
+async function plainLoop(build: () => Run): Promise<{ losses: number[]; weights: number[][] }> {
   const r = build();
   const losses: number[] = [];
   for (let e = 0; e < EPOCHS; e++) {
@@ -110,10 +112,10 @@ function plainLoop(build: () => Run): { losses: number[]; weights: number[][] } 
       r.optimizer.zeroGrad();
       loss.backward();
       r.optimizer.step();
-      losses.push(loss.item());
+      losses.push((await loss.data())[0]);
     }
   }
-  return { losses, weights: r.model.parameters().map((p) => Array.from(readSync(p))) };
+  return { losses, weights: await Promise.all(r.model.parameters().map(async (p) => Array.from(await p.data()))) };
 }
 
 for (const [name, build] of [['MLP (Adam, dropout)', mlp], ['CNN (BatchNorm, SGD with momentum)', cnn]] as const) {
@@ -129,7 +131,7 @@ for (const [name, build] of [['MLP (Adam, dropout)', mlp], ['CNN (BatchNorm, SGD
 
   test(`${name}: scopes change no result (loss curve and weights equal a plain loop's)`, async () => {
     const scoped = await withTrainer(build);
-    const plain = plainLoop(build);
+    const plain = await plainLoop(build);
     assert.equal(scoped.losses.length, EPOCHS * 8);
     assert.deepEqual(scoped.losses, plain.losses);
     assert.deepEqual(scoped.weights, plain.weights);
@@ -141,12 +143,12 @@ test('an async afterBatch hook (a checkpoint written every step) keeps memory fl
   // The hook's promise is awaited between two scopes: the batch, output and loss survive the gap as views.
   const storage = memoryStorage();
   let seen = 0;
-  const reader: Callback = { name: 'reader', order: 90, afterBatch: (t) => void (t.training && t.loss!.item() > 0 && t.target!.size > 0 && seen++) };
+  const reader: Callback = { name: 'reader', order: 90, afterBatch: (t) => (t.training ? andThen(t.readLoss(), (v) => void (v! > 0 && t.target!.size > 0 && seen++)) : undefined) };
   const r = await withTrainer(mlp, [new Checkpoint({ storage, dir: 'run', monitor: null, everySteps: 1 }), reader]);
   assert.equal(seen, EPOCHS * 8, 'hooks after the awaited one still see the batch and the loss');
   assert.ok(storage.files.has('run/last.ckpt'));
   for (const k of [10, 15, 20, 23]) assert.equal(r.live[k], r.live[5], `live buffers: ${r.live.join(' ')}`);
-  assert.deepEqual(r.losses, plainLoop(mlp).losses);
+  assert.deepEqual(r.losses, (await plainLoop(mlp)).losses);
 });
 
 test('async hooks before and after backward see live tensors and change no result', async () => {
@@ -163,5 +165,5 @@ test('async hooks before and after backward see live tensors and change no resul
   };
   const r = await withTrainer(mlp, [slow]);
   assert.ok(sizes > 0);
-  assert.deepEqual(r.losses, plainLoop(mlp).losses);
+  assert.deepEqual(r.losses, (await plainLoop(mlp)).losses);
 });

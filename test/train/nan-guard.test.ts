@@ -42,9 +42,9 @@ test('gradient clipping runs after the guard and bounds the global norm', async 
   const s = setup();
   const clip = new GradClip({ maxNorm: 0.01 });
   let normAfter = Infinity;
-  const probe = { name: 'probe', order: 25, afterBackward: (t: Trainer) => {
+  const probe = { name: 'probe', order: 25, afterBackward: async (t: Trainer) => {
     let ss = 0;
-    for (const p of t.model.parameters()) for (const g of p.grad!.dataSync()) ss += g * g;
+    for (const p of t.model.parameters()) for (const g of await p.grad!.data()) ss += g * g;
     normAfter = Math.sqrt(ss);
   } };
   await new Trainer({ model: s.model, optimizer: s.optimizer, trainData: s.train, callbacks: [clip, probe, new MetricsCallback()] }).fit({ epochs: 1 });

@@ -25,7 +25,7 @@ async function uninterrupted(): Promise<{ bytes: Map<string, Uint8Array>; histor
   const storage = memoryStorage();
   const t = makeTrainer(s, callbacks(s, storage));
   await t.fit({ epochs: EPOCHS });
-  return { bytes: weightBytes(s.model), history: t.history };
+  return { bytes: await weightBytes(s.model), history: t.history };
 }
 
 /** Trains, "kills" the process after step k, then resumes a freshly built run from last.ckpt. */
@@ -43,7 +43,7 @@ async function killAndResume(k: number, during: 'afterStep' | 'afterValidate' = 
   if (saved) await t2.loadCheckpoint(storage, 'run/last.ckpt');
   const resumedAt = t2.step;
   await t2.fit({ epochs: EPOCHS });
-  return { bytes: weightBytes(s2.model), history: t2.history, resumedAt };
+  return { bytes: await weightBytes(s2.model), history: t2.history, resumedAt };
 }
 
 test('kill-and-resume ends with bit-identical weights to an uninterrupted run', async () => {
@@ -101,7 +101,7 @@ test('a checkpoint from another architecture is refused, naming the keys, and ch
   other.model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 3), new nn.Linear(3, 3));
   other.optimizer = new optim.Adam(other.model.parameters(), { lr: 0.01 });
   const t = makeTrainer(other, [new Checkpoint({ storage, dir: 'run' })]);
-  const before = weightBytes(other.model);
+  const before = await weightBytes(other.model);
   const loaderBefore = other.train.state();
   await assert.rejects(t.loadCheckpoint(storage, 'run/last.ckpt'), (e: Error) => {
     assert.equal(e.name, 'GradkitError');
@@ -110,7 +110,7 @@ test('a checkpoint from another architecture is refused, naming the keys, and ch
     assert.match(e.message, /0\.weight \(checkpoint \[16, 4\], model \[8, 4\]\)/);
     return true;
   });
-  assert.deepEqual(weightBytes(other.model), before, 'model unchanged');
+  assert.deepEqual(await weightBytes(other.model), before, 'model unchanged');
   assert.deepEqual(other.train.state(), loaderBefore, 'loader unchanged');
   assert.equal(t.step, 0);
 });
@@ -123,9 +123,9 @@ test('a failure after the model loaded rolls everything back', async () => {
   // Same architecture, but an optimizer of another kind: the optimizer load fails after the model's.
   s2.optimizer = new optim.SGD(s2.model.parameters(), { lr: 0.1 }) as unknown as optim.Adam;
   const t = makeTrainer(s2, [new Checkpoint({ storage, dir: 'run' })]);
-  const before = weightBytes(s2.model);
+  const before = await weightBytes(s2.model);
   await assert.rejects(t.loadCheckpoint(storage, 'run/last.ckpt'), /nothing was changed.*saved by Adam, not SGD/);
-  assert.deepEqual(weightBytes(s2.model), before);
+  assert.deepEqual(await weightBytes(s2.model), before);
 });
 
 test('checkpoints are refused mid-batch with a message saying where they are allowed', async () => {

@@ -100,14 +100,14 @@ test('the TensorBoard callback logs epoch metrics against the step, and weight/g
   const cb = new TensorBoard({ storage, dir: 'r/tensorboard', histograms: true, everySteps: 2, now: () => 5000 });
   const t = { training: true, step: 2, batchIndex: 0, numBatches: 1, model, loss: { item: () => 1.5 }, readLoss: () => 1.5, logs: { epoch: 0, loss: 1.25, valAccuracy: 0.5 } } as unknown as Trainer;
   for (const p of model.parameters()) p.grad = p.mul(2);
-  cb.afterBackward(t);
+  await cb.afterBackward(t);
   await cb.afterBatch(t);
   await cb.afterEpoch(t);
   const events = readRecords(storage.files.get('r/tensorboard/events.out.tfevents.5.gradkit')!).map(decode);
   const tags = events.slice(1).map((e) => `${e.step}:${e.summary!.value[0].tag}`);
   const names = [...model.namedParameters()].map(([n]) => n);
   assert.deepEqual(tags, ['2:step/loss', '2:epoch/loss', '2:epoch/valAccuracy', ...names.map((n) => `2:weights/${n}`), ...names.map((n) => `2:gradients/${n}`)]);
-  const w = [...model.namedParameters()][0][1].dataSync();
+  const w = await [...model.namedParameters()][0][1].data();
   const hw = events.find((e) => e.summary?.value[0].tag === `weights/${names[0]}`)!.summary!.value[0].histo!;
   assert.equal(hw.num, w.length);
   assert.ok(Math.abs((hw.sum as number) - Array.from(w).reduce((s, v) => s + v, 0)) < 1e-6);
