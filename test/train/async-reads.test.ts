@@ -57,7 +57,12 @@ async function fit(backend: string, hostData = false): Promise<Fit> {
       trainData: new data.DataLoader(trainSet ?? dataset(96, 1), { batchSize: 16, shuffle: true, seed: 3, ...moved }),
       validData,
       epochs: 3,
-      callbacks: [new train.GradClip({ maxNorm: 0.5 }), { name: 'memory', afterEpoch: () => void buffers.push(g.getBackend().memory!().buffers) }],
+      callbacks: [
+        new train.GradClip({ maxNorm: 0.5 }),
+        // An awaited hook before backward: the graph survives the await and is freed at the batch's end.
+        { name: 'asyncProbe', afterLoss: async () => undefined },
+        { name: 'memory', afterEpoch: () => void buffers.push(g.getBackend().memory!().buffers) },
+      ],
     });
     await trainer.fit();
     return { history: trainer.history, buffers, evaluated: await train.evaluateAsync(model, validData) };
