@@ -1,8 +1,10 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
- * `gradkit/webgpu`: the WebGPU backend (issue 14, in progress). Tensor buffers live on the GPU
- * and reads are asynchronous. In Node it runs on the optional `webgpu` package (Dawn); in a
- * browser on `navigator.gpu`. A software adapter (llvmpipe, SwiftShader) is never chosen
- * automatically.
+ * `gradkit/webgpu`: the WebGPU backend. Tensor buffers live on the GPU and reads are
+ * asynchronous. In Node it runs on the optional `webgpu` package (Dawn); in a browser on
+ * `navigator.gpu`. A software adapter (llvmpipe, SwiftShader) is never chosen automatically.
+ * Its types use WebGPU's (GPUDevice …): TypeScript projects that import this entry install the
+ * optional peer `@webgpu/types` (the main `gradkit` entry never needs it).
  *
  * ```ts
  * import { setBackend } from 'gradkit';

@@ -1,5 +1,4 @@
 import { ready } from '../backends/wasm/index.js';
-import type { initWebGPU } from '../backends/webgpu/index.js';
 import { setBackend } from '../backend/registry.js';
 import type { BackendChoice, MessagePortLike, StartMessage, WorkerMessage, WorkerReadyInfo } from './protocol.js';
 
@@ -11,8 +10,14 @@ export interface ExposeTrainingOptions {
    * `initWebGPU` from 'gradkit/webgpu', so the page may ask for the webgpu backend. Passed in
    * rather than imported here so that a worker that trains on wasm only bundles no WebGPU code.
    */
-  webgpu?: typeof initWebGPU;
+  webgpu?: AcquireWebGPU;
 }
+
+/**
+ * What exposeTraining needs of `initWebGPU`, written out structurally: the main entry's types then
+ * never mention WebGPU's (GPUDevice …), so a project without @webgpu/types type-checks it.
+ */
+export type AcquireWebGPU = () => Promise<{ adapter: { label: string; software: boolean } } | { error: string }>;
 
 /**
  * Makes the backend the page asked for ready. wasm is always made ready (kernels compiled, worker
@@ -24,7 +29,7 @@ async function prepareBackend(requested: BackendChoice, webgpu: ExposeTrainingOp
   const base = { ...(await ready()), requested };
   if (requested === 'wasm') return base;
   if (!webgpu) return { ...base, noWebGPU: "this worker was built without the webgpu backend (pass { webgpu: initWebGPU } from 'gradkit/webgpu' to exposeTraining)" };
-  let got: Awaited<ReturnType<typeof initWebGPU>>;
+  let got: Awaited<ReturnType<AcquireWebGPU>>;
   try {
     got = await webgpu();
   } catch (err) {
