@@ -4,8 +4,8 @@ import {
   add, cast, clamp, div, eq, gather, ge, indexSelect, le, log, logicalAnd, logicalNot, logSoftmax, max, maximum, mul, ne, neg, permute, reshape,
   slice, softmaxCrossEntropy, softplus, sub, sum, where,
 } from '../ops/index.js';
-import { kernels, wrap } from '../ops/util.js';
-import { checkOnDevice, item, readSync } from '../tensor/host.js';
+import { checkLabelsOnDevice } from '../ops/util.js';
+import { item, readSync } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, checkSameShape, reduceLoss, weightVector, type Reduction } from './reduction.js';
 
@@ -50,11 +50,7 @@ function checkInput(op: string, input: Tensor): void {
  * backend at the next asynchronous read (checkOnDevice). The labels are read only to word it.
  */
 function checkClassTargets(op: string, target: Tensor, c: number, ignore: number): Tensor {
-  const flags = wrap(kernels().checkLabels(target.handle, c, ignore), [2]);
-  checkOnDevice(op, flags, [target], {
-    failed: (f) => f[1] >= 0,
-    message: (f, [labels]) => `target ${labels[f[1]]} at position ${f[1]} is not a class index in [0, ${c}) nor ignoreIndex (${ignore})`,
-  });
+  const flags = checkLabelsOnDevice(op, target, c, ignore, (k, at) => `target ${k} at position ${at} is not a class index in [0, ${c}) nor ignoreIndex (${ignore})`);
   return slice(flags, [0], [1]);
 }
 

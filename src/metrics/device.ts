@@ -7,7 +7,7 @@ import { GradkitError, fmtShape } from '../core/errors.js';
 import { noGrad } from '../autograd/engine.js';
 import { getBackend } from '../backend/registry.js';
 import * as ops from '../ops/index.js';
-import { kernels, upload, wrap } from '../ops/util.js';
+import { labelFlags, upload } from '../ops/util.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -22,7 +22,7 @@ export function finiteRows(scores: Tensor): Tensor {
  * guards, so a batch costs one read.
  */
 export function labelCheck(labels: Tensor, classes: number, ignoreIndex: number | null = null): Tensor {
-  return wrap(kernels().checkLabels(labels.handle, classes, ignoreIndex), [2]);
+  return labelFlags(labels, classes, ignoreIndex);
 }
 
 /** int32 [N]: labels clamped into [0, C) so gathering with them is safe before the check is read. */

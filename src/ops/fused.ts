@@ -6,9 +6,8 @@ import { GradkitError, fmtShape } from '../core/errors.js';
 import type { FusedActivation } from '../backend/kernels.js';
 import { noGrad, record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkOnDevice } from '../tensor/host.js';
 import { add, cast, mul, neg, reciprocal, sqrt } from './elementwise.js';
-import { castTo, checkTensor, kernels, requireFloat, wrap } from './util.js';
+import { castTo, checkLabelsOnDevice, checkTensor, kernels, requireFloat, wrap } from './util.js';
 
 /** Options of the fused batch-normalization op: training mode, momentum, batches already averaged, and eps. */
 export interface BatchNormOpOptions {
@@ -176,11 +175,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: Softma
   const ignore = opts.ignoreIndex ?? null;
   if (ignore !== null && !Number.isInteger(ignore)) throw new GradkitError(op, `ignoreIndex must be an integer, got ${ignore}`);
   // Checked by a kernel on every backend: at once on a CPU, at the next read on a GPU.
-  const flags = wrap(kernels().checkLabels(labels.handle, c, ignore), [2]);
-  checkOnDevice(op, flags, [labels], {
-    failed: (f) => f[1] >= 0,
-    message: (f, [given]) => `label ${given[f[1]]} at row ${f[1]} is out of range for ${c} classes (expected 0..${c - 1}${ignore !== null ? ` or ignoreIndex ${ignore}` : ''})`,
-  });
+  checkLabelsOnDevice(op, labels, c, ignore, (l, row) => `label ${l} at row ${row} is out of range for ${c} classes (expected 0..${c - 1}${ignore !== null ? ` or ignoreIndex ${ignore}` : ''})`);
   // A copy: the backward pass must see the labels of this call even if the tensor is later assigned.
   const lab = wrap(kernels().cast(labels.handle, 'int32'), labels.shape);
   const r = kernels().softmaxCrossEntropy(logits.handle, n, c, lab.handle, smoothing, ignore);

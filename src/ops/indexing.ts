@@ -2,9 +2,9 @@ import { GradkitError, fmtShape } from '../core/errors.js';
 import { normalizeAxis } from '../core/shape.js';
 import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { canReadSync, checkOnDevice, readSync } from '../tensor/host.js';
+import { canReadSync, readSync } from '../tensor/host.js';
 import { add, lt, where } from './elementwise.js';
-import { castTo, checkTensor, kernels, upload, wrap } from './util.js';
+import { castTo, checkLabelsOnDevice, checkTensor, kernels, upload, wrap } from './util.js';
 
 /** Attributes of the indexing primitives: the axis and the input's shape. */
 export interface IndexingAttrs {
@@ -52,11 +52,7 @@ function checkIndices(op: string, indices: Tensor, dim: number): Tensor {
 function checkIndicesOnDevice(op: string, indices: Tensor, dim: number): Tensor {
   // Below −dim stays negative after the wrap, so the range check [0, dim) catches both ends.
   const wrapped = where(lt(indices, 0), add(indices, dim), indices);
-  const flags = wrap(kernels().checkLabels(wrapped.handle, dim, null), [2]);
-  checkOnDevice(op, flags, [indices], {
-    failed: (f) => f[1] >= 0,
-    message: (f, [src]) => `index ${src[f[1]]} at position ${f[1]} is out of range for a dimension of size ${dim}`,
-  });
+  checkLabelsOnDevice(op, wrapped, dim, null, (i, at) => `index ${i} at position ${at} is out of range for a dimension of size ${dim}`, indices);
   return wrapped;
 }
 

@@ -5,6 +5,7 @@ import type { Handle } from '../backend/handle.js';
 import type { Kernels } from '../backend/kernels.js';
 import { getBackend } from '../backend/registry.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOnDevice } from '../tensor/host.js';
 
 /** What ops accept where a tensor is expected: a Tensor or a plain number. */
 export type TensorLike = Tensor | number;
@@ -55,6 +56,32 @@ export function toTensor(op: string, x: TensorLike, like: DType): Tensor {
  */
 export function wideFloat(t: Tensor): 'float64' | 'float32' {
   return t.backend.float64 === false ? 'float32' : 'float64';
+}
+
+/**
+ * int32 [2] from Kernels.checkLabels: [labels that are not ignoreIndex, first position holding
+ * something other than an integer in [0, classes) nor ignoreIndex (−1 when none)].
+ */
+export function labelFlags(labels: Tensor, classes: number, ignoreIndex: number | null): Tensor {
+  return wrap(kernels().checkLabels(labels.handle, classes, ignoreIndex), [2]);
+}
+
+/**
+ * Validates int32 labels (or indices) against [0, classes) on the device and returns the flags
+ * of labelFlags. A bad one throws `op: describe(value, position)`, at once on a CPU backend and
+ * at the next asynchronous read on a GPU (checkOnDevice); `quoted` holds the values the message
+ * names (the labels themselves unless they were rewritten, e.g. wrapped negative indices).
+ */
+export function checkLabelsOnDevice(
+  op: string, labels: Tensor, classes: number, ignoreIndex: number | null,
+  describe: (value: number, position: number) => string, quoted: Tensor = labels,
+): Tensor {
+  const flags = labelFlags(labels, classes, ignoreIndex);
+  checkOnDevice(op, flags, [quoted], {
+    failed: (f) => f[1] >= 0,
+    message: (f, [values]) => describe(values[f[1]], f[1]),
+  });
+  return flags;
 }
 
 /** Casts (copying only when needed); not differentiable across int/float boundaries. */
