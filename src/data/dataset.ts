@@ -7,8 +7,7 @@ import { checkDType, type DType } from '../core/dtype.js';
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { canReadSync } from '../tensor/host.js';
-import { noGrad } from '../autograd/engine.js';
-import { indexSelect } from '../ops/indexing.js';
+import { kernels, upload, wrap } from '../ops/util.js';
 import { tensor, type TensorData } from '../tensor/creation.js';
 import { defaultCollate, type Batch, type Sample } from './collate.js';
 import { alloc, rowSize, tensorFrom, valuesOf } from './util.js';
@@ -34,21 +33,34 @@ export function checkIndex(op: string, index: number, length: number): void {
  * a gather on the device for a GPU-resident tensor (the data set then never leaves the GPU).
  */
 export function gatherRows(t: Tensor, indices: ArrayLike<number>): Tensor {
+  if (!canReadSync(t)) return gatherRowsOnDevice(t, indices);
   const n = t.shape[0];
-  for (let i = 0; i < indices.length; i++) {
-    const r = indices[i];
-    if (!(Number.isInteger(r) && r >= 0 && r < n)) throw new GradkitError('gatherRows', `row ${r} is out of range for shape ${fmtShape(t.shape)}`);
-  }
-  if (!canReadSync(t)) return noGrad(() => indexSelect(t, 0, Tensor.fromArray(Int32Array.from(indices), [indices.length])));
   const row = rowSize(t);
   const src = valuesOf(t);
   const out = alloc(t.dtype, row * indices.length);
   for (let i = 0; i < indices.length; i++) {
     const r = indices[i];
+    if (!isRow(r, n)) throw badRow(t, r);
     // subarray + set is a memcpy for typed arrays of the same kind.
     out.set(src.subarray(r * row, (r + 1) * row) as ArrayLike<number>, i * row);
   }
   return tensorFrom(out, [indices.length, ...t.shape.slice(1)]);
+}
+
+const isRow = (r: number, n: number): boolean => Number.isInteger(r) && r >= 0 && r < n;
+const badRow = (t: Tensor, r: number): GradkitError => new GradkitError('gatherRows', `row ${r} is out of range for shape ${fmtShape(t.shape)}`);
+
+/**
+ * gatherRows on a GPU: the rows are checked here on the host, where they are, so the gather
+ * kernel runs directly (indexSelect would check them a second time, on the device).
+ */
+function gatherRowsOnDevice(t: Tensor, indices: ArrayLike<number>): Tensor {
+  const n = t.shape[0];
+  for (let i = 0; i < indices.length; i++) if (!isRow(indices[i], n)) throw badRow(t, indices[i]);
+  const rows = upload(Int32Array.from(indices), [indices.length]);
+  const out = wrap(kernels().indexSelect(t.handle, t.shape, rows.handle, 0), [indices.length, ...t.shape.slice(1)]);
+  rows.dispose(); // the kernel is queued: its input may be freed now
+  return out;
 }
 
 /**
