@@ -1,10 +1,10 @@
 import { GradkitError } from '../core/errors.js';
 import { noGrad } from '../autograd/engine.js';
-import { abs, add, div, eq, logicalAnd, lt, maximum, minimum, mul, sqrt, square, where } from '../ops/elementwise.js';
+import { abs, add, div, lt, maximum, minimum, mul, sqrt, square, where } from '../ops/elementwise.js';
 import { max, sum } from '../ops/reduce.js';
 import { stack } from '../ops/shape.js';
 import { castTo, wideFloat } from '../ops/util.js';
-import { readNow } from '../tensor/host.js';
+import { canReadSync, readNow, readSync } from '../tensor/host.js';
 import { allOf, andThen, isPromise, type Awaitable } from '../core/awaitable.js';
 import { keep, scope } from '../tensor/lifetime.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -56,11 +56,25 @@ export async function clipGradNormAsync(params: Iterable<Tensor>, maxNorm: numbe
 }
 
 /**
+ * Replaces each gradient by gradient·coef (coef a number, or a 0-d tensor on the device). Replace
+ * rather than mutate .grad: the gradient tensor may be shared with user code. The product is
+ * taken in the wide dtype and rounded once to the gradient's dtype, as scaling a float32 array
+ * by a double does. Gradients outlive the step's scope: keep them.
+ */
+function scaleGrads(ps: readonly Tensor[], coef: number | Tensor): void {
+  for (const p of ps) {
+    const gr = p.grad!;
+    p.grad = keep(castTo(mul(castTo(gr, wideFloat(gr)), coef), gr.dtype));
+  }
+}
+
+/**
  * clipGradNorm, reading the norm synchronously where the backend can and returning a promise
  * where it cannot (the GradClip callback's hook, awaited by the Trainer before the step). The
- * gradients are replaced before this returns, scaled by min(1, maxNorm / (norm + 1e-6)) on the
- * device — by 1 when the norm is NaN/Inf, so that a bad norm leaves them as they were — and the
- * error for a non-finite norm is thrown once the norm is read.
+ * gradients are scaled by maxNorm / (norm + 1e-6) when that is below 1 (a NaN norm scales
+ * nothing) before this returns: on a CPU from the norm read at once, on a GPU by a coefficient
+ * computed on the device. The error for a non-finite norm is thrown once the norm is read (on a
+ * CPU before any scaling, as before).
  */
 export function clipGradNormSoon(params: Iterable<Tensor>, maxNorm: number, opts: ClipNormOptions = {}): Awaitable<number> {
   checkNumber('clipGradNorm', 'maxNorm', maxNorm, { min: 0 });
@@ -71,34 +85,34 @@ export function clipGradNormSoon(params: Iterable<Tensor>, maxNorm: number, opts
   // Empty gradients add nothing to either norm (and have no max).
   const grads = ps.map((p) => p.grad!).filter((gr) => gr.size > 0);
   if (grads.length === 0) return 0;
+  const failIfNonfinite = (norm: number): Awaitable<void> => {
+    if (Number.isFinite(norm) || !errorIfNonfinite) return;
+    // The error path only: the first parameter whose gradient holds NaN/Inf.
+    return andThen(allOf(ps.map((p) => readNow(noGrad(() => sumSquares(p.grad!))))), (sq) => {
+      const bad = sq.findIndex((q) => !Number.isFinite(q[0]));
+      const p = ps[bad];
+      throw new GradkitError('clipGradNorm', `the total gradient norm is ${norm}: the gradient of parameter ${bad}${p?.name ? ` (${p.name})` : ''} holds NaN or Inf`);
+    });
+  };
   const read = noGrad(() => scope(() => {
     const norm = normType === 2 ? sqrt(grads.map(sumSquares).reduce((a, b) => add(a, b))) : max(stack(grads.map(maxAbs)));
-    // maxNorm / (norm + 1e-6) in the wide dtype, as the host computed it in double; a scale of 1
-    // (below the threshold, or a non-finite norm that is about to be reported) is skipped below.
+    if (canReadSync(norm)) {
+      // The norm on the host (sqrt and the division in double, as the host loops did); the
+      // gradients are replaced only when they are really scaled.
+      const value = readSync(norm)[0];
+      failIfNonfinite(value);
+      const coef = maxNorm / (value + 1e-6);
+      if (coef < 1) scaleGrads(ps, coef);
+      return { norm: value };
+    }
+    // On the device: the same coefficient, min(1, ratio), with a NaN ratio scaling nothing.
     const ratio = div(maxNorm, add(norm, 1e-6));
-    const finite = eq(mul(norm, 0), 0);
-    const coef = where(logicalAnd(lt(ratio, 1), finite), ratio, 1);
-    // Replace rather than mutate .grad: the gradient tensor may be shared with user code. The
-    // product is taken in the wide dtype and rounded once to the gradient's dtype, as scaling a
-    // float32 array by a double does; a factor of 1 leaves every value as it was. Gradients
-    // outlive the step's scope: keep them.
-    for (const p of ps) {
-      const gr = p.grad!;
-      p.grad = keep(castTo(mul(castTo(gr, coef.dtype), coef), gr.dtype));
-    }
-    return { norm: andThen(readNow(norm), (v) => v[0]) }; // a number, or a promise (wrapped: scopes refuse promises)
+    scaleGrads(ps, where(lt(ratio, 1), ratio, 1));
+    return { norm: andThen(readNow(norm), (v) => v[0]) }; // a promise (wrapped: scopes refuse promises)
   }));
-  return andThen(read.norm, (norm) => {
-    if (!Number.isFinite(norm) && errorIfNonfinite) {
-      // The error path only: the first parameter whose gradient holds NaN/Inf.
-      return andThen(allOf(ps.map((p) => readNow(noGrad(() => sumSquares(p.grad!))))), (sq) => {
-        const bad = sq.findIndex((q) => !Number.isFinite(q[0]));
-        const p = ps[bad];
-        throw new GradkitError('clipGradNorm', `the total gradient norm is ${norm}: the gradient of parameter ${bad}${p?.name ? ` (${p.name})` : ''} holds NaN or Inf`);
-      });
-    }
-    return norm;
-  });
+  // On a CPU the norm was checked above; on a GPU it is checked once it arrives.
+  const norm = read.norm;
+  return isPromise(norm) ? norm.then((n) => andThen(failIfNonfinite(n), () => n)) : norm;
 }
 
 /** Clamps every gradient element of `params` to [−clipValue, clipValue] (replacing each `.grad`). */
