@@ -90,6 +90,11 @@ export function listBackends(): { name: string; priority: number; available: boo
   return [...entries.values()].map((e) => ({ name: e.name, priority: e.priority, available: instantiate(e) !== null }));
 }
 
+/** The names of the registered backends that can run here, in registration order. */
+export function availableBackends(): string[] {
+  return listBackends().filter((b) => b.available).map((b) => b.name);
+}
+
 /** Runs `fn` with a given backend, restoring the previous one afterwards (tests, benchmarks). */
 export function withBackend<T>(name: string, fn: () => T): T {
   const prev = current;

@@ -5,7 +5,7 @@
  * the library's default, never a software adapter. Without the flag: the library's default.
  */
 import { GradkitError } from '../core/errors.js';
-import { listBackends, setBackend } from '../backend/registry.js';
+import { availableBackends, setBackend } from '../backend/registry.js';
 import { UsageError } from './usage.js';
 
 export async function useBackend(command: string, name: string | undefined): Promise<void> {
@@ -20,7 +20,7 @@ export async function useBackend(command: string, name: string | undefined): Pro
     setBackend('webgpu');
     return;
   }
-  const available = listBackends().filter((b) => b.available).map((b) => b.name);
+  const available = availableBackends();
   if (!available.includes(name)) throw new UsageError(`--backend must be one of ${[...available, 'webgpu', 'auto'].join(', ')}; got '${name}'`, command);
   setBackend(name);
 }

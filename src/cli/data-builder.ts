@@ -10,7 +10,7 @@ import {
 } from '../data/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { canReadSync, readSync } from '../tensor/host.js';
-import { backendName, listBackends, setBackend } from '../backend/registry.js';
+import { availableBackends, backendName, setBackend } from '../backend/registry.js';
 import type { Experiment } from './experiment.js';
 import { loadDigits } from '../digits.js';
 
@@ -78,7 +78,7 @@ export async function buildData(e: Experiment, fitted?: PreprocessorJSON[]): Pro
   // each finished batch (DataLoader's backend option).
   const target = backendName();
   if (canReadSync()) return buildDataHere(e, fitted, undefined);
-  setBackend(listBackends().some((b) => b.name === 'wasm' && b.available) ? 'wasm' : 'reference');
+  setBackend(availableBackends().includes('wasm') ? 'wasm' : 'reference');
   try {
     return await buildDataHere(e, fitted, target);
   } finally {

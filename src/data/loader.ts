@@ -12,7 +12,7 @@ import { GradkitError } from '../core/errors.js';
 import { Random } from '../core/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { toBackend } from '../tensor/host.js';
-import { backendName, listBackends, withBackend } from '../backend/registry.js';
+import { availableBackends, backendName, withBackend } from '../backend/registry.js';
 import type { Augmentation } from './augment/augmentation.js';
 import { defaultCollate, type Batch, type CollateFn, type Sample } from './collate.js';
 import type { Dataset } from './dataset.js';
@@ -107,8 +107,8 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
     this.collate = opts.collate ?? null;
     this.augment = opts.augment;
     this.batchTransform = opts.batchTransform;
-    if (opts.backend !== undefined && !listBackends().some((b) => b.name === opts.backend && b.available)) {
-      throw new GradkitError(op, `backend '${opts.backend}' is not available here; available: ${listBackends().filter((b) => b.available).map((b) => b.name).join(', ')} (register webgpu first with initWebGPU())`);
+    if (opts.backend !== undefined && !availableBackends().includes(opts.backend)) {
+      throw new GradkitError(op, `backend '${opts.backend}' is not available here; available: ${availableBackends().join(', ')} (register webgpu first with initWebGPU())`);
     }
     this.backend = opts.backend;
     this.pipelineBackend = opts.backend === undefined ? undefined : backendName();
