@@ -7,7 +7,7 @@
 import { manualSeed, nn, optim, randn, randint } from '../src/index.js';
 import { DataLoader, TensorDataset } from '../src/data/index.js';
 import { MetricsCallback, NanGuard, Trainer } from '../src/train/index.js';
-import { firstBadParameter } from '../src/train/callbacks/non-finite.js';
+import { firstBadParameterSoon } from '../src/train/callbacks/non-finite.js';
 import { getGlobalRng } from '../src/core/rng.js';
 
 manualSeed(0);
@@ -36,7 +36,7 @@ const minTime = (f: () => void, reps: number): number => {
   }
   return best;
 };
-const wScan = minTime(() => firstBadParameter(model, 'weights'), 100);
+const wScan = minTime(() => firstBadParameterSoon(model, 'weights'), 100);
 const rng = minTime(() => getGlobalRng().getState(), 1000);
 console.log(`MLP 784-256-10 (${nParams} parameters), batch 64, backend default:`);
 console.log(`  step without NanGuard ${med(a).toFixed(2)} ms, with ${med(b).toFixed(2)} ms (best of 5 epochs of 40 steps)`);

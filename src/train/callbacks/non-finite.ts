@@ -9,7 +9,8 @@ import { getGlobalRng } from '../../core/rng.js';
 import type { AnyModule } from '../../nn/module.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { readNow, readSync } from '../../tensor/host.js';
-import { andThen, type Awaitable } from '../../core/awaitable.js';
+import { andThen, isPromise, type Awaitable } from '../../core/awaitable.js';
+import { GradkitError } from '../../core/errors.js';
 
 /** Index of the first NaN/±Inf in `a`, or -1. The common all-finite case is one branch-free pass. */
 export function firstNonFinite(a: ArrayLike<number>): number {
@@ -42,19 +43,8 @@ export interface BadParameter {
 
 /**
  * How many NaN/±Inf values each tensor holds: one kernel call over all of them and one read of
- * the small int32 result (not a download and scan of every tensor). All on one backend.
- */
-export function nonFiniteCounts(ts: readonly Tensor[]): Int32Array {
-  if (ts.length === 0) return new Int32Array(0);
-  const flags = new Tensor(ts[0].backend.kernels.nonFiniteCount(ts.map((t) => t.handle)), [ts.length]);
-  const counts = Int32Array.from(readSync(flags));
-  flags.dispose();
-  return counts;
-}
-
-/**
- * nonFiniteCounts where the read may have to be awaited (a GPU backend): the counts now on a CPU
- * backend, a promise of them on a GPU one. The kernel runs at once either way.
+ * the small int32 result (not a download and scan of every tensor). All on one backend. The
+ * counts now on a CPU backend, a promise of them on a GPU one (the kernel runs at once either way).
  */
 export function nonFiniteCountsSoon(ts: readonly Tensor[]): Awaitable<Int32Array> {
   if (ts.length === 0) return new Int32Array(0);
@@ -66,17 +56,26 @@ export function nonFiniteCountsSoon(ts: readonly Tensor[]): Awaitable<Int32Array
   });
 }
 
+/** nonFiniteCountsSoon where the values must be had now (the replay): a backend that reads asynchronously is refused. */
+function nonFiniteCountsNow(ts: readonly Tensor[]): Int32Array {
+  const counts = nonFiniteCountsSoon(ts);
+  if (isPromise(counts)) {
+    counts.catch(() => undefined);
+    throw new GradkitError('locateNonFinite', 'the replay reads synchronously; this backend reads asynchronously only');
+  }
+  return counts;
+}
+
 /** Where in `values` (known to hold NaN/±Inf) the first bad element is: the slow path, only on failure. */
 function locateIn(name: string, values: ArrayLike<number>, shape: readonly number[]): BadParameter {
   const index = firstNonFinite(values);
   return { name, shape, index, value: values[index] };
 }
 
-function locate(name: string, t: Tensor, shape: readonly number[]): BadParameter {
-  return locateIn(name, readSync(t), shape);
-}
-
-/** firstBad, reading the bad tensor asynchronously where the backend needs it. */
+/**
+ * The first entry whose count is non-zero, located to its first bad element; null when all are
+ * finite. The bad tensor is read asynchronously where the backend needs it.
+ */
 export function firstBadSoon(entries: readonly [string, Tensor, readonly number[]][], counts: ArrayLike<number>, offset = 0): Awaitable<BadParameter | null> {
   for (let k = 0; k < entries.length; k++) {
     const [name, t, shape] = entries[k];
@@ -85,7 +84,7 @@ export function firstBadSoon(entries: readonly [string, Tensor, readonly number[
   return null;
 }
 
-/** firstBadParameter, reading asynchronously where the backend needs it. */
+/** The first parameter (registration order: nearest the input) whose weights or gradients hold NaN/Inf. */
 export function firstBadParameterSoon(model: AnyModule, what: 'weights' | 'gradients'): Awaitable<BadParameter | null> {
   const entries = checkedTensors(model, what);
   return andThen(nonFiniteCountsSoon(entries.map((e) => e[1])), (counts) => firstBadSoon(entries, counts));
@@ -101,20 +100,6 @@ export function checkedTensors(model: AnyModule, what: 'weights' | 'gradients'):
   return out;
 }
 
-/** The first entry whose count is non-zero, located to its first bad element; null when all are finite. */
-export function firstBad(entries: readonly [string, Tensor, readonly number[]][], counts: ArrayLike<number>, offset = 0): BadParameter | null {
-  for (let k = 0; k < entries.length; k++) {
-    if (counts[offset + k] > 0) return locate(entries[k][0], entries[k][1], entries[k][2]);
-  }
-  return null;
-}
-
-/** The first parameter (registration order: nearest the input) whose weights or gradients hold NaN/Inf. */
-export function firstBadParameter(model: AnyModule, what: 'weights' | 'gradients'): BadParameter | null {
-  const entries = checkedTensors(model, what);
-  return firstBad(entries, nonFiniteCounts(entries.map((e) => e[1])));
-}
-
 /** "parameter '0.weight' [5, 4] (element 3 is NaN)" */
 export function describeParameter(b: BadParameter): string {
   return `parameter '${b.name}' [${b.shape.join(', ')}] (element ${b.index} is ${b.value})`;
@@ -126,12 +111,13 @@ function tensorsOf(x: unknown): Tensor[] {
   return [];
 }
 
+/** The first non-finite value among the tensors of `x` (the replay runs on backends that read synchronously only). */
 function badTensor(x: unknown): { value: number; shape: readonly number[] } | null {
   const ts = tensorsOf(x);
-  const counts = nonFiniteCounts(ts);
+  const counts = nonFiniteCountsNow(ts);
   for (let k = 0; k < ts.length; k++) {
     if (counts[k] > 0) {
-      const b = locate('', ts[k], ts[k].shape);
+      const b = locateIn('', readSync(ts[k]), ts[k].shape);
       return { value: b.value, shape: b.shape };
     }
   }
