@@ -178,9 +178,17 @@ export class Tensor {
     return values;
   }
 
-  /** Nested JS arrays (booleans for bool tensors); a number for a 0-d tensor. */
+  /** Nested JS arrays (booleans for bool tensors), synchronously (CPU backends); a number for a 0-d tensor. */
   toArray(): NestedArray {
-    const values = this.dataSync();
+    return this.nest(this.dataSync());
+  }
+
+  /** Nested JS arrays, read asynchronously like `data()` (any backend; tfjs's `array()`). */
+  async array(): Promise<NestedArray> {
+    return this.nest(await this.data());
+  }
+
+  private nest(values: DataArray): NestedArray {
     const asValue = (v: number): number | boolean => (this.dtype === 'bool' ? v !== 0 : v);
     if (this.shape.length === 0) return asValue(values[0]);
     const build = (dim: number, offset: number): NestedArray[] => {

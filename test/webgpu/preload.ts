@@ -14,4 +14,6 @@ if ('error' in got) {
   process.exit(required ? 1 : 0);
 }
 setBackend('webgpu');
+// Op tests registered per backend (test/ops/backends.ts) run on webgpu only in this process.
+process.env.GRADKIT_TEST_BACKENDS = 'webgpu';
 console.log(`webgpu preload: running on ${got.adapter.label}`);
