@@ -150,3 +150,17 @@ export async function expectThrowsMsg(fn: () => unknown, ...patterns: RegExp[]):
   assert.equal((err as Error).name, 'GradkitError', `expected a GradkitError, got ${(err as Error).name}: ${(err as Error).message}`);
   for (const p of patterns) assert.match((err as Error).message, p);
 }
+
+/**
+ * A tolerance that depends on the run's float: the test's float64 one on CPU backends, a
+ * float32 one (stated at the call, with why) on webgpu. Never loosens the float64 run.
+ */
+export function byFloat(float64: number, float32: number): number {
+  return FLOAT === 'float64' ? float64 : float32;
+}
+
+/**
+ * `test(name, NEEDS_FLOAT64, fn)` for a test whose subject is float64 itself (dtype promotion,
+ * float64 storage): skipped, saying why, on a backend without float64.
+ */
+export const NEEDS_FLOAT64: { skip: string | false } = { skip: FLOAT === 'float32' ? 'needs float64, which this backend does not have' : false };
