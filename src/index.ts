@@ -12,7 +12,7 @@ export type { DType, FloatDType, DataArray } from './core/dtype.js';
 export { Random, manualSeed, getGlobalRng } from './core/rng.js';
 export { Tensor, type NestedArray } from './tensor/tensor.js';
 export { scope, keep, dispose } from './tensor/lifetime.js';
-export { fromArray, memory, type MemoryReport } from './tensor/host.js';
+export { fromArray, memory, toBackend, type MemoryReport } from './tensor/host.js';
 export type { Handle } from './backend/handle.js';
 export {
   tensor, scalar, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye,

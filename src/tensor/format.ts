@@ -14,7 +14,7 @@ function fmtValue(v: number, dtype: string): string {
 
 /** PyTorch-style text: nested brackets, aligned columns, long dims summarized with '...'. */
 export function formatTensor(t: Tensor): string {
-  const values = t.backend.readSync(t.handle);
+  const values = t.backend.readSync(t.ownHandle);
   const summarize = t.size > SUMMARIZE_ABOVE;
   const strides: number[] = [];
   let acc = 1;

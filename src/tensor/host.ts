@@ -20,8 +20,8 @@ import { keep } from './lifetime.js';
  * May be the backend's own storage: read it, never write it (write with `t.assign`).
  */
 export function readSync(t: Tensor): DataArray {
-  const copy = hostCopies?.get(t.handle);
-  return copy !== undefined ? copy : t.backend.readSync(t.handle);
+  const copy = hostCopies?.get(t.ownHandle);
+  return copy !== undefined ? copy : t.backend.readSync(t.ownHandle);
 }
 
 /** Host copies that readSync answers from while withHostCopies runs (GPU tensors only). */
@@ -35,7 +35,7 @@ let hostCopies: Map<Handle, DataArray> | null = null;
  */
 export async function withHostCopies<T>(tensors: Iterable<Tensor>, fn: () => T): Promise<T> {
   const pending = new Map<Handle, Promise<DataArray>>();
-  for (const t of tensors) if (!canReadSync(t) && !pending.has(t.handle)) pending.set(t.handle, t.backend.read(t.handle));
+  for (const t of tensors) if (!canReadSync(t) && !pending.has(t.ownHandle)) pending.set(t.ownHandle, t.backend.read(t.ownHandle));
   const handles = [...pending.keys()];
   const values = await Promise.all(pending.values());
   const before = hostCopies;
@@ -90,7 +90,7 @@ export function checkOnDevice(
   deferCheck({
     op,
     verdict: async () => {
-      const reads = held.map((t) => t.backend.read(t.handle));
+      const reads = held.map((t) => t.backend.read(t.ownHandle));
       for (const t of held) t.dispose();
       const [f, ...rest] = await Promise.all(reads);
       return verdict.failed(f) ? verdict.message(f, rest) : null;

@@ -91,8 +91,23 @@ export class Tensor {
     return new Tensor(getBackend().upload(data), shape, opts);
   }
 
-  /** The opaque backend buffer: pass it to kernels; read values through the host module. */
+  /**
+   * The opaque backend buffer, to pass to the current backend's kernels. A tensor of another
+   * backend is one clear error here (PyTorch's "expected all tensors to be on the same device"),
+   * not a foreign handle deep inside a kernel. Read values through the host module.
+   */
   get handle(): Handle {
+    const h = this.ownHandle;
+    const current = getBackend();
+    if (this.storage.backend !== current) {
+      const mine = this.storage.backend.name;
+      throw new GradkitError('backend', `a tensor${this.name ? ` ('${this.name}')` : ''} of shape ${fmtShape(this.shape)} on backend '${mine}' was used while the current backend is '${current.name}'; move it with toBackend(t, '${current.name}') or select '${mine}' (setBackend/withBackend)`);
+    }
+    return h;
+  }
+
+  /** The buffer on this tensor's own backend, whichever backend is current (reads, writes, dispose). */
+  get ownHandle(): Handle {
     if (this.disposed) throw new GradkitError('Tensor', `this tensor${this.name ? ` ('${this.name}')` : ''} of shape ${fmtShape(this.shape)} was disposed; keep() it or return it from its scope to use it later`);
     return this.storage.handle;
   }
@@ -167,14 +182,14 @@ export class Tensor {
 
   /** A copy of the values, synchronously (CPU backends). */
   dataSync(): DataArray {
-    return this.storage.backend.readSync(this.handle).slice();
+    return this.storage.backend.readSync(this.ownHandle).slice();
   }
 
   /** A copy of the values; async so a GPU backend can download without blocking. */
   async data(): Promise<DataArray> {
     // The read is issued before anything is awaited: the caller may dispose the tensor at once.
     // Input checks a GPU backend could not read synchronously settle with it (deferred-checks.ts).
-    const [values] = await Promise.all([this.storage.backend.read(this.handle), settleChecks()]);
+    const [values] = await Promise.all([this.storage.backend.read(this.ownHandle), settleChecks()]);
     return values;
   }
 
@@ -208,7 +223,7 @@ export class Tensor {
     if (this.size !== 1) {
       throw new GradkitError('item', `only one-element tensors can be converted to a number; shape is ${fmtShape(this.shape)}`);
     }
-    return this.storage.backend.readSync(this.handle)[0];
+    return this.storage.backend.readSync(this.ownHandle)[0];
   }
 
   /**
@@ -226,7 +241,7 @@ export class Tensor {
 
   /** Another tensor over the same buffer with another shape of the same size (no autograd). */
   view(shape: Shape): Tensor {
-    this.handle; // refuse a disposed tensor
+    this.ownHandle; // refuse a disposed tensor
     return new Tensor(this.storage, shape, { name: this.name });
   }
 
@@ -258,13 +273,13 @@ export class Tensor {
       if (values.backend !== this.backend) {
         throw new GradkitError('assign', `cannot assign a tensor on backend '${values.backend.name}' to one on '${this.backend.name}'`);
       }
-      this.backend.kernels.copyInto(this.handle, values.handle);
+      this.backend.kernels.copyInto(this.ownHandle, values.ownHandle);
       return this;
     }
     if (values.length !== this.size) {
       throw new GradkitError('assign', `expected ${this.size} values for shape ${fmtShape(this.shape)}, got ${values.length}`);
     }
-    this.backend.write(this.handle, values);
+    this.backend.write(this.ownHandle, values);
     return this;
   }
 

@@ -34,7 +34,7 @@ test('every call of an async test helper is awaited or returned', () => {
 
 test('the scan finds an unawaited call (it is not vacuous)', () => {
   const call = new RegExp(`(^|[^\\w.])(${ASYNC_HELPERS.join('|')})\\(`);
-  const line = '  expectClose(y, [1, 2]);';
+  const line = '  expect' + 'Close(y, [1, 2]);'; // split so the scan above does not find it in this file
   const m = call.exec(line);
   assert.ok(m, 'the pattern matches a call');
   assert.equal(/\bawait\b|\breturn\b/.test(line.slice(0, m.index + m[1].length)), false);
