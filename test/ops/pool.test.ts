@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
-import { assertClose, assertGrad } from '../helpers.js';
+import { expectClose, expectGrad, FLOAT, scalar } from '../helpers.js';
 import { testAllBackends } from './backends.js';
 
-const f64 = { dtype: 'float64' } as const;
-const any = (seed: number, shape: number[]) => g.randn(shape, { seed, ...f64 });
+const F = { dtype: FLOAT } as const;
+const any = (seed: number, shape: number[]) => g.randn(shape, { seed, ...F });
 
 /**
  * Independent oracle with PyTorch's definitions: windows start at o·stride − pad; max ignores
  * padding; avg divides by the window clipped to the padded image (countIncludePad) or by the
  * number of real pixels in it.
  */
-function directPool(kind: 'max' | 'avg', x: g.Tensor, k: [number, number], s: [number, number], p: [number, number], includePad = true): number[] {
+async function directPool(kind: 'max' | 'avg', x: g.Tensor, k: [number, number], s: [number, number], p: [number, number], includePad = true): Promise<number[]> {
   const [n, c, h, w] = x.shape;
-  const v = x.dataSync();
+  const v = await x.data();
   const oh = Math.floor((h + 2 * p[0] - k[0]) / s[0]) + 1;
   const ow = Math.floor((w + 2 * p[1] - k[1]) / s[1]) + 1;
   const out: number[] = [];
@@ -42,23 +42,23 @@ function directPool(kind: 'max' | 'avg', x: g.Tensor, k: [number, number], s: [n
   return out;
 }
 
-const X44 = () => g.arange(16, undefined, 1, f64).reshape([1, 1, 4, 4]);
+const X44 = () => g.arange(16, undefined, 1, F).reshape([1, 1, 4, 4]);
 
-testAllBackends('maxPool2d and avgPool2d: 4×4 cases computed by hand', () => {
-  assert.deepEqual(g.maxPool2d(X44(), { kernelSize: 2 }).toArray(), [[[[5, 7], [13, 15]]]]);
-  assert.deepEqual(g.avgPool2d(X44(), { kernelSize: 2 }).toArray(), [[[[2.5, 4.5], [10.5, 12.5]]]]);
-  assert.deepEqual(g.maxPool2d(X44(), { kernelSize: 3, stride: 1 }).toArray(), [[[[10, 11], [14, 15]]]]);
-  assert.deepEqual(g.maxPool2d(X44(), { kernelSize: [1, 4] }).toArray(), [[[[3], [7], [11], [15]]]]);
+testAllBackends('maxPool2d and avgPool2d: 4×4 cases computed by hand', async () => {
+  assert.deepEqual(await g.maxPool2d(X44(), { kernelSize: 2 }).array(), [[[[5, 7], [13, 15]]]]);
+  assert.deepEqual(await g.avgPool2d(X44(), { kernelSize: 2 }).array(), [[[[2.5, 4.5], [10.5, 12.5]]]]);
+  assert.deepEqual(await g.maxPool2d(X44(), { kernelSize: 3, stride: 1 }).array(), [[[[10, 11], [14, 15]]]]);
+  assert.deepEqual(await g.maxPool2d(X44(), { kernelSize: [1, 4] }).array(), [[[[3], [7], [11], [15]]]]);
   // Padding 1, kernel 2, stride 2 → 3×3; window (0,1) covers the padded row and x[0][1..2] = 1, 2.
   const inc = g.avgPool2d(X44(), { kernelSize: 2, padding: 1 });
   assert.deepEqual(inc.shape, [1, 1, 3, 3]);
-  assert.equal(inc.dataSync()[1], 3 / 4);
+  assert.equal((await inc.data())[1], 3 / 4);
   const exc = g.avgPool2d(X44(), { kernelSize: 2, padding: 1, countIncludePad: false });
-  assert.equal(exc.dataSync()[1], 3 / 2);
-  assert.equal(exc.dataSync()[4], (5 + 6 + 9 + 10) / 4);
+  assert.equal((await exc.data())[1], 3 / 2);
+  assert.equal((await exc.data())[4], (5 + 6 + 9 + 10) / 4);
   // Max pooling ignores padding even when every real value is negative.
-  assert.deepEqual(g.maxPool2d(X44().sub(100), { kernelSize: 2, padding: 1 }).dataSync()[0], -100);
-  assert.ok(Number.isNaN(g.maxPool2d(g.tensor([[[[1, NaN], [3, 4]]]]), { kernelSize: 2 }).item()), 'a NaN in the window is the max');
+  assert.deepEqual((await g.maxPool2d(X44().sub(100), { kernelSize: 2, padding: 1 }).data())[0], -100);
+  assert.ok(Number.isNaN(await scalar(g.maxPool2d(g.tensor([[[[1, NaN], [3, 4]]]]), { kernelSize: 2 }))), 'a NaN in the window is the max');
 });
 
 const COMBOS: [string, g.Pool2dOptions, number[]][] = [
@@ -69,42 +69,42 @@ const COMBOS: [string, g.Pool2dOptions, number[]][] = [
   ['k2 s1 (overlapping)', { kernelSize: 2, stride: 1 }, [1, 1, 3, 4]],
 ];
 
-testAllBackends('pools match a direct computation for kernel/stride/padding combinations', () => {
-  COMBOS.forEach(([name, opts, shape], i) => {
+testAllBackends('pools match a direct computation for kernel/stride/padding combinations', async () => {
+  for (const [i, [name, opts, shape]] of COMBOS.entries()) {
     const x = any(i, shape);
     const k = typeof opts.kernelSize === 'number' ? [opts.kernelSize, opts.kernelSize] as [number, number] : [...opts.kernelSize] as [number, number];
     const sv = opts.stride ?? opts.kernelSize;
     const s = typeof sv === 'number' ? [sv, sv] as [number, number] : [...sv] as [number, number];
     const pv = opts.padding ?? 0;
     const p = typeof pv === 'number' ? [pv, pv] as [number, number] : [...pv] as [number, number];
-    assertClose(g.maxPool2d(x, opts), directPool('max', x, k, s, p), { atol: 1e-12, msg: `max ${name}` });
-    assertClose(g.avgPool2d(x, opts), directPool('avg', x, k, s, p, true), { atol: 1e-12, msg: `avg ${name}` });
-    assertClose(g.avgPool2d(x, { ...opts, countIncludePad: false }), directPool('avg', x, k, s, p, false), { atol: 1e-12, msg: `avg excl ${name}` });
-  });
+    await expectClose(g.maxPool2d(x, opts), await directPool('max', x, k, s, p), { atol: 1e-12, msg: `max ${name}` });
+    await expectClose(g.avgPool2d(x, opts), await directPool('avg', x, k, s, p, true), { atol: 1e-12, msg: `avg ${name}` });
+    await expectClose(g.avgPool2d(x, { ...opts, countIncludePad: false }), await directPool('avg', x, k, s, p, false), { atol: 1e-12, msg: `avg excl ${name}` });
+  }
 });
 
-testAllBackends('pool gradients match finite differences (and flow through non-contiguous input)', () => {
-  COMBOS.forEach(([name, opts, shape], i) => {
-    assertGrad((x) => g.maxPool2d(x, opts), [any(50 + i, shape)], { seed: i });
-    assertGrad((x) => g.avgPool2d(x, opts), [any(60 + i, shape)], { seed: i });
-    assertGrad((x) => g.avgPool2d(x, { ...opts, countIncludePad: false }), [any(70 + i, shape)], { seed: i });
+testAllBackends('pool gradients match finite differences (and flow through non-contiguous input)', async () => {
+  for (const [i, [name, opts, shape]] of COMBOS.entries()) {
+    await expectGrad((x) => g.maxPool2d(x, opts), [any(50 + i, shape)], { seed: i });
+    await expectGrad((x) => g.avgPool2d(x, opts), [any(60 + i, shape)], { seed: i });
+    await expectGrad((x) => g.avgPool2d(x, { ...opts, countIncludePad: false }), [any(70 + i, shape)], { seed: i });
     void name;
-  });
-  assertGrad((x) => g.maxPool2d(g.permute(x, [0, 3, 1, 2]), { kernelSize: 2 }), [any(80, [1, 4, 4, 2])]);
+  }
+  await expectGrad((x) => g.maxPool2d(g.permute(x, [0, 3, 1, 2]), { kernelSize: 2 }), [any(80, [1, 4, 4, 2])]);
 });
 
-testAllBackends('maxPool2d gradient by hand: overlapping windows add up at a shared max', () => {
-  const x = g.tensor([[[[1, 3, 2]]]], { ...f64, requiresGrad: true });
+testAllBackends('maxPool2d gradient by hand: overlapping windows add up at a shared max', async () => {
+  const x = g.tensor([[[[1, 3, 2]]]], { ...F, requiresGrad: true });
   const y = g.maxPool2d(x, { kernelSize: [1, 2], stride: 1 });
-  assert.deepEqual(y.toArray(), [[[[3, 3]]]]);
+  assert.deepEqual(await y.array(), [[[[3, 3]]]]);
   y.sum().backward();
-  assertClose(x.grad!, [0, 2, 0]);
-  const z = g.tensor([[[[1, 2], [3, 4]]]], { ...f64, requiresGrad: true });
+  await expectClose(x.grad!, [0, 2, 0]);
+  const z = g.tensor([[[[1, 2], [3, 4]]]], { ...F, requiresGrad: true });
   g.avgPool2d(z, { kernelSize: 2 }).sum().backward();
-  assertClose(z.grad!, [0.25, 0.25, 0.25, 0.25]);
+  await expectClose(z.grad!, [0.25, 0.25, 0.25, 0.25]);
 });
 
-testAllBackends('pools on an empty batch', () => {
+testAllBackends('pools on an empty batch', async () => {
   assert.deepEqual(g.maxPool2d(g.zeros([0, 2, 4, 4]), { kernelSize: 2 }).shape, [0, 2, 2, 2]);
   assert.deepEqual(g.avgPool2d(g.zeros([2, 0, 4, 4]), { kernelSize: 2 }).shape, [2, 0, 2, 2]);
 });
