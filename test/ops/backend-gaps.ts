@@ -17,12 +17,13 @@ export const WEBGPU_GAP = {
 
 /**
  * testAllBackends, but registered as a skipped test (with `why`) on the backends named in
- * `skip`: the test still runs unchanged on every other backend under test.
+ * `skip` (a `false` reason runs it: `{ webgpu: NEEDS_FLOAT64.skip }`): the test still runs
+ * unchanged on every other backend under test.
  */
-export function testAllBackendsExcept(name: string, skip: Record<string, string>, fn: () => void | Promise<void>): void {
+export function testAllBackendsExcept(name: string, skip: Record<string, string | false>, fn: () => void | Promise<void>): void {
   for (const b of backendsUnderTest()) {
     const why = skip[b];
-    if (why !== undefined) {
+    if (typeof why === 'string') {
       test(`${name} [${b}]`, { skip: why }, () => {});
       continue;
     }
