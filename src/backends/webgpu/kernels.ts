@@ -56,11 +56,32 @@ fn erf_(x: f32) -> f32 {
   let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);
   return select(y, -y, x < 0.0);
 }
+// m^n by repeated squaring: exact wherever the result and the partial products are (5^2 = 25, where
+// WGSL's pow, exp2(n·log2(m)), gives 24.999998 and int pow truncates it to 24).
+fn powi_(m: f32, n: u32) -> f32 {
+  var r = 1.0;
+  var p = m;
+  var k = n;
+  loop {
+    if ((k & 1u) == 1u) { r = r * p; }
+    k = k >> 1u;
+    if (k == 0u) { break; }
+    p = p * p;
+  }
+  return r;
+}
 fn powf_(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
   let m = abs(a);
   var r: f32;
-  if (m == 0.0) { r = select(pinf_(), 0.0, b > 0.0); } else { r = pow(m, b); }
+  if (m == 0.0) {
+    r = select(pinf_(), 0.0, b > 0.0);
+  } else if (floor(b) == b && abs(b) <= 16777216.0) {
+    r = powi_(m, u32(abs(b)));
+    if (b < 0.0) { r = 1.0 / r; }
+  } else {
+    r = pow(m, b);
+  }
   if (a < 0.0 || (a == 0.0 && (bitcast<u32>(a) & 0x80000000u) != 0u)) {
     if (floor(b) != b) { return select(nan_(), r, m == 0.0); }
     if (fract(b * 0.5) != 0.0) { r = -r; }
