@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
-import { assertClose, assertGrad, assertThrowsMsg } from '../helpers.js';
+import { assertClose, assertThrowsMsg, expectClose, expectGrad, FLOAT, NEEDS_FLOAT64, scalar, values } from '../helpers.js';
 
 const { nn } = g;
 
@@ -83,7 +83,7 @@ test('train/eval flips the flag everywhere; apply visits children first', () => 
   assert.deepEqual(order, ['Linear', 'ReLU', 'Linear', 'Sequential', 'MLP']);
 });
 
-test('forward hooks see module, inputs and output; the remover removes; a return replaces the output', () => {
+test('forward hooks see module, inputs and output; the remover removes; a return replaces the output', async () => {
   const lin = new nn.Linear(2, 3);
   const seen: number[][] = [];
   const remove = lin.registerForwardHook((mod, inputs, out) => {
@@ -97,36 +97,37 @@ test('forward hooks see module, inputs and output; the remover removes; a return
   lin.call(x);
   assert.equal(seen.length, 1);
   const r2 = lin.registerForwardHook((_m, _i, out) => out.mul(0));
-  assertClose(lin.call(x), new Array(15).fill(0));
+  await expectClose(lin.call(x), new Array(15).fill(0));
   r2();
   const r3 = lin.registerForwardPreHook((_m, inputs) => [inputs[0].mul(0)]);
-  assertClose(lin.call(x), [...lin.bias!.dataSync(), ...lin.bias!.dataSync(), ...lin.bias!.dataSync(), ...lin.bias!.dataSync(), ...lin.bias!.dataSync()]);
+  const bias = await values(lin.bias!);
+  await expectClose(lin.call(x), [...bias, ...bias, ...bias, ...bias, ...bias]);
   r3();
 });
 
-test('stateDict round-trips into a fresh model with identical outputs; it is a copy', () => {
+test('stateDict round-trips into a fresh model with identical outputs; it is a copy', async () => {
   g.manualSeed(2);
   const a = new MLP();
   const x = g.randn([4, 3]);
-  const ya = a.call(x).dataSync();
+  const ya = await a.call(x).data();
   const sd = a.stateDict();
   assert.deepEqual([...sd.keys()], ['scale', 'layers.0.weight', 'layers.0.bias', 'layers.2.weight', 'layers.2.bias']);
   g.manualSeed(99);
   const b = new MLP();
-  assert.notDeepEqual(b.call(x).dataSync(), ya);
+  assert.notDeepEqual(await b.call(x).data(), ya);
   const weightBefore = (b.layers.at(0) as g.nn.Linear).weight;
   b.loadStateDict(sd);
   assert.equal((b.layers.at(0) as g.nn.Linear).weight, weightBefore, 'loaded in place');
-  assert.deepEqual(b.call(x).dataSync(), ya);
+  assert.deepEqual(await b.call(x).data(), ya);
   // Changing the model afterwards does not change the saved dict.
   (a.layers.at(0) as g.nn.Linear).weight.assign(new Float32Array(12));
-  assert.notDeepEqual(sd.get('layers.0.weight')!.dataSync(), new Float32Array(12));
+  assert.notDeepEqual(await sd.get('layers.0.weight')!.data(), new Float32Array(12));
   // Plain objects load too.
   b.loadStateDict(Object.fromEntries(sd));
-  assert.deepEqual(b.call(x).dataSync(), ya);
+  assert.deepEqual(await b.call(x).data(), ya);
 });
 
-test('loadStateDict lists missing, unexpected and wrong-shaped keys; non-strict reports them', () => {
+test('loadStateDict lists missing, unexpected and wrong-shaped keys; non-strict reports them', async () => {
   const m = new MLP();
   const sd = m.stateDict();
   sd.delete('scale');
@@ -137,7 +138,7 @@ test('loadStateDict lists missing, unexpected and wrong-shaped keys; non-strict 
   const r = m.loadStateDict(sd, { strict: false });
   assert.deepEqual(r.missingKeys, ['scale']);
   assert.deepEqual(r.unexpectedKeys, ['extra.weight']);
-  assertClose((m.layers.at(0) as g.nn.Linear).bias!, [0, 0, 0, 0]);
+  await expectClose((m.layers.at(0) as g.nn.Linear).bias!, [0, 0, 0, 0]);
 });
 
 test('toString is a PyTorch-like tree', () => {
@@ -150,13 +151,19 @@ test('toString is a PyTorch-like tree', () => {
   assert.match(m.toString(), /^MLP\(\n  \(layers\): Sequential\(\n    \(0\): Linear/);
 });
 
-test('zeroGrad clears gradients; to(float64) converts in place', () => {
+test('zeroGrad clears gradients', () => {
   g.manualSeed(3);
   const m = new MLP();
   m.call(g.randn([2, 3])).sum().backward();
   assert.ok(m.parameters().every((p) => p.grad !== null));
   m.zeroGrad();
   assert.ok(m.parameters().every((p) => p.grad === null));
+});
+
+// The subject is float64 storage itself, which webgpu does not have.
+test('to(float64) converts in place', NEEDS_FLOAT64, () => {
+  g.manualSeed(3);
+  const m = new MLP();
   const w = (m.layers.at(0) as g.nn.Linear).weight;
   const before = Array.from(w.dataSync());
   m.to('float64');
@@ -178,32 +185,32 @@ test('ModuleList and ModuleDict register their children', () => {
   assertThrowsMsg(() => list.at(5), /out of range/);
 });
 
-test('Linear: hand-checked forward and gradCheck on input, weight and bias', () => {
-  const lin = new nn.Linear(2, 3, { dtype: 'float64' });
+test('Linear: hand-checked forward and gradCheck on input, weight and bias', async () => {
+  const lin = new nn.Linear(2, 3, { dtype: FLOAT });
   lin.weight.assign([1, 2, 3, 4, 5, 6]);
   lin.bias!.assign([0.5, -1, 0]);
-  const y = lin.call(g.tensor([[1, -1], [2, 0.5]], { dtype: 'float64' }));
+  const y = lin.call(g.tensor([[1, -1], [2, 0.5]], { dtype: FLOAT }));
   // rows of W: [1,2], [3,4], [5,6]
-  assertClose(y, [1 - 2 + 0.5, 3 - 4 - 1, 5 - 6, 2 + 1 + 0.5, 6 + 2 - 1, 10 + 3]);
-  const x = g.randn([4, 2], { dtype: 'float64', seed: 5 });
-  assertGrad((xx, w, b) => nn.functional.linear(xx, w, b).tanh().sum(), [x, lin.weight, lin.bias!]);
-  // Batched (3-D) input, against the plain composition x·Wᵀ + b, in float64 and float32.
-  const x3 = g.randn([2, 3, 2], { dtype: 'float64', seed: 6 });
-  assertClose(lin.call(x3), x3.matmul(lin.weight.T).add(lin.bias!).dataSync(), { atol: 1e-12 });
-  assertGrad((xx, w, b) => nn.functional.linear(xx, w, b).square().sum(), [x3, lin.weight, lin.bias!]);
+  await expectClose(y, [1 - 2 + 0.5, 3 - 4 - 1, 5 - 6, 2 + 1 + 0.5, 6 + 2 - 1, 10 + 3]);
+  const x = g.randn([4, 2], { dtype: FLOAT, seed: 5 });
+  await expectGrad((xx, w, b) => nn.functional.linear(xx, w, b).tanh().sum(), [x, lin.weight, lin.bias!]);
+  // Batched (3-D) input, against the plain composition x·Wᵀ + b, in FLOAT (float64 on CPU backends) and float32.
+  const x3 = g.randn([2, 3, 2], { dtype: FLOAT, seed: 6 });
+  await expectClose(lin.call(x3), await values(x3.matmul(lin.weight.T).add(lin.bias!)), { atol: 1e-12 });
+  await expectGrad((xx, w, b) => nn.functional.linear(xx, w, b).square().sum(), [x3, lin.weight, lin.bias!]);
   const big = new nn.Linear(37, 29, { rng: new g.Random(1) });
   const xb = g.randn([5, 37], { seed: 7 });
-  assertClose(big.call(xb), xb.matmul(big.weight.T).add(big.bias!).dataSync(), { atol: 1e-4 });
+  await expectClose(big.call(xb), await values(xb.matmul(big.weight.T).add(big.bias!)), { atol: 1e-4 });
   const xl = g.randn([5, 37], { seed: 8, requiresGrad: true });
   big.call(xl).square().sum().backward();
   const gy = big.call(xl).mul(2).detach();
-  assertClose(xl.grad!, gy.matmul(big.weight).dataSync(), { atol: 1e-3, rtol: 1e-4 });
-  assertClose(big.weight.grad!, gy.T.matmul(xl.detach()).dataSync(), { atol: 1e-3, rtol: 1e-4 });
+  await expectClose(xl.grad!, await values(gy.matmul(big.weight)), { atol: 1e-3, rtol: 1e-4 });
+  await expectClose(big.weight.grad!, await values(gy.T.matmul(xl.detach())), { atol: 1e-3, rtol: 1e-4 });
   assertThrowsMsg(() => lin.call(g.ones([2, 5])), /Linear/, /\[\.\.\., 2\]/, /\[2, 5\]/);
   assertThrowsMsg(() => new nn.Linear(0, 2), /inFeatures must be a positive integer/);
 });
 
-test('stateDict round-trip of a conv/BatchNorm model includes buffers; outputs identical in eval', () => {
+test('stateDict round-trip of a conv/BatchNorm model includes buffers; outputs identical in eval', async () => {
   const build = (seed: number) => new nn.Sequential(
     new nn.Conv2d(2, 3, 3, { padding: 1, rng: new g.Random(seed) }), new nn.BatchNorm2d(3), new nn.ReLU(),
     new nn.Flatten(), new nn.Linear(3 * 4 * 4, 2, { rng: new g.Random(seed + 1) }),
@@ -215,10 +222,10 @@ test('stateDict round-trip of a conv/BatchNorm model includes buffers; outputs i
   assert.deepEqual([...sd.keys()], ['0.weight', '0.bias', '1.weight', '1.bias', '1.runningMean', '1.runningVar', '1.numBatchesTracked', '4.weight', '4.bias']);
   const b = build(50).eval();
   const x = g.randn([2, 2, 4, 4], { seed: 20 });
-  assert.notDeepEqual(b.call(x).dataSync(), a.call(x).dataSync());
+  assert.notDeepEqual(await b.call(x).data(), await a.call(x).data());
   b.loadStateDict(sd);
-  assert.deepEqual(b.call(x).dataSync(), a.call(x).dataSync());
-  assert.equal((b.at(1) as g.nn.BatchNorm2d).numBatchesTracked!.item(), 3);
+  assert.deepEqual(await b.call(x).data(), await a.call(x).data());
+  assert.equal(await scalar((b.at(1) as g.nn.BatchNorm2d).numBatchesTracked!), 3);
 });
 
 test('freeze/unfreeze set requiresGrad on every parameter', () => {
