@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
 import { GRU, LSTM, RNN } from '../../src/nn/recurrent.js';
 import { unstack } from '../../src/nn/seq-unstack.js';
-import { assertClose, assertGrad, assertThrowsMsg } from '../helpers.js';
-import { assertModuleGrad } from './seq-helpers.js';
+import { assertThrowsMsg, expectClose, expectGrad, FLOAT, values } from '../helpers.js';
+import { expectModuleGrad } from './seq-helpers.js';
 
 // ---- a slow, obvious reference in plain numbers ------------------------------------------------
 
@@ -57,9 +57,9 @@ function refStep(mode: Mode, w: RefLayer, inSize: number, hSize: number, x: numb
  * Runs the reference over [N, T, F] data for every layer (and direction); returns output
  * [N][T][D·H] and final h/c [L·D][N][H], flattened.
  */
-function refRun(mode: Mode, m: RNN | LSTM | GRU, x: g.Tensor) {
+async function refRun(mode: Mode, m: RNN | LSTM | GRU, x: g.Tensor) {
   const [N, T, F] = x.shape;
-  const xs = x.dataSync();
+  const xs = await x.data();
   const H = m.hiddenSize;
   const D = m.numDirections;
   const p = Object.fromEntries(m.namedParameters());
@@ -71,8 +71,8 @@ function refRun(mode: Mode, m: RNN | LSTM | GRU, x: g.Tensor) {
     for (let d = 0; d < D; d++) {
       const sfx = d === 0 ? '' : 'Reverse';
       const w: RefLayer = {
-        wIh: p[`weightIh${l}${sfx}`].dataSync(), wHh: p[`weightHh${l}${sfx}`].dataSync(),
-        bIh: p[`biasIh${l}${sfx}`].dataSync(), bHh: p[`biasHh${l}${sfx}`].dataSync(),
+        wIh: await p[`weightIh${l}${sfx}`].data(), wHh: await p[`weightHh${l}${sfx}`].data(),
+        bIh: await p[`biasIh${l}${sfx}`].data(), bHh: await p[`biasHh${l}${sfx}`].data(),
       };
       const inSize = l === 0 ? F : D * H;
       hs.push([]);
@@ -94,13 +94,13 @@ function refRun(mode: Mode, m: RNN | LSTM | GRU, x: g.Tensor) {
   return { output: seq.flat(2), hidden: hs.flat(2), cell: cs.flat(2) };
 }
 
-const f64 = (shape: number[], seed: number): g.Tensor => g.randn(shape, { dtype: 'float64', seed });
+const f64 = (shape: number[], seed: number): g.Tensor => g.randn(shape, { dtype: FLOAT, seed });
 
 // ---- tests ---------------------------------------------------------------------------------------
 
-test('LSTM one step equals the cell computed by hand (gate order i, f, g, o)', () => {
+test('LSTM one step equals the cell computed by hand (gate order i, f, g, o)', async () => {
   // inputSize 1, hiddenSize 1: every gate is one number, so the arithmetic fits in the test.
-  const lstm = new LSTM(1, 1, { dtype: 'float64' });
+  const lstm = new LSTM(1, 1, { dtype: FLOAT });
   lstm.weightIh0.assign([0.5, -0.3, 0.8, 0.1]);   // i, f, g, o
   lstm.weightHh0.assign([0.2, 0.4, -0.6, 0.9]);
   lstm.biasIh0.assign([0.1, 0.2, 0.0, -0.1]);
@@ -114,17 +114,17 @@ test('LSTM one step equals the cell computed by hand (gate order i, f, g, o)', (
   const o = sig(0.1 * x - 0.1 + 0.9 * h0);
   const c1 = f * c0 + i * gg;
   const h1 = o * Math.tanh(c1);
-  const r = lstm.call(g.tensor([[[x]]], { dtype: 'float64' }), {
-    hidden: g.tensor([[[h0]]], { dtype: 'float64' }), cell: g.tensor([[[c0]]], { dtype: 'float64' }),
+  const r = lstm.call(g.tensor([[[x]]], { dtype: FLOAT }), {
+    hidden: g.tensor([[[h0]]], { dtype: FLOAT }), cell: g.tensor([[[c0]]], { dtype: FLOAT }),
   });
   assert.deepEqual(r.output.shape, [1, 1, 1]);
-  assertClose(r.output, [h1], { atol: 1e-14 });
-  assertClose(r.hidden, [h1], { atol: 1e-14 });
-  assertClose(r.cell, [c1], { atol: 1e-14 });
+  await expectClose(r.output, [h1], { atol: 1e-14 });
+  await expectClose(r.hidden, [h1], { atol: 1e-14 });
+  await expectClose(r.cell, [c1], { atol: 1e-14 });
 });
 
-test('GRU one step equals the cell computed by hand (gate order r, z, n; b_hn inside the reset product)', () => {
-  const gru = new GRU(1, 1, { dtype: 'float64' });
+test('GRU one step equals the cell computed by hand (gate order r, z, n; b_hn inside the reset product)', async () => {
+  const gru = new GRU(1, 1, { dtype: FLOAT });
   gru.weightIh0.assign([0.7, -0.2, 0.5]);   // r, z, n
   gru.weightHh0.assign([0.3, 0.6, -0.4]);
   gru.biasIh0.assign([0.1, 0.0, 0.2]);
@@ -135,59 +135,59 @@ test('GRU one step equals the cell computed by hand (gate order r, z, n; b_hn in
   const z = sig(-0.2 * x + 0.6 * h0 + 0.3);
   const n = Math.tanh(0.5 * x + 0.2 + rr * (-0.4 * h0 + 0.25));
   const h1 = (1 - z) * n + z * h0;
-  const r = gru.call(g.tensor([[[x]]], { dtype: 'float64' }), { hidden: g.tensor([[[h0]]], { dtype: 'float64' }) });
-  assertClose(r.output, [h1], { atol: 1e-14 });
-  assertClose(r.hidden, [h1], { atol: 1e-14 });
+  const r = gru.call(g.tensor([[[x]]], { dtype: FLOAT }), { hidden: g.tensor([[[h0]]], { dtype: FLOAT }) });
+  await expectClose(r.output, [h1], { atol: 1e-14 });
+  await expectClose(r.hidden, [h1], { atol: 1e-14 });
 });
 
-test('RNN, LSTM, GRU over sequences and layers match the plain-number reference', () => {
+test('RNN, LSTM, GRU over sequences and layers match the plain-number reference', async () => {
   const cases: [Mode, RNN | LSTM | GRU][] = [
-    ['tanh', new RNN(3, 4, { numLayers: 2, dtype: 'float64', rng: new g.Random(1) })],
-    ['relu', new RNN(3, 4, { nonlinearity: 'relu', dtype: 'float64', rng: new g.Random(2) })],
-    ['lstm', new LSTM(3, 4, { numLayers: 2, dtype: 'float64', rng: new g.Random(3) })],
-    ['gru', new GRU(3, 4, { numLayers: 3, dtype: 'float64', rng: new g.Random(4) })],
-    ['lstm', new LSTM(3, 4, { numLayers: 2, bidirectional: true, dtype: 'float64', rng: new g.Random(5) })],
-    ['gru', new GRU(3, 4, { bidirectional: true, dtype: 'float64', rng: new g.Random(6) })],
-    ['tanh', new RNN(3, 4, { numLayers: 2, bidirectional: true, dtype: 'float64', rng: new g.Random(7) })],
+    ['tanh', new RNN(3, 4, { numLayers: 2, dtype: FLOAT, rng: new g.Random(1) })],
+    ['relu', new RNN(3, 4, { nonlinearity: 'relu', dtype: FLOAT, rng: new g.Random(2) })],
+    ['lstm', new LSTM(3, 4, { numLayers: 2, dtype: FLOAT, rng: new g.Random(3) })],
+    ['gru', new GRU(3, 4, { numLayers: 3, dtype: FLOAT, rng: new g.Random(4) })],
+    ['lstm', new LSTM(3, 4, { numLayers: 2, bidirectional: true, dtype: FLOAT, rng: new g.Random(5) })],
+    ['gru', new GRU(3, 4, { bidirectional: true, dtype: FLOAT, rng: new g.Random(6) })],
+    ['tanh', new RNN(3, 4, { numLayers: 2, bidirectional: true, dtype: FLOAT, rng: new g.Random(7) })],
   ];
   const x = f64([2, 5, 3], 7);
   for (const [mode, m] of cases) {
     const r = m.call(x) as { output: g.Tensor; hidden: g.Tensor; cell?: g.Tensor };
-    const ref = refRun(mode, m, x);
+    const ref = await refRun(mode, m, x);
     const D = m.numDirections;
     assert.deepEqual(r.output.shape, [2, 5, 4 * D], mode);
     assert.deepEqual(r.hidden.shape, [m.numLayers * D, 2, 4], mode);
-    assertClose(r.output, ref.output, { atol: 1e-12, msg: `${mode} output` });
-    assertClose(r.hidden, ref.hidden, { atol: 1e-12, msg: `${mode} hidden` });
-    if (mode === 'lstm') assertClose(r.cell!, ref.cell, { atol: 1e-12, msg: 'lstm cell' });
+    await expectClose(r.output, ref.output, { atol: 1e-12, msg: `${mode} output` });
+    await expectClose(r.hidden, ref.hidden, { atol: 1e-12, msg: `${mode} hidden` });
+    if (mode === 'lstm') await expectClose(r.cell!, ref.cell, { atol: 1e-12, msg: 'lstm cell' });
     // The last output step is the top layer's final hidden state (forward direction); the
     // reverse direction ends at step 0.
     const top = (m.numLayers - 1) * D;
-    assertClose(r.output.slice([0, 4, 0], [2, 5, 4]), r.hidden.slice([top], [top + 1]).dataSync(), { atol: 0 });
-    if (D === 2) assertClose(r.output.slice([0, 0, 4], [2, 1, 8]), r.hidden.slice([top + 1]).dataSync(), { atol: 0 });
+    await expectClose(r.output.slice([0, 4, 0], [2, 5, 4]), await values(r.hidden.slice([top], [top + 1])), { atol: 0 });
+    if (D === 2) await expectClose(r.output.slice([0, 0, 4], [2, 1, 8]), await values(r.hidden.slice([top + 1])), { atol: 0 });
   }
 });
 
-test('an initial state is used, and a sequence split in two with the state carried equals the whole', () => {
-  const lstm = new LSTM(2, 3, { numLayers: 2, dtype: 'float64', rng: new g.Random(5) });
+test('an initial state is used, and a sequence split in two with the state carried equals the whole', async () => {
+  const lstm = new LSTM(2, 3, { numLayers: 2, dtype: FLOAT, rng: new g.Random(5) });
   const x = f64([2, 6, 2], 8);
   const whole = lstm.call(x);
   const first = lstm.call(x.slice([0, 0], [2, 3]));
   const second = lstm.call(x.slice([0, 3]), { hidden: first.hidden, cell: first.cell });
-  assertClose(second.output, whole.output.slice([0, 3]).dataSync(), { atol: 1e-12 });
-  assertClose(second.hidden, whole.hidden.dataSync(), { atol: 1e-12 });
-  assertClose(second.cell, whole.cell.dataSync(), { atol: 1e-12 });
+  await expectClose(second.output, await values(whole.output.slice([0, 3])), { atol: 1e-12 });
+  await expectClose(second.hidden, await values(whole.hidden), { atol: 1e-12 });
+  await expectClose(second.cell, await values(whole.cell), { atol: 1e-12 });
 
-  const gru = new GRU(2, 3, { dtype: 'float64', rng: new g.Random(6) });
+  const gru = new GRU(2, 3, { dtype: FLOAT, rng: new g.Random(6) });
   const a = gru.call(x.slice([0, 0], [2, 2]));
   const b = gru.call(x.slice([0, 2]), { hidden: a.hidden });
-  assertClose(b.hidden, gru.call(x).hidden.dataSync(), { atol: 1e-12 });
+  await expectClose(b.hidden, await values(gru.call(x).hidden), { atol: 1e-12 });
   // A non-zero initial state changes the result.
-  const other = gru.call(x, { hidden: g.ones([1, 2, 3], { dtype: 'float64' }) });
-  assert.ok(Math.abs(other.output.dataSync()[0] - gru.call(x).output.dataSync()[0]) > 1e-6);
+  const other = gru.call(x, { hidden: g.ones([1, 2, 3], { dtype: FLOAT }) });
+  assert.ok(Math.abs((await other.output.data())[0] - (await gru.call(x).output.data())[0]) > 1e-6);
 });
 
-test('parameter names, shapes and PyTorch default init U(-1/sqrt(H), 1/sqrt(H))', () => {
+test('parameter names, shapes and PyTorch default init U(-1/sqrt(H), 1/sqrt(H))', async () => {
   const lstm = new LSTM(5, 16, { numLayers: 2, rng: new g.Random(9) });
   const shapes = Object.fromEntries([...lstm.namedParameters()].map(([n, p]) => [n, p.shape]));
   assert.deepEqual(shapes, {
@@ -196,7 +196,7 @@ test('parameter names, shapes and PyTorch default init U(-1/sqrt(H), 1/sqrt(H))'
   });
   assert.equal(lstm.numParameters(), 4 * 16 * (5 + 16 + 2) + 4 * 16 * (16 + 16 + 2));
   const k = 0.25;
-  const w = Array.from(lstm.weightHh1.dataSync());
+  const w = await values(lstm.weightHh1);
   assert.ok(w.every((v) => v >= -k && v <= k));
   // U(-k, k) has variance k²/3; 1024 samples put the estimate well within 15%.
   const mean = w.reduce((s, v) => s + v, 0) / w.length;
@@ -214,86 +214,87 @@ test('parameter names, shapes and PyTorch default init U(-1/sqrt(H), 1/sqrt(H))'
   ]);
 });
 
-test('without bias the layers still match the reference (zero biases)', () => {
-  const gru = new GRU(2, 3, { bias: false, dtype: 'float64', rng: new g.Random(11) });
-  const withBias = new GRU(2, 3, { dtype: 'float64', rng: new g.Random(11) });
+test('without bias the layers still match the reference (zero biases)', async () => {
+  const gru = new GRU(2, 3, { bias: false, dtype: FLOAT, rng: new g.Random(11) });
+  const withBias = new GRU(2, 3, { dtype: FLOAT, rng: new g.Random(11) });
   withBias.weightIh0.assign(gru.weightIh0);
   withBias.weightHh0.assign(gru.weightHh0);
   withBias.biasIh0.assign(new Float64Array(9));
   withBias.biasHh0.assign(new Float64Array(9));
   const x = f64([1, 4, 2], 12);
-  assertClose(gru.call(x).output, withBias.call(x).output.dataSync(), { atol: 1e-14 });
+  await expectClose(gru.call(x).output, await values(withBias.call(x).output), { atol: 1e-14 });
 });
 
-test('gradients w.r.t. input, initial state and every parameter (gradCheck, float64)', () => {
+test('gradients w.r.t. input, initial state and every parameter (gradCheck, float64)', async () => {
   const x = f64([2, 3, 2], 20);
   const h0 = f64([2, 2, 3], 21).mul(0.5);
   const c0 = f64([2, 2, 3], 22).mul(0.5);
   const lstm = new LSTM(2, 3, { numLayers: 2, rng: new g.Random(23) });
-  assertModuleGrad(lstm, [x, h0, c0], (a, h, c) => {
+  await expectModuleGrad(lstm, [x, h0, c0], (a, h, c) => {
     const r = lstm.call(a, { hidden: h, cell: c });
     return g.concat([r.output.flatten(), r.hidden.flatten(), r.cell.flatten()]);
   });
   const gru = new GRU(2, 3, { numLayers: 2, rng: new g.Random(24) });
-  assertModuleGrad(gru, [x, h0], (a, h) => {
+  await expectModuleGrad(gru, [x, h0], (a, h) => {
     const r = gru.call(a, { hidden: h });
     return g.concat([r.output.flatten(), r.hidden.flatten()]);
   });
   const rnn = new RNN(2, 3, { rng: new g.Random(25) });
-  assertModuleGrad(rnn, [x], (a) => rnn.call(a).output);
+  await expectModuleGrad(rnn, [x], (a) => rnn.call(a).output);
   const bi = new LSTM(2, 2, { numLayers: 2, bidirectional: true, rng: new g.Random(26) });
   const h4 = f64([4, 2, 2], 27).mul(0.5);
-  assertModuleGrad(bi, [x, h4], (a, h) => {
+  await expectModuleGrad(bi, [x, h4], (a, h) => {
     const r = bi.call(a, { hidden: h });
     return g.concat([r.output.flatten(), r.cell.flatten()]);
   });
 });
 
-test('unstack: the steps along an axis, with and without a gradient to route back', () => {
+test('unstack: the steps along an axis, with and without a gradient to route back', async () => {
   const x = f64([2, 7, 3], 50);
   for (const xs of [x, x.detach()]) {
     const steps = unstack(xs, 1);
     assert.equal(steps.length, 7);
-    steps.forEach((s, t) => {
+    for (const [t, s] of steps.entries()) {
       assert.deepEqual(s.shape, [2, 3]);
-      assertClose(s, x.slice([0, t], [2, t + 1]).dataSync(), { atol: 0 });
-    });
+      await expectClose(s, await values(x.slice([0, t], [2, t + 1])), { atol: 0 });
+    }
   }
   // Each step weighted differently, so a gradient routed to the wrong step would show.
-  assertGrad((a) => g.concat(unstack(a, 1).map((s, t) => s.mul(t + 1).square().flatten())), [x]);
+  await expectGrad((a) => g.concat(unstack(a, 1).map((s, t) => s.mul(t + 1).square().flatten())), [x]);
   // The recurrent layers give the same result under noGrad (flat split) as with gradients (tree).
-  const gru = new GRU(3, 2, { dtype: 'float64', rng: new g.Random(51) });
-  assertClose(g.noGrad(() => gru.call(x).output), gru.call(x).output.dataSync(), { atol: 0 });
+  const gru = new GRU(3, 2, { dtype: FLOAT, rng: new g.Random(51) });
+  await expectClose(g.noGrad(() => gru.call(x).output), await values(gru.call(x).output), { atol: 0 });
 });
 
-test('a long sequence backpropagates without overflowing the stack', () => {
+test('a long sequence backpropagates without overflowing the stack', async () => {
   const gru = new GRU(2, 4, { rng: new g.Random(30) });
   const x = g.randn([1, 400, 2], { seed: 31, requiresGrad: true });
   gru.call(x).hidden.sum().backward();
   assert.ok(x.grad !== null && gru.weightHh0.grad !== null);
-  assert.ok(x.grad.dataSync().every(Number.isFinite));
+  const xg = await x.grad.data();
+  assert.ok(xg.every(Number.isFinite));
   // The last input influences the final state; so does the first, through 400 steps of recurrence.
-  assert.ok(x.grad.dataSync().slice(-2).some((v) => v !== 0));
+  assert.ok(xg.slice(-2).some((v) => v !== 0));
 });
 
-test('dropout between layers acts in training only', () => {
-  const lstm = new LSTM(3, 4, { numLayers: 2, dropout: 0.5, dtype: 'float64', rng: new g.Random(40) });
-  const plain = new LSTM(3, 4, { numLayers: 2, dtype: 'float64', rng: new g.Random(40) });
+test('dropout between layers acts in training only', async () => {
+  const lstm = new LSTM(3, 4, { numLayers: 2, dropout: 0.5, dtype: FLOAT, rng: new g.Random(40) });
+  const plain = new LSTM(3, 4, { numLayers: 2, dtype: FLOAT, rng: new g.Random(40) });
   const x = f64([2, 4, 3], 41);
   lstm.eval();
-  assertClose(lstm.call(x).output, plain.call(x).output.dataSync(), { atol: 0 });
+  await expectClose(lstm.call(x).output, await values(plain.call(x).output), { atol: 0 });
   lstm.train();
   g.manualSeed(42);
-  const a = lstm.call(x).output.dataSync();
-  const b = plain.call(x).output.dataSync();
+  const a = await lstm.call(x).output.data();
+  const b = await plain.call(x).output.data();
   assert.ok(a.some((v, i) => Math.abs(v - b[i]) > 1e-6), 'training output should differ from the dropout-free one');
   // A single layer has nowhere to put dropout: train equals eval.
-  const one = new GRU(3, 4, { dropout: 0.5, dtype: 'float64', rng: new g.Random(43) });
-  const tr = one.call(x).output.dataSync();
-  assertClose(one.eval().call(x).output, tr, { atol: 0 });
+  const one = new GRU(3, 4, { dropout: 0.5, dtype: FLOAT, rng: new g.Random(43) });
+  const tr = await one.call(x).output.data();
+  await expectClose(one.eval().call(x).output, tr, { atol: 0 });
 });
 
-test('bad input gives a clear error', () => {
+test('bad input gives a clear error', async () => {
   const lstm = new LSTM(3, 4, { numLayers: 2 });
   assertThrowsMsg(() => lstm.call(g.zeros([2, 5])), /LSTM/, /\[N, T, 3\]/, /\[2, 5\]/);
   assertThrowsMsg(() => lstm.call(g.zeros([2, 5, 4])), /LSTM/, /\[2, 5, 4\]/);

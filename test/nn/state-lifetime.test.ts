@@ -6,15 +6,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
-import { assertClose } from '../helpers.js';
+import { expectClose, FLOAT, NEEDS_FLOAT64, scalar, values } from '../helpers.js';
 
 const { nn } = g;
 
-test('BatchNorm running statistics and numBatchesTracked survive step scopes and follow the momentum formula', () => {
-  const bn = new nn.BatchNorm1d(2, { affine: false, dtype: 'float64' });
+/**
+ * BatchNorm with momentum null blends its running statistics with a factor computed in float64
+ * (src/nn/normalization.ts, cumulativeForward casts the batch count to float64), which a backend
+ * without float64 cannot run: that path is a src bug on webgpu, reported; CPU backends only until fixed.
+ */
+const CUMULATIVE_BATCHNORM = { skip: g.getBackend().float64 === false ? 'BatchNorm momentum null casts to float64 (src/nn/normalization.ts cumulativeForward), which this backend lacks' : false };
+
+test('BatchNorm running statistics and numBatchesTracked survive step scopes and follow the momentum formula', async () => {
+  const bn = new nn.BatchNorm1d(2, { affine: false, dtype: FLOAT });
   const xs = [
-    g.tensor([[1, 2], [3, 6], [5, 10]], { dtype: 'float64' }),
-    g.tensor([[0, -1], [4, 1], [2, 3]], { dtype: 'float64' }),
+    g.tensor([[1, 2], [3, 6], [5, 10]], { dtype: FLOAT }),
+    g.tensor([[0, -1], [4, 1], [2, 3]], { dtype: FLOAT }),
   ];
   let mean = [0, 0];
   let variance = [1, 1];
@@ -22,7 +29,7 @@ test('BatchNorm running statistics and numBatchesTracked survive step scopes and
     g.scope(() => {
       bn.call(x);
     });
-    const d = x.dataSync();
+    const d = await x.data();
     for (let c = 0; c < 2; c++) {
       const v = [d[c], d[2 + c], d[4 + c]];
       const m = (v[0] + v[1] + v[2]) / 3;
@@ -34,22 +41,22 @@ test('BatchNorm running statistics and numBatchesTracked survive step scopes and
     variance = [...variance];
   }
   assert.equal(bn.runningMean!.isDisposed, false);
-  assertClose(bn.runningMean!, mean, { atol: 1e-12 });
-  assertClose(bn.runningVar!, variance, { atol: 1e-12 });
-  assert.equal(bn.numBatchesTracked!.item(), 2);
+  await expectClose(bn.runningMean!, mean, { atol: 1e-12 });
+  await expectClose(bn.runningVar!, variance, { atol: 1e-12 });
+  assert.equal(await scalar(bn.numBatchesTracked!), 2);
   // The eval forward reads the surviving statistics.
   bn.eval();
-  const y = bn.call(g.tensor([[mean[0], mean[1]]], { dtype: 'float64' }));
-  assertClose(y, [0, 0], { atol: 1e-12 });
+  const y = bn.call(g.tensor([[mean[0], mean[1]]], { dtype: FLOAT }));
+  await expectClose(y, [0, 0], { atol: 1e-12 });
 });
 
-test('BatchNorm with momentum null counts batches on the device across scopes (cumulative average)', () => {
-  const bn = new nn.BatchNorm1d(1, { momentum: null, affine: false, dtype: 'float64' });
+test('BatchNorm with momentum null counts batches on the device across scopes (cumulative average)', CUMULATIVE_BATCHNORM, async () => {
+  const bn = new nn.BatchNorm1d(1, { momentum: null, affine: false, dtype: FLOAT });
   const batches = [[1, 3], [5, 7], [10, 20]];
-  for (const b of batches) g.scope(() => void bn.call(g.tensor(b.map((v) => [v]), { dtype: 'float64' })));
+  for (const b of batches) g.scope(() => void bn.call(g.tensor(b.map((v) => [v]), { dtype: FLOAT })));
   const means = batches.map((b) => (b[0] + b[1]) / 2);
-  assertClose(bn.runningMean!, [means.reduce((a, b) => a + b) / 3], { atol: 1e-12 });
-  assert.equal(bn.numBatchesTracked!.item(), 3);
+  await expectClose(bn.runningMean!, [means.reduce((a, b) => a + b) / 3], { atol: 1e-12 });
+  assert.equal(await scalar(bn.numBatchesTracked!), 3);
 });
 
 test('a model built inside a scope keeps its parameters and buffers after it', () => {
@@ -60,24 +67,25 @@ test('a model built inside a scope keeps its parameters and buffers after it', (
   assert.deepEqual(y.shape, [4, 2]);
 });
 
-test('Parameter shares the buffer of the tensor it wraps (no copy)', () => {
+test('Parameter shares the buffer of the tensor it wraps (no copy)', async () => {
   const t = g.zeros([2]);
   const p = new nn.Parameter(t);
   t.assign([5, 6]);
-  assert.deepEqual(Array.from(p.dataSync()), [5, 6]);
+  assert.deepEqual(await values(p), [5, 6]);
   t.dispose(); // the parameter holds its own reference to the storage
-  assert.deepEqual(Array.from(p.dataSync()), [5, 6]);
+  assert.deepEqual(await values(p), [5, 6]);
 });
 
-test('Module.to keeps tensor identity, converts values, and the result survives scopes', () => {
+// The subject is the conversion float32 → float64 (the only other float dtype): needs float64.
+test('Module.to keeps tensor identity, converts values, and the result survives scopes', NEEDS_FLOAT64, async () => {
   const lin = new nn.Linear(2, 2);
   const w = lin.weight;
-  const before = Array.from(w.dataSync());
+  const before = await values(w);
   g.scope(() => void lin.to('float64'));
   assert.equal(lin.weight, w);
   assert.equal(w.dtype, 'float64');
   assert.equal(w.isDisposed, false);
-  assert.deepEqual(Array.from(w.dataSync()), before);
+  assert.deepEqual(await values(w), before);
 });
 
 test('weightNorm: the computed weight survives the scope of the forward that made it', () => {
