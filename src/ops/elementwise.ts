@@ -1,10 +1,10 @@
-import { checkDType, isFloat, type DType } from '../core/dtype.js';
+import { checkDType, isFloat, type DataArray, type DType } from '../core/dtype.js';
 import { GradkitError } from '../core/errors.js';
 import { broadcastShapes } from '../core/shape.js';
 import { COMPARISON_OPS, type BinaryOp, type UnaryOp } from '../backend/kernels.js';
 import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { item, readSync } from '../tensor/host.js';
+import { checkOnDevice } from '../tensor/host.js';
 import { binaryTypes, castTo, checkTensor, kernels, requireFloat, sumToShape, toTensor, wrap, type TensorLike } from './util.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -193,27 +193,29 @@ function checkIntPower(a: TensorLike, b: TensorLike): void {
   const isInt = (v: TensorLike) => (v instanceof Tensor ? !isFloat(v.dtype) : Number.isInteger(v));
   if (!isInt(a) || !isInt(b)) return;
   const bad = (v: number, i: number) =>
-    new GradkitError('pow', `integer tensors cannot be raised to a negative integer power (exponent ${v} at position ${i}); cast the base to float first`);
+    `integer tensors cannot be raised to a negative integer power (exponent ${v} at position ${i}); cast the base to float first`;
   if (!(b instanceof Tensor)) {
-    if (b < 0) throw bad(b, 0);
+    if (b < 0) throw new GradkitError('pow', bad(b, 0));
     return;
   }
   // A one-element flag computed on the backend; the values are read only to name the culprit.
-  if (!anyTrue(lt(b, 0))) return;
-  const exps = readSync(b);
-  for (let i = 0; i < exps.length; i++) if (exps[i] < 0) throw bad(exps[i], i);
+  checkNoneSet('pow', lt(b, 0), [b], ([exps]) => {
+    const i = exps.findIndex((v) => v < 0);
+    return bad(exps[i], i);
+  });
 }
 
 /**
- * Whether any element of a bool tensor is set: reduced to one value on the backend, so only a
- * single number crosses to the host (validation that must throw has to read something).
+ * Throws `op: message(extras)` when any element of the bool `mask` is set: the mask is reduced
+ * to one flag on the backend, so only that number crosses to the host (the extras, which name
+ * the culprit, are read only on failure). At once on a CPU backend, at the next asynchronous
+ * read on a GPU (checkOnDevice).
  */
-function anyTrue(mask: Tensor): boolean {
-  if (mask.size === 0) return false;
-  const k = kernels();
+export function checkNoneSet(op: string, mask: Tensor, extras: readonly Tensor[], message: (extras: DataArray[]) => string): void {
+  if (mask.size === 0) return;
   const asInt = castTo(mask, 'int32');
-  const flag = wrap(k.reduce('max', asInt.handle, asInt.shape, asInt.shape.map((_, i) => i)), []);
-  return item(flag) !== 0;
+  const flag = wrap(kernels().reduce('max', asInt.handle, asInt.shape, asInt.shape.map((_, i) => i)), []);
+  checkOnDevice(op, flag, extras, { failed: (f) => f[0] !== 0, message: (_, ex) => message(ex) });
 }
 
 /** Elementwise max; on ties the gradient is split evenly, as in PyTorch. */
@@ -298,12 +300,10 @@ export function cast(x: Tensor, dtype: DType): Tensor {
     const diff = wrap(k.binary('sub', x.handle, x.shape, x.handle, x.shape, x.shape, x.dtype), x.shape);
     const zero = toTensor('cast', 0, x.dtype);
     const nonFinite = wrap(k.binary('ne', diff.handle, diff.shape, zero.handle, zero.shape, x.shape, 'bool'), x.shape);
-    if (anyTrue(nonFinite)) {
-      const src = readSync(x);
-      for (let i = 0; i < src.length; i++) {
-        if (!Number.isFinite(src[i])) throw new GradkitError('cast', `cannot convert ${src[i]} at position ${i} to int32 (only finite values can be cast)`);
-      }
-    }
+    checkNoneSet('cast', nonFinite, [x], ([src]) => {
+      const i = src.findIndex((v) => !Number.isFinite(v));
+      return `cannot convert ${src[i]} at position ${i} to int32 (only finite values can be cast)`;
+    });
   }
   const y = castTo(x, dtype);
   if (y === x) return x;

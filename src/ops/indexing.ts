@@ -3,7 +3,7 @@ import { normalizeAxis } from '../core/shape.js';
 import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { canReadSync, readSync } from '../tensor/host.js';
-import { add, lt, where } from './elementwise.js';
+import { add, checkNoneSet, lt, where } from './elementwise.js';
 import { castTo, checkLabelsOnDevice, checkTensor, kernels, upload, wrap } from './util.js';
 
 /** Attributes of the indexing primitives: the axis and the input's shape. */
@@ -93,24 +93,24 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
 }
 
 /**
- * One-hot float32 encoding: int32 labels of shape S → S + [numClasses]. The labels are validated
- * on the host (they come from a dataset); the encoding itself is a broadcast comparison against
- * [0, numClasses) on the backend, cast to float32 (exactly 1 and 0).
+ * One-hot float32 encoding: int32 labels of shape S → S + [numClasses]. The labels are checked
+ * on the backend (integers, inside [0, numClasses); at once on a CPU, at the next read on a GPU);
+ * the encoding itself is a broadcast comparison against [0, numClasses), cast to float32 (exactly
+ * 1 and 0).
  */
 export function oneHot(labels: Tensor, numClasses: number): Tensor {
   checkTensor('oneHot', 'labels', labels);
   if (!Number.isInteger(numClasses) || numClasses <= 0) throw new GradkitError('oneHot', `numClasses must be a positive integer, got ${numClasses}`);
-  if (labels.dtype !== 'int32') {
-    const src = readSync(labels);
-    for (let i = 0; i < src.length; i++) {
-      if (!Number.isInteger(src[i])) throw new GradkitError('oneHot', `label ${src[i]} at position ${i} is not an integer`);
-    }
-  }
   const lab = castTo(labels, 'int32');
-  const l = readSync(lab);
-  for (let i = 0; i < l.length; i++) {
-    if (l[i] < 0 || l[i] >= numClasses) throw new GradkitError('oneHot', `label ${l[i]} at position ${i} is outside [0, ${numClasses})`);
+  if (labels.dtype !== 'int32') {
+    // A label the int32 cast changed (a fraction, NaN, ±Infinity) is not an integer.
+    const changed = wrap(kernels().binary('ne', castTo(lab, labels.dtype).handle, labels.shape, labels.handle, labels.shape, labels.shape, 'bool'), labels.shape);
+    checkNoneSet('oneHot', changed, [labels], ([src]) => {
+      const i = src.findIndex((v) => !Number.isInteger(v));
+      return `label ${src[i]} at position ${i} is not an integer`;
+    });
   }
+  checkLabelsOnDevice('oneHot', lab, numClasses, null, (v, i) => `label ${v} at position ${i} is outside [0, ${numClasses})`);
   const classes = new Int32Array(numClasses);
   for (let c = 0; c < numClasses; c++) classes[c] = c;
   const outShape = [...labels.shape, numClasses];

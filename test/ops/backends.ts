@@ -32,3 +32,27 @@ export function testAllBackends(name: string, fn: () => void | Promise<void>): v
     });
   }
 }
+
+/**
+ * testAllBackends, but registered as a skipped test (with `why`) on the backends named in
+ * `skip` (a `false` reason runs it: `{ webgpu: NEEDS_FLOAT64.skip }`): the test still runs
+ * unchanged on every other backend under test.
+ */
+export function testAllBackendsExcept(name: string, skip: Record<string, string | false>, fn: () => void | Promise<void>): void {
+  for (const b of backendsUnderTest()) {
+    const why = skip[b];
+    if (typeof why === 'string') {
+      test(`${name} [${b}]`, { skip: why }, () => {});
+      continue;
+    }
+    test(`${name} [${b}]`, async () => {
+      const prev = backendName();
+      setBackend(b);
+      try {
+        await fn();
+      } finally {
+        setBackend(prev);
+      }
+    });
+  }
+}

@@ -1,6 +1,5 @@
 import * as g from '../../src/index.js';
 import { expectThrowsMsg } from '../helpers.js';
-import { testAllBackendsExcept, WEBGPU_GAP } from './backend-gaps.js';
 import { testAllBackends } from './backends.js';
 
 // Every bad call must throw a GradkitError naming the op, what it got and what it expected.
@@ -156,19 +155,6 @@ const FAMILIES: [string, Case[]][] = [
   ['matmul', MATMUL], ['softmax', SOFTMAX], ['conv2d', CONV], ['pool', POOL],
 ];
 
-/**
- * Cases whose check still reads values with readSync in src/ops (see backend-gaps.ts): they run
- * as a test of their own, skipped on webgpu only, so that the rest of their family runs there.
- */
-const WEBGPU_GAPS: Record<string, string> = {
-  'int to a negative power': WEBGPU_GAP.intPow,
-  'cast NaN to int': WEBGPU_GAP.castToInt,
-  'cast inf to int': WEBGPU_GAP.castToInt,
-  'oneHot label too large': WEBGPU_GAP.oneHot,
-  'oneHot negative label': WEBGPU_GAP.oneHot,
-  'oneHot fractional label': WEBGPU_GAP.oneHot,
-};
-
 /** Each case must throw its GradkitError at once or, for checks made on a GPU, at the next read. */
 async function expectCases(cases: Case[]): Promise<void> {
   for (const [name, fn, ...patterns] of cases) {
@@ -182,10 +168,5 @@ async function expectCases(cases: Case[]): Promise<void> {
 }
 
 for (const [family, cases] of FAMILIES) {
-  const open = cases.filter(([name]) => !(name in WEBGPU_GAPS));
-  const gapped = cases.filter(([name]) => name in WEBGPU_GAPS);
-  testAllBackends(`${family} errors name the op, the offending shapes/values and what was expected`, () => expectCases(open));
-  if (gapped.length === 0) continue;
-  const why = [...new Set(gapped.map(([name]) => WEBGPU_GAPS[name]))].join('; ');
-  testAllBackendsExcept(`${family} errors found by reading values on the host (${gapped.map(([name]) => name).join(', ')})`, { webgpu: why }, () => expectCases(gapped));
+  testAllBackends(`${family} errors name the op, the offending shapes/values and what was expected`, () => expectCases(cases));
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
 import { assertThrowsMsg, byFloat, expectClose, expectGrad, expectThrowsMsg, FLOAT, NEEDS_FLOAT64, values } from '../helpers.js';
-import { testAllBackendsExcept } from './backend-gaps.js';
-import { testAllBackends } from './backends.js';
+import { testAllBackends, testAllBackendsExcept } from './backends.js';
 
 type Float = 'float32' | 'float64';
 // Each fused kernel in each float dtype the backend has (webgpu has no float64 kernels to compare).

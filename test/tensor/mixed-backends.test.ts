@@ -29,5 +29,5 @@ test('a tensor of another backend still reads, moves, assigns from its own backe
   });
   assert.deepEqual(Array.from(await b.data()), [7, 8, 9]);
   g.withBackend('wasm', () => b.dispose());
-  assert.equal(b.disposed, true);
+  assert.equal(b.isDisposed, true);
 });
