@@ -12,10 +12,10 @@ import { getGlobalRng, type Random } from '../core/rng.js';
 import { broadcastShapes } from '../core/shape.js';
 import { noGrad } from '../autograd/engine.js';
 import { getBackend } from '../backend/registry.js';
-import { item, readSync } from '../tensor/host.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
+import { checkNoneSet } from '../ops/util.js';
 import { upload } from '../ops/util.js';
 import { dropout, gelu, linear } from './functional.js';
 import { constant, uniform, xavierUniform } from './init.js';
@@ -88,19 +88,14 @@ function applyMask(op: string, what: string, scores: Tensor, mask: Tensor): Tens
  * only to word the error.
  */
 function checkWeights(op: string, scores: Tensor, weights: Tensor): void {
-  const flag = noGrad(() => ops.max(ops.cast(ops.ne(weights, weights), 'int32')));
-  if (item(flag) === 0) return;
-  const w = readSync(weights);
-  const s = readSync(scores);
   const lk = scores.shape[scores.rank - 1];
-  for (let i = 0; i < w.length; i++) {
-    if (!Number.isNaN(w[i])) continue;
-    const row = Math.floor(i / lk);
+  noGrad(() => checkNoneSet(op, ops.ne(weights, weights), [weights, scores], ([w, s]) => {
+    const row = Math.floor(w.findIndex((x) => Number.isNaN(x)) / lk);
     if (s.subarray(row * lk, (row + 1) * lk).every((v) => v === -Infinity)) {
-      throw new GradkitError(op, `every key is masked for query row ${row} of the scores ${fmtShape(scores.shape)}; each query needs at least one allowed key`);
+      return `every key is masked for query row ${row} of the scores ${fmtShape(scores.shape)}; each query needs at least one allowed key`;
     }
-    throw new GradkitError(op, `attention weights contain NaN at row ${row} of ${fmtShape(scores.shape)}: the inputs or the float mask hold NaN or +Infinity`);
-  }
+    return `attention weights contain NaN at row ${row} of ${fmtShape(scores.shape)}: the inputs or the float mask hold NaN or +Infinity`;
+  }));
 }
 
 /** The shared core: checks shapes, masks the scaled scores, softmax, dropout, weighted sum. */

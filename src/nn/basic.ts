@@ -2,6 +2,8 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
+import { arange } from '../tensor/creation.js';
+import { noGrad } from '../autograd/engine.js';
 import { initWeight, normal, type InitScheme } from './init.js';
 import { checkSize, newParam, rngOf } from './layer-options.js';
 import { Module } from './module.js';
@@ -49,9 +51,9 @@ export class Embedding extends Module {
         throw new GradkitError('Embedding', `paddingIdx ${opts.paddingIdx} is out of range for ${numEmbeddings} embeddings`);
       }
       this.paddingIdx = p;
-      const data = w.dataSync();
-      data.fill(0, p * embeddingDim, (p + 1) * embeddingDim);
-      w.assign(data);
+      // Zero row p on the backend (a GPU cannot hand the weights to the host synchronously).
+      const rowKept = ops.cast(ops.ne(arange(0, numEmbeddings, 1, { dtype: 'int32' }), p), w.dtype);
+      w.assign(noGrad(() => ops.mul(w, ops.reshape(rowKept, [numEmbeddings, 1]))));
     }
   }
 

@@ -5,6 +5,7 @@ import { noGrad } from '../autograd/engine.js';
 import { zeros, ones, scalar } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
+import { wideFloat } from '../ops/util.js';
 import { checkSize } from './layer-options.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
@@ -158,8 +159,8 @@ abstract class BatchNormBase extends Module {
    * momentum null: running = (1 − f)·running + f·batch with f = 1/(tracked + 1), where the count
    * lives on the device. The fused op with momentum 1 writes the batch mean and unbiased variance
    * into scratch statistics (0·0 + 1·s = s exactly); the blend then follows the op's own update
-   * formula, with f and 1 − f computed in float64 and rounded to the dtype of the tensor each
-   * multiplies, as the op's number arguments are.
+   * formula, with f and 1 − f computed in float64 (float32 on a backend without it) and rounded
+   * to the dtype of the tensor each multiplies, as the op's number arguments are.
    */
   private cumulativeForward(x: Tensor, runningMean: Tensor, runningVar: Tensor, tracked: Tensor): Tensor {
     // The op computes in float64 when any of x, γ, β is float64; the scratch holds its statistics unrounded.
@@ -171,7 +172,7 @@ abstract class BatchNormBase extends Module {
       weight: this.weight, bias: this.bias, eps: this.eps, momentum: 1, training: true, runningMean: batchMean, runningVar: batchVar,
     });
     noGrad(() => {
-      const f64 = ops.reciprocal(ops.add(ops.cast(tracked, 'float64'), 1));
+      const f64 = ops.reciprocal(ops.add(ops.cast(tracked, wideFloat(tracked)), 1));
       const blend = (running: Tensor, batch: Tensor): void => {
         const f = ops.cast(f64, batch.dtype);
         const keepF = ops.cast(ops.sub(1, f64), running.dtype);

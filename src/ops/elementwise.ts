@@ -1,11 +1,10 @@
-import { checkDType, isFloat, type DataArray, type DType } from '../core/dtype.js';
+import { checkDType, isFloat, type DType } from '../core/dtype.js';
 import { GradkitError } from '../core/errors.js';
 import { broadcastShapes } from '../core/shape.js';
 import { COMPARISON_OPS, type BinaryOp, type UnaryOp } from '../backend/kernels.js';
 import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkOnDevice } from '../tensor/host.js';
-import { binaryTypes, castTo, checkTensor, kernels, requireFloat, sumToShape, toTensor, wrap, type TensorLike } from './util.js';
+import { binaryTypes, castTo, checkNoneSet, checkTensor, kernels, requireFloat, sumToShape, toTensor, wrap, type TensorLike } from './util.js';
 
 // ---------------------------------------------------------------------------------------------
 // Forwards and gradient rules side by side: each differentiable op records its primitive with
@@ -203,19 +202,6 @@ function checkIntPower(a: TensorLike, b: TensorLike): void {
     const i = exps.findIndex((v) => v < 0);
     return bad(exps[i], i);
   });
-}
-
-/**
- * Throws `op: message(extras)` when any element of the bool `mask` is set: the mask is reduced
- * to one flag on the backend, so only that number crosses to the host (the extras, which name
- * the culprit, are read only on failure). At once on a CPU backend, at the next asynchronous
- * read on a GPU (checkOnDevice).
- */
-export function checkNoneSet(op: string, mask: Tensor, extras: readonly Tensor[], message: (extras: DataArray[]) => string): void {
-  if (mask.size === 0) return;
-  const asInt = castTo(mask, 'int32');
-  const flag = wrap(kernels().reduce('max', asInt.handle, asInt.shape, asInt.shape.map((_, i) => i)), []);
-  checkOnDevice(op, flag, extras, { failed: (f) => f[0] !== 0, message: (_, ex) => message(ex) });
 }
 
 /** Elementwise max; on ties the gradient is split evenly, as in PyTorch. */

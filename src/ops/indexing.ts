@@ -3,8 +3,8 @@ import { normalizeAxis } from '../core/shape.js';
 import { record, registerRules, type RuleTable, type Spec } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { canReadSync, readSync } from '../tensor/host.js';
-import { add, checkNoneSet, lt, where } from './elementwise.js';
-import { castTo, checkLabelsOnDevice, checkTensor, kernels, upload, wrap } from './util.js';
+import { add, lt, where } from './elementwise.js';
+import { castTo, checkLabelsOnDevice, checkNoneSet, checkTensor, kernels, upload, wrap } from './util.js';
 
 /** Attributes of the indexing primitives: the axis and the input's shape. */
 export interface IndexingAttrs {

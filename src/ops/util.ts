@@ -121,3 +121,16 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   const summed = kernels().reduce('sum', g.handle, g.shape, axes);
   return wrap(summed, shape);
 }
+
+/**
+ * Throws `op: message(extras)` when any element of the bool `mask` is set: the mask is reduced
+ * to one flag on the backend, so only that number crosses to the host (the extras, which name
+ * the culprit, are read only on failure). At once on a CPU backend, at the next asynchronous
+ * read on a GPU (checkOnDevice).
+ */
+export function checkNoneSet(op: string, mask: Tensor, extras: readonly Tensor[], message: (extras: DataArray[]) => string): void {
+  if (mask.size === 0) return;
+  const asInt = castTo(mask, 'int32');
+  const flag = wrap(kernels().reduce('max', asInt.handle, asInt.shape, asInt.shape.map((_, i) => i)), []);
+  checkOnDevice(op, flag, extras, { failed: (f) => f[0] !== 0, message: (_, ex) => message(ex) });
+}

@@ -8,12 +8,6 @@ const f64 = (shape: number[], seed: number): g.Tensor => g.randn(shape, { dtype:
 const bool = (rows: number[][]): g.Tensor => g.tensor(rows).gt(0);
 
 /**
- * Skips a test on a backend without synchronous reads (webgpu): attention with a mask checks for
- * fully masked rows with item() (checkWeights, src/nn/attention.ts), which a GPU backend refuses.
- */
-const MASKS_READ_SYNC = { skip: g.getBackend().syncReads === false ? `not on ${g.backendName()} yet: masked attention reads its NaN flag with item() (checkWeights, src/nn/attention.ts)` : false };
-
-/**
  * seq-helpers' assertModuleGrad on any backend, awaited: the module in the run's float (FLOAT:
  * float64 and finite differences on CPU backends, as before; on webgpu, float32 and the device's
  * gradients against the reference backend's, see expectGrad). Inside the checked function every
@@ -95,7 +89,7 @@ test('scaledDotProductAttention equals an explicit softmax(QK^T/sqrt(d))V loop, 
   await expectClose(s.slice([0], [1]), ref.out.flat(), { atol: 1e-12 });
 });
 
-test('a masked key gets zero weight: the output equals attention over the allowed keys only', MASKS_READ_SYNC, async () => {
+test('a masked key gets zero weight: the output equals attention over the allowed keys only', async () => {
   const q = f64([2, 4], 4);
   const k = f64([3, 4], 5);
   const v = f64([3, 2], 6);
@@ -140,7 +134,7 @@ test('scaledDotProductAttention gradients w.r.t. q, k, v (gradCheck, float64), p
   await expectGrad((a, b, c) => scaledDotProductAttention(a, b, c, { causal: true }), [q, k, v]);
 });
 
-test('scaledDotProductAttention gradients w.r.t. q, k, v (gradCheck, float64), with masks', MASKS_READ_SYNC, async () => {
+test('scaledDotProductAttention gradients w.r.t. q, k, v (gradCheck, float64), with masks', async () => {
   const q = f64([2, 3, 4], 10);
   // The masks, k and v are made inside the checked functions (expectGrad replays them on the reference backend).
   await expectGrad((a, b, c) => scaledDotProductAttention(a, b, c, { mask: bool([[0, 0, 1], [1, 0, 0], [0, 0, 0]]) }), [q, f64([2, 3, 4], 11), f64([2, 3, 2], 12)]);
@@ -158,7 +152,7 @@ test('attention errors: mismatched shapes, bad masks', () => {
   assertThrowsMsg(() => scaledDotProductAttention(q, q, q, { dropout: 1 }), /p must be in \[0, 1\)/);
 });
 
-test('a query whose every key is masked is an error (scaledDotProductAttention, MultiheadAttention)', MASKS_READ_SYNC, async () => {
+test('a query whose every key is masked is an error (scaledDotProductAttention, MultiheadAttention)', async () => {
   const q = g.zeros([2, 3, 4]);
   const all = bool([[0, 0, 0], [1, 1, 1], [0, 0, 0]]);
   await expectThrowsMsg(() => scaledDotProductAttention(q, q, q, { mask: all }), /every key is masked for query row 1/);
@@ -208,7 +202,7 @@ function mhaCase(): { m: MultiheadAttention; q: g.Tensor; k: g.Tensor; v: g.Tens
   return { m, q: f64([2, 3, 4], 21), k: f64([2, 5, 4], 22), v: f64([2, 5, 4], 23) };
 }
 
-test('MultiheadAttention equals a per-head plain-number computation; key padding gets zero weight', MASKS_READ_SYNC, async () => {
+test('MultiheadAttention equals a per-head plain-number computation; key padding gets zero weight', async () => {
   const { m, q, k, v } = mhaCase();
   const pad = bool([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0]]);
   const { output, weights } = m.call(q, k, v, { keyPaddingMask: pad });
@@ -257,7 +251,7 @@ test('MultiheadAttention with kdim/vdim: separate projections, equal to the per-
   assert.equal(m.toString().split('\n')[1].trim(), 'embedDim=4, numHeads=2, kdim=3, vdim=5, dropout=0, bias=true');
 });
 
-test('MultiheadAttention attnMask: [L, S] shared, [N*heads, L, S] per head, causal, and unbatched input', MASKS_READ_SYNC, async () => {
+test('MultiheadAttention attnMask: [L, S] shared, [N*heads, L, S] per head, causal, and unbatched input', async () => {
   const m = new MultiheadAttention(4, 2, { dtype: FLOAT, rng: new g.Random(30) });
   const x = f64([2, 3, 4], 31);
   const causal = causalMask(3, 3);
@@ -282,7 +276,7 @@ test('MultiheadAttention attnMask: [L, S] shared, [N*heads, L, S] per head, caus
   await expectClose(ub.output, await values(bb.output), { atol: 1e-15 });
 });
 
-test('MultiheadAttention gradients w.r.t. query, key, value and every parameter (gradCheck, float64)', MASKS_READ_SYNC, async () => {
+test('MultiheadAttention gradients w.r.t. query, key, value and every parameter (gradCheck, float64)', async () => {
   const m = new MultiheadAttention(4, 2, { rng: new g.Random(40) });
   const q = f64([2, 3, 4], 41);
   const kv = f64([2, 2, 4], 42);
@@ -359,7 +353,7 @@ test('TransformerEncoderLayer: post-norm and pre-norm wiring equal their formula
   await expectClose(gl.call(x), await values(gl.norm2.call(h.add(gl.linear2.call(erfGelu)))), { atol: 1e-14 });
 });
 
-test('TransformerEncoderLayer masks: causal and key padding isolate positions', MASKS_READ_SYNC, async () => {
+test('TransformerEncoderLayer masks: causal and key padding isolate positions', async () => {
   const layer = new TransformerEncoderLayer(4, 2, { dimFeedforward: 8, dtype: FLOAT, rng: new g.Random(70) }).eval();
   const x = f64([1, 4, 4], 71);
   const changedLast = x.add(g.tensor([0, 0, 0, 1], { dtype: FLOAT }).reshape([1, 4, 1]));
@@ -405,7 +399,7 @@ test('TransformerEncoderLayer: dropout in training only, parameter count, errors
 
 const makeEncoderLayer = (i: number): TransformerEncoderLayer => new TransformerEncoderLayer(4, 2, { dimFeedforward: 6, normFirst: true, dtype: FLOAT, rng: new g.Random(100 + i) });
 
-test('TransformerEncoder: layers in order then the final norm', MASKS_READ_SYNC, async () => {
+test('TransformerEncoder: layers in order then the final norm', async () => {
   const norm = new g.nn.LayerNorm(4, { dtype: FLOAT });
   const enc = new TransformerEncoder(makeEncoderLayer, 2, { norm }).eval();
   const x = f64([2, 3, 4], 101);

@@ -6,8 +6,6 @@ import { expectModuleGrad } from './grad-util.js';
 
 const { nn } = g;
 
-/** Skips a test on a backend without synchronous reads (webgpu) where src outside the backend still reads synchronously; `why` names the call. */
-const ON_CPU_ONLY = (why: string): { skip: string | false } => ({ skip: g.getBackend().syncReads === false ? `not on ${g.backendName()} yet: ${why}` : false });
 
 /** Slow obvious conv2d (NCHW, zero padding, groups, dilation) as the oracle. */
 async function refConv(x: g.Tensor, w: g.Tensor, b: g.Tensor | null, s: number, p: [number, number, number, number], d: number, groups: number): Promise<number[]> {
@@ -141,7 +139,7 @@ test('Embedding: lookup of any index shape, gradient to the rows used', async ()
 
 // The Embedding constructor zeroes the padding row through w.dataSync() (src/nn/basic.ts), which a
 // GPU backend refuses: the layer cannot be built there until it zeroes the row with a kernel.
-test('Embedding: padding row maps to zeros and gets no gradient', ON_CPU_ONLY('Embedding({ paddingIdx }) reads its weight with dataSync() in its constructor (src/nn/basic.ts)'), async () => {
+test('Embedding: padding row maps to zeros and gets no gradient', async () => {
   const pad = new nn.Embedding(3, 2, { paddingIdx: 0, dtype: FLOAT });
   await expectClose(pad.weight.slice([0, 0], [1, 2]), [0, 0]);
   pad.weight.assign([5, 5, 1, 2, 3, 4]);

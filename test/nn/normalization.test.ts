@@ -7,13 +7,6 @@ import { expectModuleGrad } from './grad-util.js';
 const { nn } = g;
 
 /**
- * BatchNorm with momentum null blends its running statistics with a factor computed in float64
- * (src/nn/normalization.ts, cumulativeForward casts the batch count to float64), which a backend
- * without float64 cannot run: that path is a src bug on webgpu, reported; CPU backends only until fixed.
- */
-const CUMULATIVE_BATCHNORM = { skip: g.getBackend().float64 === false ? 'BatchNorm momentum null casts to float64 (src/nn/normalization.ts cumulativeForward), which this backend lacks' : false };
-
-/**
  * expectModuleGrad for a module with buffers (BatchNorm). CPU backends: expectModuleGrad itself.
  * Without float64 the gradients are compared with a replay on the reference backend, which must
  * not touch the device's running statistics (in training it cannot update them; in eval a
@@ -109,7 +102,7 @@ test('BatchNorm2d running statistics after N steps equal the momentum formula; e
   await expectClose(bn.call(one), await normRef(one, rm, rv, 1e-5, [1, 2, 0.5], [0, -1, 3]), { atol: 1e-10 });
 });
 
-test('BatchNorm: momentum null is a cumulative average; affine false has no parameters; state dict keys', CUMULATIVE_BATCHNORM, async () => {
+test('BatchNorm: momentum null is a cumulative average; affine false has no parameters; state dict keys', async () => {
   const bn = new nn.BatchNorm1d(2, { momentum: null, affine: false, dtype: FLOAT });
   assert.equal(bn.parameters().length, 0);
   const batches = [g.tensor([[0, 1], [2, 3]], { dtype: FLOAT }), g.tensor([[4, 4], [6, 8]], { dtype: FLOAT })];

@@ -10,13 +10,6 @@ import { expectClose, FLOAT, NEEDS_FLOAT64, scalar, values } from '../helpers.js
 
 const { nn } = g;
 
-/**
- * BatchNorm with momentum null blends its running statistics with a factor computed in float64
- * (src/nn/normalization.ts, cumulativeForward casts the batch count to float64), which a backend
- * without float64 cannot run: that path is a src bug on webgpu, reported; CPU backends only until fixed.
- */
-const CUMULATIVE_BATCHNORM = { skip: g.getBackend().float64 === false ? 'BatchNorm momentum null casts to float64 (src/nn/normalization.ts cumulativeForward), which this backend lacks' : false };
-
 test('BatchNorm running statistics and numBatchesTracked survive step scopes and follow the momentum formula', async () => {
   const bn = new nn.BatchNorm1d(2, { affine: false, dtype: FLOAT });
   const xs = [
@@ -50,7 +43,7 @@ test('BatchNorm running statistics and numBatchesTracked survive step scopes and
   await expectClose(y, [0, 0], { atol: 1e-12 });
 });
 
-test('BatchNorm with momentum null counts batches on the device across scopes (cumulative average)', CUMULATIVE_BATCHNORM, async () => {
+test('BatchNorm with momentum null counts batches on the device across scopes (cumulative average)', async () => {
   const bn = new nn.BatchNorm1d(1, { momentum: null, affine: false, dtype: FLOAT });
   const batches = [[1, 3], [5, 7], [10, 20]];
   for (const b of batches) g.scope(() => void bn.call(g.tensor(b.map((v) => [v]), { dtype: FLOAT })));
