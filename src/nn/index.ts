@@ -25,7 +25,7 @@ export { weightNorm } from './weight-norm.js';
 export { fuseBatchNorm, fuseLinearBn, fuseConvBn } from './fuse.js';
 export { fuse, FusedAway } from './fuse-activations.js';
 export type { LayerActivation } from './fused-activation.js';
-export { lsuv, type LsuvOptions, type LsuvLayerReport } from './lsuv.js';
+export { lsuv, lsuvAsync, type LsuvOptions, type LsuvLayerReport } from './lsuv.js';
 export { functionalCall } from './functional-call.js';
 export {
   RNN, LSTM, GRU,

@@ -1,3 +1,3 @@
 /** The public `nn.init` namespace: the initializers plus LSUV (kept in its own file because it needs the layers). */
 export * from './init.js';
-export { lsuv, type LsuvOptions, type LsuvLayerReport } from './lsuv.js';
+export { lsuv, lsuvAsync, type LsuvOptions, type LsuvLayerReport } from './lsuv.js';

@@ -2,6 +2,7 @@ import { GradkitError } from '../core/errors.js';
 import type { Random } from '../core/rng.js';
 import { noGrad } from '../autograd/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { canReadSync, item } from '../tensor/host.js';
 import * as ops from '../ops/index.js';
 import { Conv2d } from './conv.js';
 import { orthogonal } from './init.js';
@@ -39,7 +40,8 @@ export interface LsuvLayerReport {
  * mode during the procedure (no dropout noise, no BatchNorm buffer updates) and is restored to
  * its previous modes afterwards. Biases are left as they are. Returns one report per layer.
  *
- * The model is called as `model.call(batch)`.
+ * The model is called as `model.call(batch)`. Reads each variance synchronously: on a GPU
+ * backend use `lsuvAsync`.
  *
  * ```ts
  * const reports = nn.lsuv(model, xBatch, { tolerance: 0.05 });
@@ -47,6 +49,42 @@ export interface LsuvLayerReport {
  * ```
  */
 export function lsuv(model: AnyModule, batch: Tensor, opts: LsuvOptions = {}): LsuvLayerReport[] {
+  if (!canReadSync(batch)) {
+    throw new GradkitError('lsuv', `the ${batch.backend.name} backend reads asynchronously; use await nn.lsuvAsync(model, batch, opts)`);
+  }
+  const run = lsuvSteps(model, batch, opts);
+  let step = noGrad(() => run.next());
+  while (!step.done) {
+    const variance = item(step.value);
+    step = noGrad(() => run.next(variance));
+  }
+  return step.value;
+}
+
+/**
+ * `lsuv` on any backend (a GPU's reads are asynchronous): the same procedure and reports, each
+ * measured variance awaited.
+ *
+ * ```ts
+ * const reports = await nn.lsuvAsync(model, xBatch);
+ * ```
+ */
+export async function lsuvAsync(model: AnyModule, batch: Tensor, opts: LsuvOptions = {}): Promise<LsuvLayerReport[]> {
+  const run = lsuvSteps(model, batch, opts);
+  let step = noGrad(() => run.next());
+  while (!step.done) {
+    const variance = (await step.value.data())[0];
+    step = noGrad(() => run.next(variance));
+  }
+  return step.value;
+}
+
+/**
+ * The procedure once, for both drivers: it yields each output variance as a 0-d tensor and is
+ * resumed with its value (read synchronously by lsuv, awaited by lsuvAsync); each resumption
+ * runs under noGrad. The model's modes are restored when it finishes or throws.
+ */
+function* lsuvSteps(model: AnyModule, batch: Tensor, opts: LsuvOptions): Generator<Tensor, LsuvLayerReport[], number> {
   const tolerance = opts.tolerance ?? 0.1;
   const maxIterations = opts.maxIterations ?? 10;
   if (!(tolerance > 0)) throw new GradkitError('lsuv', `tolerance must be positive, got ${tolerance}`);
@@ -57,36 +95,34 @@ export function lsuv(model: AnyModule, batch: Tensor, opts: LsuvOptions = {}): L
   const modes = new Map([...model.modules()].map((m) => [m, m.training]));
   model.eval();
   try {
-    return noGrad(() => {
-      if (opts.orthogonalInit ?? true) for (const [, m] of layers) orthogonal(m.weight, { rng: opts.rng });
-      const reports: LsuvLayerReport[] = [];
-      for (const [name, layer] of layers) {
-        let out: Tensor | null = null;
-        const remove = layer.registerForwardHook((_m, _in, o) => {
-          out = o as Tensor;
-        });
-        const measure = (): number => {
-          out = null;
-          model.call(batch);
-          if (out === null) throw new GradkitError('lsuv', `layer '${name}' was not called by the model's forward`);
-          return ops.variance(out as Tensor, undefined, { correction: 0 }).item();
-        };
-        try {
-          let v = measure();
-          let it = 0;
-          while (Math.abs(v - 1) >= tolerance && it < maxIterations) {
-            if (!(v > 0) || !Number.isFinite(v)) throw new GradkitError('lsuv', `layer '${name}' output variance is ${v}; cannot rescale`);
-            layer.weight.assign(ops.div(layer.weight, Math.sqrt(v)));
-            it++;
-            v = measure();
-          }
-          reports.push({ name, variance: v, iterations: it, converged: Math.abs(v - 1) < tolerance });
-        } finally {
-          remove();
+    if (opts.orthogonalInit ?? true) for (const [, m] of layers) orthogonal(m.weight, { rng: opts.rng });
+    const reports: LsuvLayerReport[] = [];
+    for (const [name, layer] of layers) {
+      let out: Tensor | null = null;
+      const remove = layer.registerForwardHook((_m, _in, o) => {
+        out = o as Tensor;
+      });
+      const outputVariance = (): Tensor => {
+        out = null;
+        model.call(batch);
+        if (out === null) throw new GradkitError('lsuv', `layer '${name}' was not called by the model's forward`);
+        return ops.variance(out as Tensor, undefined, { correction: 0 });
+      };
+      try {
+        let v = yield outputVariance();
+        let it = 0;
+        while (Math.abs(v - 1) >= tolerance && it < maxIterations) {
+          if (!(v > 0) || !Number.isFinite(v)) throw new GradkitError('lsuv', `layer '${name}' output variance is ${v}; cannot rescale`);
+          layer.weight.assign(ops.div(layer.weight, Math.sqrt(v)));
+          it++;
+          v = yield outputVariance();
         }
+        reports.push({ name, variance: v, iterations: it, converged: Math.abs(v - 1) < tolerance });
+      } finally {
+        remove();
       }
-      return reports;
-    });
+    }
+    return reports;
   } finally {
     for (const [m, t] of modes) m.training = t;
   }

@@ -1,13 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
-import { assertThrowsMsg, byFloat, expectClose, FLOAT } from '../helpers.js';
+import { assertThrowsMsg, byFloat, expectClose, expectThrowsMsg, FLOAT } from '../helpers.js';
 
 const { nn } = g;
 const { init } = nn;
-
-/** Skips a test on a backend without synchronous reads (webgpu) where src outside the backend still reads synchronously; `why` names the call. */
-const ON_CPU_ONLY = (why: string): { skip: string | false } => ({ skip: g.getBackend().syncReads === false ? `not on ${g.backendName()} yet: ${why}` : false });
 
 /** Sample mean and (population) variance, computed in float64 independently of the ops. */
 async function stats(t: g.Tensor): Promise<{ mean: number; variance: number; min: number; max: number }> {
@@ -181,19 +178,34 @@ test('layers take init and biasInit; defaults are He for weights and 0 for biase
   assertThrowsMsg(() => new nn.Linear(2, 2, { init: 'glorot' as never }), /unknown init 'glorot'/);
 });
 
-// nn.lsuv measures each layer's variance with .item() (src/nn/lsuv.ts), which a GPU backend refuses.
-test('LSUV: every layer output variance ends within tolerance of 1 on the batch', ON_CPU_ONLY('nn.lsuv reads each variance with .item() (src/nn/lsuv.ts)'), async () => {
-  const rng = new g.Random(9);
-  const model = new nn.Sequential(
-    new nn.Conv2d(3, 8, 3, { padding: 1, rng }), new nn.ReLU(),
-    new nn.Flatten(),
-    new nn.Linear(8 * 6 * 6, 32, { rng }), new nn.Tanh(),
-    new nn.Linear(32, 10, { rng }),
-  );
-  const x = g.randn([16, 3, 6, 6], { rng, std: 3 });
+test('LSUV: every layer output variance ends within tolerance of 1 on the batch; lsuvAsync does the same on any backend', async () => {
+  const build = (seed: number) => {
+    const rng = new g.Random(seed);
+    return {
+      rng,
+      model: new nn.Sequential(
+        new nn.Conv2d(3, 8, 3, { padding: 1, rng }), new nn.ReLU(),
+        new nn.Flatten(),
+        new nn.Linear(8 * 6 * 6, 32, { rng }), new nn.Tanh(),
+        new nn.Linear(32, 10, { rng }),
+      ),
+      x: g.randn([16, 3, 6, 6], { rng, std: 3 }),
+    };
+  };
+  const { rng, model, x } = build(9);
   model.eval();
-  const reports = nn.init.lsuv(model, x, { tolerance: 0.05, rng });
+  const sync = g.getBackend().syncReads !== false;
+  const reports = sync ? nn.init.lsuv(model, x, { tolerance: 0.05, rng }) : await nn.init.lsuvAsync(model, x, { tolerance: 0.05, rng });
+  if (sync) {
+    // The async driver runs the same procedure: same reports from the same seed.
+    const twin = build(9);
+    twin.model.eval();
+    assert.deepEqual(await nn.lsuvAsync(twin.model, twin.x, { tolerance: 0.05, rng: twin.rng }), reports);
+  } else {
+    assertThrowsMsg(() => nn.lsuv(model, x), /reads asynchronously; use await nn\.lsuvAsync/);
+  }
   assert.equal(nn.init.lsuv, nn.lsuv);
+  assert.equal(nn.init.lsuvAsync, nn.lsuvAsync);
   assert.deepEqual(reports.map((r) => r.name), ['0', '3', '5']);
   assert.equal(model.training, false, 'modes restored');
   // Independently re-measure each layer's output variance with hooks.
@@ -207,5 +219,6 @@ test('LSUV: every layer output variance ends within tolerance of 1 on the batch'
     assert.ok(Math.abs(reports[i].variance - v) < 1e-4);
   }
   assert.ok(reports.some((r) => r.iterations > 0), 'some layer needed rescaling');
-  assertThrowsMsg(() => nn.lsuv(new nn.Sequential(new nn.ReLU()), x), /no layers to initialize/);
+  await expectThrowsMsg(() => nn.lsuvAsync(new nn.Sequential(new nn.ReLU()), x), /no layers to initialize/);
+  if (sync) assertThrowsMsg(() => nn.lsuv(new nn.Sequential(new nn.ReLU()), x), /no layers to initialize/);
 });
