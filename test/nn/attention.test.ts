@@ -2,47 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
 import { MultiheadAttention, TransformerEncoder, TransformerEncoderLayer, causalMask, scaledDotProductAttention } from '../../src/nn/attention.js';
-import { assertThrowsMsg, byFloat, expectClose, expectGrad, expectThrowsMsg, FLOAT, values, type ExpectGradOptions } from '../helpers.js';
+import { assertThrowsMsg, byFloat, expectClose, expectGrad, expectThrowsMsg, FLOAT, values } from '../helpers.js';
+import { expectModuleGrad } from './seq-helpers.js';
 
 const f64 = (shape: number[], seed: number): g.Tensor => g.randn(shape, { dtype: FLOAT, seed });
 const bool = (rows: number[][]): g.Tensor => g.tensor(rows).gt(0);
-
-/**
- * seq-helpers' assertModuleGrad on any backend, awaited: the module in the run's float (FLOAT:
- * float64 and finite differences on CPU backends, as before; on webgpu, float32 and the device's
- * gradients against the reference backend's, see expectGrad). Inside the checked function every
- * parameter field is replaced by the tensor passed in, then restored, so `run` must take every
- * other tensor it uses from its arguments or create it (it is replayed on the reference backend).
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any module signature
-async function expectSeqModuleGrad(module: g.nn.Module<any[], any>, inputs: g.Tensor[], run: (...xs: g.Tensor[]) => g.Tensor, opts: ExpectGradOptions = {}): Promise<void> {
-  module.to(FLOAT);
-  const owners = new Map([...module.namedModules()]);
-  const named = [...module.namedParameters()];
-  const slots = named.map(([name]) => {
-    const dot = name.lastIndexOf('.');
-    const owner = owners.get(dot < 0 ? '' : name.slice(0, dot)) as unknown as Record<string, unknown>;
-    return { owner, field: name.slice(dot + 1) };
-  });
-  const swapped = (args: g.Tensor[]): g.Tensor => {
-    const saved = slots.map(({ owner, field }) => owner[field]);
-    slots.forEach(({ owner, field }, i) => { owner[field] = args[inputs.length + i]; });
-    try {
-      return run(...args.slice(0, inputs.length));
-    } finally {
-      slots.forEach(({ owner, field }, i) => { owner[field] = saved[i]; });
-    }
-  };
-  // A parameter the forward never reads would pass the check vacuously (0 = 0): first make sure
-  // every swapped-in tensor really receives a gradient.
-  const probes = await Promise.all(named.map(async ([, p]) => g.Tensor.fromArray(await p.data(), p.shape, { requiresGrad: true })));
-  swapped([...inputs, ...probes]).square().sum().backward();
-  for (const [i, [name]] of named.entries()) {
-    const gr = probes[i].grad;
-    assert.ok(gr !== null && (await values(gr)).some((v) => v !== 0), `parameter ${name} gets no gradient: forward does not use it`);
-  }
-  await expectGrad((...args) => swapped(args), [...inputs, ...named.map(([, p]) => p)], opts);
-}
 
 // ---- a slow, obvious reference: one [L, d] × [S, d] × [S, dv] attention in plain numbers ----------
 
@@ -247,7 +211,7 @@ test('MultiheadAttention with kdim/vdim: separate projections, equal to the per-
   for (let b = 0; b < 2; b++) await expectClose(output.slice([b], [b + 1]), (await refMha(m, q, k, v, b)).out.flat(), { atol: 1e-12 });
   assertThrowsMsg(() => m.call(q, q, v), /key must be \[N, S, 3\]/, /\[2, 3, 4\]/);
   assertThrowsMsg(() => m.call(q, k, k), /value must be \[N, S, 5\]/);
-  await expectSeqModuleGrad(m, [q, k, v], (a, b, c) => m.call(a, b, c).output, { maxElementsPerInput: 20 });
+  await expectModuleGrad(m, [q, k, v], (a, b, c) => m.call(a, b, c).output, { maxElementsPerInput: 20 });
   assert.equal(m.toString().split('\n')[1].trim(), 'embedDim=4, numHeads=2, kdim=3, vdim=5, dropout=0, bias=true');
 });
 
@@ -281,7 +245,7 @@ test('MultiheadAttention gradients w.r.t. query, key, value and every parameter 
   const q = f64([2, 3, 4], 41);
   const kv = f64([2, 2, 4], 42);
   // The mask is made inside the checked function (expectGrad replays it on the reference backend).
-  await expectSeqModuleGrad(m, [q, kv, kv.mul(0.5)], (a, b, c) => m.call(a, b, c, { keyPaddingMask: bool([[0, 1], [0, 0]]) }).output);
+  await expectModuleGrad(m, [q, kv, kv.mul(0.5)], (a, b, c) => m.call(a, b, c, { keyPaddingMask: bool([[0, 1], [0, 0]]) }).output);
 });
 
 test('MultiheadAttention dropout acts on the weights in training only; init and parameter count', async () => {
@@ -375,7 +339,7 @@ test('TransformerEncoderLayer gradients (gradCheck, float64) for post-norm and p
     const layer = new TransformerEncoderLayer(4, 2, {
       dimFeedforward: 5, dropout: 0, normFirst, activation: normFirst ? 'gelu' : 'relu', rng: new g.Random(81),
     });
-    await expectSeqModuleGrad(layer, [x], (a) => layer.call(a, { isCausal: true }));
+    await expectModuleGrad(layer, [x], (a) => layer.call(a, { isCausal: true }));
   }
 });
 

@@ -1,5 +1,5 @@
 import * as g from '../../src/index.js';
-import { assertGrad, expectGrad, type ExpectGradOptions } from '../helpers.js';
+import { expectGrad, type ExpectGradOptions } from '../helpers.js';
 
 type ModuleGradOptions = ExpectGradOptions & { reduce?: (y: g.Tensor) => g.Tensor };
 
@@ -16,18 +16,11 @@ function moduleObjective(module: g.nn.AnyModule, nInputs: number, opts: ModuleGr
 }
 
 /**
- * gradCheck of a module as a function of its inputs and all its parameters: the module is
- * called through functionalCall so the checked leaves are the ones it uses.
- */
-export function assertModuleGrad(module: g.nn.AnyModule, inputs: g.Tensor[], opts: ModuleGradOptions = {}): void {
-  const { leaves, f } = moduleObjective(module, inputs.length, opts);
-  assertGrad(f, [...inputs, ...leaves], opts);
-}
-
-/**
- * assertModuleGrad on any backend (see expectGrad): on webgpu the module's gradients are compared
- * with the reference backend's. A module with buffers (running statistics) must be in eval() or
- * have none, since the reference run cannot use the device's buffers.
+ * gradCheck of a module as a function of its inputs and all its parameters (called through
+ * functionalCall, so the checked leaves are the ones it uses), on any backend (see expectGrad):
+ * on webgpu the module's gradients are compared with the reference backend's. A module with
+ * buffers (running statistics) cannot run there on the device's buffers: pass copies of them
+ * (normalization.test.ts) or use seq-helpers' expectModuleGrad, which does.
  */
 export async function expectModuleGrad(module: g.nn.AnyModule, inputs: g.Tensor[], opts: ModuleGradOptions = {}): Promise<void> {
   const { leaves, f } = moduleObjective(module, inputs.length, opts);

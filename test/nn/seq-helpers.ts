@@ -1,8 +1,7 @@
 /** Test helpers shared by the residual, recurrent and attention suites (not a test file itself). */
 import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
-import type { GradCheckOptions } from '../../src/index.js';
-import { assertGrad, expectGrad, FLOAT, type ExpectGradOptions } from '../helpers.js';
+import { expectGrad, FLOAT, type ExpectGradOptions } from '../helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any module signature
 type AnyModule = g.nn.Module<any[], any>;
@@ -39,28 +38,11 @@ function swappedRun(module: AnyModule, nInputs: number, run: (...xs: g.Tensor[])
 }
 
 /**
- * Gradient check through a module's inputs *and* parameters. The module is converted to
- * float64; inside the checked function every parameter field is temporarily replaced by the
- * tensor gradCheck passes in (layers read their weights from their fields), then restored.
- */
-export function assertModuleGrad(module: AnyModule, inputs: g.Tensor[], run: (...xs: g.Tensor[]) => g.Tensor, opts: GradCheckOptions = {}): void {
-  module.to('float64');
-  const named = [...module.namedParameters()];
-  const swapped = swappedRun(module, inputs.length, run, () => null);
-  // A parameter the forward never reads would pass gradCheck vacuously (0 = 0): first make sure
-  // every swapped-in tensor really receives a gradient.
-  const probes = named.map(([, p]) => g.Tensor.fromArray(p.dataSync(), p.shape, { requiresGrad: true }));
-  swapped([...inputs, ...probes]).square().sum().backward();
-  named.forEach(([name], i) => {
-    const gr = probes[i].grad;
-    assert.ok(gr !== null && gr.dataSync().some((v) => v !== 0), `parameter ${name} gets no gradient: forward does not use it`);
-  });
-  assertGrad((...args) => swapped(args), [...inputs, ...named.map(([, p]) => p)], opts);
-}
-
-/**
- * assertModuleGrad on any backend (see expectGrad): the module is converted to FLOAT, and on a
- * backend without float64 its gradients are compared with the reference backend's. When the
+ * Gradient check through a module's inputs *and* parameters, on any backend (see expectGrad):
+ * inside the checked function every parameter field is temporarily replaced by the tensor passed
+ * in (layers read their weights from their fields), then restored. The module is converted to
+ * FLOAT, and on a backend without float64 its gradients are compared with the reference
+ * backend's. When the
  * checked function runs again on the reference backend, the module's buffers (BatchNorm running
  * statistics) are replaced there by reference copies of their values taken before the check, so
  * that run never touches the device's tensors; on the module's own backend they are its own.
