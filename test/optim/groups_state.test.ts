@@ -35,7 +35,7 @@ test('parameter groups use their own lr and weightDecay; getLr/setLr read and se
 
 test('weight decay skips parameters tagged noDecay unless includeNoDecay', async () => {
   // Adagrad runs the composed path: not on webgpu (see COMPOSED_PATH).
-  const optimizers = [[SGD, {}], [AdamW, {}], [Adam, {}], [RMSprop, {}], ...(SYNC_READS ? [[Adagrad, {}]] : [])] as const;
+  const optimizers: [typeof SGD | typeof AdamW | typeof Adam | typeof RMSprop | typeof Adagrad, object][] = [[SGD, {}], [AdamW, {}], [Adam, {}], [RMSprop, {}], ...(SYNC_READS ? [[Adagrad, {}] as [typeof Adagrad, object]] : [])];
   for (const [Opt, extra] of optimizers) {
     const w = param([2], { tags: [] });
     const bias = param([2], { tags: ['noDecay'] });
