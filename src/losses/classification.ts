@@ -1,11 +1,10 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 import {
-  add, cast, clamp, div, eq, gather, ge, indexSelect, le, log, logicalAnd, logicalNot, logSoftmax, max, maximum, mul, ne, neg, permute, reshape,
+  add, cast, div, eq, gather, ge, gt, indexSelect, le, log, logicalAnd, logicalNot, logSoftmax, maximum, mul, ne, neg, permute, reshape,
   slice, softmaxCrossEntropy, softplus, sub, sum, where,
 } from '../ops/index.js';
-import { checkLabelsOnDevice } from '../ops/util.js';
-import { item, readSync } from '../tensor/host.js';
+import { checkLabelsOnDevice, checkNoneSet } from '../ops/util.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, checkSameShape, reduceLoss, weightVector, type Reduction } from './reduction.js';
 
@@ -183,8 +182,15 @@ export interface BinaryLossOptions {
   weight?: Tensor;
 }
 
-// log clamped below at −100 (as PyTorch), by clamping its argument so the gradient stays finite.
-const LOG_FLOOR = Math.exp(-100);
+/**
+ * log x clamped below at −100 (as PyTorch), for x in [0, 1]. Where x is 0 (or a float32 denormal,
+ * which GPUs flush to 0, so that clamping x at e^−100 would not work there) the value is −100
+ * through a `where` that never takes log 0, so the gradient stays finite (0 there).
+ */
+function flooredLog(x: Tensor): Tensor {
+  const positive = gt(x, 0);
+  return where(positive, maximum(log(where(positive, x, 1)), -100), -100);
+}
 
 /**
  * Binary cross-entropy of probabilities in [0, 1]: −w·(t·log p + (1 − t)·log(1 − p)), logs
@@ -196,15 +202,14 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BinaryLo
   checkFloatTensor(op, 'target', target);
   checkSameShape(op, input, target);
   const reduction = checkReduction(op, opts.reduction ?? 'mean', ['mean', 'sum', 'none'] as const);
-  // Checked on the device (NaN fails both comparisons): one flag read; the values are looked at only to word the error.
-  const outside = logicalNot(logicalAnd(ge(input, 0), le(input, 1)));
-  if (input.size > 0 && item(max(cast(outside, 'int32'))) !== 0) {
-    const p = readSync(input);
+  // Checked on the device (NaN fails both comparisons): one flag read (at the next read on a
+  // GPU); the values are looked at only to word the error.
+  checkNoneSet(op, logicalNot(logicalAnd(ge(input, 0), le(input, 1))), [input], ([p]) => {
     const i = p.findIndex((v) => !(v >= 0 && v <= 1));
-    throw new GradkitError(op, `input must hold probabilities in [0, 1]; element ${i} is ${p[i]} (use binaryCrossEntropyWithLogits for raw scores)`);
-  }
-  const logP = log(clamp(input, LOG_FLOOR));
-  const log1mP = log(clamp(sub(1, input), LOG_FLOOR));
+    return `input must hold probabilities in [0, 1]; element ${i} is ${p[i]} (use binaryCrossEntropyWithLogits for raw scores)`;
+  });
+  const logP = flooredLog(input);
+  const log1mP = flooredLog(sub(1, input));
   let loss = neg(add(mul(target, logP), mul(sub(1, target), log1mP)));
   if (opts.weight !== undefined) loss = mul(loss, checkFloatTensor(op, 'weight', opts.weight));
   return reduceLoss(loss, reduction);
