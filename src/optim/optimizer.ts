@@ -3,6 +3,7 @@ import { isFloat } from '../core/dtype.js';
 import { shapesEqual } from '../core/shape.js';
 import { noGrad } from '../autograd/engine.js';
 import { Tensor } from '../tensor/tensor.js';
+import { canReadSync } from '../tensor/host.js';
 import { applyUpdates, gradsToUpdates, type GradientTransform, type StateTree } from './transform.js';
 import { checkStateStructure, cloneState, disposeState, restoreState } from './state.js';
 import { checkNumber } from './validate.js';
@@ -142,6 +143,11 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
         const transform = this.transforms[gi];
         // SGD, Adam and AdamW bring a one-pass step (withFusedStep): same results, one pass per parameter.
         if (transform.fusedStep?.(group.params, this.states[gi], lr !== 0)) return;
+        const device = group.params.find((p) => !canReadSync(p));
+        if (device !== undefined) {
+          // The composed path runs its transforms on host arrays, which a GPU cannot hand over synchronously.
+          throw new GradkitError(this.name, `group ${gi} is on the ${device.backend.name} backend, where only the named optimizers' device steps run (SGD, Adam, AdamW, RMSprop, Adagrad without a custom step kernel); this ${this.transforms[gi].name} step runs its transforms on the host, which needs a CPU backend`);
+        }
         const updates = gradsToUpdates(group.params, this.scratch[gi]);
         transform.update(updates, this.states[gi], group.params);
         if (lr !== 0) applyUpdates(group.params, updates);
