@@ -11,7 +11,7 @@ export { mse, l1, huber, smoothL1, type RegressionLossOptions } from './regressi
 export { klDiv, type KlDivOptions } from './divergence.js';
 export { ntXent, normalizeRows, type NtXentOptions } from './contrastive.js';
 export {
-  tripletMarginLoss, tripletLoss, mineTriplets, pairwiseDistances,
+  tripletMarginLoss, tripletLoss, tripletLossAsync, mineTriplets, pairwiseDistances,
   type TripletMarginOptions, type TripletLossOptions, type TripletMining, type MinedTriplets,
 } from './triplet.js';
 export { l1Penalty, l2Penalty, type PenaltyOptions } from './penalties.js';

@@ -4,7 +4,7 @@ import {
   abs, add, clamp, gt, indexSelect, matmul, minimum, mul, pow, relu, reshape, sqrt, square, sub, sum, transpose, where,
 } from '../ops/index.js';
 import { upload } from '../ops/util.js';
-import { readSync } from '../tensor/host.js';
+import { canReadSync, readSync } from '../tensor/host.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloatTensor, checkReduction, reduceLoss, type Reduction } from './reduction.js';
 
@@ -130,9 +130,33 @@ export interface TripletLossOptions {
 /**
  * Triplet loss with online mining over a batch of embeddings [B, D] and int32 labels [B]
  * (FaceNet / "In Defense of the Triplet Loss"): max(d_ap − d_an + margin, 0) over triplets
- * chosen by `mining`. Choosing triplets is not differentiated; the distances are.
+ * chosen by `mining`. Choosing triplets is not differentiated; the distances are. Mining reads
+ * the distances on the host: on a GPU backend use `tripletLossAsync`.
  */
 export function tripletLoss(embeddings: Tensor, labels: Tensor, opts: TripletLossOptions = {}): Tensor {
+  const setup = tripletSetup(embeddings, labels, opts);
+  if (!canReadSync(setup.dist)) {
+    throw new GradkitError('tripletLoss', `mining reads the distances on the host, which the ${setup.dist.backend.name} backend cannot hand over synchronously; use await losses.tripletLossAsync(embeddings, labels, opts)`);
+  }
+  return tripletFromMined(embeddings, setup, mineTriplets(readSync(setup.dist), readSync(labels) as Int32Array, setup.mining, setup.margin));
+}
+
+/** `tripletLoss` on any backend: the distances (and labels) are downloaded for mining, then the loss is built on the device. */
+export async function tripletLossAsync(embeddings: Tensor, labels: Tensor, opts: TripletLossOptions = {}): Promise<Tensor> {
+  const setup = tripletSetup(embeddings, labels, opts);
+  const [dist, labelValues] = await Promise.all([setup.dist.data(), labels.data()]);
+  return tripletFromMined(embeddings, setup, mineTriplets(dist, labelValues as Int32Array, setup.mining, setup.margin));
+}
+
+interface TripletSetup {
+  dist: Tensor;
+  margin: number;
+  mining: TripletMining;
+  reduction: Reduction;
+}
+
+/** Checks tripletLoss's arguments and computes the distance matrix the mining reads. */
+function tripletSetup(embeddings: Tensor, labels: Tensor, opts: TripletLossOptions): TripletSetup {
   const op = 'tripletLoss';
   checkFloatTensor(op, 'embeddings', embeddings);
   if (embeddings.rank !== 2) throw new GradkitError(op, `embeddings must be [B, D], got ${fmtShape(embeddings.shape)}`);
@@ -145,9 +169,12 @@ export function tripletLoss(embeddings: Tensor, labels: Tensor, opts: TripletLos
     throw new GradkitError(op, `mining must be 'batchHard', 'semiHard' or 'all', got ${JSON.stringify(mining)}`);
   }
   const reduction = checkReduction(op, opts.reduction ?? 'mean', ['mean', 'sum', 'none'] as const);
+  return { dist: pairwiseDistances(embeddings, { squared: opts.squared }), margin, mining, reduction };
+}
+
+/** The loss over mined triplets, picked from the (differentiable) distance matrix. */
+function tripletFromMined(embeddings: Tensor, { dist, margin, reduction }: TripletSetup, { anchors, positives, negatives }: MinedTriplets): Tensor {
   const b = embeddings.shape[0];
-  const dist = pairwiseDistances(embeddings, { squared: opts.squared });
-  const { anchors, positives, negatives } = mineTriplets(readSync(dist), readSync(labels) as Int32Array, mining, margin);
   if (anchors.length === 0) {
     // No anchor has both a positive and a negative: a zero loss still connected to the graph.
     const zero = mul(sum(embeddings), 0);
