@@ -11,7 +11,7 @@ export {
 export { Optimizer, type BaseOptions, type ParamGroup, type ParamGroupInput, type ParamsInput, type OptimizerStateDict } from './optimizer.js';
 export { SGD, Adam, AdamW, RMSprop, Adagrad, type SGDOptions, type AdamOptions, type RMSpropOptions, type AdagradOptions } from './optimizers.js';
 export { clipGradNorm, clipGradNormAsync, clipGradValue, type ClipNormOptions } from './clip.js';
-export { applyMaxNorm, type MaxNormOptions } from './constraints.js';
+export { applyMaxNorm, applyMaxNormAsync, type MaxNormOptions } from './constraints.js';
 export { EMA, type EMAOptions, type EMAStateDict } from './ema.js';
 export { stepDecay, multiStep, exponentialDecay, cosineAnnealing, cosineWarmRestarts, linearWarmup, oneCycle, type OneCycleOptions } from './schedules.js';
 export { LrScheduler, type ScheduleFactory, type HasLrGroups } from './scheduler.js';

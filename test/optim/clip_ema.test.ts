@@ -4,7 +4,7 @@ import * as g from '../../src/index.js';
 import { assertThrowsMsg, byFloat, expectClose, expectThrowsMsg, FLOAT } from '../helpers.js';
 import { averagesOf, clipNorm, param, setGrad, stateDictOf, stored, SYNC_READS, vals } from './helpers.js';
 
-const { clipGradValue, applyMaxNorm, EMA, SGD } = g.optim;
+const { clipGradValue, applyMaxNorm, applyMaxNormAsync, EMA, SGD } = g.optim;
 
 test('clipGradNorm scales all gradients together and returns the pre-clip norm', async () => {
   const a = param([0, 0]);
@@ -45,27 +45,32 @@ test('clipGradValue clamps each gradient element; clipping then SGD gives the cl
   assertThrowsMsg(() => clipGradValue([p], -1), /clipValue must be in \[0, inf\), got -1/);
 });
 
-test('applyMaxNorm renormalizes each unit\'s incoming weights (rows of [out, in]) to at most c', async (t) => {
-  const w = g.tensor([[3, 4], [0.3, 0.4], [5, 12]], { dtype: FLOAT });
-  if (SYNC_READS) {
+test('applyMaxNorm renormalizes each unit\'s incoming weights (rows of [out, in]) to at most c; applyMaxNormAsync the same on any backend', async () => {
+  // The synchronous host version where reads are synchronous, and the device version everywhere.
+  const variants: [string, (w: g.Tensor, c: number, opts?: g.optim.MaxNormOptions) => Promise<number>][] = [
+    ['applyMaxNormAsync', (w, c, opts) => applyMaxNormAsync(w, c, opts)],
+  ];
+  if (SYNC_READS) variants.push(['applyMaxNorm', async (w, c, opts) => applyMaxNorm(w, c, opts)]);
+  for (const [name, apply] of variants) {
+    const w = g.tensor([[3, 4], [0.3, 0.4], [5, 12]], { dtype: FLOAT });
     // Row norms: 5, 0.5, 13.
-    assert.equal(applyMaxNorm(w, 2), 2);
-    await expectClose(w, [3 * 0.4, 4 * 0.4, 0.3, 0.4, 5 * (2 / 13), 12 * (2 / 13)], { atol: 1e-15 });
+    assert.equal(await apply(w, 2), 2, name);
+    await expectClose(w, [3 * 0.4, 4 * 0.4, 0.3, 0.4, 5 * (2 / 13), 12 * (2 / 13)], { atol: 1e-15, msg: name });
     // unitAxis 1 for an [in, out] layout: columns are units. Column norms: 5, 1.
     const v = g.tensor([[3, 1], [4, 0]], { dtype: FLOAT });
-    applyMaxNorm(v, 1, { unitAxis: 1 });
-    await expectClose(v, [0.6, 1, 0.8, 0], { atol: 1e-15 });
+    assert.equal(await apply(v, 1, { unitAxis: 1 }), 1, name);
+    await expectClose(v, [0.6, 1, 0.8, 0], { atol: 1e-15, msg: name });
     // Conv weights [out, in, kH, kW]: every filter's whole kernel is one vector.
     const k = g.ones([2, 1, 2, 2], { dtype: FLOAT }); // each filter has norm 2
-    applyMaxNorm(k, 1);
-    await expectClose(k, new Array(8).fill(0.5), { atol: 1e-15 });
-  } else {
-    // applyMaxNorm reads the weight on the host synchronously (src/optim/constraints.ts): not possible on webgpu.
-    t.diagnostic('applyMaxNorm values skipped on webgpu: it reads the weight synchronously on the host (src/optim/constraints.ts)');
+    assert.equal(await apply(k, 1), 2, name);
+    await expectClose(k, new Array(8).fill(0.5), { atol: 1e-15, msg: name });
   }
+  if (!SYNC_READS) assertThrowsMsg(() => applyMaxNorm(g.ones([2, 2]), 1), /use await optim\.applyMaxNormAsync/);
   // The argument checks come before any read: on every backend.
+  const w = g.tensor([[3, 4]], { dtype: FLOAT });
   assertThrowsMsg(() => applyMaxNorm(g.tensor([1, 2]), 1), /at least 2 axes/, /\[2\]/);
   assertThrowsMsg(() => applyMaxNorm(w, 0), /maxValue must be in \(0, inf\)/);
+  await assert.rejects(applyMaxNormAsync(w, 1, { unitAxis: 2 }), /unitAxis 2 is out of range for shape \[1, 2\]/);
 });
 
 test('EMA: averages by hand, swapIn/swapOut restore the live weights, warmup ramps the decay', async () => {
