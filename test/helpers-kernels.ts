@@ -62,4 +62,4 @@ const isArray = (v: unknown): v is DataArray => ArrayBuffer.isView(v) && !(v ins
 const MULTI_OUTPUT = new Set<string>(['maxPool2d', 'batchNormForwardTrain', 'batchNormBackward', 'softmaxCrossEntropy', 'biasActBackward']);
 
 /** Kernels that update their arguments in place (their results are read back into the caller's arrays). */
-const IN_PLACE = new Set<string>(['copyInto', 'adamUpdate', 'sgdUpdate', 'rmspropUpdate']);
+const IN_PLACE = new Set<string>(['copyInto', 'adamUpdate', 'sgdUpdate', 'rmspropUpdate', 'adagradUpdate']);

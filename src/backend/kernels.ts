@@ -241,6 +241,15 @@ export interface Kernels<B = Handle> {
     alpha: number, eps: number, momentum: number, l2: number, s: number, apply: boolean,
   ): void;
   /**
+   * Adagrad as PyTorch: g' = g + l2·w; sum ← sum + g'²; u = (factor·g') / (√sum + eps), where
+   * factor = 1/(1 + (t − 1)·lrDecay) at the parameter's step t (computed by the caller). Then
+   * w += s·u.
+   */
+  adagradUpdate(
+    w: B, g: B, sum: B,
+    eps: number, factor: number, l2: number, s: number, apply: boolean,
+  ): void;
+  /**
    * How many NaN/±Inf values each buffer holds, as one int32 buffer [xs.length] (int and bool
    * buffers count 0). The NaN guard checks every gradient with one call and one read of this
    * small buffer instead of downloading and scanning each gradient on the host.

@@ -7,10 +7,11 @@ import { nextLr } from './transforms.js';
 /**
  * The named optimizers' one-pass steps (issue 3): [addL2ToGradient] → scaleByAdam →
  * [addDecayedWeights] → scaleByLearningRate, [addL2ToGradient] → [trace] →
- * scaleByLearningRate, and addL2ToGradient → scaleByRms → scaleByLearningRate. Each optimizer
+ * scaleByLearningRate, addL2ToGradient → scaleByRms → scaleByLearningRate, and
+ * addL2ToGradient → scaleByAdagrad → scaleByLearningRate. Each optimizer
  * builds its chain of transforms (the definition, and the state layout) and attaches the fused
  * step with withFusedStep, naming where each link sits. The step is one backend kernel per
- * parameter (Kernels.adamUpdate, sgdUpdate, rmspropUpdate) on the parameter, its gradient and
+ * parameter (Kernels.adamUpdate, sgdUpdate, rmspropUpdate, adagradUpdate) on the parameter, its gradient and
  * the chain's slot tensors, in place on the device: nothing is read on the host. Results are
  * bit-identical to the chain (see src/backends/reference/optim.ts). chain() itself never fuses.
  */
@@ -22,7 +23,8 @@ export interface FusedRecipe {
   /** The preconditioner, if any. */
   core?: { at: number; kind: 'adam'; b1: number; b2: number; eps: number; amsgrad: boolean }
     | { at: number; kind: 'trace'; momentum: number; dampening: number; nesterov: boolean }
-    | { at: number; kind: 'rms'; alpha: number; eps: number; momentum: number };
+    | { at: number; kind: 'rms'; alpha: number; eps: number; momentum: number }
+    | { at: number; kind: 'adagrad'; eps: number; lrDecay: number };
   /** Decoupled decay after Adam (addDecayedWeights). */
   decoupled?: { at: number; weightDecay: number; mask: (param: Tensor, index: number) => boolean };
   /** The scaleByLearningRate link: its position and the live learning rate it reads. */
@@ -55,7 +57,8 @@ export function withFusedStep(composed: GradientTransform<StateTree[]>, recipe: 
 function fusedStepOf(recipe: FusedRecipe): FusedStep {
   const { l2, core, decoupled, lr } = recipe;
   const coreAt = core?.at ?? -1;
-  const coreKernel: keyof OptimKernels = core?.kind === 'adam' ? 'adamStep' : core?.kind === 'rms' ? 'rmsStep' : 'momentumStep';
+  const coreKernel: keyof OptimKernels = core?.kind === 'adam' ? 'adamStep' : core?.kind === 'rms' ? 'rmsStep'
+    : core?.kind === 'adagrad' ? 'adagradStep' : 'momentumStep';
   // The host loops this step stands in for: a user-registered one must run instead.
   const components: (keyof OptimKernels)[] = [coreKernel, 'decayStep', 'scaleStep'];
 
@@ -87,6 +90,12 @@ function fusedStepOf(recipe: FusedRecipe): FusedStep {
         const gAvg = st.gAvg === null ? null : st.gAvg[i].handle;
         const buf = st.buf === null ? null : st.buf[i].handle;
         K.rmspropUpdate(w, g, st.sq[i].handle, gAvg, buf, core.alpha, core.eps, core.momentum, l2i, s, apply);
+      } else if (core?.kind === 'adagrad') {
+        // scaleByAdagrad's state (sum, count), advanced as its update does: the count first,
+        // then factor = 1/(1 + (t − 1)·lrDecay) with the same double arithmetic.
+        const st = state[coreAt] as { sum: Slots; count: number[] };
+        const t = ++st.count[i];
+        K.adagradUpdate(w, g, st.sum[i].handle, core.eps, 1 / (1 + (t - 1) * core.lrDecay), l2i, s, apply);
       } else {
         K.sgdUpdate(w, g, null, false, 0, 0, false, l2i, s, apply);
       }

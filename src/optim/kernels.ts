@@ -4,8 +4,9 @@ import { adagradStep, adamStep, clipValueStep, decayStep, momentumStep, rmsStep,
 /**
  * The host update loops the composed transforms (transforms.ts) call, gathered in one swappable
  * table (profiling, experiments): the plain TypeScript loops of math.ts. The named optimizers'
- * one-pass steps are backend kernels instead (Kernels.adamUpdate, sgdUpdate, rmspropUpdate),
- * and fusion.ts takes them only while the entries they stand in for are these references.
+ * one-pass steps are backend kernels instead (Kernels.adamUpdate, sgdUpdate, rmspropUpdate,
+ * adagradUpdate), and fusion.ts takes them only while the entries they stand in for are these
+ * references.
  */
 export interface OptimKernels {
   momentumStep: typeof momentumStep;

@@ -150,11 +150,16 @@ export interface AdagradOptions extends BaseOptions {
 /** Adagrad as PyTorch (lr 0.01, eps 1e-10), with coupled weight decay. */
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: ParamsInput<AdagradOptions>, opts: Partial<AdagradOptions> = {}) {
-    super(params, mergeOptions('Adagrad', { lr: 1e-2, lrDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, weightDecay: 0, includeNoDecay: false }, opts), (g) =>
-      chain(
-        addL2ToGradient(g.weightDecay, { mask: maskOf(g) }),
-        scaleByAdagrad({ lrDecay: g.lrDecay, initialAccumulatorValue: g.initialAccumulatorValue, eps: g.eps }),
-        lrOf(g),
-      ), 'Adagrad');
+    super(params, mergeOptions('Adagrad', { lr: 1e-2, lrDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, weightDecay: 0, includeNoDecay: false }, opts), (g) => {
+      const mask = maskOf(g);
+      // scaleByAdagrad validates the options and seeds the sums with initialAccumulatorValue; the
+      // fused step reuses its state (sum, count) as is.
+      const adagrad = scaleByAdagrad({ lrDecay: g.lrDecay, initialAccumulatorValue: g.initialAccumulatorValue, eps: g.eps });
+      return withFusedStep(chain(addL2ToGradient(g.weightDecay, { mask }), adagrad, lrOf(g)), {
+        l2: { at: 0, weightDecay: g.weightDecay, mask },
+        core: { at: 1, kind: 'adagrad', eps: g.eps, lrDecay: g.lrDecay },
+        lr: { at: 2, value: () => g.lr },
+      });
+    }, 'Adagrad');
   }
 }

@@ -83,7 +83,7 @@ async function run(make: Make, dtype: Dtype, fused: boolean, opts: { steps?: num
   return { trace: await Promise.all(r.trace), state: await stateDictOf(r.opt), params: r.params };
 }
 
-type StepKernel = 'adamUpdate' | 'sgdUpdate' | 'rmspropUpdate';
+type StepKernel = 'adamUpdate' | 'sgdUpdate' | 'rmspropUpdate' | 'adagradUpdate';
 
 /** Counts calls of the current backend's optimizer step kernels into `calls`; returns a restore function. */
 function spyStepKernels(calls: Partial<Record<StepKernel, number>>): () => void {
@@ -149,17 +149,20 @@ const RECIPES: Record<string, Make> = {
   'RMSprop centered momentum weightDecay includeNoDecay': (p) =>
     new o.RMSprop(p, { lr: 0.01, alpha: 0.8, eps: 1e-6, centered: true, momentum: 0.9, weightDecay: 0.05, includeNoDecay: true }),
   'Adagrad': (p) => new o.Adagrad(p, { lr: 0.01, weightDecay: 0.01 }),
+  'Adagrad lrDecay': (p) => new o.Adagrad(p, { lr: 0.05, lrDecay: 0.1 }),
+  'Adagrad lrDecay initialAccumulatorValue eps weightDecay includeNoDecay': (p) =>
+    new o.Adagrad(p, { lr: 0.05, lrDecay: 0.3, initialAccumulatorValue: 0.1, eps: 1e-6, weightDecay: 0.02, includeNoDecay: true }),
   'custom chain(scaleByAdam, scaleByLearningRate)': (p) =>
     new o.Optimizer(p, { lr: 0.01, weightDecay: 0, includeNoDecay: false }, (gr) => o.chain(o.scaleByAdam({ betas: [0.8, 0.99] }), o.scaleByLearningRate(() => gr.lr))),
 };
 
 /** The recipes that have no fused step (they always take the composed path). */
-const WITHOUT_FUSED_STEP = ['Adagrad', 'custom chain(scaleByAdam, scaleByLearningRate)'];
+const WITHOUT_FUSED_STEP = ['custom chain(scaleByAdam, scaleByLearningRate)'];
 
 for (const dtype of ['float32', 'float64'] as const) {
   // The float64 case is about float64 parameters and slots, which webgpu does not have.
   test(`fused steps equal the composed transforms bit for bit (${dtype}; groups, frozen, no grad, noDecay, −0)`, dtype === 'float64' ? NEEDS_FLOAT64 : {}, async (t) => {
-    // Adagrad and a custom chain have no fused step: both runs take the composed path, which webgpu cannot run.
+    // A custom chain has no fused step: both runs take the composed path, which webgpu cannot run.
     const recipes = Object.entries(RECIPES).filter(([name]) => SYNC_READS || !WITHOUT_FUSED_STEP.includes(name));
     if (recipes.length < Object.keys(RECIPES).length) t.diagnostic(`${WITHOUT_FUSED_STEP.join(' and ')} skipped on webgpu: ${COMPOSED_PATH}`);
     for (const [name, make] of recipes) {
@@ -219,27 +222,29 @@ test('chain() is plain composition; the named optimizers bring their fused step 
   const has = (t: g.optim.GradientTransform<any>) => typeof t.fusedStep === 'function';
   assert.ok(!has(o.chain(o.addL2ToGradient(0.1), o.scaleByAdam(), o.addDecayedWeights(0.1), o.scaleByLearningRate(0.1))), 'no recipe detection in chain()');
   assert.ok(!has(o.chain(o.trace(), o.scaleByLearningRate(0.1))));
-  const spied = { adamUpdate: 0, sgdUpdate: 0, rmspropUpdate: 0 };
+  const spied = { adamUpdate: 0, sgdUpdate: 0, rmspropUpdate: 0, adagradUpdate: 0 };
   const restore = spyStepKernels(spied);
   try {
     const count = async (make: Make) => {
-      spied.adamUpdate = spied.sgdUpdate = spied.rmspropUpdate = 0;
+      spied.adamUpdate = spied.sgdUpdate = spied.rmspropUpdate = spied.adagradUpdate = 0;
       await run(make, 'float32', true, { steps: 1 });
-      return { adam: spied.adamUpdate, sgd: spied.sgdUpdate, rms: spied.rmspropUpdate };
+      return { adam: spied.adamUpdate, sgd: spied.sgdUpdate, rms: spied.rmspropUpdate, ada: spied.adagradUpdate };
     };
-    // The user chain and Adagrad take the composed path, which webgpu cannot run.
-    if (SYNC_READS) assert.deepEqual(await count(RECIPES['custom chain(scaleByAdam, scaleByLearningRate)']), { adam: 0, sgd: 0, rms: 0 }, 'a user chain takes the composed path');
-    for (const name of ['Adam', 'AdamW (default decay)']) assert.deepEqual(await count(RECIPES[name]), { adam: 5, sgd: 0, rms: 0 }, name);
-    for (const name of ['SGD', 'SGD momentum', 'SGD Nesterov']) assert.deepEqual(await count(RECIPES[name]), { adam: 0, sgd: 5, rms: 0 }, name);
-    for (const name of ['RMSprop', 'RMSprop centered', 'RMSprop weightDecay']) assert.deepEqual(await count(RECIPES[name]), { adam: 0, sgd: 0, rms: 5 }, name);
-    if (SYNC_READS) assert.deepEqual(await count(RECIPES['Adagrad']), { adam: 0, sgd: 0, rms: 0 }, 'Adagrad has no fused step');
-    else t.diagnostic(`the custom chain and Adagrad counts are skipped on webgpu: ${COMPOSED_PATH}`);
+    // The user chain takes the composed path, which webgpu cannot run.
+    if (SYNC_READS) assert.deepEqual(await count(RECIPES['custom chain(scaleByAdam, scaleByLearningRate)']), { adam: 0, sgd: 0, rms: 0, ada: 0 }, 'a user chain takes the composed path');
+    else t.diagnostic(`the custom chain count is skipped on webgpu: ${COMPOSED_PATH}`);
+    for (const name of ['Adam', 'AdamW (default decay)']) assert.deepEqual(await count(RECIPES[name]), { adam: 5, sgd: 0, rms: 0, ada: 0 }, name);
+    for (const name of ['SGD', 'SGD momentum', 'SGD Nesterov']) assert.deepEqual(await count(RECIPES[name]), { adam: 0, sgd: 5, rms: 0, ada: 0 }, name);
+    for (const name of ['RMSprop', 'RMSprop centered', 'RMSprop weightDecay']) assert.deepEqual(await count(RECIPES[name]), { adam: 0, sgd: 0, rms: 5, ada: 0 }, name);
+    for (const name of ['Adagrad', 'Adagrad lrDecay initialAccumulatorValue eps weightDecay includeNoDecay']) {
+      assert.deepEqual(await count(RECIPES[name]), { adam: 0, sgd: 0, rms: 0, ada: 5 }, name);
+    }
   } finally {
     restore();
   }
 });
 
-for (const recipe of ['AdamW includeNoDecay + amsgrad', 'RMSprop centered momentum weightDecay includeNoDecay']) test(`a run resumed from a state dict on the fused path matches the uninterrupted run bit for bit (${recipe})`, async () => {
+for (const recipe of ['AdamW includeNoDecay + amsgrad', 'RMSprop centered momentum weightDecay includeNoDecay', 'Adagrad lrDecay initialAccumulatorValue eps weightDecay includeNoDecay']) test(`a run resumed from a state dict on the fused path matches the uninterrupted run bit for bit (${recipe})`, async () => {
   const make = RECIPES[recipe];
   const full = await run(make, 'float32', true, { steps: 5 });
   // Same model and gradients, but a fresh optimizer takes over after step 3.
@@ -276,8 +281,11 @@ test('slot buffers of large parameters start off the page boundary; small ones a
   assert.equal(allocSlot('float32', 10).byteOffset, 0);
 });
 
-test('RMSprop: a state dict written by the composed path loads into the fused path and continues bit for bit', async () => {
-  const make = RECIPES['RMSprop centered momentum weightDecay includeNoDecay'];
+for (const [opt, recipe, keys] of [
+  ['RMSprop', 'RMSprop centered momentum weightDecay includeNoDecay', ['buf', 'gAvg', 'sq']],
+  ['Adagrad', 'Adagrad lrDecay initialAccumulatorValue eps weightDecay includeNoDecay', ['count', 'sum']],
+] as const) test(`${opt}: a state dict written by the composed path loads into the fused path and continues bit for bit`, async () => {
+  const make = RECIPES[recipe];
   const full = await run(make, 'float32', false, { steps: 5 });
   // The first three steps take the composed path, on COMPOSED_ON (the reference backend on webgpu).
   let m = g.withBackend(COMPOSED_ON, () => model('float32'));
@@ -293,7 +301,7 @@ test('RMSprop: a state dict written by the composed path loads into the fused pa
       if (s === 3) {
         // The checkpoint the composed chain wrote (the layout before the fused step existed).
         const sd = structuredClone(await stateDictOf(opt));
-        assert.deepEqual(Object.keys((sd.state[1] as any)[1]).sort(), ['buf', 'gAvg', 'sq']);
+        assert.deepEqual(Object.keys((sd.state[1] as any)[1]).sort(), keys);
         setFusedSteps(true);
         if (COMPOSED_ON !== g.backendName()) {
           // webgpu: the same model here, holding the weights the composed steps reached.
@@ -318,21 +326,25 @@ test('RMSprop: a state dict written by the composed path loads into the fused pa
   assertSameSteps([await readAll(m.params)], [full.trace[4]], 'composed checkpoint resumed on the fused path');
 });
 
-// A registered rmsStep runs on the composed path: skipped on webgpu (see COMPOSED_PATH).
-test('RMSprop: a registered rmsStep turns its fused step off (the user kernel really runs)', NEEDS_COMPOSED_PATH, async () => {
-  const calls = { fused: 0, rms: 0 };
-  const spied = { rmspropUpdate: 0 };
+// A registered step kernel runs on the composed path: skipped on webgpu (see COMPOSED_PATH).
+for (const [opt, recipe, hostKernel, stepKernel] of [
+  ['RMSprop', 'RMSprop centered', 'rmsStep', 'rmspropUpdate'],
+  ['Adagrad', 'Adagrad lrDecay initialAccumulatorValue eps weightDecay includeNoDecay', 'adagradStep', 'adagradUpdate'],
+] as const) test(`${opt}: a registered ${hostKernel} turns its fused step off (the user kernel really runs)`, NEEDS_COMPOSED_PATH, async () => {
+  const calls = { fused: 0, host: 0 };
+  const spied = { [stepKernel]: 0 };
   const unspy = spyStepKernels(spied);
+  const reference = o.referenceOptimKernels[hostKernel] as (...args: unknown[]) => void;
   const restore = o.registerOptimKernels({
-    rmsStep: (...args: Parameters<g.optim.OptimKernels['rmsStep']>) => {
-      calls.rms++;
-      o.referenceOptimKernels.rmsStep(...args);
+    [hostKernel]: (...args: unknown[]) => {
+      calls.host++;
+      reference(...args);
     },
   });
   try {
-    await run(RECIPES['RMSprop centered'], 'float32', true, { steps: 2 });
-    calls.fused = spied.rmspropUpdate;
-    assert.deepEqual(calls, { fused: 0, rms: 10 }, 'five parameters with gradients, two steps, all on the registered rmsStep');
+    await run(RECIPES[recipe], 'float32', true, { steps: 2 });
+    calls.fused = spied[stepKernel]!;
+    assert.deepEqual(calls, { fused: 0, host: 10 }, `five parameters with gradients, two steps, all on the registered ${hostKernel}`);
   } finally {
     unspy();
     o.registerOptimKernels(restore);

@@ -30,13 +30,13 @@ export function stored(x: number): number {
 export const SYNC_READS = g.getBackend().syncReads !== false;
 
 /**
- * Why a case is skipped on webgpu: the optimizers without a fused device step (Adagrad, a custom
+ * Why a case is skipped on webgpu: the optimizers without a fused device step (a custom
  * chain of transforms, any optimizer while an optim kernel is registered or fusion is off) run
  * the composed path, which copies gradients and slots to the host and back with synchronous
  * reads (src/optim/transform.ts: gradsToUpdates, onHost, applyUpdates). That is a limitation of
  * src/optim, not a missing webgpu kernel: `optimizer.step()` throws there on webgpu.
  */
-export const COMPOSED_PATH = 'the composed optimizer path (Adagrad, custom chains, registered optim kernels) reads on the host synchronously (src/optim/transform.ts), which webgpu cannot';
+export const COMPOSED_PATH = 'the composed optimizer path (custom chains, registered optim kernels) reads on the host synchronously (src/optim/transform.ts), which webgpu cannot';
 
 /** `test(name, NEEDS_COMPOSED_PATH, fn)`: skipped on webgpu, saying why (COMPOSED_PATH). */
 export const NEEDS_COMPOSED_PATH: { skip: string | false } = { skip: SYNC_READS ? false : COMPOSED_PATH };

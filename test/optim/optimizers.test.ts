@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as g from '../../src/index.js';
 import { expectClose, FLOAT } from '../helpers.js';
-import { NEEDS_COMPOSED_PATH, param, setGrad, SYNC_READS, vals } from './helpers.js';
+import { param, setGrad, vals } from './helpers.js';
 
 const { SGD, Adam, AdamW, RMSprop, Adagrad } = g.optim;
 
@@ -101,8 +101,7 @@ test('RMSprop: plain, centered and momentum match hand arithmetic', async () => 
   await expectClose(m, [1 - 0.01 * b1 - 0.01 * b2], { atol: 1e-12 });
 });
 
-// Adagrad has no fused device step: skipped on webgpu (see COMPOSED_PATH).
-test('Adagrad: accumulated squares and lrDecay match hand arithmetic', NEEDS_COMPOSED_PATH, async () => {
+test('Adagrad: accumulated squares and lrDecay match hand arithmetic', async () => {
   const p = param([1]);
   run(new Adagrad([p], { lr: 0.1 }), p, [[0.5], [0.5]]);
   // sum = 0.25 → step 0.5/0.5 = 1; sum = 0.5 → step 0.5/sqrt(0.5).
@@ -145,8 +144,7 @@ test('every optimizer converges on a quadratic', async () => {
     ['RMSprop centered+momentum', (ps) => new RMSprop(ps, { lr: 0.005, centered: true, momentum: 0.5 })],
     ['Adagrad', (ps) => new Adagrad(ps, { lr: 0.5 })],
   ];
-  // Adagrad runs the composed path: not on webgpu (see COMPOSED_PATH).
-  for (const [name, make] of makers.filter(([name]) => SYNC_READS || !name.startsWith('Adagrad'))) {
+  for (const [name, make] of makers) {
     const x = await minimize(make, quadratic, [0, 0, 0], 800);
     await expectClose(x, target, { atol: 1e-2, rtol: 0, msg: name });
   }
@@ -161,8 +159,7 @@ test('optimizers converge on the Rosenbrock function', async () => {
     ['RMSprop momentum', (ps) => new RMSprop(ps, { lr: 5e-4, momentum: 0.9 }), 3000],
     ['Adagrad', (ps) => new Adagrad(ps, { lr: 1.5 }), 6000],
   ];
-  // Adagrad runs the composed path: not on webgpu (see COMPOSED_PATH).
-  for (const [name, make, n] of makers.filter(([name]) => SYNC_READS || !name.startsWith('Adagrad'))) {
+  for (const [name, make, n] of makers) {
     const x = await minimize(make, rosenbrock, [-1.5, 2], n);
     await expectClose(x, [1, 1], { atol: 5e-2, rtol: 0, msg: name });
   }

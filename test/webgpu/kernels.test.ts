@@ -386,7 +386,7 @@ describe('webgpu label checks and optimizer steps match the reference', { skip }
     close(await get(K.nonFiniteCount(xs.map(up))), R.nonFiniteCount(xs), 'nonFiniteCount');
   });
 
-  test('adamUpdate, sgdUpdate and rmspropUpdate update weights and slots in place', async () => {
+  test('adamUpdate, sgdUpdate, rmspropUpdate and adagradUpdate update weights and slots in place', async () => {
     const n = 300;
     const tol = { atol: 1e-6, rtol: 1e-5 };
     /** Runs one step on both backends from the same state and compares every buffer. */
@@ -421,6 +421,15 @@ describe('webgpu label checks and optimizer steps match the reference', { skip }
       await compare(`rmspropUpdate centered=${centered} momentum=${hasBuf}`, pick,
         (a) => R.rmspropUpdate(a[0], a[1], a[2], centered ? a[3] : null, hasBuf ? a[centered ? 4 : 3] : null, 0.99, 1e-8, hasBuf ? 0.9 : 0, 0.001, -0.01, true),
         (a) => K.rmspropUpdate(a[0], a[1], a[2], centered ? a[3] : null, hasBuf ? a[centered ? 4 : 3] : null, 0.99, 1e-8, hasBuf ? 0.9 : 0, 0.001, -0.01, true));
+    }
+    // Adagrad: the sum starts at 0 (the first step, root of g'² alone) or at a positive
+    // accumulator; factor < 1 is a decayed step; apply false leaves w alone.
+    for (const [sum0, factor, l2, apply] of [[0, 1, 0, true], [0.1, 1 / 1.5, 0.01, true], [0.05, 0.5, 0, false]] as [number, number, number, boolean][]) {
+      const st = fresh().slice(0, 3);
+      st[2] = sum0 === 0 ? new Float32Array(n) : randF([n], sum0, 2 * sum0); // sum ≥ 0
+      await compare(`adagradUpdate sum0=${sum0} factor=${factor} l2=${l2} apply=${apply}`, st,
+        ([w, g, sm]) => R.adagradUpdate(w, g, sm, 1e-10, factor, l2, -0.01, apply),
+        ([w, g, sm]) => K.adagradUpdate(w, g, sm, 1e-10, factor, l2, -0.01, apply));
     }
   });
 });

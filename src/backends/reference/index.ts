@@ -15,7 +15,7 @@ import {
   biasAct, biasActBackward,
 } from './fused.js';
 import { checkLabels } from './labels.js';
-import { adamUpdate, rmspropUpdate, sgdUpdate } from './optim.js';
+import { adagradUpdate, adamUpdate, rmspropUpdate, sgdUpdate } from './optim.js';
 import { nonFiniteCount } from './finite.js';
 
 /** Every kernel in its plain, obviously-right form: the oracle the fast backends are tested against. */
@@ -26,7 +26,7 @@ export const referenceKernels: Kernels<DataArray> = {
   conv2dBackwardFilter, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
   reluBackward, batchNormForwardTrain, batchNormForwardEval, batchNormBackward, softmaxCrossEntropy,
   softmaxCrossEntropyBackward, biasAct, biasActBackward, checkLabels,
-  adamUpdate, sgdUpdate, rmspropUpdate, nonFiniteCount,
+  adamUpdate, sgdUpdate, rmspropUpdate, adagradUpdate, nonFiniteCount,
 };
 
 export function createReferenceBackend(): Backend {

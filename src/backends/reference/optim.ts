@@ -2,7 +2,7 @@ import type { DataArray } from '../../core/dtype.js';
 import type { Kernels } from '../../backend/kernels.js';
 
 /**
- * The optimizer step kernels (Adam/AdamW, SGD with momentum, RMSprop): gradient in, weight and
+ * The optimizer step kernels (Adam/AdamW, SGD with momentum, RMSprop, Adagrad): gradient in, weight and
  * slots updated in place, in one pass without an update buffer. Each reproduces the composed
  * chain of src/optim/transforms.ts (addL2ToGradient → preconditioner → addDecayedWeights →
  * scaleByLearningRate → applyUpdates) bit for bit: in float32 every value the chain stores in a
@@ -19,6 +19,7 @@ const fround = Math.fround;
 type AdamUpdate = Kernels<DataArray>['adamUpdate'];
 type SgdUpdate = Kernels<DataArray>['sgdUpdate'];
 type RmspropUpdate = Kernels<DataArray>['rmspropUpdate'];
+type AdagradUpdate = Kernels<DataArray>['adagradUpdate'];
 
 /** Adam/AdamW on float32 arrays (see Kernels.adamUpdate). */
 export function adamUpdate32(
@@ -202,6 +203,45 @@ export function rmspropUpdate64(
   }
 }
 
+/**
+ * Adagrad on float32 arrays (see Kernels.adagradUpdate). The chain stores the sum, then reads it
+ * back for the root; the quotient stays in double until the update buffer would store it.
+ */
+export function adagradUpdate32(
+  w: Float32Array, g: Float32Array, sum: Float32Array,
+  eps: number, factor: number, l2: number, s: number, apply: boolean,
+): void {
+  const n = w.length;
+  for (let i = 0; i < n; i++) {
+    const wi = w[i];
+    let gi = g[i];
+    if (l2 !== 0) gi = fround(gi + l2 * wi);
+    const si = fround(sum[i] + gi * gi);
+    sum[i] = si;
+    let ui = fround((factor * gi) / (Math.sqrt(si) + eps));
+    ui = fround(ui * s);
+    if (apply) w[i] = wi + ui;
+  }
+}
+
+/** Adagrad on float64 arrays: adagradUpdate32 without the float32 rounding. */
+export function adagradUpdate64(
+  w: Float64Array, g: Float64Array, sum: Float64Array,
+  eps: number, factor: number, l2: number, s: number, apply: boolean,
+): void {
+  const n = w.length;
+  for (let i = 0; i < n; i++) {
+    const wi = w[i];
+    let gi = g[i];
+    if (l2 !== 0) gi = gi + l2 * wi;
+    const si = sum[i] + gi * gi;
+    sum[i] = si;
+    let ui = (factor * gi) / (Math.sqrt(si) + eps);
+    ui = ui * s;
+    if (apply) w[i] = wi + ui;
+  }
+}
+
 function checkFloat(op: string, w: DataArray): 32 | 64 {
   if (w instanceof Float32Array) return 32;
   if (w instanceof Float64Array) return 64;
@@ -232,5 +272,14 @@ export const rmspropUpdate: RmspropUpdate = (w, g, sq, gAvg, buf, alpha, eps, mo
     rmspropUpdate32(w as Float32Array, g as Float32Array, sq as Float32Array, gAvg as Float32Array | null, buf as Float32Array | null, alpha, eps, momentum, l2, s, apply);
   } else {
     rmspropUpdate64(w as Float64Array, g as Float64Array, sq as Float64Array, gAvg as Float64Array | null, buf as Float64Array | null, alpha, eps, momentum, l2, s, apply);
+  }
+};
+
+/** Kernels.adagradUpdate: the float32 or float64 loop by the parameter's dtype. */
+export const adagradUpdate: AdagradUpdate = (w, g, sum, eps, factor, l2, s, apply) => {
+  if (checkFloat('adagradUpdate', w) === 32) {
+    adagradUpdate32(w as Float32Array, g as Float32Array, sum as Float32Array, eps, factor, l2, s, apply);
+  } else {
+    adagradUpdate64(w as Float64Array, g as Float64Array, sum as Float64Array, eps, factor, l2, s, apply);
   }
 };

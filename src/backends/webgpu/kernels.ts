@@ -1031,6 +1031,24 @@ ${MAIN_1D} {
       ctx.dispatch(() => `'rmspropUpdate' (${w.size} elements)`, code, bufs.map((b) => b.buffer), params, ctx.grid(w.size));
     },
 
+    adagradUpdate(wh, gh, sh, eps, factor, l2, s, apply) {
+      const w = g(wh);
+      const bufs = [w, g(gh), g(sh)];
+      const code = `${decl(0, 'w', 'f32', true)}\n${decl(1, 'gr', 'f32')}\n${decl(2, 'sm', 'f32', true)}\n${prmDecl(3)}\n${INDEX}
+fn pf(k: u32) -> f32 { return bitcast<f32>(prm[k]); }
+${MAIN_1D} {
+  let i = flat(gid, nwg); if (i >= prm[0]) { return; }
+  let wi = w[i]; var gi = gr[i];
+  let l2 = pf(3); if (l2 != 0.0) { gi = gi + l2 * wi; }
+  let si = sm[i] + gi * gi; sm[i] = si;
+  var ui = (pf(2) * gi) / (sqrt(si) + pf(1));
+  ui = ui * pf(4);
+  if (prm[5] != 0u) { w[i] = wi + ui; }
+}`;
+      const params = [w.size, ...[eps, factor, l2, s].map(f32Bits), apply ? 1 : 0];
+      ctx.dispatch(() => `'adagradUpdate' (${w.size} elements)`, code, bufs.map((b) => b.buffer), params, ctx.grid(w.size));
+    },
+
     nonFiniteCount(xhs) {
       const xs = xhs.map(g);
       const o = ctx.zeros('int32', xs.length);
