@@ -62,6 +62,13 @@ export interface Backend {
    * arrays): `free` is then a no-op and the GC safety net holds only counts, never buffers.
    */
   readonly garbageCollected?: boolean;
+  /**
+   * On a garbage-collected backend, the handles that still need `free` (the wasm backend's
+   * resident blocks of wasm memory, next to its plain arrays): their tensors call it as on any
+   * other backend, and the GC safety net holds the handle (a small object) to free it. Absent =
+   * none does.
+   */
+  needsFree?(handle: Handle): boolean;
   /** Free worker threads etc. Tensors stay readable. */
   dispose?(): void;
   /** A human-readable description (SIMD flavour, threads) for reports. */

@@ -18,9 +18,13 @@ export class Storage {
     readonly dtype: DType,
     readonly size: number,
   ) {
-    // The closure would hold the buffer: garbage-collected backends get none (see collectToken).
-    this.count = new RefCount(backend, size * BYTES_PER_ELEMENT[dtype], backend.garbageCollected ? null : () => backend.free(handle));
+    // The closure would hold the buffer: garbage-collected buffers get none (see collectToken).
+    this.collectable = backend.garbageCollected === true && backend.needsFree?.(handle) !== true;
+    this.count = new RefCount(backend, size * BYTES_PER_ELEMENT[dtype], this.collectable ? null : () => backend.free(handle));
   }
+
+  /** True when the buffer is ordinary garbage (freeing it is the GC's job, not ours). */
+  private readonly collectable: boolean;
 
   get live(): boolean {
     return this.count.refs > 0;
@@ -43,7 +47,7 @@ export class Storage {
    * goes with the tensors. Elsewhere the storage is held so that the buffer gets its free().
    */
   get collectToken(): { release(): void } {
-    return this.backend.garbageCollected ? this.count : this;
+    return this.collectable ? this.count : this;
   }
 }
 

@@ -25,7 +25,7 @@ test('a job run on the caller alone (monitor backoff) equals the threaded result
   // Internals on purpose: make the monitor see three starved joins, so the next jobs run solo.
   const monitor = (rt as unknown as { pool: { monitor: { record(w: number, j: number): void; runSolo(): boolean } } }).pool.monitor;
   for (let i = 0; i < 3; i++) monitor.record(0.01, 10);
-  const solo = conv.conv2dBackwardFilter(x2, dy, p);
+  const solo = conv.conv2dBackwardFilter(x2, dy, p) as Float32Array;
   assert.deepEqual(solo, threaded);
   const ref = refBackwardFilter(x2, dy, p);
   let worst = 0;

@@ -1,8 +1,8 @@
-import type { DataArray } from '../../core/dtype.js';
 import type { Conv2dParams } from '../../backend/kernels.js';
 import { conv2d as refConv2d, conv2dBackwardFilter as refBackwardFilter, conv2dBackwardInput as refBackwardInput } from '../reference/conv.js';
 import { JOB_CONV_BWD_FILTER, JOB_CONV_BWD_INPUT, JOB_CONV_FWD, threadsFor } from './jobs.js';
-import { align64, type WasmRuntime } from './runtime.js';
+import { align64, type Buf, type WasmRuntime } from './runtime.js';
+import { isF32 } from './wasmelementwise.js';
 
 /** Job words 1..16: the geometry in the order assembly/conv.ts's Geo class declares it. */
 function geometry(p: Conv2dParams): number[] {
@@ -53,49 +53,50 @@ function transposeWeight(w: Float32Array, p: Conv2dParams): Float32Array {
  * threads (bottom padding/right padding need no code: they only bound outH/outW, which are given).
  */
 export function makeConv(rt: WasmRuntime) {
-  function conv2d(x: DataArray, w: DataArray, p: Conv2dParams): DataArray {
-    if (!(x instanceof Float32Array) || !(w instanceof Float32Array)) return refConv2d(x, w, p);
+  const arr = (b: Buf) => rt.array(b);
+  function conv2d(x: Buf, w: Buf, p: Conv2dParams): Buf {
+    if (!isF32(x) || !isF32(w)) return refConv2d(arr(x), arr(w), p);
     const outLen = p.n * p.cOut * p.outH * p.outW;
     if (outLen === 0) return new Float32Array(0);
     const nt = threadsFor(flops(p), rt.threads, p.n);
-    if (!rt.canHold(4 * (x.length + w.length + outLen) + workspace(rt, p) * nt)) return refConv2d(x, w, p);
+    if (!rt.canHold(4 * (x.length + w.length + outLen) + workspace(rt, p) * nt)) return refConv2d(arr(x), arr(w), p);
     rt.reset();
-    const px = rt.put(x);
-    const pw = rt.put(w);
-    const py = rt.alloc(outLen * 4);
+    const px = rt.ptr(x);
+    const pw = rt.ptr(w);
     const wsStride = workspace(rt, p);
     const ws = rt.alloc(wsStride * nt);
+    const py = rt.output(outLen);
     rt.runJob([JOB_CONV_FWD, ...geometry(p), px, pw, py, 0, ws, wsStride], nt);
-    return rt.take(py, outLen);
+    return rt.finish(py, outLen);
   }
 
-  function conv2dBackwardInput(dy: DataArray, w: DataArray, p: Conv2dParams): DataArray {
-    if (!(dy instanceof Float32Array) || !(w instanceof Float32Array)) return refBackwardInput(dy, w, p);
+  function conv2dBackwardInput(dy: Buf, w: Buf, p: Conv2dParams): Buf {
+    if (!isF32(dy) || !isF32(w)) return refBackwardInput(arr(dy), arr(w), p);
     const outLen = p.n * p.cIn * p.h * p.w;
     if (outLen === 0) return new Float32Array(0);
     const nt = threadsFor(flops(p), rt.threads, p.n);
-    if (!rt.canHold(4 * (dy.length + w.length + outLen) + workspace(rt, p) * nt)) return refBackwardInput(dy, w, p);
+    if (!rt.canHold(4 * (dy.length + w.length + outLen) + workspace(rt, p) * nt)) return refBackwardInput(arr(dy), arr(w), p);
     rt.reset();
-    const pdy = rt.put(dy);
-    const pw = rt.put(transposeWeight(w, p));
-    const pdx = rt.alloc(outLen * 4);
+    const pdy = rt.ptr(dy);
+    const pw = rt.put(transposeWeight(arr(w) as Float32Array, p));
     const wsStride = workspace(rt, p);
     const ws = rt.alloc(wsStride * nt);
+    const pdx = rt.output(outLen);
     rt.runJob([JOB_CONV_BWD_INPUT, ...geometry(p), pdy, pw, pdx, 0, ws, wsStride], nt);
-    return rt.take(pdx, outLen);
+    return rt.finish(pdx, outLen);
   }
 
-  function conv2dBackwardFilter(x: DataArray, dy: DataArray, p: Conv2dParams): DataArray {
-    if (!(x instanceof Float32Array) || !(dy instanceof Float32Array)) return refBackwardFilter(x, dy, p);
+  function conv2dBackwardFilter(x: Buf, dy: Buf, p: Conv2dParams): Buf {
+    if (!isF32(x) || !isF32(dy)) return refBackwardFilter(arr(x), arr(dy), p);
     const dwLen = p.cOut * (p.cIn / p.groups) * p.kh * p.kw;
     if (dwLen === 0) return new Float32Array(0);
     const nt = threadsFor(flops(p), rt.threads, p.n);
     const chunks = filterChunks(p.n, nt);
     const partStride = align64(dwLen * 4);
-    if (!rt.canHold(4 * (x.length + dy.length) + partStride * chunks + workspace(rt, p) * nt)) return refBackwardFilter(x, dy, p);
+    if (!rt.canHold(4 * (x.length + dy.length) + partStride * chunks + workspace(rt, p) * nt)) return refBackwardFilter(arr(x), arr(dy), p);
     rt.reset();
-    const px = rt.put(x);
-    const pdy = rt.put(dy);
+    const px = rt.ptr(x);
+    const pdy = rt.ptr(dy);
     const parts = rt.alloc(partStride * chunks);
     const wsStride = workspace(rt, p);
     const ws = rt.alloc(wsStride * nt);

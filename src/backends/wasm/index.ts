@@ -7,8 +7,18 @@
  *   im2col/col2im convolutions. scripts/build-wasm.mjs compiles it twice (plain SIMD, and relaxed
  *   SIMD with FMA) into base64 strings in generated/kernels.ts; detect.ts picks the best binary
  *   this runtime validates.
- * - runtime.ts owns one shared WebAssembly.Memory: operands are copied into a scratch arena, the
- *   kernel runs, the result is copied into a fresh typed array — tensors stay GC-owned.
+ * - runtime.ts owns one shared WebAssembly.Memory, managed by heap.ts (first fit, coalescing,
+ *   64-byte aligned). A buffer is either a plain typed array (GC-owned: uploads, reference and JS
+ *   kernels' outputs) or a Resident block of that memory, owned by its tensor and returned to the
+ *   heap by backend.free (dispose, scopes, the GC safety net; needsFree names them). The wasm
+ *   fast kernels read resident inputs in place (plain ones are copied into the per-call scratch
+ *   arena, whose chunks also come from the heap) and write their outputs into new resident
+ *   blocks: no copies between chained fast kernels. resident.ts wraps the kernel table: every
+ *   other kernel gets a view of a resident input made at the call, and its output stays plain.
+ * - At the memory cap (MAX_PAGES = 2 GiB, or options.memoryLimit) a fast kernel whose output gets
+ *   no block writes it to scratch and copies it out into a plain array (the old path), and a call
+ *   whose scratch does not fit runs the reference kernel (ScratchFull): slower, still correct,
+ *   never a crash. The memory never shrinks.
  * - threadpool.ts runs a kernel on the caller plus workers (src/platform adapters) that share
  *   that memory; kernels stay synchronous: the caller does its share, then waits in Atomics.wait.
  * - elementwise/reduce/pool2d/shape.ts are float32 fast paths in plain JS (memory-bound ops where
@@ -16,13 +26,10 @@
  *   that pay for the copies (relu, its gradient, max pooling, bias-style add/mul of large
  *   tensors) through wasm. Everything else, and every non-float32 dtype, is the reference kernel.
  */
-import type { DataArray } from '../../core/dtype.js';
 import { GradkitError } from '../../core/errors.js';
 import type { Backend } from '../../backend/backend.js';
-import type { Kernels } from '../../backend/kernels.js';
 import { getBackend, registerBackend } from '../../backend/registry.js';
 import { referenceKernels } from '../reference/index.js';
-import { cpuBuffers, handleKernels } from '../cpu/buffers.js';
 import { makeConv } from './conv.js';
 import type { Flavour } from './detect.js';
 import { where } from './elementwise.js';
@@ -35,6 +42,7 @@ import { reduce } from './reduce.js';
 import { broadcastTo, transpose } from './shape.js';
 import { logSoftmax, softmax } from './softmax.js';
 import { WasmRuntime } from './runtime.js';
+import { residentBuffers, residentKernels } from './resident.js';
 import { MAX_SLICES } from './worker-source.js';
 
 /** The WebAssembly backend: a Backend plus its binary flavour, thread control and GEMM measurement. */
@@ -59,6 +67,11 @@ export interface WasmBackend extends Backend {
   simdPeak(threads?: number): number;
   /** Counters: kernel jobs run in wasm, and those split across threads. */
   stats(): { jobs: number; parallelJobs: number; backoffs: number };
+  /**
+   * Resident memory: live heap blocks (tensor blocks and scratch chunks) and their bytes, and
+   * the size of the wasm memory (it never shrinks).
+   */
+  residentMemory(): { blocks: number; bytes: number; memoryBytes: number };
 }
 
 /** Options for creating the WebAssembly backend: binary flavour, thread count and memory sharing. */
@@ -79,6 +92,12 @@ export interface WasmBackendOptions {
    * memory, the path of browser pages that are not cross-origin isolated.
    */
   sharedMemory?: boolean;
+  /**
+   * The most bytes its wasm memory may grow to (default and ceiling 2 GiB): past it, fast-kernel
+   * outputs come back as plain arrays and calls that find no scratch run the reference kernel.
+   * For tests of that fallback.
+   */
+  memoryLimit?: number;
 }
 
 /**
@@ -90,9 +109,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   if (options.flavour !== undefined && options.flavour !== 'simd' && options.flavour !== 'relaxed-simd') {
     throw new GradkitError('createWasmBackend', `flavour must be 'simd' or 'relaxed-simd', got '${String(options.flavour)}'`);
   }
-  const rt = WasmRuntime.create(options.flavour, options.threads, options.adaptive ?? true, options.sharedMemory);
+  const rt = WasmRuntime.create(options.flavour, options.threads, options.adaptive ?? true, options.sharedMemory, options.memoryLimit);
   if (!rt) return null;
-  const kernels: Kernels<DataArray> = {
+  const kernels = {
     ...referenceKernels,
     matmul: makeMatmul(rt),
     ...makeConv(rt),
@@ -113,8 +132,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   };
   return {
     name: 'wasm',
-    kernels: handleKernels(kernels),
-    ...cpuBuffers,
+    kernels: residentKernels(rt, kernels, RESIDENT_AWARE, referenceKernels as unknown as Record<string, unknown>),
+    ...residentBuffers(rt),
+    residentMemory: () => ({ blocks: rt.heap.liveBlocks, bytes: rt.heap.liveBytes, memoryBytes: rt.memory.buffer.byteLength }),
     flavour: rt.flavour,
     get threads() {
       return rt.threads;
@@ -136,6 +156,12 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       `${rt.exports.microRows()}x8 micro-kernel, ${rt.threads} thread${rt.threads === 1 ? '' : 's'})`,
   };
 }
+
+/** The wasm fast kernels that take resident blocks by address and return resident outputs. */
+const RESIDENT_AWARE: ReadonlySet<string> = new Set([
+  'matmul', 'conv2d', 'conv2dBackwardInput', 'conv2dBackwardFilter', 'unary', 'binary', 'reluBackward', 'maxPool2d',
+  'biasAct', 'biasActBackward', 'adamUpdate', 'rmspropUpdate', 'batchNormForwardTrain', 'batchNormBackward',
+]);
 
 /** The pool splits a job into at most MAX_SLICES slices (one per thread), so more threads cannot run. */
 function checkThreads(op: string, n: number): void {

@@ -3,7 +3,8 @@ import type { Shape } from '../../core/shape.js';
 import type { BatchNormGrads, BatchNormTrainResult } from '../../backend/kernels.js';
 import { batchNormBackward as refBackward, batchNormCoefficients, batchNormForwardTrain as refForwardTrain, batchStatsFromSums, dims } from '../reference/fused.js';
 import { JOB_BN_AFFINE, JOB_BN_BWD_DX, JOB_BN_BWD_SUMS, JOB_BN_STATS, threadsFor } from './jobs.js';
-import type { WasmRuntime } from './runtime.js';
+import type { Buf, WasmRuntime } from './runtime.js';
+import { isF32 } from './wasmelementwise.js';
 
 /** Below this many elements BatchNorm stays in TypeScript (the wasm calls' fixed cost). */
 export const BN_MIN = 4096;
@@ -32,53 +33,56 @@ function channelSums(sums: Float64Array, n: number, c: number): [Float64Array, F
 }
 
 export function makeBatchNorm(rt: WasmRuntime) {
-  function batchNormForwardTrain(x: DataArray, shape: Shape, gamma: DataArray | null, beta: DataArray | null, eps: number): BatchNormTrainResult<DataArray> {
+  const arr = (b: Buf) => rt.array(b);
+  const arrOrNull = (b: Buf | null) => (b === null ? null : rt.array(b));
+  function batchNormForwardTrain(x: Buf, shape: Shape, gamma: Buf | null, beta: Buf | null, eps: number): BatchNormTrainResult<Buf> {
     const [n, c, s] = dims(shape);
     const runs = n * c, m = n * s;
-    if (!(x instanceof Float32Array) || x.length < BN_MIN || m === 0 || !rt.canHold(8 * x.length + 16 * runs + 32 * c)) {
-      return refForwardTrain(x, shape, gamma, beta, eps);
+    if (!isF32(x) || x.length < BN_MIN || m === 0 || !rt.canHold(8 * x.length + 16 * runs + 32 * c)) {
+      return refForwardTrain(arr(x), shape, arrOrNull(gamma), arrOrNull(beta), eps);
     }
     rt.reset();
-    const px = rt.put(x);
+    const px = rt.ptr(x);
     const pK = rt.alloc(8 * c);
     const pSums = rt.alloc(16 * runs);
+    const pScale = rt.alloc(8 * c), pShift = rt.alloc(8 * c);
+    const py = rt.output(x.length);
+    const xs = arr(x);
     const shiftK = rt.viewF64(pK, c);
-    for (let ch = 0; ch < c; ch++) shiftK[ch] = x[ch * s];
+    for (let ch = 0; ch < c; ch++) shiftK[ch] = xs[ch * s];
     const nt = threadsFor(x.length, rt.threads, runs);
     rt.runJob([JOB_BN_STATS, c, s, runs, px, pK, pSums], nt);
     const mean = new Float32Array(c), variance = new Float32Array(c), invstd = new Float32Array(c);
-    const pScale = rt.alloc(8 * c), pShift = rt.alloc(8 * c);
     const scale = rt.viewF64(pScale, c), shift = rt.viewF64(pShift, c);
     const [sumD, sumD2] = channelSums(rt.viewF64(pSums, 2 * runs), n, c);
-    batchStatsFromSums({ sumD, sumD2, shiftK, m, eps, gamma, beta }, { mean, variance, invstd, scale, shift });
-    const py = rt.alloc(4 * x.length);
+    batchStatsFromSums({ sumD, sumD2, shiftK, m, eps, gamma: arrOrNull(gamma), beta: arrOrNull(beta) }, { mean, variance, invstd, scale, shift });
     rt.runJob([JOB_BN_AFFINE, c, s, runs, px, pScale, pShift, py], nt);
-    return { out: rt.take(py, x.length), mean, invstd, variance };
+    return { out: rt.finish(py, x.length), mean, invstd, variance };
   }
 
-  function batchNormBackward(x: DataArray, dy: DataArray, shape: Shape, mean: DataArray, invstd: DataArray, gamma: DataArray | null, batchStats: boolean): BatchNormGrads<DataArray> {
+  function batchNormBackward(x: Buf, dy: Buf, shape: Shape, mean: Buf, invstd: Buf, gamma: Buf | null, batchStats: boolean): BatchNormGrads<Buf> {
     const [n, c, s] = dims(shape);
     const runs = n * c, m = n * s;
-    if (!(x instanceof Float32Array) || !(dy instanceof Float32Array) || dy.length !== x.length || x.length < BN_MIN || m === 0
+    if (!isF32(x) || !isF32(dy) || dy.length !== x.length || x.length < BN_MIN || m === 0
       || !rt.canHold(12 * x.length + 16 * runs + 40 * c)) {
-      return refBackward(x, dy, shape, mean, invstd, gamma, batchStats);
+      return refBackward(arr(x), arr(dy), shape, arr(mean), arr(invstd), arrOrNull(gamma), batchStats);
     }
     rt.reset();
-    const px = rt.put(x), pdy = rt.put(dy);
+    const px = rt.ptr(x), pdy = rt.ptr(dy);
     const pMean = rt.alloc(8 * c);
-    rt.viewF64(pMean, c).set(mean as ArrayLike<number>);
     const pSums = rt.alloc(16 * runs);
+    const pKqr = rt.alloc(24 * c);
+    const pdx = rt.output(x.length);
+    rt.viewF64(pMean, c).set(arr(mean));
     const nt = threadsFor(x.length, rt.threads, runs);
     rt.runJob([JOB_BN_BWD_SUMS, c, s, runs, px, pdy, pMean, pSums], nt);
     const dgamma = new Float32Array(c), dbeta = new Float32Array(c);
-    const pKqr = rt.alloc(24 * c);
     const kqr = rt.viewF64(pKqr, 3 * c);
     const [sumDy, sumDyXc] = channelSums(rt.viewF64(pSums, 2 * runs), n, c);
-    batchNormCoefficients({ sumDy, sumDyXc, invstd, gamma, batchStats, m },
+    batchNormCoefficients({ sumDy, sumDyXc, invstd: arr(invstd), gamma: arrOrNull(gamma), batchStats, m },
       { dgamma, dbeta, k: kqr.subarray(0, c), q: kqr.subarray(c, 2 * c), r: kqr.subarray(2 * c, 3 * c) });
-    const pdx = rt.alloc(4 * x.length);
     rt.runJob([JOB_BN_BWD_DX, c, s, runs, px, pdy, pMean, pKqr, pdx], nt);
-    return { dx: rt.take(pdx, x.length), dgamma, dbeta };
+    return { dx: rt.finish(pdx, x.length), dgamma, dbeta };
   }
 
   return { batchNormForwardTrain, batchNormBackward };

@@ -1,8 +1,8 @@
-import type { DataArray } from '../../core/dtype.js';
 import type { Kernels } from '../../backend/kernels.js';
 import { adamUpdate as referenceAdam, rmspropUpdate as referenceRmsprop } from '../reference/optim.js';
 import { JOB_ADAM, JOB_RMS, threadsFor } from './jobs.js';
-import type { WasmRuntime } from './runtime.js';
+import { Resident, type Buf, type WasmRuntime } from './runtime.js';
+import { isF32 } from './wasmelementwise.js';
 
 /**
  * Below this many elements the reference loop runs instead of wasm: copying four arrays into
@@ -16,26 +16,28 @@ export const MIN_WASM_ADAM = 16384;
  * (src/backends/reference/optim.ts); float64 and small parameters run the reference loop. The
  * slots are updated in place (copied in, stepped, copied back into the same arrays).
  */
-export function makeAdamUpdate(rt: WasmRuntime): Kernels<DataArray>['adamUpdate'] {
+export function makeAdamUpdate(rt: WasmRuntime): Kernels<Buf>['adamUpdate'] {
+  const arr = (b: Buf) => rt.array(b);
   return function adamUpdate(w, g, m, v, vMax, b1, b2, eps, t, l2, decay, s, apply) {
     const n = w.length;
-    if (!(w instanceof Float32Array) || n < MIN_WASM_ADAM || !rt.canHold(4 * 5 * n + 1024)) {
-      referenceAdam(w, g, m, v, vMax, b1, b2, eps, t, l2, decay, s, apply);
+    if (!isF32(w) || n < MIN_WASM_ADAM || !rt.canHold(4 * 5 * n + 1024)) {
+      referenceAdam(arr(w), arr(g), arr(m), arr(v), vMax === null ? null : arr(vMax), b1, b2, eps, t, l2, decay, s, apply);
       return;
     }
     rt.reset();
-    const pw = rt.put(w), pg = rt.put(g as Float32Array), pm = rt.put(m as Float32Array), pv = rt.put(v as Float32Array);
-    const pMax = vMax === null ? 0 : rt.put(vMax as Float32Array);
+    // Resident buffers are stepped where they are; plain ones are copied in and back.
+    const pw = rt.ptr(w), pg = rt.ptr(g), pm = rt.ptr(m), pv = rt.ptr(v);
+    const pMax = vMax === null ? 0 : rt.ptr(vMax);
     // The same two scalars the reference computes once per call.
     const bc1 = 1 - b1 ** t;
     const bc2Sqrt = Math.sqrt(1 - b2 ** t);
     // Two divisions and a square root per element cost about what 16 flops of GEMM do, which is
     // the measure threadsFor splits work by.
     rt.runJob([JOB_ADAM, n, pw, pg, pm, pv, pMax, apply ? 1 : 0], threadsFor(n * 16, rt.threads), [b1, b2, eps, bc1, bc2Sqrt, l2, decay, s]);
-    m.set(rt.view(pm, n));
-    v.set(rt.view(pv, n));
-    if (vMax !== null) vMax.set(rt.view(pMax, n));
-    if (apply) w.set(rt.view(pw, n));
+    copyBack(rt, m, pm, n);
+    copyBack(rt, v, pv, n);
+    if (vMax !== null) copyBack(rt, vMax, pMax, n);
+    if (apply) copyBack(rt, w, pw, n);
   };
 }
 
@@ -47,22 +49,28 @@ export const MIN_WASM_RMS = 16384;
  * float32 parameters of at least MIN_WASM_RMS elements, bit for bit the reference kernel; the
  * rest run the reference loop. sq, gAvg and buf are copied in, stepped and copied back in place.
  */
-export function makeRmspropUpdate(rt: WasmRuntime): Kernels<DataArray>['rmspropUpdate'] {
+export function makeRmspropUpdate(rt: WasmRuntime): Kernels<Buf>['rmspropUpdate'] {
+  const arr = (b: Buf) => rt.array(b);
   return function rmspropUpdate(w, g, sq, gAvg, buf, alpha, eps, momentum, l2, s, apply) {
     const n = w.length;
-    if (!(w instanceof Float32Array) || n < MIN_WASM_RMS || !rt.canHold(4 * 5 * n + 1024)) {
-      referenceRmsprop(w, g, sq, gAvg, buf, alpha, eps, momentum, l2, s, apply);
+    if (!isF32(w) || n < MIN_WASM_RMS || !rt.canHold(4 * 5 * n + 1024)) {
+      referenceRmsprop(arr(w), arr(g), arr(sq), gAvg === null ? null : arr(gAvg), buf === null ? null : arr(buf), alpha, eps, momentum, l2, s, apply);
       return;
     }
     rt.reset();
-    const pw = rt.put(w), pg = rt.put(g as Float32Array), pSq = rt.put(sq as Float32Array);
-    const pAvg = gAvg === null ? 0 : rt.put(gAvg as Float32Array);
-    const pBuf = buf === null ? 0 : rt.put(buf as Float32Array);
+    const pw = rt.ptr(w), pg = rt.ptr(g), pSq = rt.ptr(sq);
+    const pAvg = gAvg === null ? 0 : rt.ptr(gAvg);
+    const pBuf = buf === null ? 0 : rt.ptr(buf);
     // One division and one square root per element: about Adam's cost (see makeAdamUpdate).
     rt.runJob([JOB_RMS, n, pw, pg, pSq, pAvg, pBuf, apply ? 1 : 0], threadsFor(n * 12, rt.threads), [alpha, eps, momentum, l2, s]);
-    sq.set(rt.view(pSq, n));
-    if (gAvg !== null) gAvg.set(rt.view(pAvg, n));
-    if (buf !== null) buf.set(rt.view(pBuf, n));
-    if (apply) w.set(rt.view(pw, n));
+    copyBack(rt, sq, pSq, n);
+    if (gAvg !== null) copyBack(rt, gAvg, pAvg, n);
+    if (buf !== null) copyBack(rt, buf, pBuf, n);
+    if (apply) copyBack(rt, w, pw, n);
   };
+}
+
+/** After an in-place job: a plain array gets its stepped copy back; a resident block already has it. */
+function copyBack(rt: WasmRuntime, b: Buf, at: number, n: number): void {
+  if (!(b instanceof Resident)) b.set(rt.view(at, n));
 }

@@ -5,6 +5,10 @@ import { warnSingleThreaded } from './notice.js';
 import { ThreadPool } from './threadpool.js';
 import { MAX_SLICES } from './worker-source.js';
 import { JOB_CONV_BWD_FILTER, JOB_CONV_BWD_INPUT, JOB_CONV_FWD, JOB_GEMM, JOB_PEAK, JOB_WORDS } from './jobs.js';
+import type { DataArray } from '../../core/dtype.js';
+import { Heap, align64 } from './heap.js';
+
+export { align64 };
 
 /** Bytes below 64 KiB belong to the JS side: pool control blocks and job descriptors live there. */
 const CTRL_BASE = 1024;
@@ -12,7 +16,26 @@ const JOB_BASE = 8192;
 /** Scratch arena for operands starts above the module's (tiny) static data at 64 KiB. */
 const ARENA_BASE = 128 * 1024;
 const PAGE = 65536;
-const MAX_PAGES = 32768;
+/** The wasm32 ceiling this module asks for: 2 GiB (32,768 pages of 64 KiB). */
+export const MAX_PAGES = 32768;
+/** The first scratch chunk's size; a call that needed more gets one chunk of its total next time. */
+const FIRST_CHUNK = 1 << 20;
+
+/**
+ * A tensor buffer resident in wasm memory (a block from the runtime's heap), the handle the wasm
+ * fast kernels return instead of copying their result out. `at` is a byte address, `length` an
+ * element count. Owned by one tensor storage: backend.free returns it to the heap.
+ */
+export class Resident {
+  freed = false;
+  constructor(readonly at: number, readonly length: number, readonly dtype: 'float32' | 'int32') {}
+}
+
+/** A wasm-backend buffer: a plain typed array (reference/JS kernels, uploads) or a resident block. */
+export type Buf = DataArray | Resident;
+
+/** Thrown when the scratch arena cannot get memory (the cap): the kernel reruns on its reference path. */
+export class ScratchFull extends RangeError {}
 
 interface KernelExports {
   run(job: number, tid: number, nt: number): void;
@@ -35,7 +58,14 @@ export class WasmRuntime {
   private readonly module: WebAssembly.Module;
   private pool: ThreadPool;
   private poolCount = 0;
-  private top = ARENA_BASE;
+  /** Resident tensor blocks and scratch chunks come from here (so they never overlap). */
+  readonly heap: Heap;
+  /** The scratch arena: chunks of the heap, bump-allocated within the current one. */
+  private chunks: { at: number; size: number }[] = [];
+  private top = 0;
+  private chunkEnd = 0;
+  private nextChunk = FIRST_CHUNK;
+  private scratchBytes = 0;
   private f32 = new Float32Array(0);
   private i32 = new Int32Array(0);
 
@@ -45,20 +75,20 @@ export class WasmRuntime {
    * this returns null, compiles in the background, and `asyncReady` resolves once a later
    * create() can succeed — the backend module re-registers itself at that point.
    */
-  static create(force?: Flavour, threads?: number, adaptive = true, sharedOption?: boolean): WasmRuntime | null {
+  static create(force?: Flavour, threads?: number, adaptive = true, sharedOption?: boolean, limitBytes?: number): WasmRuntime | null {
     const shared = wantSharedMemory(sharedOption);
     const bin = pickBinary(force, shared);
     if (!bin) return null;
     if (prepared && prepared.flavour === bin.flavour && prepared.shared === shared) {
       const p = prepared;
       prepared = null;
-      return new WasmRuntime(p.flavour, p.module, p.memory, p.instance, threads, adaptive, shared);
+      return new WasmRuntime(p.flavour, p.module, p.memory, p.instance, threads, adaptive, shared, limitBytes);
     }
     try {
       const module = new WebAssembly.Module(bin.bytes);
       const memory = newMemory(shared);
       const instance = new WebAssembly.Instance(module, importsFor(memory));
-      return new WasmRuntime(bin.flavour, module, memory, instance, threads, adaptive, shared);
+      return new WasmRuntime(bin.flavour, module, memory, instance, threads, adaptive, shared, limitBytes);
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
       pending ??= prepareAsync(bin.flavour, bin.bytes, shared);
@@ -76,7 +106,9 @@ export class WasmRuntime {
     threads: number | undefined, private readonly adaptive: boolean,
     /** False when the memory is a plain one (no SharedArrayBuffer): then one thread only. */
     readonly shared: boolean,
+    limitBytes = MAX_PAGES * PAGE,
   ) {
+    this.heap = new Heap(memory, ARENA_BASE, Math.min(limitBytes, MAX_PAGES * PAGE));
     this.flavour = flavour;
     this.module = module;
     this.memory = memory;
@@ -189,30 +221,97 @@ export class WasmRuntime {
     }
   }
 
-  /** Starts a kernel call: forget every previous scratch allocation. */
+  /**
+   * Starts a kernel call: forget every previous scratch allocation. A call that spilled into
+   * several chunks leaves one chunk of their total for the next (the arena's high-water mark).
+   */
   reset(): void {
-    this.top = ARENA_BASE;
+    if (this.chunks.length > 1) {
+      let total = 0;
+      for (const c of this.chunks) {
+        total += c.size;
+        this.heap.free(c.at);
+      }
+      this.chunks = [];
+      this.scratchBytes = 0;
+      this.nextChunk = total;
+      this.top = this.chunkEnd = 0;
+    } else if (this.chunks.length === 1) {
+      this.top = this.chunks[0].at;
+    }
   }
 
   /**
    * Whether a kernel call needing about `bytes` of scratch (operands + workspace) fits in wasm
-   * memory; callers fall back to the reference kernel when it does not (slow but correct).
+   * memory next to the resident blocks; callers fall back to the reference kernel when it does
+   * not (slow but correct). Fragmentation can still refuse a chunk: then alloc throws ScratchFull
+   * and the kernel table's wrapper reruns the call on the reference kernel.
    */
   canHold(bytes: number): boolean {
-    return ARENA_BASE + bytes + 64 * 16 <= MAX_PAGES * PAGE;
+    return ARENA_BASE + bytes + 64 * 16 + (this.heap.liveBytes - this.scratchBytes) <= this.heap.limitBytes;
   }
 
   /** Reserves `bytes` of scratch (64-byte aligned), growing memory if needed; returns its address. */
   alloc(bytes: number): number {
-    const at = this.top;
-    this.top = align64(at + bytes);
-    const have = this.memory.buffer.byteLength;
-    if (this.top > have) {
-      const pages = Math.ceil((this.top - have) / PAGE);
-      if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`gradkit wasm: scratch of ${this.top} bytes exceeds the 2 GiB memory limit`);
-      this.memory.grow(pages);
+    const size = align64(bytes);
+    if (this.top + size <= this.chunkEnd && this.chunks.length > 0) {
+      const at = this.top;
+      this.top += size;
+      return at;
     }
+    const chunk = Math.max(size, this.nextChunk);
+    const at = this.heap.alloc(chunk);
+    if (at < 0) throw new ScratchFull(`gradkit wasm: no room for ${chunk} bytes of scratch under the ${this.heap.limitBytes}-byte memory limit`);
+    this.chunks.push({ at, size: chunk });
+    this.scratchBytes += chunk;
+    this.nextChunk = FIRST_CHUNK;
+    this.top = at + size;
+    this.chunkEnd = at + chunk;
     return at;
+  }
+
+  /**
+   * Where a kernel writes an output of `len` float32 values: a fresh resident block, or, when the
+   * heap is at its limit, scratch (then finish() copies it out into a plain array). Call it after
+   * the call's other scratch allocations, so that a ScratchFull cannot strand a resident block.
+   */
+  output(len: number): number {
+    const at = this.heap.alloc(4 * len);
+    if (at >= 0) {
+      this.outputs.add(at);
+      return at;
+    }
+    return this.alloc(4 * len);
+  }
+  /** Resident blocks handed out by output() and not yet wrapped by finish(). */
+  private readonly outputs = new Set<number>();
+
+  /** The handle for an output placed by output(): the resident block, or a plain copy of scratch. */
+  finish(at: number, len: number, dtype: 'float32' | 'int32' = 'float32'): Buf {
+    if (this.outputs.delete(at)) return new Resident(at, len, dtype);
+    return dtype === 'float32' ? this.take(at, len) : this.takeInt32(at, len);
+  }
+
+  /** Returns a resident block to the heap; a second free of the same handle throws. */
+  freeResident(r: Resident): void {
+    if (r.freed) throw new Error('gradkit wasm: a resident buffer was freed twice');
+    r.freed = true;
+    this.heap.free(r.at);
+  }
+
+  /** A fresh typed-array view of a resident block (fresh: memory.grow replaces the buffer). */
+  residentView(r: Resident): Float32Array | Int32Array {
+    return r.dtype === 'float32' ? new Float32Array(this.memory.buffer, r.at, r.length) : new Int32Array(this.memory.buffer, r.at, r.length);
+  }
+
+  /** The array behind a buffer: itself, or a view of its resident block. */
+  array(b: Buf): DataArray {
+    return b instanceof Resident ? this.residentView(b) : b;
+  }
+
+  /** The address of a float32 buffer in wasm memory: its block if resident, else a scratch copy. */
+  ptr(b: Buf): number {
+    return b instanceof Resident ? b.at : this.put(b as Float32Array);
   }
 
   /** Copies a float32 array into fresh scratch and returns its address. */
@@ -287,11 +386,6 @@ export class WasmRuntime {
     }
     this.pool.dispatch(JOB_BASE, nt);
   }
-}
-
-/** Rounds up to a multiple of 64 with arithmetic, not bit operations, which wrap past 2^31. */
-export function align64(n: number): number {
-  return Math.ceil(n / 64) * 64;
 }
 
 function newMemory(shared: boolean): WebAssembly.Memory {

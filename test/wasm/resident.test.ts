@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import * as g from '../../src/index.js';
+import { createWasmBackend, type WasmBackend } from '../../src/backends/wasm/index.js';
+import { Resident } from '../../src/backends/wasm/runtime.js';
+import { adamUpdate as referenceAdam } from '../../src/backends/reference/optim.js';
+import type { Handle } from '../../src/backend/handle.js';
+import { randArray } from './util.js';
+
+// Issue 13 item 3: wasm fast-kernel outputs stay in wasm memory as resident blocks, freed by
+// scopes/dispose, and fall back to plain arrays when the memory is at its limit.
+
+const made: WasmBackend[] = [];
+after(() => {
+  for (const b of made) b.dispose?.();
+});
+function backend(limit?: number): WasmBackend {
+  const b = createWasmBackend({ threads: 1, memoryLimit: limit });
+  assert.ok(b);
+  made.push(b);
+  return b;
+}
+const isResident = (t: g.Tensor) => (t.ownHandle as unknown) instanceof Resident;
+let n = 0;
+function on<T>(b: WasmBackend, fn: () => T): T {
+  const name = `wasm-resident-test-${n++}`;
+  g.registerBackend(name, () => b, -100);
+  return g.withBackend(name, fn);
+}
+
+test('fast-kernel outputs are resident; other kernels read them; values equal the reference backend', () => {
+  const b = backend();
+  const data = randArray(new g.Random(1), 8 * 16 * 32 * 32);
+  const want = g.withBackend('reference', () => {
+    const x = g.fromArray(data.slice(), [8, 16, 32, 32]);
+    const y = x.relu().add(x).mul(x);
+    return [y.toArray(), y.sum().item(), y.permute([0, 2, 1, 3]).toArray()];
+  });
+  on(b, () => g.scope(() => {
+    const x = g.fromArray(data.slice(), [8, 16, 32, 32]);
+    const r = x.relu();
+    assert.ok(isResident(r), 'relu output is resident');
+    const y = r.add(x).mul(x);
+    assert.ok(isResident(y), 'same-shape add/mul outputs are resident');
+    assert.deepEqual([y.toArray(), y.sum().item(), y.permute([0, 2, 1, 3]).toArray()], want);
+  }));
+  assert.equal(b.residentMemory().blocks, 1, 'the scope freed every block: only the scratch arena is left');
+});
+
+test('live resident bytes stay flat over many scoped steps; a disposed block is reused', () => {
+  const b = backend();
+  on(b, () => {
+    const x = g.keep(g.randn([4, 16, 32, 32], { seed: 2 }));
+    const step = () => g.scope(() => x.relu().mul(x).add(x).relu().sum().item());
+    step();
+    const base = b.residentMemory();
+    for (let i = 0; i < 200; i++) step();
+    assert.deepEqual(b.residentMemory(), base);
+    const y1 = x.relu();
+    const at = (y1.ownHandle as unknown as Resident).at;
+    y1.dispose();
+    const y2 = x.relu();
+    assert.equal((y2.ownHandle as unknown as Resident).at, at, 'the freed block is handed out again');
+    g.dispose([x, y2]);
+  });
+});
+
+test('at the memory limit outputs fall back to plain arrays and results stay right', () => {
+  const limit = 4 << 20; // 4 MiB: 1 MiB outputs fit for a while, then the heap refuses
+  const b = backend(limit);
+  const data = randArray(new g.Random(3), 256 * 1024);
+  const want = g.withBackend('reference', () => g.fromArray(data.slice()).relu().toArray());
+  on(b, () => {
+    const x = g.fromArray(data.slice());
+    const outs: g.Tensor[] = [];
+    for (let i = 0; i < 12; i++) outs.push(x.relu());
+    assert.ok(isResident(outs[0]));
+    assert.ok(!isResident(outs[11]), 'past the limit an output is a plain array');
+    for (const o of outs) assert.deepEqual(o.toArray(), want);
+    assert.ok(b.residentMemory().memoryBytes <= limit);
+    g.dispose([x, ...outs]);
+  });
+  // A small training run under a tight limit: outputs spill to plain arrays and calls that find
+  // no scratch run the reference kernels (another summation order), so the losses agree closely.
+  const run = (bk: WasmBackend) => on(bk, () => {
+    const rng = new g.Random(1);
+    const model = new g.nn.Sequential(new g.nn.Conv2d(3, 8, 3, { padding: 1, rng }), new g.nn.BatchNorm2d(8), new g.nn.ReLU(), new g.nn.Flatten(), new g.nn.Linear(8 * 16 * 16, 10, { rng }));
+    const opt = new g.optim.Adam(model.parameters());
+    const xs = g.randn([16, 3, 16, 16], { seed: 4 });
+    const ys = g.tensor(Array.from({ length: 16 }, (_, i) => i % 10), { dtype: 'int32' });
+    const losses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      losses.push(g.scope(() => {
+        opt.zeroGrad();
+        const l = g.losses.crossEntropy(model.call(xs), ys);
+        l.backward();
+        opt.step();
+        return l.item();
+      }));
+    }
+    return losses;
+  });
+  const tight = run(backend(2 << 20)), free = run(backend());
+  for (let i = 0; i < free.length; i++) assert.ok(Math.abs(tight[i] - free[i]) <= 1e-5 * Math.abs(free[i]), `step ${i}: ${tight[i]} vs ${free[i]}`);
+});
+
+test('adamUpdate steps resident parameters and slots in place', () => {
+  const b = backend();
+  const k = b.kernels;
+  const len = 32768;
+  const rng = new g.Random(5);
+  const w0 = randArray(rng, len).map(Math.abs), gr = randArray(rng, len);
+  const m0 = randArray(rng, len).map(Math.abs), v0 = randArray(rng, len).map((x) => x * x);
+  // relu of non-negative data: resident copies.
+  const res = (a: Float32Array): Handle => k.unary('relu', b.upload(a.slice()));
+  const w = res(w0), m = res(m0), v = res(v0);
+  for (const h of [w, m, v]) assert.ok((h as unknown) instanceof Resident);
+  k.adamUpdate(w, b.upload(gr.slice()), m, v, null, 0.9, 0.999, 1e-8, 3, 0, 0.01, -1e-3, true);
+  const rw = w0.slice(), rm = m0.slice(), rv = v0.slice();
+  referenceAdam(rw, gr, rm, rv, null, 0.9, 0.999, 1e-8, 3, 0, 0.01, -1e-3, true);
+  assert.deepEqual(b.readSync(w), rw);
+  assert.deepEqual(b.readSync(m), rm);
+  assert.deepEqual(b.readSync(v), rv);
+  for (const h of [w, m, v]) b.free(h);
+  assert.throws(() => b.free(w), /freed twice/);
+});
