@@ -59,7 +59,8 @@ export function trainer(step: (x: Tensor, y: Tensor) => number | Promise<number>
 
 function nnTrainer(model: GradkitModel, ds: Dataset, batch: number): Stepper {
   const opt = makeAdam(model);
-  return trainer((x, y) => trainStep(model, opt, x, y), ds, batch);
+  // Each step in a scope, as the Trainer runs it: its tensors are freed when it ends.
+  return trainer((x, y) => g.scope(() => trainStep(model, opt, x, y)), ds, batch);
 }
 
 function rawTrainer(model: RawModel, ds: Dataset, batch: number): Stepper {

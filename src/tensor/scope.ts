@@ -1,3 +1,4 @@
+import { enterScope, exitScope } from '../backend/ownership.js';
 import { GradkitError } from '../core/errors.js';
 
 /** What a scope tracks: a tensor, seen only as something that can be disposed and may carry a graph. */
@@ -52,15 +53,18 @@ function collect(value: unknown, into: Set<Disposable>, isTensor: (v: unknown) =
 export function runScope<T>(fn: () => T, isTensor: (v: unknown) => v is Disposable, unowned?: Set<Disposable>): T {
   const own = new Set<Disposable>();
   scopes.push(own);
+  enterScope();
   let result: T;
   try {
     result = fn();
   } catch (e) {
     scopes.pop();
+    exitScope();
     for (const t of own) t.dispose();
     throw e;
   }
   scopes.pop();
+  exitScope();
   if (result instanceof Promise) {
     for (const t of own) t.dispose();
     throw new GradkitError('scope', 'the function passed to scope() returned a promise; scopes bracket synchronous work: await outside, or call scope() inside each step');

@@ -56,12 +56,17 @@ test('live resident bytes stay flat over many scoped steps; a disposed block is 
     const base = b.residentMemory();
     for (let i = 0; i < 200; i++) step();
     assert.deepEqual(b.residentMemory(), base);
-    const y1 = x.relu();
-    const at = (y1.ownHandle as unknown as Resident).at;
-    y1.dispose();
-    const y2 = x.relu();
-    assert.equal((y2.ownHandle as unknown as Resident).at, at, 'the freed block is handed out again');
-    g.dispose([x, y2]);
+    g.scope(() => {
+      const y1 = x.relu();
+      const at = (y1.ownHandle as unknown as Resident).at;
+      y1.dispose();
+      const y2 = x.relu();
+      assert.equal((y2.ownHandle as unknown as Resident).at, at, 'the freed block is handed out again');
+    });
+    // Outside every scope outputs are plain arrays: nothing would free a block deterministically.
+    const plain = x.relu();
+    assert.ok(!isResident(plain));
+    g.dispose([x, plain]);
   });
 });
 
@@ -70,7 +75,7 @@ test('at the memory limit outputs fall back to plain arrays and results stay rig
   const b = backend(limit);
   const data = randArray(new g.Random(3), 256 * 1024);
   const want = g.withBackend('reference', () => g.fromArray(data.slice()).relu().toArray());
-  on(b, () => {
+  on(b, () => g.scope(() => {
     const x = g.fromArray(data.slice());
     const outs: g.Tensor[] = [];
     for (let i = 0; i < 12; i++) outs.push(x.relu());
@@ -78,8 +83,7 @@ test('at the memory limit outputs fall back to plain arrays and results stay rig
     assert.ok(!isResident(outs[11]), 'past the limit an output is a plain array');
     for (const o of outs) assert.deepEqual(o.toArray(), want);
     assert.ok(b.residentMemory().memoryBytes <= limit);
-    g.dispose([x, ...outs]);
-  });
+  }));
   // A small training run under a tight limit: outputs spill to plain arrays and calls that find
   // no scratch run the reference kernels (another summation order), so the losses agree closely.
   const run = (bk: WasmBackend) => on(bk, () => {
@@ -113,7 +117,7 @@ test('adamUpdate steps resident parameters and slots in place', () => {
   const m0 = randArray(rng, len).map(Math.abs), v0 = randArray(rng, len).map((x) => x * x);
   // relu of non-negative data: resident copies.
   const res = (a: Float32Array): Handle => k.unary('relu', b.upload(a.slice()));
-  const w = res(w0), m = res(m0), v = res(v0);
+  const [w, m, v] = g.scope(() => [res(w0), res(m0), res(v0)]);
   for (const h of [w, m, v]) assert.ok((h as unknown) instanceof Resident);
   k.adamUpdate(w, b.upload(gr.slice()), m, v, null, 0.9, 0.999, 1e-8, 3, 0, 0.01, -1e-3, true);
   const rw = w0.slice(), rm = m0.slice(), rv = v0.slice();

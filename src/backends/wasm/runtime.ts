@@ -7,6 +7,7 @@ import { MAX_SLICES } from './worker-source.js';
 import { JOB_CONV_BWD_FILTER, JOB_CONV_BWD_INPUT, JOB_CONV_FWD, JOB_GEMM, JOB_PEAK, JOB_WORDS } from './jobs.js';
 import type { DataArray } from '../../core/dtype.js';
 import { Heap, align64 } from './heap.js';
+import { inScope } from '../../backend/ownership.js';
 
 export { align64 };
 
@@ -271,12 +272,14 @@ export class WasmRuntime {
   }
 
   /**
-   * Where a kernel writes an output of `len` float32 values: a fresh resident block, or, when the
-   * heap is at its limit, scratch (then finish() copies it out into a plain array). Call it after
+   * Where a kernel writes an output of `len` float32 values: a fresh resident block (inside a
+   * scope), or, outside one or when the heap is at its limit, scratch (then finish() copies it out into a plain array). Call it after
    * the call's other scratch allocations, so that a ScratchFull cannot strand a resident block.
    */
   output(len: number): number {
-    const at = this.heap.alloc(4 * len);
+    // Outside a scope the tensor may never be disposed, and a small handle object gives the GC
+    // no reason to run: the output is a plain array there (see src/backend/ownership.ts).
+    const at = inScope() ? this.heap.alloc(4 * len) : -1;
     if (at >= 0) {
       this.outputs.add(at);
       return at;
