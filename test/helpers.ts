@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { getBackend, gradCheck, Random, Tensor, valueAndGrad, withBackend, type GradCheckOptions } from '../src/index.js';
+import { backendName, getBackend, gradCheck, Random, setBackend, Tensor, valueAndGrad, withBackend, type GradCheckOptions } from '../src/index.js';
 
 /**
  * The float dtype the parity suites compute in: float64 on backends that have it (every CPU
@@ -164,3 +164,17 @@ export function byFloat(float64: number, float32: number): number {
  * float64 storage): skipped, saying why, on a backend without float64.
  */
 export const NEEDS_FLOAT64: { skip: string | false } = { skip: FLOAT === 'float32' ? 'needs float64, which this backend does not have' : false };
+
+/**
+ * Runs async `fn` with backend `name` selected until it settles (withBackend restores at once,
+ * before an awaited body has run); tests in a file run one at a time, so nothing else sees it.
+ */
+export async function onBackend(name: string, fn: () => void | Promise<void>): Promise<void> {
+  const prev = backendName();
+  setBackend(name);
+  try {
+    await fn();
+  } finally {
+    setBackend(prev);
+  }
+}

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
-import { backendName, listBackends, setBackend } from '../../src/index.js';
+import { listBackends } from '../../src/index.js';
+import { onBackend } from '../helpers.js';
 
 /**
  * The backends the op tests run on: every one available here (tfjs's ALL_ENVS idea), or the
@@ -20,17 +21,7 @@ export function backendsUnderTest(): string[] {
  * are): the backend stays selected until it settles (tests in a file run one at a time).
  */
 export function testAllBackends(name: string, fn: () => void | Promise<void>): void {
-  for (const b of backendsUnderTest()) {
-    test(`${name} [${b}]`, async () => {
-      const prev = backendName();
-      setBackend(b);
-      try {
-        await fn();
-      } finally {
-        setBackend(prev);
-      }
-    });
-  }
+  testAllBackendsExcept(name, {}, fn);
 }
 
 /**
@@ -45,14 +36,6 @@ export function testAllBackendsExcept(name: string, skip: Record<string, string 
       test(`${name} [${b}]`, { skip: why }, () => {});
       continue;
     }
-    test(`${name} [${b}]`, async () => {
-      const prev = backendName();
-      setBackend(b);
-      try {
-        await fn();
-      } finally {
-        setBackend(prev);
-      }
-    });
+    test(`${name} [${b}]`, () => onBackend(b, fn));
   }
 }

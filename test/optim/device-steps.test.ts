@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as g from '../../src/index.js';
-import { assertThrowsMsg } from '../helpers.js';
+import { assertThrowsMsg, onBackend } from '../helpers.js';
 
 // A backend that reads asynchronously, as a GPU does (the strict backend's asyncReads option):
 // the named optimizers step on the device there; a composed recipe, whose transforms run on host
 // arrays, is one clear error naming the backend and what runs there, not a failed read inside it.
 g.registerBackend('strict-async-optim', () => g.createStrictBackend({ asyncReads: true }), -10);
-
-function onAsyncBackend(fn: () => Promise<void>): Promise<void> {
-  const prev = g.backendName();
-  g.setBackend('strict-async-optim');
-  return fn().finally(() => g.setBackend(prev));
-}
 
 const paramWithGrad = (): g.Tensor => {
   const p = new g.Parameter(g.tensor([1, -2, 3]));
@@ -21,7 +15,7 @@ const paramWithGrad = (): g.Tensor => {
 };
 
 test('on a backend without synchronous reads, a named optimizer steps on the device', () =>
-  onAsyncBackend(async () => {
+  onBackend('strict-async-optim', async () => {
     const p = paramWithGrad();
     new g.optim.Adam([p], { lr: 0.1 }).step();
     const moved = Array.from(await p.data());
@@ -29,7 +23,7 @@ test('on a backend without synchronous reads, a named optimizer steps on the dev
   }));
 
 test('on a backend without synchronous reads, a composed recipe is one clear error naming the backend', () =>
-  onAsyncBackend(async () => {
+  onBackend('strict-async-optim', async () => {
     const p = paramWithGrad();
     const { chain, clipByGlobalNorm, scaleByLearningRate } = g.optim;
     const custom = new g.optim.Optimizer([p], { lr: 0.1, weightDecay: 0, includeNoDecay: false }, (grp) => chain(clipByGlobalNorm(1), scaleByLearningRate(() => grp.lr)), 'Custom');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as g from '../../src/index.js';
-import { expectClose, expectGrad, expectThrowsMsg } from '../helpers.js';
+import { expectClose, expectGrad, expectThrowsMsg, onBackend } from '../helpers.js';
 
 // Backends that read asynchronously (as a GPU does), one of them with a wrong `mul` kernel: the
 // device path of expectGrad (compare with the reference backend) must pass on the first and fail
@@ -13,16 +13,6 @@ g.registerBackend('strict-async-broken-mul', () => {
   b.kernels.binary = (op, a, aShape, bb, bShape, outShape, dtype) => binary(op === 'mul' ? 'add' : op, a, aShape, bb, bShape, outShape, dtype);
   return b;
 }, -10);
-
-async function onBackend(name: string, fn: () => Promise<void>): Promise<void> {
-  const prev = g.backendName();
-  g.setBackend(name);
-  try {
-    await fn();
-  } finally {
-    g.setBackend(prev);
-  }
-}
 
 const inputs = () => [g.randn([3, 4], { seed: 1 }), g.randn([3, 4], { seed: 2 })];
 
