@@ -279,3 +279,23 @@ export function maxPool(
     }
   }
 }
+
+/**
+ * Max pooling's gradient over planes [plane0, plane1) of this thread: the planes of dx zeroed,
+ * then each output's gradient added at its argmax, in output order — the reference's sums in
+ * the reference's order (a float32 add is what JS's double add rounded to float32 gives).
+ */
+export function maxPoolBackward(planes: i32, planeIn: i32, planeOut: i32, dy: usize, arg: usize, dx: usize, tid: i32, nt: i32): void {
+  const p0 = <i32>((<i64>planes * tid) / nt);
+  const p1 = <i32>((<i64>planes * (tid + 1)) / nt);
+  if (p1 <= p0) return;
+  memory.fill(dx + (<usize>(p0 * planeIn) << 2), 0, <usize>((p1 - p0) * planeIn) << 2);
+  for (let p = p0; p < p1; p++) {
+    const dxp = dx + (<usize>(p * planeIn) << 2);
+    const o0 = p * planeOut;
+    for (let i = o0, e = o0 + planeOut; i < e; i++) {
+      const at = dxp + (<usize>load<i32>(arg + (<usize>i << 2)) << 2);
+      store<f32>(at, load<f32>(at) + load<f32>(dy + (<usize>i << 2)));
+    }
+  }
+}

@@ -5,7 +5,7 @@
 
 import { gemm, GEMM_WS_BYTES, MR, MC, KC, microPeak, PEAK_KC } from './gemm';
 import { convForward, convBackwardInput, convBackwardFilter, Geo } from './conv';
-import { relu, maxPool, reluBackward, blockedBinary, rowBias, biasActBackward, fullBinary } from './elementwise';
+import { relu, maxPool, maxPoolBackward, reluBackward, blockedBinary, rowBias, biasActBackward, fullBinary } from './elementwise';
 import { adamStep, AdamParams, rmsStep, RmsParams } from './optim';
 import { bnStats, bnAffine, bnBackwardSums, bnBackwardDx } from './normalization';
 
@@ -19,6 +19,8 @@ export const JOB_PROBE: i32 = 5;
 export const JOB_RELU: i32 = 6;
 /** max pool: words 1..11 planes, h, w, kh, kw, sh, sw, padTop, padLeft, outH, outW; 12 x, 13 y, 14 argmax. */
 export const JOB_MAXPOOL: i32 = 7;
+/** max pool gradient: words 1 planes, 2 plane size in, 3 plane size out, 4 dy, 5 argmax, 6 dx. */
+export const JOB_MAXPOOL_BWD: i32 = 20;
 /** relu gradient: words 1 n, 2 x, 3 dy, 4 dx. */
 export const JOB_RELU_BWD: i32 = 8;
 /** full ⊙ broadcast block: words 1 mode (0 add, 1 mul, 2 add + relu), 2 outer, 3 mid, 4 inner, 5 x, 6 part, 7 y. */
@@ -159,6 +161,9 @@ export function run(job: usize, tid: i32, nt: i32): void {
   else if (kind == JOB_MAXPOOL) {
     maxPool(word(job, 1), word(job, 2), word(job, 3), word(job, 4), word(job, 5), word(job, 6), word(job, 7),
       word(job, 8), word(job, 9), word(job, 10), word(job, 11), <usize>word(job, 12), <usize>word(job, 13), <usize>word(job, 14), tid, nt);
+  }
+  else if (kind == JOB_MAXPOOL_BWD) {
+    maxPoolBackward(word(job, 1), word(job, 2), word(job, 3), <usize>word(job, 4), <usize>word(job, 5), <usize>word(job, 6), tid, nt);
   }
   else if (kind == JOB_ROW_BIAS) rowBias(word(job, 1), word(job, 2), <usize>word(job, 3), <usize>word(job, 4), <usize>word(job, 5), word(job, 6), tid, nt);
   else if (kind == JOB_BIAS_ACT_BWD) {

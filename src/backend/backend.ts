@@ -69,6 +69,13 @@ export interface Backend {
    * none does.
    */
   needsFree?(handle: Handle): boolean;
+  /**
+   * A copy of a long-lived buffer (parameters, optimizer slots) placed where this backend's
+   * kernels use it without a copy per call (the wasm backend's resident memory), or null when
+   * it stays where it is. The tensor layer moves the buffer's storage to the copy (every tensor
+   * sharing it follows); the old buffer is the caller's to drop. Absent = buffers never move.
+   */
+  persist?(handle: Handle): Handle | null;
   /** Free worker threads etc. Tensors stay readable. */
   dispose?(): void;
   /** A human-readable description (SIMD flavour, threads) for reports. */

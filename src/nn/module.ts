@@ -328,7 +328,7 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     const convert = (t: Tensor): void => {
       if (!isFloat(t.dtype) || t.dtype === dtype) return;
       // The cast copy's buffer moves into t: same object, new storage and dtype.
-      t.replaceStorage(castTo(t, dtype));
+      t.replaceStorage(castTo(t, dtype)).persist();
       t.grad = null;
     };
     for (const p of this.parameters()) convert(p);

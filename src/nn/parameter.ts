@@ -21,6 +21,8 @@ export class Parameter extends Tensor {
     // copied): the constructor can only be given a handle, and two owners of one handle would free it twice.
     super(getBackend().alloc(data.dtype, data.size), data.shape, { name: opts.name ?? data.name });
     this.replaceStorage(data.view(data.shape));
+    // Parameters live as long as their module and are read and stepped every step.
+    this.persist();
     keep(this);
     this.requiresGrad = opts.requiresGrad ?? true;
     this.tags = new Set(opts.tags ?? []);

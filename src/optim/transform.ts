@@ -63,7 +63,7 @@ export function zerosLikeParams(params: readonly Tensor[], value = 0): Tensor[] 
   return params.map((p) => {
     const a = allocSlot(p.dtype as FloatDType, p.size);
     if (value !== 0) a.fill(value);
-    return keep(Tensor.fromArray(a, p.shape));
+    return keep(Tensor.fromArray(a, p.shape).persist());
   });
 }
 

@@ -14,17 +14,43 @@ export class Storage {
 
   constructor(
     readonly backend: Backend,
-    readonly handle: Handle,
+    handle: Handle,
     readonly dtype: DType,
     readonly size: number,
   ) {
+    this.buffer = handle;
     // The closure would hold the buffer: garbage-collected buffers get none (see collectToken).
     this.collectable = backend.garbageCollected === true && backend.needsFree?.(handle) !== true;
     this.count = new RefCount(backend, size * BYTES_PER_ELEMENT[dtype], this.collectable ? null : () => backend.free(handle));
   }
 
+  private buffer: Handle;
+
+  get handle(): Handle {
+    return this.buffer;
+  }
+
   /** True when the buffer is ordinary garbage (freeing it is the GC's job, not ours). */
-  private readonly collectable: boolean;
+  private collectable: boolean;
+
+  /**
+   * Moves the values to where the backend keeps long-lived buffers (Backend.persist), for every
+   * tensor sharing this storage at once. The count's free now frees the new buffer: it is what
+   * the GC safety net holds (tensors registered before the move hold the count, after it the
+   * storage), so either way the new buffer gets its free.
+   */
+  persist(): void {
+    if (!this.live) return;
+    const moved = this.backend.persist?.(this.buffer) ?? null;
+    if (moved === null) return;
+    const backend = this.backend;
+    const old = this.buffer;
+    const wasCollectable = this.collectable;
+    this.buffer = moved;
+    this.collectable = this.backend.garbageCollected === true && this.backend.needsFree?.(moved) !== true;
+    this.count.setFree(this.collectable ? null : () => backend.free(moved));
+    if (!wasCollectable) backend.free(old);
+  }
 
   get live(): boolean {
     return this.count.refs > 0;
@@ -59,11 +85,16 @@ export class RefCount {
     private readonly backend: Backend,
     private readonly bytes: number,
     /** Frees the buffer; null on garbage-collected backends. */
-    private readonly free: (() => void) | null,
+    private free: (() => void) | null,
   ) {
     const entry = ledgerFor(backend);
     entry.buffers++;
     entry.bytes += bytes;
+  }
+
+  /** The buffer moved (Storage.persist): this frees the new one. */
+  setFree(free: (() => void) | null): void {
+    this.free = free;
   }
 
   release(): void {

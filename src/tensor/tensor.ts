@@ -264,6 +264,17 @@ export class Tensor {
     return this;
   }
 
+  /**
+   * Moves this tensor's buffer to where its backend keeps long-lived state (the wasm backend's
+   * resident memory: its fast kernels then read it in place, and optimizers step it in place).
+   * Values, shape and identity are unchanged, and every tensor sharing the buffer follows.
+   * Parameters and optimizer slots call it; on other backends it does nothing. Returns this.
+   */
+  persist(): this {
+    this.storage.persist();
+    return this;
+  }
+
   /** Overwrites this tensor's values in place (optimizers, initializers). Not recorded by autograd. */
   assign(values: Tensor | ArrayLike<number>): this {
     if (values instanceof Tensor) {

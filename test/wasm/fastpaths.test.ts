@@ -282,3 +282,34 @@ test('wasm max pooling on 2 threads (large input) equals the reference, argmax i
   assertSame(got.out, want.out, 'max pool out');
   assert.deepEqual(Array.from(got.argmax), Array.from(want.argmax));
 });
+
+test('wasm max-pool gradient equals the reference bit for bit on 1 and 2 threads, overlapping windows included', () => {
+  const rng = new Random(31);
+  // 2×2/2 (one dy per input position at most) and 3×3/1 padded (up to nine dy summed at one
+  // position, in the reference's order); 4095 input elements stay in JS; 2.1M are split across
+  // threads (as relu, from MIN_PARALLEL_FLOPS elements).
+  const geos: [Pool2dParams, boolean][] = [
+    [{ n: 16, c: 32, h: 64, w: 64, kh: 2, kw: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0, outH: 32, outW: 32, countIncludePad: true }, true],
+    [{ n: 8, c: 16, h: 26, w: 26, kh: 2, kw: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0, outH: 13, outW: 13, countIncludePad: true }, true],
+    [{ n: 4, c: 8, h: 21, w: 19, kh: 3, kw: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, outH: 21, outW: 19, countIncludePad: true }, true],
+    [{ n: 1, c: 6, h: 27, w: 27, kh: 3, kw: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, outH: 27, outW: 27, countIncludePad: true }, true],
+    [{ n: 1, c: 5, h: 21, w: 39, kh: 2, kw: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0, outH: 10, outW: 19, countIncludePad: true }, false],
+  ];
+  for (const threads of [1, 2]) {
+    const b = wasmWithThreads(threads);
+    for (const [p, inWasm] of geos) {
+      const label = `${threads} threads ${JSON.stringify(p)}`;
+      const x = data(rng, p.n * p.c * p.h * p.w);
+      // Rounded values, so that sums of several at one position round (order matters).
+      const dy = randArray(rng, p.n * p.c * p.outH * p.outW).map((v) => v * 1000.123);
+      const { argmax } = referenceKernels.maxPool2d(x, p);
+      const before = b.stats();
+      const got = hostKernels(b).maxPool2dBackward(dy, argmax, p);
+      const after = b.stats();
+      assert.equal(after.jobs - before.jobs, inWasm ? 1 : 0, `${label}: in wasm`);
+      const split = threads === 2 && p.n * p.c * p.h * p.w >= 2e6;
+      assert.equal(after.parallelJobs - before.parallelJobs, split ? 1 : 0, `${label}: split`);
+      assertSame(got, referenceKernels.maxPool2dBackward(dy, argmax, p), label);
+    }
+  }
+});

@@ -128,3 +128,80 @@ test('adamUpdate steps resident parameters and slots in place', () => {
   for (const h of [w, m, v]) b.free(h);
   assert.throws(() => b.free(w), /freed twice/);
 });
+
+test('a Parameter moves its buffer into wasm memory; the tensor it wraps follows; freeing both frees the block', async () => {
+  const b = backend();
+  on(b, () => {
+    const base = b.residentMemory();
+    const t = g.zeros([4096]);
+    assert.ok(!isResident(t), 'made outside a scope: a plain array');
+    const p = new g.nn.Parameter(t);
+    assert.ok(isResident(p) && isResident(t), 'parameter and source share the moved buffer');
+    assert.equal(b.residentMemory().blocks, base.blocks + 1);
+    t.assign(Float32Array.from({ length: 4096 }, (_, i) => i));
+    assert.equal(p.toArray()[4095], 4095, 'a write through the source is seen by the parameter');
+    t.dispose();
+    assert.equal(b.residentMemory().blocks, base.blocks + 1, 'the parameter still holds the block');
+    p.dispose();
+    assert.deepEqual(b.residentMemory(), base);
+  });
+});
+
+test('parameters and Adam slots are resident and staggered off 4 KiB; a step copies none of them; results match the reference', () => {
+  const build = () => {
+    const rng = new g.Random(7);
+    // No biases: every buffer is a multiple of 4 KiB, so blocks allocated one after another
+    // would share their offset modulo 4096 but for the stagger.
+    const model = new g.nn.Sequential(new g.nn.Linear(256, 256, { rng, bias: false }), new g.nn.ReLU(), new g.nn.Linear(256, 16, { rng, bias: false }));
+    return { model, opt: new g.optim.Adam(model.parameters(), { lr: 1e-2 }) };
+  };
+  const xs = randArray(new g.Random(8), 32 * 256);
+  const ys = Array.from({ length: 32 }, (_, i) => i % 16);
+  const train = (steps: number, check?: () => void) => {
+    const { model, opt } = build();
+    const x = g.fromArray(xs.slice(), [32, 256]);
+    const y = g.tensor(ys, { dtype: 'int32' });
+    for (let i = 0; i < steps; i++) {
+      g.scope(() => {
+        opt.zeroGrad();
+        g.losses.crossEntropy(model.call(x), y).backward();
+        opt.step();
+      });
+      check?.();
+    }
+    return { model, opt };
+  };
+  const want = g.withBackend('reference', () => train(3).model.parameters().map((p) => p.dataSync()));
+  const b = backend();
+  on(b, () => {
+    let flat: ReturnType<WasmBackend['residentMemory']> | null = null;
+    const { model, opt } = train(3, () => {
+      // After the first step the slots exist: every later step keeps the same live blocks.
+      if (flat === null) flat = b.residentMemory();
+      else assert.deepEqual(b.residentMemory(), flat, 'no block made or lost by a step');
+    });
+    const params = model.parameters();
+    for (const p of params) assert.ok(isResident(p), `${p.name} resident`);
+    // The optimizer's slot tensors (private state: found by walking it).
+    const slots: g.Tensor[] = [];
+    const walk = (v: unknown): void => {
+      if (v instanceof g.Tensor) slots.push(v);
+      else if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk((opt as unknown as { states: unknown }).states);
+    assert.equal(slots.length, 2 * params.length, 'm and v per parameter');
+    for (const s of slots) assert.ok(isResident(s), 'slot resident');
+    // The 256×256 weight and its m and v: three different offsets modulo 4096 (no 4K aliasing).
+    const weightAndSlots = [params[0], ...slots.filter((s) => s.size === params[0].size)];
+    assert.equal(weightAndSlots.length, 3);
+    const offsets = new Set(weightAndSlots.map((t) => ((t.ownHandle as unknown) as Resident).at % 4096));
+    assert.equal(offsets.size, 3, `offsets mod 4096: ${[...offsets]}`);
+    const got = params.map((p) => p.dataSync());
+    for (let i = 0; i < got.length; i++) {
+      for (let j = 0; j < got[i].length; j++) {
+        assert.ok(Math.abs(got[i][j] - want[i][j]) <= 1e-5 + 1e-4 * Math.abs(want[i][j]), `param ${i}[${j}]: ${got[i][j]} vs ${want[i][j]}`);
+      }
+    }
+  });
+});

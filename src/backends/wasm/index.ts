@@ -23,7 +23,7 @@
  *   that memory; kernels stay synchronous: the caller does its share, then waits in Atomics.wait.
  * - elementwise/reduce/pool2d/shape.ts are float32 fast paths in plain JS (memory-bound ops where
  *   a copy into wasm would cost what it saves); wasmelementwise.ts sends the few memory-bound ops
- *   that pay for the copies (relu, its gradient, max pooling, bias-style add/mul of large
+ *   that pay for the copies (relu, its gradient, max pooling and its gradient, bias-style add/mul of large
  *   tensors) through wasm. Everything else, and every non-float32 dtype, is the reference kernel.
  */
 import { GradkitError } from '../../core/errors.js';
@@ -34,7 +34,7 @@ import { makeConv } from './conv.js';
 import type { Flavour } from './detect.js';
 import { where } from './elementwise.js';
 import { makeMatmul } from './matmul.js';
-import { avgPool2d, avgPool2dBackward, maxPool2dBackward } from './pool2d.js';
+import { avgPool2d, avgPool2dBackward } from './pool2d.js';
 import { makeWasmElementwise } from './wasmelementwise.js';
 import { makeAdamUpdate, makeRmspropUpdate } from './optim.js';
 import { makeBatchNorm } from './normalization.js';
@@ -126,7 +126,6 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     broadcastTo,
     softmax,
     logSoftmax,
-    maxPool2dBackward,
     avgPool2d,
     avgPool2dBackward,
   };
@@ -160,7 +159,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
 /** The wasm fast kernels that take resident blocks by address and return resident outputs. */
 const RESIDENT_AWARE: ReadonlySet<string> = new Set([
   'matmul', 'conv2d', 'conv2dBackwardInput', 'conv2dBackwardFilter', 'unary', 'binary', 'reluBackward', 'maxPool2d',
-  'biasAct', 'biasActBackward', 'adamUpdate', 'rmspropUpdate', 'batchNormForwardTrain', 'batchNormBackward',
+  'maxPool2dBackward', 'biasAct', 'biasActBackward', 'adamUpdate', 'rmspropUpdate', 'batchNormForwardTrain', 'batchNormBackward',
 ]);
 
 /** The pool splits a job into at most MAX_SLICES slices (one per thread), so more threads cannot run. */

@@ -18,6 +18,7 @@ export const JOB_BN_BWD_SUMS = 16;
 export const JOB_BN_BWD_DX = 17;
 export const JOB_FULL_BINARY = 18;
 export const JOB_RMS = 19;
+export const JOB_MAXPOOL_BWD = 20;
 
 /** Words in a job block; runJob zeroes the unused tail (chunk counters live there). */
 export const JOB_WORDS = 32;

@@ -90,6 +90,10 @@ export function residentBuffers(rt: WasmRuntime): Omit<Backend, 'name' | 'kernel
       return b instanceof Resident ? b.dtype : dtypeOfArray(b);
     },
     sizeOf: (handle: Handle) => asBuf(handle).length,
+    persist: (handle: Handle) => {
+      const r = rt.persist(asBuf(handle));
+      return r === null ? null : asHandle(r);
+    },
     free(handle: Handle) {
       const b = asBuf(handle);
       if (b instanceof Resident) rt.freeResident(b);

@@ -2,9 +2,9 @@ import type { DType } from '../../core/dtype.js';
 import { sizeOf, type Shape } from '../../core/shape.js';
 import type { BinaryOp, FusedActivation, Pool2dParams, UnaryOp } from '../../backend/kernels.js';
 import { binary as jsBinary, blockView, unary as jsUnary } from './elementwise.js';
-import { maxPool2d as jsMaxPool2d } from './pool2d.js';
+import { maxPool2d as jsMaxPool2d, maxPool2dBackward as jsMaxPool2dBackward } from './pool2d.js';
 import { around, biasAct as refBiasAct, biasActBackward as refBiasActBackward, reluBackward as refReluBackward } from '../reference/fused.js';
-import { JOB_BIAS_ACT_BWD, JOB_BLOCKED, JOB_FULL_BINARY, JOB_MAXPOOL, JOB_RELU, JOB_RELU_BWD, JOB_ROW_BIAS, threadsFor } from './jobs.js';
+import { JOB_BIAS_ACT_BWD, JOB_BLOCKED, JOB_FULL_BINARY, JOB_MAXPOOL, JOB_MAXPOOL_BWD, JOB_RELU, JOB_RELU_BWD, JOB_ROW_BIAS, threadsFor } from './jobs.js';
 import { Resident, type Buf, type WasmRuntime } from './runtime.js';
 
 /**
@@ -100,11 +100,38 @@ export function makeWasmElementwise(rt: WasmRuntime) {
     if (!isF32(x) || outLen === 0 || !rt.canHold(4 * x.length + 8 * outLen)) return jsMaxPool2d(arr(x), p);
     rt.reset();
     const px = rt.ptr(x);
-    const pa = rt.alloc(4 * outLen);
+    // Both outputs resident (in a scope): the backward pass reads argmax in place.
     const py = rt.output(outLen);
+    let pa: number;
+    try {
+      pa = rt.output(outLen);
+    } catch (e) {
+      rt.dropOutput(py);
+      throw e;
+    }
     const nt = threadsFor(outLen * p.kh * p.kw, rt.threads, p.n * p.c);
     rt.runJob([JOB_MAXPOOL, p.n * p.c, p.h, p.w, p.kh, p.kw, p.strideH, p.strideW, p.padTop, p.padLeft, p.outH, p.outW, px, py, pa], nt);
-    return { out: rt.finish(py, outLen), argmax: rt.takeInt32(pa, outLen) };
+    return { out: rt.finish(py, outLen), argmax: rt.finish(pa, outLen, 'int32') };
+  }
+
+  /**
+   * dx of max pooling: zero, then each dy added at its argmax (per plane, so threads split by
+   * planes and each plane keeps the reference's order). In JS the fresh multi-megabyte dx and
+   * the copies of it into the next wasm kernel cost more than the scatter itself; here dx is
+   * written once, resident. Small tensors stay in JS.
+   */
+  function maxPool2dBackward(dy: Buf, argmax: Buf, p: Pool2dParams): Buf {
+    const planes = p.n * p.c, planeIn = p.h * p.w, planeOut = p.outH * p.outW;
+    const n = planes * planeIn;
+    if (!isF32(dy) || n < BLOCKED_MIN || dy.length !== planes * planeOut || argmax.length !== dy.length || !rt.canHold(4 * n + 8 * dy.length)) {
+      return jsMaxPool2dBackward(arr(dy), arr(argmax) as Int32Array, p);
+    }
+    rt.reset();
+    const pdy = rt.ptr(dy);
+    const pa = rt.ptrInt32(argmax);
+    const pdx = rt.output(n);
+    rt.runJob([JOB_MAXPOOL_BWD, planes, planeIn, planeOut, pdy, pa, pdx], threadsFor(n, rt.threads, planes));
+    return rt.finish(pdx, n);
   }
 
   /**
@@ -156,5 +183,5 @@ export function makeWasmElementwise(rt: WasmRuntime) {
     return { dx: rt.finish(pdx, n), dbias };
   }
 
-  return { unary, binary, reluBackward, maxPool2d, biasAct, biasActBackward };
+  return { unary, binary, reluBackward, maxPool2d, maxPool2dBackward, biasAct, biasActBackward };
 }
