@@ -6,7 +6,7 @@ import * as F from './functional.js';
 import { Linear, type LinearOptions } from './linear.js';
 import { checkSize } from './layer-options.js';
 import { Module } from './module.js';
-import { Parameter } from './parameter.js';
+import { Parameter, parameterFrom } from './parameter.js';
 
 /** max(x, 0), elementwise. */
 export class ReLU extends Module {
@@ -48,7 +48,7 @@ export class PReLU extends Module {
   constructor(opts: PReLUOptions = {}) {
     super();
     const n = checkSize('PReLU', 'numParameters', opts.numParameters ?? 1);
-    this.weight = this.registerParameter('weight', new Parameter(full([n], opts.init ?? 0.25, { dtype: opts.dtype }), { tags: ['noDecay'] }));
+    this.weight = this.registerParameter('weight', parameterFrom(full([n], opts.init ?? 0.25, { dtype: opts.dtype }), { tags: ['noDecay'] }));
   }
   override forward(x: Tensor): Tensor { return F.prelu(x, this.weight); }
   override extraRepr(): string { return `numParameters=${this.weight.size}`; }
@@ -81,7 +81,7 @@ export class Swish extends Module {
   constructor(opts: SwishOptions = {}) {
     super();
     const b = opts.beta ?? 1;
-    this.beta = opts.learnable ? this.registerParameter('beta', new Parameter(full([1], b, { dtype: opts.dtype }), { tags: ['noDecay'] })) : b;
+    this.beta = opts.learnable ? this.registerParameter('beta', parameterFrom(full([1], b, { dtype: opts.dtype }), { tags: ['noDecay'] })) : b;
   }
   override forward(x: Tensor): Tensor { return F.swish(x, this.beta); }
   override extraRepr(): string { return typeof this.beta === 'number' ? `beta=${this.beta}` : 'beta=learnable'; }

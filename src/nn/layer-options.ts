@@ -3,7 +3,7 @@ import { GradkitError } from '../core/errors.js';
 import { getGlobalRng, type Random } from '../core/rng.js';
 import { zeros } from '../tensor/creation.js';
 import type { BiasInit, InitScheme, Nonlinearity } from './init.js';
-import { Parameter } from './parameter.js';
+import { Parameter, parameterFrom } from './parameter.js';
 
 /** Options shared by layers that own a weight (Linear, Conv2d, Embedding, …). */
 export interface WeightLayerOptions {
@@ -27,7 +27,7 @@ export function rngOf(opts: { rng?: Random }): Random {
 
 /** A zero-filled Parameter of the given shape and dtype. */
 export function newParam(shape: readonly number[], dtype: FloatDType = 'float32', tags: string[] = []): Parameter {
-  return new Parameter(zeros(shape, { dtype }), { tags });
+  return parameterFrom(zeros(shape, { dtype }), { tags });
 }
 
 /** Validates a positive integer size argument. */

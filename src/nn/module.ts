@@ -320,6 +320,21 @@ export class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   }
 
   /**
+   * Frees the buffers of every parameter, its gradient and every buffer of this module and its
+   * children now, instead of when the garbage collector finds them (tfjs's `model.dispose()`).
+   * Worth it where buffers live outside the JS heap (wasm memory, a GPU) and a process builds
+   * many models in turn. The module cannot be used afterwards.
+   */
+  dispose(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+      p.dispose();
+    }
+    for (const b of this.buffers()) b.dispose();
+  }
+
+  /**
    * Converts every float parameter and float buffer to `dtype` in place, keeping tensor identity
    * (optimizers and fields holding them stay valid), like PyTorch's `module.to(dtype)`.
    * Gradients are dropped. Used mostly to run gradient checks in float64.

@@ -8,7 +8,7 @@ import * as ops from '../ops/index.js';
 import { wideFloat } from '../ops/util.js';
 import { checkSize } from './layer-options.js';
 import { Module } from './module.js';
-import { Parameter } from './parameter.js';
+import { Parameter, parameterFrom } from './parameter.js';
 
 /** Options shared by the normalization layers: eps, learnable scale and shift, dtype. */
 export interface NormOptions {
@@ -31,8 +31,8 @@ function affineParams(m: Module<[Tensor], Tensor>, shape: readonly number[], aff
     return [null, null];
   }
   return [
-    m.registerParameter('weight', new Parameter(ones(shape, { dtype }), { tags: ['noDecay'] })),
-    m.registerParameter('bias', new Parameter(zeros(shape, { dtype }), { tags: ['noDecay'] })),
+    m.registerParameter('weight', parameterFrom(ones(shape, { dtype }), { tags: ['noDecay'] })),
+    m.registerParameter('bias', parameterFrom(zeros(shape, { dtype }), { tags: ['noDecay'] })),
   ];
 }
 

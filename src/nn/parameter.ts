@@ -29,6 +29,17 @@ export class Parameter extends Tensor {
   }
 }
 
+/**
+ * A parameter made from a fresh tensor that nothing else holds (the layers' initial values):
+ * the source lets go of the buffer at once, so the parameter is its only owner and
+ * `Module.dispose()` frees it then and there rather than when the source is collected.
+ */
+export function parameterFrom(fresh: Tensor, opts: ConstructorParameters<typeof Parameter>[1] = {}): Parameter {
+  const p = new Parameter(fresh, opts);
+  fresh.dispose();
+  return p;
+}
+
 /** Whether `x` is a Parameter (a trainable tensor registered on a Module). */
 export function isParameter(x: unknown): x is Parameter {
   return x instanceof Parameter;

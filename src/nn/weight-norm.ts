@@ -5,7 +5,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
 import { kernels, wrap } from '../ops/util.js';
 import type { AnyModule } from './module.js';
-import { Parameter } from './parameter.js';
+import { Parameter, parameterFrom } from './parameter.js';
 
 /** Per-output-unit L2 norm of v over every axis but the first, shaped to broadcast against v. */
 function unitNorm(v: Tensor): Tensor {
@@ -35,7 +35,7 @@ export function weightNorm<M extends AnyModule & { weight: Tensor }>(layer: M): 
   if (w.rank < 2) throw new GradkitError('weightNorm', `weight must have at least 2 dimensions (output units on axis 0), got ${fmtShape(w.shape)}`);
   const g = noGrad(() => ops.reshape(unitNorm(w), [w.shape[0]]));
   const gp = new Parameter(g.detach(), { tags: w.tags });
-  const vp = new Parameter(wrap(kernels().cast(w.handle, w.dtype), w.shape), { tags: w.tags }); // a copy of w
+  const vp = parameterFrom(wrap(kernels().cast(w.handle, w.dtype), w.shape), { tags: w.tags }); // a copy of w
   layer.unregister('weight');
   layer.registerParameter('weightG', gp);
   layer.registerParameter('weightV', vp);

@@ -128,6 +128,7 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /** One optimization step from the current `.grad`s. Runs without recording autograd. */
   step(): void {
+    if (this.disposed) throw new GradkitError(this.name, 'step() after dispose(): the optimizer state was freed; make a new optimizer');
     noGrad(() => {
       this.paramGroups.forEach((group, gi) => {
         const lr = group.lr;
@@ -246,4 +247,14 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
     });
     this.stepCount = sd.stepCount;
   }
+
+  /**
+   * Frees the optimizer's state (moments, momentum buffers...) now rather than when the garbage
+   * collector finds it; see Module.dispose. The optimizer cannot step afterwards.
+   */
+  dispose(): void {
+    for (const s of this.states) disposeState(s);
+    this.disposed = true;
+  }
+  private disposed = false;
 }

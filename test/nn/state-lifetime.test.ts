@@ -87,3 +87,25 @@ test('weightNorm: the computed weight survives the scope of the forward that mad
   assert.equal(lin.weight.isDisposed, false);
   assert.deepEqual(lin.weight.shape, [2, 3]);
 });
+
+test('Module.dispose and Optimizer.dispose free every parameter, gradient, buffer and slot at once', () => {
+  const before = g.memory();
+  // Built in a scope, so that initializers' temporaries are gone and only the state is counted.
+  const { model, opt } = g.scope(() => {
+    const model = new nn.Sequential(new nn.Linear(3, 4, { dtype: FLOAT }), new nn.BatchNorm1d(4, { dtype: FLOAT }), new nn.PReLU({ dtype: FLOAT }));
+    return { model, opt: new g.optim.Adam(model.parameters()) };
+  });
+  g.scope(() => {
+    opt.zeroGrad();
+    model.call(g.ones([5, 3], { dtype: FLOAT })).sum().backward();
+    opt.step();
+  });
+  const params = model.parameters();
+  // Each of the 5 parameters has a gradient and two Adam slots; BatchNorm has 3 buffers.
+  assert.equal(g.memory().tensorBuffers - before.tensorBuffers, 5 * 4 + 3);
+  opt.dispose();
+  model.dispose();
+  assert.deepEqual(g.memory(), before);
+  for (const p of params) assert.ok(p.isDisposed && p.grad === null);
+  assert.throws(() => opt.step(), /Adam: step\(\) after dispose\(\)/);
+});

@@ -139,7 +139,7 @@ test('a Parameter moves its buffer into wasm memory; the tensor it wraps follows
     assert.ok(isResident(p) && isResident(t), 'parameter and source share the moved buffer');
     assert.equal(b.residentMemory().blocks, base.blocks + 1);
     t.assign(Float32Array.from({ length: 4096 }, (_, i) => i));
-    assert.equal(p.toArray()[4095], 4095, 'a write through the source is seen by the parameter');
+    assert.equal(p.dataSync()[4095], 4095, 'a write through the source is seen by the parameter');
     t.dispose();
     assert.equal(b.residentMemory().blocks, base.blocks + 1, 'the parameter still holds the block');
     p.dispose();
@@ -203,5 +203,27 @@ test('parameters and Adam slots are resident and staggered off 4 KiB; a step cop
         assert.ok(Math.abs(got[i][j] - want[i][j]) <= 1e-5 + 1e-4 * Math.abs(want[i][j]), `param ${i}[${j}]: ${got[i][j]} vs ${want[i][j]}`);
       }
     }
+  });
+});
+
+test('Module.dispose and Optimizer.dispose free parameters, gradients and slots at once; a disposed optimizer says so', () => {
+  const b = backend();
+  on(b, () => {
+    const base = b.residentMemory();
+    const model = new g.nn.Sequential(new g.nn.Linear(64, 64), new g.nn.ReLU(), new g.nn.Linear(64, 10));
+    const opt = new g.optim.Adam(model.parameters());
+    const x = g.randn([8, 64]);
+    const y = g.tensor([0, 1, 2, 3, 4, 5, 6, 7], { dtype: 'int32' });
+    g.scope(() => {
+      opt.zeroGrad();
+      g.losses.crossEntropy(model.call(x), y).backward();
+      opt.step();
+    });
+    assert.ok(b.residentMemory().blocks >= base.blocks + 12, 'four parameters and eight slots resident');
+    opt.dispose();
+    model.dispose();
+    assert.equal(b.residentMemory().blocks, 1, 'only the scratch arena is left');
+    assert.throws(() => opt.step(), /Adam: step\(\) after dispose\(\)/);
+    assert.throws(() => model.call(x), /disposed/);
   });
 });
