@@ -72,6 +72,25 @@ test('Random.split gives independent, reproducible streams; state round-trips', 
   assert.deepEqual(g.rand([3]).dataSync(), p);
 });
 
+test('Random.fillUniform gives exactly the draws of uniform(), in order, and leaves the generator where they would', () => {
+  for (const [low, high] of [[0, 1], [-2.5, 7], [3, 3]]) {
+    for (const Ctor of [Float32Array, Float64Array]) {
+      const a = new g.Random(11), b = new g.Random(11);
+      a.next(); // mid-stream, not from a fresh seed
+      b.next();
+      const out = new Ctor(1001);
+      a.fillUniform(out, low, high);
+      const want = Ctor.from({ length: 1001 }, () => b.uniform(low, high));
+      assert.deepEqual(out, want, `${Ctor.name} [${low}, ${high})`);
+      assert.equal(a.nextUint32(), b.nextUint32(), 'same state afterwards');
+    }
+  }
+  // rand() fills in bulk: the same values as drawing one by one from the same seed.
+  const r = new g.Random(9);
+  const one = Float32Array.from({ length: 500 }, () => r.uniform(-1, 2));
+  assert.deepEqual(g.rand([500], { seed: 9, low: -1, high: 2 }).dataSync(), one);
+});
+
 test('data() is async, dataSync() copies, toString is readable', async () => {
   const t = g.tensor([[1.5, -2], [3, 4]]);
   assert.deepEqual([...(await t.data())], [1.5, -2, 3, 4]);

@@ -65,6 +65,33 @@ export class Random {
     return low + (high - low) * this.next();
   }
 
+  /**
+   * Fills `out` with uniform draws on [low, high): the very values `uniform(low, high)` called
+   * once per element would give, in order. The generator's state stays in locals for the loop:
+   * measured 26 ns a draw through uniform() in a per-element callback (a dropout mask of 100k
+   * values took ~6% of the digits CNN's step), a few ns here.
+   */
+  fillUniform(out: Float32Array | Float64Array, low = 0, high = 1): void {
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    const span = high - low;
+    for (let i = 0; i < out.length; i++) {
+      const x = Math.imul(s1, 5);
+      const word = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = low + span * (word / 4294967296);
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
   /** Standard normal draw (Box–Muller; the second value of each pair is kept for the next call). */
   normal(mean = 0, std = 1): number {
     if (this.spareNormal !== null) {

@@ -223,13 +223,18 @@ function pickRng(opts: RandomOptions): Random {
   return getGlobalRng();
 }
 
-function randomFill(op: string, shape: Shape, opts: RandomOptions, draw: (rng: Random) => number): Tensor {
+function randomFill(
+  op: string, shape: Shape, opts: RandomOptions, draw: (rng: Random) => number,
+  /** A bulk fill giving the same values as `draw` per element (float dtypes), where one exists. */
+  fill?: (rng: Random, buf: Float32Array | Float64Array) => void,
+): Tensor {
   const s = checkShape(op, shape);
   const dtype = dtypeOption(op, opts);
   if (op !== 'randint' && !isFloat(dtype)) throw new GradkitError(op, `dtype must be float32 or float64, got ${dtype} (use randint for integers)`);
   const rng = pickRng(opts);
   const buf = allocArray(dtype, sizeOf(s));
-  for (let i = 0; i < buf.length; i++) buf[i] = draw(rng);
+  if (fill !== undefined && (buf instanceof Float32Array || buf instanceof Float64Array)) fill(rng, buf);
+  else for (let i = 0; i < buf.length; i++) buf[i] = draw(rng);
   return Tensor.fromArray(buf, s, { requiresGrad: opts.requiresGrad });
 }
 
@@ -239,7 +244,7 @@ export function rand(shape: Shape, opts: RandomOptions & { low?: number; high?: 
   const high = opts.high ?? 1;
   if (!Number.isFinite(low) || !Number.isFinite(high)) throw new GradkitError('rand', `low and high must be finite, got ${low} and ${high}`);
   if (!(high >= low)) throw new GradkitError('rand', `high (${high}) must be >= low (${low})`);
-  return randomFill('rand', shape, opts, (r) => r.uniform(low, high));
+  return randomFill('rand', shape, opts, (r) => r.uniform(low, high), (r, buf) => r.fillUniform(buf, low, high));
 }
 
 /** Normal with the given mean and std (default standard normal). */
