@@ -80,7 +80,7 @@ test('Random.fillUniform gives exactly the draws of uniform(), in order, and lea
       b.next();
       const out = new Ctor(1001);
       a.fillUniform(out, low, high);
-      const want = Ctor.from({ length: 1001 }, () => b.uniform(low, high));
+      const want = new Ctor(1001).map(() => b.uniform(low, high));
       assert.deepEqual(out, want, `${Ctor.name} [${low}, ${high})`);
       assert.equal(a.nextUint32(), b.nextUint32(), 'same state afterwards');
     }
