@@ -1,6 +1,7 @@
 import { GradkitError, fmtShape } from '../core/errors.js';
 import { noGrad } from '../autograd/engine.js';
 import { keep } from '../tensor/scope.js';
+import { scope } from '../tensor/lifetime.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
 import { kernels, wrap } from '../ops/util.js';
@@ -33,8 +34,8 @@ export function weightNorm<M extends AnyModule & { weight: Tensor }>(layer: M): 
   const w = params.get('weight');
   if (w === undefined) throw new GradkitError('weightNorm', `${layer.constructor.name} has no 'weight' parameter (already weight-normalized?)`);
   if (w.rank < 2) throw new GradkitError('weightNorm', `weight must have at least 2 dimensions (output units on axis 0), got ${fmtShape(w.shape)}`);
-  const g = noGrad(() => ops.reshape(unitNorm(w), [w.shape[0]]));
-  const gp = new Parameter(g.detach(), { tags: w.tags });
+  // In a scope, so that the norm's temporaries let go of the buffer gp takes over.
+  const gp = scope(() => new Parameter(noGrad(() => ops.reshape(unitNorm(w), [w.shape[0]])), { tags: w.tags }));
   const vp = parameterFrom(wrap(kernels().cast(w.handle, w.dtype), w.shape), { tags: w.tags }); // a copy of w
   layer.unregister('weight');
   layer.registerParameter('weightG', gp);

@@ -88,6 +88,7 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /** Adds a group (e.g. newly unfrozen layers); options it omits come from the defaults. */
   addParamGroup(input: ParamGroupInput<O>): void {
+    this.checkLive('addParamGroup');
     const gi = this.paramGroups.length;
     const params = [...input.params];
     if (params.length === 0) throw new GradkitError(this.name, `parameter group ${gi} has no parameters`);
@@ -128,7 +129,7 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /** One optimization step from the current `.grad`s. Runs without recording autograd. */
   step(): void {
-    if (this.disposed) throw new GradkitError(this.name, 'step() after dispose(): the optimizer state was freed; make a new optimizer');
+    this.checkLive('step');
     noGrad(() => {
       this.paramGroups.forEach((group, gi) => {
         const lr = group.lr;
@@ -180,6 +181,7 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /** Everything needed to resume exactly: options per group and a deep copy of the state. */
   stateDict(): OptimizerStateDict {
+    this.checkLive('stateDict');
     return {
       optimizer: this.name,
       stepCount: this.stepCount,
@@ -197,6 +199,7 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
    * optimizer as it was.
    */
   loadStateDict(sd: OptimizerStateDict): void {
+    this.checkLive('loadStateDict');
     const op = `${this.name}.loadStateDict`;
     if (sd === null || typeof sd !== 'object' || !Array.isArray(sd.groups) || !Array.isArray(sd.state)) {
       throw new GradkitError(op, 'expected an object from stateDict() with groups and state');
@@ -257,4 +260,8 @@ export class Optimizer<O extends BaseOptions = BaseOptions> {
     this.disposed = true;
   }
   private disposed = false;
+
+  private checkLive(op: string): void {
+    if (this.disposed) throw new GradkitError(this.name, `${op}() after dispose(): the optimizer state was freed; make a new optimizer`);
+  }
 }

@@ -108,7 +108,7 @@ export class Tensor {
 
   /** The buffer on this tensor's own backend, whichever backend is current (reads, writes, dispose). */
   get ownHandle(): Handle {
-    if (this.disposed) throw new GradkitError('Tensor', `this tensor${this.name ? ` ('${this.name}')` : ''} of shape ${fmtShape(this.shape)} was disposed; keep() it or return it from its scope to use it later`);
+    if (this.disposed) throw new GradkitError('Tensor', `this tensor${this.name ? ` ('${this.name}')` : ''} of shape ${fmtShape(this.shape)} was disposed (by dispose(), Module/Optimizer.dispose() or the end of its scope); keep() it or return it from its scope to use it later`);
     return this.storage.handle;
   }
 
@@ -271,6 +271,7 @@ export class Tensor {
    * Parameters and optimizer slots call it; on other backends it does nothing. Returns this.
    */
   persist(): this {
+    void this.ownHandle; // a disposed tensor says so rather than moving its views' buffer
     this.storage.persist();
     return this;
   }

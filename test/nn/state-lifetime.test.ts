@@ -108,4 +108,7 @@ test('Module.dispose and Optimizer.dispose free every parameter, gradient, buffe
   assert.deepEqual(g.memory(), before);
   for (const p of params) assert.ok(p.isDisposed && p.grad === null);
   assert.throws(() => opt.step(), /Adam: step\(\) after dispose\(\)/);
+  assert.throws(() => opt.stateDict(), /Adam: stateDict\(\) after dispose\(\)/);
+  assert.throws(() => opt.addParamGroup({ params: [g.zeros([2], { dtype: FLOAT, requiresGrad: true })] }), /addParamGroup\(\) after dispose\(\)/);
+  assert.throws(() => params[0].persist(), /was disposed \(by dispose\(\), Module\/Optimizer.dispose\(\)/);
 });

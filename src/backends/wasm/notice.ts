@@ -24,3 +24,16 @@ export function warnSingleThreaded(shared: boolean, platform: ThreadPlatform): v
   warned = true;
   console.warn(`gradkit: the wasm backend runs single-threaded: ${why}`);
 }
+
+/**
+ * Said once per backend when its wasm memory first refuses a buffer (the 2 GiB cap or the
+ * memoryLimit option): from then on new buffers stay in JS memory and kernels that find no room
+ * run the slower reference code, which would otherwise go unnoticed. The usual cause is state
+ * nobody freed (models, optimizers, tensors outside scopes), which the GC frees only in its time.
+ */
+export function warnMemoryFull(limitBytes: number): void {
+  console.warn(
+    `gradkit: the wasm backend's memory is full (${Math.round(limitBytes / 2 ** 20)} MiB): new buffers stay in JS memory and ` +
+    'kernels without room run slower reference code. Free what you are done with: model.dispose(), optimizer.dispose(), t.dispose() or g.scope().',
+  );
+}

@@ -1,7 +1,7 @@
 import { GradkitError } from '../../core/errors.js';
 import { getPlatform, platformReady } from '../../platform/index.js';
 import { pickBinary, wantSharedMemory, type Flavour } from './detect.js';
-import { warnSingleThreaded } from './notice.js';
+import { warnMemoryFull, warnSingleThreaded } from './notice.js';
 import { ThreadPool } from './threadpool.js';
 import { MAX_SLICES } from './worker-source.js';
 import { JOB_CONV_BWD_FILTER, JOB_CONV_BWD_INPUT, JOB_CONV_FWD, JOB_GEMM, JOB_PEAK, JOB_WORDS } from './jobs.js';
@@ -258,7 +258,15 @@ export class WasmRuntime {
    * and the kernel table's wrapper reruns the call on the reference kernel.
    */
   canHold(bytes: number): boolean {
-    return ARENA_BASE + bytes + 64 * 16 + (this.heap.liveBytes - this.scratchBytes) <= this.heap.limitBytes;
+    const fits = ARENA_BASE + bytes + 64 * 16 + (this.heap.liveBytes - this.scratchBytes) <= this.heap.limitBytes;
+    if (!fits) this.full();
+    return fits;
+  }
+
+  /** Times the memory refused a buffer (the cap); the first time, a warning (see notice.ts). */
+  refusals = 0;
+  private full(): void {
+    if (this.refusals++ === 0) warnMemoryFull(this.heap.limitBytes);
   }
 
   /** Reserves `bytes` of scratch (64-byte aligned), growing memory if needed; returns its address. */
@@ -271,6 +279,7 @@ export class WasmRuntime {
     }
     const chunk = Math.max(size, this.nextChunk);
     const at = this.heap.alloc(chunk);
+    if (at < 0) this.full();
     if (at < 0) throw new ScratchFull(`gradkit wasm: no room for ${chunk} bytes of scratch under the ${this.heap.limitBytes}-byte memory limit`);
     this.chunks.push({ at, size: chunk });
     this.scratchBytes += chunk;
@@ -289,6 +298,7 @@ export class WasmRuntime {
     // Outside a scope the tensor may never be disposed, and a small handle object gives the GC
     // no reason to run: the output is a plain array there (see src/backend/ownership.ts).
     const at = inScope() ? this.heap.alloc(4 * len) : -1;
+    if (at < 0 && inScope()) this.full();
     if (at >= 0) {
       this.outputs.add(at);
       return at;
@@ -327,7 +337,10 @@ export class WasmRuntime {
     if (b instanceof Resident || !(b instanceof Float32Array)) return null;
     const shift = b.length >= STAGGER_MIN ? LINE * (1 + (this.staggers++ % 15)) : 0;
     const block = this.heap.alloc(4 * b.length + shift);
-    if (block < 0) return null;
+    if (block < 0) {
+      this.full();
+      return null;
+    }
     const at = block + shift;
     this.refreshViews();
     this.f32.set(b, at >> 2);
