@@ -47,7 +47,13 @@ export function weightNorm<M extends AnyModule & { weight: Tensor }>(layer: M): 
   // The computed weight is layer state read between steps (printing, export): kept out of step scopes.
   layer.weight = keep(noGrad(() => compute(gp, vp)));
   layer.registerForwardPreHook(() => {
+    const previous = layer.weight;
     layer.weight = keep(compute(fields.weightG, fields.weightV));
+    // Kept, the previous computed weight would wait for the GC (on wasm, a block of its memory
+    // per step). It is freed once nothing can back-propagate through it any more: made without
+    // a graph, or its graph released by backward. A graph still pending (two forwards before one
+    // backward) keeps it.
+    if (previous.node === null || previous.node.released === true) previous.dispose();
   });
   return layer;
 }

@@ -112,3 +112,29 @@ test('Module.dispose and Optimizer.dispose free every parameter, gradient, buffe
   assert.throws(() => opt.addParamGroup({ params: [g.zeros([2], { dtype: FLOAT, requiresGrad: true })] }), /addParamGroup\(\) after dispose\(\)/);
   assert.throws(() => params[0].persist(), /was disposed \(by dispose\(\), Module\/Optimizer.dispose\(\)/);
 });
+
+test('weightNorm frees each computed weight once backward has used it; two forwards before one backward still work', async () => {
+  const lin = g.scope(() => nn.weightNorm(new nn.Linear(3, 2, { dtype: FLOAT })));
+  const x = g.ones([4, 3], { dtype: FLOAT });
+  const step = () => g.scope(() => {
+    // As the Trainer does: free the last step's gradients, then drop them.
+    for (const p of lin.parameters()) p.grad?.dispose();
+    lin.zeroGrad();
+    lin.call(x).sum().backward();
+  });
+  step();
+  step();
+  const base = g.memory().tensorBuffers;
+  for (let i = 0; i < 10; i++) step();
+  assert.equal(g.memory().tensorBuffers, base, 'no computed weight left behind per step');
+  // The first forward's weight has a pending graph when the second forward runs: it must live.
+  const grads = (twice: boolean) => g.scope(() => {
+    for (const p of lin.parameters()) p.grad?.dispose();
+    lin.zeroGrad();
+    const y = lin.call(x).sum();
+    (twice ? y.add(lin.call(x).sum()) : y.mul(2)).backward();
+    return lin.parameters().map((p) => p.grad!.detach());
+  });
+  const [twice, once] = [grads(true), grads(false)];
+  for (let i = 0; i < twice.length; i++) await expectClose(twice[i], await values(once[i]));
+});
