@@ -69,7 +69,8 @@ export class Random {
    * Fills `out` with uniform draws on [low, high): the very values `uniform(low, high)` called
    * once per element would give, in order. The generator's state stays in locals for the loop:
    * measured 26 ns a draw through uniform() in a per-element callback (a dropout mask of 100k
-   * values took ~6% of the digits CNN's step), a few ns here.
+   * values took ~6% of the digits CNN's step), a few ns here. The loop body is nextUint32's step
+   * written out on locals, on purpose; test/tensor.test.ts holds the two to the same stream.
    */
   fillUniform(out: Float32Array | Float64Array, low = 0, high = 1): void {
     let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;

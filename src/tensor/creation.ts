@@ -223,19 +223,21 @@ function pickRng(opts: RandomOptions): Random {
   return getGlobalRng();
 }
 
-function randomFill(
-  op: string, shape: Shape, opts: RandomOptions, draw: (rng: Random) => number,
-  /** A bulk fill giving the same values as `draw` per element (float dtypes), where one exists. */
-  fill?: (rng: Random, buf: Float32Array | Float64Array) => void,
-): Tensor {
+/** A tensor of `shape` whose buffer `fill` writes from the chosen generator. */
+function randomFill(op: string, shape: Shape, opts: RandomOptions, fill: (rng: Random, buf: DataArray) => void): Tensor {
   const s = checkShape(op, shape);
   const dtype = dtypeOption(op, opts);
   if (op !== 'randint' && !isFloat(dtype)) throw new GradkitError(op, `dtype must be float32 or float64, got ${dtype} (use randint for integers)`);
-  const rng = pickRng(opts);
   const buf = allocArray(dtype, sizeOf(s));
-  if (fill !== undefined && (buf instanceof Float32Array || buf instanceof Float64Array)) fill(rng, buf);
-  else for (let i = 0; i < buf.length; i++) buf[i] = draw(rng);
+  fill(pickRng(opts), buf);
   return Tensor.fromArray(buf, s, { requiresGrad: opts.requiresGrad });
+}
+
+/** A fill that draws each element in order. */
+function eachDrawn(draw: (rng: Random) => number): (rng: Random, buf: DataArray) => void {
+  return (rng, buf) => {
+    for (let i = 0; i < buf.length; i++) buf[i] = draw(rng);
+  };
 }
 
 /** Uniform on [low, high). */
@@ -244,7 +246,8 @@ export function rand(shape: Shape, opts: RandomOptions & { low?: number; high?: 
   const high = opts.high ?? 1;
   if (!Number.isFinite(low) || !Number.isFinite(high)) throw new GradkitError('rand', `low and high must be finite, got ${low} and ${high}`);
   if (!(high >= low)) throw new GradkitError('rand', `high (${high}) must be >= low (${low})`);
-  return randomFill('rand', shape, opts, (r) => r.uniform(low, high), (r, buf) => r.fillUniform(buf, low, high));
+  // Float dtypes only (randomFill checks): one bulk fill, the values of uniform() in order.
+  return randomFill('rand', shape, opts, (r, buf) => r.fillUniform(buf as Float32Array | Float64Array, low, high));
 }
 
 /** Normal with the given mean and std (default standard normal). */
@@ -253,7 +256,7 @@ export function randn(shape: Shape, opts: RandomOptions & { mean?: number; std?:
   const std = opts.std ?? 1;
   if (!(std >= 0) || !Number.isFinite(std)) throw new GradkitError('randn', `std must be a finite non-negative number, got ${std}`);
   if (!Number.isFinite(mean)) throw new GradkitError('randn', `mean must be finite, got ${mean}`);
-  return randomFill('randn', shape, opts, (r) => r.normal(mean, std));
+  return randomFill('randn', shape, opts, eachDrawn((r) => r.normal(mean, std)));
 }
 
 /** Integers uniform in [low, high), int32. */
@@ -261,7 +264,7 @@ export function randint(low: number, high: number, shape: Shape, opts: RandomOpt
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new GradkitError('randint', `need integers low < high, got low=${low}, high=${high}`);
   }
-  return randomFill('randint', shape, { dtype: 'int32', ...opts }, (r) => r.int(low, high));
+  return randomFill('randint', shape, { dtype: 'int32', ...opts }, eachDrawn((r) => r.int(low, high)));
 }
 
 /** Uniform [0, 1) samples with `t`'s shape and dtype (seeded by the global or given Random). */

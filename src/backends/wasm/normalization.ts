@@ -34,12 +34,11 @@ function channelSums(sums: Float64Array, n: number, c: number): [Float64Array, F
 
 export function makeBatchNorm(rt: WasmRuntime) {
   const arr = (b: Buf) => rt.array(b);
-  const arrOrNull = (b: Buf | null) => (b === null ? null : rt.array(b));
   function batchNormForwardTrain(x: Buf, shape: Shape, gamma: Buf | null, beta: Buf | null, eps: number): BatchNormTrainResult<Buf> {
     const [n, c, s] = dims(shape);
     const runs = n * c, m = n * s;
     if (!isF32(x) || x.length < BN_MIN || m === 0 || !rt.canHold(8 * x.length + 16 * runs + 32 * c)) {
-      return refForwardTrain(arr(x), shape, arrOrNull(gamma), arrOrNull(beta), eps);
+      return refForwardTrain(arr(x), shape, rt.arrayOrNull(gamma), rt.arrayOrNull(beta), eps);
     }
     rt.reset();
     const px = rt.ptr(x);
@@ -55,7 +54,7 @@ export function makeBatchNorm(rt: WasmRuntime) {
     const mean = new Float32Array(c), variance = new Float32Array(c), invstd = new Float32Array(c);
     const scale = rt.viewF64(pScale, c), shift = rt.viewF64(pShift, c);
     const [sumD, sumD2] = channelSums(rt.viewF64(pSums, 2 * runs), n, c);
-    batchStatsFromSums({ sumD, sumD2, shiftK, m, eps, gamma: arrOrNull(gamma), beta: arrOrNull(beta) }, { mean, variance, invstd, scale, shift });
+    batchStatsFromSums({ sumD, sumD2, shiftK, m, eps, gamma: rt.arrayOrNull(gamma), beta: rt.arrayOrNull(beta) }, { mean, variance, invstd, scale, shift });
     rt.runJob([JOB_BN_AFFINE, c, s, runs, px, pScale, pShift, py], nt);
     return { out: rt.finish(py, x.length), mean, invstd, variance };
   }
@@ -65,7 +64,7 @@ export function makeBatchNorm(rt: WasmRuntime) {
     const runs = n * c, m = n * s;
     if (!isF32(x) || !isF32(dy) || dy.length !== x.length || x.length < BN_MIN || m === 0
       || !rt.canHold(12 * x.length + 16 * runs + 40 * c)) {
-      return refBackward(arr(x), arr(dy), shape, arr(mean), arr(invstd), arrOrNull(gamma), batchStats);
+      return refBackward(arr(x), arr(dy), shape, arr(mean), arr(invstd), rt.arrayOrNull(gamma), batchStats);
     }
     rt.reset();
     const px = rt.ptr(x), pdy = rt.ptr(dy);
@@ -79,7 +78,7 @@ export function makeBatchNorm(rt: WasmRuntime) {
     const dgamma = new Float32Array(c), dbeta = new Float32Array(c);
     const kqr = rt.viewF64(pKqr, 3 * c);
     const [sumDy, sumDyXc] = channelSums(rt.viewF64(pSums, 2 * runs), n, c);
-    batchNormCoefficients({ sumDy, sumDyXc, invstd: arr(invstd), gamma: arrOrNull(gamma), batchStats, m },
+    batchNormCoefficients({ sumDy, sumDyXc, invstd: arr(invstd), gamma: rt.arrayOrNull(gamma), batchStats, m },
       { dgamma, dbeta, k: kqr.subarray(0, c), q: kqr.subarray(c, 2 * c), r: kqr.subarray(2 * c, 3 * c) });
     rt.runJob([JOB_BN_BWD_DX, c, s, runs, px, pdy, pMean, pKqr, pdx], nt);
     return { dx: rt.finish(pdx, x.length), dgamma, dbeta };

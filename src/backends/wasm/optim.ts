@@ -14,14 +14,15 @@ export const MIN_WASM_ADAM = 16384;
  * The backend's adamUpdate: one-pass Adam in wasm (f64x2, split across threads) for float32
  * parameters of at least MIN_WASM_ADAM elements, bit for bit the reference kernel
  * (src/backends/reference/optim.ts); float64 and small parameters run the reference loop. The
- * slots are updated in place (copied in, stepped, copied back into the same arrays).
+ * slots are updated in place: resident ones (parameters and slots persist there, see
+ * WasmRuntime.persist) where they are, plain ones copied in, stepped and copied back.
  */
 export function makeAdamUpdate(rt: WasmRuntime): Kernels<Buf>['adamUpdate'] {
   const arr = (b: Buf) => rt.array(b);
   return function adamUpdate(w, g, m, v, vMax, b1, b2, eps, t, l2, decay, s, apply) {
     const n = w.length;
     if (!isF32(w) || n < MIN_WASM_ADAM || !rt.canHold(4 * 5 * n + 1024)) {
-      referenceAdam(arr(w), arr(g), arr(m), arr(v), vMax === null ? null : arr(vMax), b1, b2, eps, t, l2, decay, s, apply);
+      referenceAdam(arr(w), arr(g), arr(m), arr(v), rt.arrayOrNull(vMax), b1, b2, eps, t, l2, decay, s, apply);
       return;
     }
     rt.reset();
@@ -47,14 +48,14 @@ export const MIN_WASM_RMS = 16384;
 /**
  * The backend's rmspropUpdate: one-pass RMSprop in wasm (f64x2, split across threads) for
  * float32 parameters of at least MIN_WASM_RMS elements, bit for bit the reference kernel; the
- * rest run the reference loop. sq, gAvg and buf are copied in, stepped and copied back in place.
+ * rest run the reference loop. sq, gAvg and buf are stepped in place, as Adam's slots are.
  */
 export function makeRmspropUpdate(rt: WasmRuntime): Kernels<Buf>['rmspropUpdate'] {
   const arr = (b: Buf) => rt.array(b);
   return function rmspropUpdate(w, g, sq, gAvg, buf, alpha, eps, momentum, l2, s, apply) {
     const n = w.length;
     if (!isF32(w) || n < MIN_WASM_RMS || !rt.canHold(4 * 5 * n + 1024)) {
-      referenceRmsprop(arr(w), arr(g), arr(sq), gAvg === null ? null : arr(gAvg), buf === null ? null : arr(buf), alpha, eps, momentum, l2, s, apply);
+      referenceRmsprop(arr(w), arr(g), arr(sq), rt.arrayOrNull(gAvg), rt.arrayOrNull(buf), alpha, eps, momentum, l2, s, apply);
       return;
     }
     rt.reset();

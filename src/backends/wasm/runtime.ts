@@ -279,8 +279,10 @@ export class WasmRuntime {
     }
     const chunk = Math.max(size, this.nextChunk);
     const at = this.heap.alloc(chunk);
-    if (at < 0) this.full();
-    if (at < 0) throw new ScratchFull(`gradkit wasm: no room for ${chunk} bytes of scratch under the ${this.heap.limitBytes}-byte memory limit`);
+    if (at < 0) {
+      this.full();
+      throw new ScratchFull(`gradkit wasm: no room for ${chunk} bytes of scratch under the ${this.heap.limitBytes}-byte memory limit`);
+    }
     this.chunks.push({ at, size: chunk });
     this.scratchBytes += chunk;
     this.nextChunk = FIRST_CHUNK;
@@ -297,11 +299,13 @@ export class WasmRuntime {
   output(len: number): number {
     // Outside a scope the tensor may never be disposed, and a small handle object gives the GC
     // no reason to run: the output is a plain array there (see src/backend/ownership.ts).
-    const at = inScope() ? this.heap.alloc(4 * len) : -1;
-    if (at < 0 && inScope()) this.full();
-    if (at >= 0) {
-      this.outputs.add(at);
-      return at;
+    if (inScope()) {
+      const at = this.heap.alloc(4 * len);
+      if (at >= 0) {
+        this.outputs.add(at);
+        return at;
+      }
+      this.full();
     }
     return this.alloc(4 * len);
   }
@@ -358,18 +362,17 @@ export class WasmRuntime {
     return b instanceof Resident ? this.residentView(b) : b;
   }
 
-  /** The address of a float32 buffer in wasm memory: its block if resident, else a scratch copy. */
-  ptr(b: Buf): number {
-    return b instanceof Resident ? b.at : this.put(b as Float32Array);
+  /** The array behind a buffer that may be absent (optional kernel arguments). */
+  arrayOrNull(b: Buf | null): DataArray | null {
+    return b === null ? null : this.array(b);
   }
 
-  /** The address of an int32 buffer (argmax, indices): its block if resident, else a scratch copy. */
-  ptrInt32(b: Buf): number {
-    if (b instanceof Resident) return b.at;
-    const at = this.alloc(b.length * 4);
-    this.refreshViews();
-    this.i32.set(b as Int32Array, at >> 2);
-    return at;
+  /**
+   * The address of a float32 or int32 buffer (argmax) in wasm memory: its block if resident,
+   * else a scratch copy.
+   */
+  ptr(b: Buf): number {
+    return b instanceof Resident ? b.at : this.put(b as Float32Array | Int32Array);
   }
 
   /**
@@ -380,11 +383,11 @@ export class WasmRuntime {
     if (this.outputs.delete(at)) this.heap.free(at);
   }
 
-  /** Copies a float32 array into fresh scratch and returns its address. */
-  put(data: Float32Array): number {
+  /** Copies a float32 or int32 array into fresh scratch and returns its address. */
+  put(data: Float32Array | Int32Array): number {
     const at = this.alloc(data.length * 4);
     this.refreshViews();
-    this.f32.set(data, at >> 2);
+    (data instanceof Int32Array ? this.i32 : this.f32).set(data, at >> 2);
     return at;
   }
 

@@ -128,7 +128,7 @@ export function makeWasmElementwise(rt: WasmRuntime) {
     }
     rt.reset();
     const pdy = rt.ptr(dy);
-    const pa = rt.ptrInt32(argmax);
+    const pa = rt.ptr(argmax);
     const pdx = rt.output(n);
     rt.runJob([JOB_MAXPOOL_BWD, planes, planeIn, planeOut, pdy, pa, pdx], threadsFor(n, rt.threads, planes));
     return rt.finish(pdx, n);
