@@ -263,10 +263,12 @@ export class WasmRuntime {
     return fits;
   }
 
-  /** Times the memory refused a buffer (the cap); the first time, a warning (see notice.ts). */
-  refusals = 0;
+  /** The memory refused a buffer (the cap): the first time, a warning (see notice.ts). */
+  private warnedFull = false;
   private full(): void {
-    if (this.refusals++ === 0) warnMemoryFull(this.heap.limitBytes);
+    if (this.warnedFull) return;
+    this.warnedFull = true;
+    warnMemoryFull(this.heap.limitBytes);
   }
 
   /** Reserves `bytes` of scratch (64-byte aligned), growing memory if needed; returns its address. */
